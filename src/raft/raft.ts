@@ -517,6 +517,19 @@ export class RawNode {
     };
   }
 
+  /** Role, term and leader without building a whole Status (cheap, for checkers). */
+  get currentRole(): Role {
+    return this.role;
+  }
+
+  get currentTerm(): number {
+    return this.term;
+  }
+
+  get currentLeader(): NodeId {
+    return this.lead;
+  }
+
   /** Read-only view of the in-memory log (for checkers and tests). */
   get raftLog(): Pick<RaftLog, 'term' | 'entry' | 'firstIndex' | 'lastIndex' | 'snapshot' | 'committed' | 'applied' | 'stableIndex'> {
     return this.log;
@@ -739,6 +752,10 @@ export class RawNode {
       case 'heartbeatResp': {
         pr.recentActive = true;
         pr.probeSent = false;
+        // Appends in the window may have been lost: free one slot so that the
+        // next append goes out; a gap makes the follower reject it, and the
+        // rejection sends us back to probing from its real match.
+        if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
         if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
         if (m.readSeq > (this.ackedSeq.get(m.from) ?? 0)) {
           this.ackedSeq.set(m.from, m.readSeq);

@@ -1,0 +1,3 @@
+export type { PersistBatch, RaftStorage } from './raft-storage.js';
+export { batchOf, isEmptyBatch } from './raft-storage.js';
+export { MemoryStorage } from './memory-storage.js';
