@@ -1,0 +1,155 @@
+/**
+ * npm run bench -- raft [--seconds S]
+ *
+ * Figures for the Raft core alone: committed proposals per second for three
+ * in-process replicas with in-memory storage and instant delivery, with and
+ * without batching, and simulated seeds per second. Later issues add
+ * `coordinator` (real processes) to this script.
+ */
+import { parseArgs } from 'node:util';
+import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
+import { MemoryStorage, batchOf } from '../src/storage/index.js';
+import { runSeed } from './sim/simulator.js';
+
+interface Row {
+  readonly measure: string;
+  readonly value: string;
+  readonly note: string;
+}
+
+/** Three replicas wired together with instant, in-order delivery. */
+class InstantCluster {
+  readonly nodes = new Map<NodeId, { raft: RawNode; storage: MemoryStorage; applied: number }>();
+  private queue: Message[] = [];
+
+  constructor(ids: NodeId[], seed: number) {
+    const rng = new SeededRng(seed);
+    for (const id of ids) {
+      const storage = new MemoryStorage();
+      const raft = new RawNode(
+        { id, electionTicks: 10, heartbeatTicks: 1, initialConf: { voters: ids, learners: [] }, maxUncommittedEntries: 1_000_000 },
+        { rng: rng.fork(), initial: storage.loadNow() },
+      );
+      this.nodes.set(id, { raft, storage, applied: 0 });
+    }
+  }
+
+  /** Persist, send, apply, advance, deliver — until nothing moves. */
+  settle(): void {
+    for (;;) {
+      let moved = false;
+      for (const n of this.nodes.values()) {
+        while (n.raft.hasReady()) {
+          moved = true;
+          const rd = n.raft.ready();
+          n.storage.write(batchOf(rd));
+          if (rd.mustSync) n.storage.sync();
+          for (const m of rd.messages) this.queue.push(m);
+          const last = rd.committedEntries[rd.committedEntries.length - 1];
+          if (last) n.applied = last.index;
+          n.raft.advance();
+        }
+      }
+      if (this.queue.length === 0 && !moved) return;
+      const q = this.queue;
+      this.queue = [];
+      for (const m of q) this.nodes.get(m.to)!.raft.step(m);
+    }
+  }
+
+  elect(): RawNode {
+    for (let t = 0; t < 1000; t++) {
+      for (const n of this.nodes.values()) n.raft.tick();
+      this.settle();
+      for (const n of this.nodes.values()) if (n.raft.currentRole === 'leader') return n.raft;
+    }
+    throw new Error('no leader');
+  }
+
+  /** Drops the stored log behind what every replica applied (keeps memory flat in long runs). */
+  compact(): void {
+    for (const n of this.nodes.values()) n.raft.compact(n.applied, new Uint8Array(0));
+    this.settle();
+  }
+}
+
+/** Commits `total` proposals, `batch` per round of persist-send-ack; returns proposals per second. */
+function commitRate(batch: number, seconds: number): { perSec: number; roundUs: number } {
+  const c = new InstantCluster(['a', 'b', 'c'], 7);
+  const leader = c.elect();
+  const leaderNode = [...c.nodes.values()].find((n) => n.raft === leader)!;
+  const payload = new Uint8Array(16).fill(7);
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  let proposals = 0;
+  let rounds = 0;
+  while (performance.now() < deadline) {
+    for (let r = 0; r < 50; r++) {
+      let last = 0;
+      for (let i = 0; i < batch; i++) {
+        const res = leader.propose(payload);
+        if (res.kind === 'appended') last = res.index;
+      }
+      c.settle();
+      if (leaderNode.applied < last) throw new Error(`proposal ${last} not committed after settling`);
+      proposals += batch;
+      rounds++;
+    }
+    if (rounds % 1000 === 0) c.compact();
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return { perSec: proposals / elapsed, roundUs: (elapsed * 1e6) / rounds };
+}
+
+function seedsPerSecond(replicas: number, seconds: number): number {
+  const started = performance.now();
+  let seeds = 0;
+  while (performance.now() - started < seconds * 1000) runSeed({ seed: 1_000_000 + seeds++, replicas });
+  return seeds / ((performance.now() - started) / 1000);
+}
+
+function printTable(title: string, rows: Row[]): void {
+  const w0 = Math.max(...rows.map((r) => r.measure.length), 7);
+  const w1 = Math.max(...rows.map((r) => r.value.length), 5);
+  process.stdout.write(`\n${title}\n`);
+  process.stdout.write(`${'measure'.padEnd(w0)}  ${'value'.padStart(w1)}  note\n`);
+  process.stdout.write(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ----\n`);
+  for (const r of rows) process.stdout.write(`${r.measure.padEnd(w0)}  ${r.value.padStart(w1)}  ${r.note}\n`);
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ options: { seconds: { type: 'string' } }, allowPositionals: true });
+  const which = positionals[0] ?? 'raft';
+  const seconds = values.seconds === undefined ? 3 : Number(values.seconds);
+  if (!(seconds > 0)) {
+    process.stderr.write(`--seconds must be a positive number, got "${values.seconds}"\n`);
+    process.exit(2);
+  }
+  if (which !== 'raft') {
+    process.stderr.write(`bench: unknown target "${which}" (available: raft; coordinator arrives with the replica issue)\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`bench raft: ${seconds} s per measure …\n`);
+  const rows: Row[] = [];
+  for (const batch of [1, 10, 100, 1000]) {
+    const r = commitRate(batch, seconds);
+    rows.push({
+      measure: batch === 1 ? 'commits/s, no batching' : `commits/s, batches of ${batch}`,
+      value: fmt(r.perSec),
+      note: `${r.roundUs.toFixed(1)} µs per persist-replicate-commit round`,
+    });
+    process.stderr.write(`  ${rows[rows.length - 1]!.measure}: ${rows[rows.length - 1]!.value}\n`);
+  }
+  for (const replicas of [3, 5]) {
+    rows.push({ measure: `simulated seeds/s, ${replicas} replicas`, value: seedsPerSecond(replicas, seconds).toFixed(1), note: 'one core, 700 ticks a seed' });
+  }
+  printTable('Raft core: 3 in-process replicas, in-memory storage, instant delivery, 16-byte proposals', rows);
+  const best = Math.max(...rows.slice(0, 4).map((r) => Number(r.value.replace(/,/g, ''))));
+  process.stdout.write(`\ngoal: ≥ 200,000 committed proposals/s with batching — ${best >= 200_000 ? 'met' : 'NOT met'} (${fmt(best)}/s)\n`);
+}
+
+await main();
