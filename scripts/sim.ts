@@ -132,6 +132,10 @@ async function main(): Promise<void> {
         const w = new Worker(new URL(import.meta.url), { workerData: job });
         w.on('message', (s: Summary) => {
           results.push(s);
+          if (s.violations.length > 0) {
+            const v = s.violations[0]!;
+            process.stderr.write(`sim: seed ${s.seed} violates ${v.property} (replay: npm run sim -- --seed ${s.seed}${extra} --trace)\n`);
+          }
           if (Date.now() - lastProgress > 5000) {
             lastProgress = Date.now();
             const bad = results.filter((x) => x.violations.length > 0).length;

@@ -91,8 +91,12 @@ export interface FaultProfile {
 export const ELECTION_TICKS = 10;
 export const HEARTBEAT_TICKS = 2;
 export const DEFAULT_FAULT_TICKS = 400;
-/** The convergence bound after healing: 30 election timeouts. */
-export const DEFAULT_HEAL_TICKS = 30 * ELECTION_TICKS;
+/**
+ * The convergence bound after healing: 50 election timeouts. The slowest
+ * worlds need it: five replicas without PreVote (disruptive candidates with
+ * stale logs) catching up hundreds of entries with one entry per message.
+ */
+export const DEFAULT_HEAL_TICKS = 50 * ELECTION_TICKS;
 
 interface PendingWrite {
   readonly rd: Ready;

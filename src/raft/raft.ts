@@ -375,10 +375,13 @@ export class RawNode {
   /**
    * The replica's connection to `peer` closed. A follower that loses its
    * leader this way starts a PreVote after a short random delay instead of
-   * a whole election timeout; a leader stops streaming to that peer.
+   * a whole election timeout (only with PreVote on); a leader stops
+   * streaming to that peer.
    */
   reportConnectionClosed(peer: NodeId): void {
-    if (this.role === 'follower' && peer === this.lead && peer !== NONE) {
+    // Without PreVote an early campaign would bump terms on a mere broken link,
+    // so the fast path exists only with PreVote.
+    if (this.role === 'follower' && this.preVote && peer === this.lead && peer !== NONE) {
       this.leaderConnClosed = true;
       if (this.leaderLossRemaining < 0) {
         this.leaderLossRemaining = this.leaderLossDelay + this.rng.int(this.leaderLossDelay);
