@@ -139,12 +139,16 @@ export class SafetyChecker {
     }
   }
 
-  /** Every acknowledged proposal is still committed at its index on a replica that applied that far. */
-  checkAcknowledged(id: NodeId, commands: readonly string[], appliedIndex: number): void {
-    const have = new Set(commands);
+  /**
+   * Every acknowledged proposal is still committed at the index it was
+   * acknowledged at (every replica's applies at that index were checked
+   * against this registry as they happened).
+   */
+  checkAcknowledged(): void {
     for (const [cmd, index] of this.acked) {
-      if (index <= appliedIndex && !have.has(cmd)) {
-        this.fail('acknowledged proposal lost', `${id} applied through ${appliedIndex} but lacks ${cmd}, acknowledged at ${index}`);
+      const c = this.committed.get(index);
+      if (c?.desc !== `cmd:${cmd}`) {
+        this.fail('acknowledged proposal lost', `${cmd} was acknowledged at index ${index}, which now holds ${c?.desc ?? 'nothing'}`);
       }
     }
   }

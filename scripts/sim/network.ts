@@ -27,7 +27,11 @@ interface InFlight {
  */
 export class SimNetwork {
   faults: NetworkFaults = NO_FAULTS;
-  private inFlight: InFlight[] = [];
+  /** Messages by the tick they are due (held ones move on to the next tick). */
+  private readonly buckets = new Map<number, InFlight[]>();
+  private count = 0;
+  /** Ticks up to this one have been handed out; anything sent for them goes to the next one. */
+  private drainedTo = -1;
   private readonly cut = new Set<string>();
   private seq = 0;
   sent = 0;
@@ -44,8 +48,16 @@ export class SimNetwork {
     const copies = this.rng.chance(this.faults.duplicateRate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const delay = this.faults.fifo ? this.faults.maxDelayTicks : this.rng.int(this.faults.maxDelayTicks + 1);
-      this.inFlight.push({ deliverAt: now + delay, seq: this.seq++, msg: m });
+      this.enqueue({ deliverAt: now + delay, seq: this.seq++, msg: m });
     }
+  }
+
+  private enqueue(f: InFlight): void {
+    const at = Math.max(f.deliverAt, this.drainedTo + 1);
+    const b = this.buckets.get(at);
+    if (b) b.push(f);
+    else this.buckets.set(at, [f]);
+    this.count++;
   }
 
   /**
@@ -54,14 +66,18 @@ export class SimNetwork {
    * socket buffers fill).
    */
   due(now: number, held: (to: NodeId) => boolean): Message[] {
+    this.drainedTo = now;
+    const bucket = this.buckets.get(now);
+    if (!bucket) return [];
+    this.buckets.delete(now);
+    this.count -= bucket.length;
     const ready: InFlight[] = [];
-    const rest: InFlight[] = [];
-    for (const f of this.inFlight) {
-      if (f.deliverAt <= now && !held(f.msg.to)) ready.push(f);
-      else rest.push(f);
+    for (const f of bucket) {
+      if (held(f.msg.to)) this.enqueue({ deliverAt: now + 1, seq: f.seq, msg: f.msg });
+      else ready.push(f);
     }
-    this.inFlight = rest;
-    ready.sort((a, b) => a.deliverAt - b.deliverAt || a.seq - b.seq);
+    // Held messages keep their place ahead of newer ones on the next tick.
+    ready.sort((a, b) => a.seq - b.seq);
     // Shuffle within the batch: same-tick messages may arrive in any order.
     for (let i = this.faults.fifo ? 0 : ready.length - 1; i > 0; i--) {
       const j = this.rng.int(i + 1);
@@ -79,9 +95,12 @@ export class SimNetwork {
 
   /** Drops every message to `id` (a crashed process loses its socket buffers). */
   dropTo(id: NodeId): void {
-    const before = this.inFlight.length;
-    this.inFlight = this.inFlight.filter((f) => f.msg.to !== id);
-    this.dropped += before - this.inFlight.length;
+    for (const [at, b] of this.buckets) {
+      const kept = b.filter((f) => f.msg.to !== id);
+      this.dropped += b.length - kept.length;
+      this.count -= b.length - kept.length;
+      this.buckets.set(at, kept);
+    }
   }
 
   cutLink(from: NodeId, to: NodeId): void {
@@ -101,6 +120,6 @@ export class SimNetwork {
   }
 
   get pending(): number {
-    return this.inFlight.length;
+    return this.count;
   }
 }

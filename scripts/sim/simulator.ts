@@ -245,7 +245,7 @@ export class Simulator {
       if (convergedAfter === undefined) {
         this.checker.fail('liveness', `no leader and full convergence within ${this.healTicks} ticks of healing: ${this.describeCluster()}`);
       } else {
-        for (const n of this.members()) this.checker.checkAcknowledged(n.id, n.sm.commands, n.sm.appliedIndex);
+        this.checker.checkAcknowledged();
       }
     }
     this.stats.messages = this.network.sent;
@@ -433,15 +433,16 @@ export class Simulator {
       this.log(`${n.id} installed snapshot at ${rd.snapshot.meta.index}`);
     }
     for (const e of rd.committedEntries) {
+      let desc: string;
       try {
-        n.sm.apply(e);
+        desc = n.sm.apply(e);
       } catch (err) {
         this.checker.fail('state machine safety', `${n.id}: ${(err as Error).message}`);
         return;
       }
       this.checker.observeApplied(n.id, n.raft.currentTerm, e, n.sm.hash, this.leaders());
       if (e.type === EntryType.Normal) {
-        const cmd = n.sm.commands[n.sm.commands.length - 1]!;
+        const cmd = desc.slice(4);
         if (this.proposals.get(cmd) === n.id) {
           this.proposals.delete(cmd);
           this.checker.observeAck(cmd, e.index);
