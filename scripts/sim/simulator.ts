@@ -142,7 +142,7 @@ function drawProfile(rng: SeededRng): FaultProfile {
     quickRestarts: rng.chance(0.5),
     preVote: rng.chance(0.75),
     checkQuorum: rng.chance(0.75),
-    maxSizePerMsgBytes: rng.pick([1, 256, 4096]),
+    maxSizePerMsgBytes: rng.pick([1, 1, 256, 4096]),
     maxInflightMsgs: rng.pick([1, 4, 64]),
     maxUncommittedEntries: rng.pick([64, 100_000]),
   };
@@ -549,7 +549,8 @@ export class Simulator {
     const rng = this.worldRng;
     const p = this.profile;
     if (rng.chance(p.crashRate)) {
-      const n = this.pickRunning();
+      // Half of the crashes hit the leader: that is where the hard cases are (Figure 8).
+      const n = (rng.chance(0.5) ? this.currentLeader() : undefined) ?? this.pickRunning();
       if (n) this.crash(n, p.quickRestarts ? 1 + rng.int(10) : 5 + rng.int(40));
     }
     if (rng.chance(p.pauseRate)) {
@@ -591,7 +592,7 @@ export class Simulator {
       case 'heal':
         break;
       case 'isolate': {
-        const x = rng.pick(ids);
+        const x = (rng.chance(0.5) ? this.currentLeader()?.id : undefined) ?? rng.pick(ids);
         for (const o of ids) if (o !== x) (this.network.cutLink(x, o), this.network.cutLink(o, x));
         break;
       }

@@ -926,9 +926,7 @@ export class RawNode {
     } else if (pr.state === 'replicate') {
       pr.inflights.freeLE(m.index);
     }
-    if (this.maybeCommit()) {
-      this.needBcastAppend = true;
-    } else if (wasPaused) {
+    if (!this.maybeCommit() && wasPaused) {
       this.sendAppend(m.from, true);
     }
     while (this.sendAppend(m.from, false)) {
@@ -1017,6 +1015,8 @@ export class RawNode {
     const idx = quorumIndex(this.conf.voters, (id) => (id === this.id ? this.log.stableIndex : (this.progress.get(id)?.match ?? 0)));
     if (idx <= this.log.committed || !this.canCommitByCounting(idx)) return false;
     this.log.commitTo(idx);
+    // Followers learn the new commit index from the next append.
+    this.needBcastAppend = true;
     this.onLeaderCommit();
     return true;
   }
