@@ -1,0 +1,26 @@
+export {
+  clusterFileSchema,
+  coordinatorEntrySchema,
+  logLevelSchema,
+  nodeEntrySchema,
+  type ClusterFile,
+  type ClusterFileInput,
+  type CoordinatorEntry,
+  type NodeEntry,
+} from './cluster-file.js';
+export { hostProblem, hostSchema, idSchema, intInRange, labelsSchema, numberInRange, portSchema, strictObject } from './fields.js';
+export { findJsonSyntaxProblem, type JsonSyntaxProblem } from './json-syntax.js';
+export { loadClusterFile, parseClusterFile, parseClusterFileText } from './load-cluster-file.js';
+export { notificationsSchema, type NotificationSettings } from './notifications.js';
+export { raftSettingsSchema, type RaftSettings } from './raft-settings.js';
+export { resolveCoordinator, resolveNode, type CoordinatorView, type NodeView, type ProcessOverrides } from './resolve.js';
+export {
+  clusterSettingsSchema,
+  DEFAULT_CLUSTER_SETTINGS,
+  healthSettingsSchema,
+  recoverySettingsSchema,
+  type ClusterSettings,
+  type HealthSettings,
+  type RecoverySettings,
+} from './settings.js';
+export { describeValue, formatPath, formatZodIssues } from './zod-issues.js';

@@ -1,0 +1,148 @@
+/** Where a JSON text first goes wrong: 1-based line and column, and what was wrong there. */
+export interface JsonSyntaxProblem {
+  readonly offset: number;
+  readonly line: number;
+  readonly column: number;
+  readonly problem: string;
+}
+
+class Stop {
+  constructor(
+    readonly offset: number,
+    readonly problem: string,
+  ) {}
+}
+
+function found(text: string, i: number): string {
+  if (i >= text.length) return 'the end of the file';
+  const c = text[i] as string;
+  if (c === '\n' || c === '\r') return 'a line break';
+  return `'${c}'`;
+}
+
+/**
+ * Finds the first syntax error of a JSON text (strict JSON, RFC 8259).
+ * V8's JSON.parse says "Unexpected token" without a position for several
+ * errors, so this scan exists to point at a line and column every time.
+ * Returns undefined for valid JSON.
+ */
+export function findJsonSyntaxProblem(text: string): JsonSyntaxProblem | undefined {
+  let i = 0;
+  const fail = (problem: string): never => {
+    throw new Stop(i, `${problem}, found ${found(text, i)}`);
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const string = () => {
+    i++; // opening quote
+    for (;;) {
+      if (i >= text.length) fail('expected the closing \'"\' of a string');
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return;
+      }
+      if (c < 0x20) fail('expected no control character inside a string (write \\n for a line break)');
+      if (c === 0x5c) {
+        i++;
+        const e = text[i];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('expected four hex digits after \\u');
+          i += 5;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
+        else fail('expected one of " \\ / b f n r t u after a backslash');
+      } else i++;
+    }
+  };
+  const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+  const number = () => {
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
+    if (m === null) fail('expected a number');
+    i = NUMBER.lastIndex;
+    if (/[\d.eE]/.test(text[i] ?? '')) fail('expected the end of the number (no leading zeros, a digit after "." and "e")');
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') return object();
+    if (c === '[') return array();
+    if (c === '"') return string();
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
+    for (const word of ['true', 'false', 'null']) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return;
+      }
+    }
+    fail('expected a value (an object, array, string, number, true, false or null)');
+  };
+  const object = () => {
+    i++;
+    ws();
+    if (text[i] === '}') {
+      i++;
+      return;
+    }
+    for (;;) {
+      ws();
+      if (text[i] !== '"') fail(text[i] === '}' ? "expected a property name in double quotes (no comma before '}')" : 'expected a property name in double quotes');
+      string();
+      ws();
+      if (text[i] !== ':') fail("expected ':' after the property name");
+      i++;
+      value();
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      fail("expected ',' or '}' after a property value");
+    }
+  };
+  const array = () => {
+    i++;
+    ws();
+    if (text[i] === ']') {
+      i++;
+      return;
+    }
+    for (;;) {
+      ws();
+      if (text[i] === ']') fail("expected a value (no comma before ']')");
+      value();
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      fail("expected ',' or ']' after an array element");
+    }
+  };
+
+  try {
+    value();
+    ws();
+    if (i < text.length) fail('expected the end of the file after the JSON value');
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+    const before = text.slice(0, e.offset);
+    const lineStart = before.lastIndexOf('\n') + 1;
+    return {
+      offset: e.offset,
+      line: before.split('\n').length,
+      column: Array.from(before.slice(lineStart)).length + 1,
+      problem: e.problem,
+    };
+  }
+}
