@@ -1,0 +1,36 @@
+/** The replicated routing table (DESIGN.md §4): state, commands, apply, digest, snapshot, views. */
+export * from './types.js';
+export {
+  parseCommand,
+  commandSchema,
+  COMMAND_TYPES,
+  type Command,
+  type CommandType,
+  type CommandOf,
+  type ParseResult,
+  type RegisterNode,
+  type SetNodeLabels,
+  type SetNodeStatus,
+  type RemoveNode,
+  type AssignShard,
+  type MoveShard,
+  type SetInSync,
+  type PromotePrimary,
+  type UpdateSettings,
+} from './commands.js';
+export { encodeCommand, decodeCommand, COMMAND_FORMAT_VERSION } from './codec.js';
+export { apply, applyEntry } from './apply.js';
+export { majorityOf } from './apply-node.js';
+export { applyMemberChange, encodeMemberContext, type MemberChange, type MemberContext } from './members.js';
+export { initialState, MAX_SHARDS, type InitialStateInput } from './initial-state.js';
+export { DEFAULT_EVENT_CAPACITY } from './events.js';
+export { stateHash } from './state-hash.js';
+export { serializeState, deserializeState, SnapshotError, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from './snapshot.js';
+export { invariantViolations } from './invariants.js';
+export { canonicalJson } from './canonical-json.js';
+export { nodeById, memberById, shardById, nodesInOrder, shardIdsOnNode } from './lookup.js';
+export { acceptsNewCopies, canServe } from './node-status.js';
+export { copiesOf } from './shard-state.js';
+export { settingsPatchSchema, mergeSettings, type SettingsPatch, type DeepPartial } from './settings-patch.js';
+export * from './views.js';
+export { shardForKey, keyHash, fnv1a32 } from './key-hash.js';

@@ -1,0 +1,71 @@
+/** The zod schema of a whole routing state: what a snapshot must contain to be restored. */
+import { z } from 'zod';
+import { clusterSettingsSchema } from '../../config/settings.js';
+import {
+  addressSchema,
+  capacitySchema,
+  counterSchema,
+  hostSchema,
+  identitySchema,
+  labelsSchema,
+  memberIdSchema,
+  nodeIdSchema,
+  portSchema,
+  reasonSchema,
+  shardIdSchema,
+  softwareVersionSchema,
+  timeMsSchema,
+} from './fields.js';
+import { EVENT_KINDS, NODE_STATUSES, SHARD_STATES, type RoutingState } from './types.js';
+
+const nodeSchema = z.strictObject({
+  id: nodeIdSchema,
+  address: addressSchema,
+  status: z.enum(NODE_STATUSES),
+  capacity: capacitySchema,
+  version: softwareVersionSchema,
+  labels: labelsSchema,
+  identity: identitySchema.nullable(),
+  registeredAtMs: timeMsSchema,
+  statusChangedAtMs: timeMsSchema,
+  statusReason: reasonSchema,
+});
+
+const shardSchema = z.strictObject({
+  id: shardIdSchema,
+  primary: nodeIdSchema.nullable(),
+  replicas: z.array(nodeIdSchema),
+  inSync: z.array(nodeIdSchema),
+  epoch: counterSchema,
+  state: z.enum(SHARD_STATES),
+});
+
+const memberSchema = z.strictObject({
+  id: memberIdSchema,
+  host: hostSchema,
+  apiPort: portSchema,
+  peerPort: portSchema,
+  role: z.enum(['learner', 'voter']),
+});
+
+const eventSchema = z.strictObject({
+  seq: counterSchema,
+  index: counterSchema,
+  term: counterSchema,
+  timeMs: timeMsSchema,
+  kind: z.enum(EVENT_KINDS),
+  node: nodeIdSchema.nullable(),
+  shard: shardIdSchema.nullable(),
+  member: memberIdSchema.nullable(),
+  message: z.string(),
+  reason: reasonSchema,
+});
+
+export const routingStateSchema: z.ZodType<RoutingState> = z.strictObject({
+  clusterId: z.string().min(1).max(128),
+  nodes: z.record(nodeIdSchema, nodeSchema),
+  shards: z.array(shardSchema).min(1),
+  config: z.strictObject({ version: counterSchema.min(1), settings: clusterSettingsSchema }),
+  members: z.record(memberIdSchema, memberSchema),
+  events: z.strictObject({ capacity: counterSchema, nextSeq: counterSchema.min(1), items: z.array(eventSchema) }),
+});
