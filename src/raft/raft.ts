@@ -186,7 +186,10 @@ export class RawNode {
     this.rng = modules.rng;
 
     const initial = modules.initial;
-    const bootstrap = opts.initialConf ?? EMPTY_CONF;
+    // Copied: the caller's arrays must not be able to change our configuration later.
+    const bootstrap: ConfState = opts.initialConf
+      ? { voters: [...opts.initialConf.voters], learners: [...opts.initialConf.learners] }
+      : EMPTY_CONF;
     const snapshot: Snapshot = initial?.snapshot ?? { meta: { index: 0, term: 0, conf: bootstrap }, data: EMPTY };
     const hs = initial?.hardState ?? { term: 0, vote: NONE, commit: 0 };
     this.log = new RaftLog(snapshot, initial?.entries ?? [], hs.commit, opts.applied ?? snapshot.meta.index);
@@ -573,6 +576,8 @@ export class RawNode {
     this.abortLeaderTransfer();
     this.votes.clear();
     this.progress.clear();
+    this.leaderConnClosed = false;
+    this.leaderLossRemaining = -1;
   }
 
   protected becomeFollower(term: number, leader: NodeId, reason: string): void {
@@ -917,7 +922,9 @@ export class RawNode {
       return;
     }
     const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index)) return;
+    // A probe answered with exactly the known match also proves where the logs meet.
+    const probeConfirmed = pr.state === 'probe' && m.index === pr.match;
+    if (!pr.maybeUpdate(m.index) && !probeConfirmed) return;
     if (pr.state === 'probe') {
       pr.becomeReplicate();
     } else if (pr.state === 'snapshot' && pr.match + 1 >= this.log.firstIndex()) {

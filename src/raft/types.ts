@@ -170,7 +170,7 @@ export interface ReadIndexResponse extends MessageBase {
   readonly type: 'readIndexResp';
   readonly requestId: string;
   readonly index: number;
-  /** The leader could not serve it (not leader any more, transfer, queue full). */
+  /** The leader could not serve it (not the leader any more, or its read queue is full). */
   readonly reject: boolean;
 }
 

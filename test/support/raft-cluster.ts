@@ -56,7 +56,7 @@ export class TestCluster {
     storages: Partial<Record<NodeId, MemoryStorage>> = {},
   ) {
     this.rng = new SeededRng(seed);
-    for (const id of ids) this.add(id, { voters: ids, learners: [] }, storages[id]);
+    for (const id of ids) this.add(id, { voters: [...ids], learners: [] }, storages[id]);
   }
 
   add(id: NodeId, initialConf?: ConfState, storage = new MemoryStorage()): TestReplica {
