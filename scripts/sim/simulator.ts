@@ -86,6 +86,8 @@ export interface FaultProfile {
   readonly maxSizePerMsgBytes: number;
   readonly maxInflightMsgs: number;
   readonly maxUncommittedEntries: number;
+  /** The client's proposals per tick at most (each with proposeRate). */
+  readonly maxProposalsPerTick: number;
 }
 
 export const ELECTION_TICKS = 10;
@@ -145,10 +147,19 @@ function drawProfile(rng: SeededRng): FaultProfile {
     maxSizePerMsgBytes: rng.pick([1, 1, 256, 4096]),
     maxInflightMsgs: rng.pick([1, 4, 64]),
     maxUncommittedEntries: rng.pick([64, 100_000]),
+    maxProposalsPerTick: 3,
   };
-  // One entry per message and one message in flight could not drain a backlog
-  // within the heal budget; keep the window open when messages are tiny.
-  if (profile.maxSizePerMsgBytes === 1) profile.maxInflightMsgs = Math.max(16, profile.maxInflightMsgs);
+  // A world whose replication is slower than its client must still drain its
+  // backlog within the heal budget: with one entry per message keep the
+  // window at 4 or more, and with a window below 16 bound what may wait
+  // uncommitted and compact often, so laggards catch up by snapshot.
+  if (profile.maxSizePerMsgBytes === 1) {
+    profile.maxInflightMsgs = Math.max(4, profile.maxInflightMsgs);
+    if (profile.maxInflightMsgs < 16) {
+      profile.maxUncommittedEntries = Math.min(profile.maxUncommittedEntries, 256);
+      profile.compactEvery = Math.min(profile.compactEvery, 30);
+    }
+  }
   return profile;
 }
 
@@ -495,7 +506,7 @@ export class Simulator {
   private clientOps(): void {
     const rng = this.worldRng;
     // Once healed, only the probe is proposed, so the replicas can drain their backlog.
-    let budget = this.healed ? 0 : 3;
+    let budget = this.healed ? 0 : this.profile.maxProposalsPerTick;
     while (budget-- > 0 && rng.chance(this.profile.proposeRate)) {
       const n = this.pickRunning();
       if (!n) break;
