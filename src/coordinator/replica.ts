@@ -1,0 +1,625 @@
+/**
+ * A coordinator replica: drives the Raft core with a timer, persists every
+ * Ready (one write, before its messages go out), applies committed entries to
+ * the routing table, and offers the table to the API (CoordinatorService).
+ *
+ * Followers serve everything through Raft itself: their proposals are
+ * forwarded by the core (the leader restamps `atMs` with its clock) and come
+ * back to them as committed entries they apply like everyone else, so the
+ * proposer learns apply's outcome locally; linearizable reads use ReadIndex.
+ */
+import { ClusterError, ClusterErrorCode } from '../errors/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import {
+  EntryType,
+  RawNode,
+  decodeConfChange,
+  type Entry,
+  type FailedRead,
+  type Message,
+  type ReadState,
+  type Rng,
+  type Snapshot,
+  type SoftState,
+} from '../raft/index.js';
+import type { RaftStorage } from '../storage/index.js';
+import { batchOf, isEmptyBatch } from '../storage/index.js';
+import type { RaftSettings } from '../config/index.js';
+import { decodeProposal, encodeProposal, restampProposal } from './proposal-envelope.js';
+import { toClusterError } from './raft-errors.js';
+import {
+  apply,
+  applyMemberChange,
+  deserializeState,
+  encodeMemberContext,
+  parseCommand,
+  serializeState,
+  stateHash,
+  type ApplyResult,
+  type Command,
+  type RoutingEvent,
+  type RoutingState,
+} from './routing/index.js';
+import type {
+  CommandOutcome,
+  Consistency,
+  CoordinatorService,
+  MemberStatus,
+  NewMember,
+  ReplicaStatus,
+  StateRead,
+} from './service.js';
+
+/** Where the replica's messages go: the peer transport, seen from here. */
+export interface Outbox {
+  send(msgs: readonly Message[]): void;
+  setPeers(peers: ReadonlyMap<string, { host: string; peerPort: number }>): void;
+}
+
+export interface ReplicaOptions {
+  readonly id: string;
+  readonly clusterId: string;
+  readonly version: string;
+  readonly raft: RaftSettings;
+  /** The voters of a bootstrapped cluster (the cluster file); a replica joining later passes none. */
+  readonly initialVoters: readonly string[];
+  /** The routing table before the first entry (built from the cluster file). */
+  readonly initialTable: RoutingState;
+  readonly proposalTimeoutMs?: number;
+  readonly readTimeoutMs?: number;
+}
+
+export interface ReplicaModules {
+  readonly storage: RaftStorage;
+  readonly outbox: Outbox;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  readonly rng: Rng;
+  readonly clock?: { nowMs(): number };
+  /** Fetches another replica's own status (GET /health), for /cluster/members. */
+  readonly fetchStatus?: (apiAddress: string, timeoutMs: number) => Promise<ReplicaStatus | undefined>;
+  /** The replica cannot go on (its log store failed): the process should exit and be restarted. */
+  readonly onFatal?: (err: unknown) => void;
+}
+
+interface Pending<T> {
+  readonly resolve: (v: T) => void;
+  readonly reject: (e: unknown) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface PendingRead extends Pending<StateRead> {
+  index: number | undefined;
+}
+
+interface EntryWaiter {
+  readonly term: number;
+  readonly resolve: (sameEntry: boolean) => void;
+}
+
+const DEFAULT_PROPOSAL_TIMEOUT_MS = 5_000;
+const DEFAULT_READ_TIMEOUT_MS = 2_000;
+const MEMBERS_FETCH_TIMEOUT_MS = 300;
+
+export class CoordinatorReplica implements CoordinatorService {
+  private readonly raft: RawNode;
+  private table: RoutingState;
+  private appliedIndex: number;
+  private appliedSinceSnapshot = 0;
+  private readonly clock: { nowMs(): number };
+  private readonly startedAtMs: number;
+  private readonly requestPrefix: string;
+  private nextRequest = 0;
+  private readonly proposals = new Map<string, Pending<CommandOutcome>>();
+  private readonly reads = new Map<string, PendingRead>();
+  private readonly entryWaiters = new Map<number, EntryWaiter[]>();
+  private readonly leaderWaiters = new Set<() => void>();
+  private readonly eventListeners = new Set<(e: RoutingEvent) => void>();
+  /** When each peer was last heard from (leader's view of followers, follower's view of the leader). */
+  private readonly lastHeardMs = new Map<string, number>();
+  private ticker: NodeJS.Timeout | undefined;
+  private driving = false;
+  private driveDone: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly opts: ReplicaOptions,
+    private readonly modules: ReplicaModules,
+    raft: RawNode,
+    table: RoutingState,
+    appliedIndex: number,
+  ) {
+    this.raft = raft;
+    this.table = table;
+    this.appliedIndex = appliedIndex;
+    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.startedAtMs = this.clock.nowMs();
+    // Unique across restarts, so a late entry of an earlier life never resolves a new request.
+    this.requestPrefix = `${opts.id}.${this.startedAtMs.toString(36)}.${modules.rng.int(1 << 30).toString(36)}`;
+  }
+
+  /** Loads the durable state, rebuilds the table from the snapshot and starts ticking. */
+  static async start(opts: ReplicaOptions, modules: ReplicaModules): Promise<CoordinatorReplica> {
+    const initial = await modules.storage.load();
+    const snapshot = initial.snapshot;
+    const table = snapshot && snapshot.data.length > 0 ? deserializeState(snapshot.data) : opts.initialTable;
+    const r = opts.raft;
+    const raft = new RawNode(
+      {
+        id: opts.id,
+        electionTicks: r.electionTicks,
+        heartbeatTicks: r.heartbeatTicks,
+        maxInflightMsgs: r.maxInflightMsgs,
+        maxSizePerMsgBytes: r.maxSizePerMsgBytes,
+        ...(r.leaderLossDelayTicks !== undefined ? { leaderLossDelayTicks: r.leaderLossDelayTicks } : {}),
+        ...(opts.initialVoters.length > 0 ? { initialConf: { voters: [...opts.initialVoters], learners: [] } } : {}),
+      },
+      { rng: modules.rng, initial },
+    );
+    const replica = new CoordinatorReplica(opts, modules, raft, table, snapshot?.meta.index ?? 0);
+    replica.syncPeers();
+    modules.logger.info('replica started', {
+      term: initial.hardState.term,
+      commit: initial.hardState.commit,
+      snapshot: snapshot?.meta.index ?? 0,
+      entries: initial.entries.length,
+    });
+    replica.ticker = setInterval(() => replica.tick(), r.tickMs);
+    replica.kick();
+    return replica;
+  }
+
+  // ---------------------------------------------------------------------
+  // Inputs from the transport and the timer
+  // ---------------------------------------------------------------------
+
+  /** A message from a peer. */
+  receive(m: Message): void {
+    if (this.closed) return;
+    this.lastHeardMs.set(m.from, this.clock.nowMs());
+    let msg = m;
+    if (m.type === 'prop' && this.raft.currentRole === 'leader') {
+      // Apply reads no clock: the leader stamps its own time into forwarded commands.
+      const now = this.clock.nowMs();
+      msg = { ...m, entries: m.entries.map((e) => ({ data: restampProposal(e.data, now) })) };
+    }
+    this.raft.step(msg);
+    this.kick();
+  }
+
+  /** The transport lost a connection to `peer` (a crashed leader is replaced sooner). */
+  peerDisconnected(peer: string): void {
+    if (this.closed) return;
+    this.raft.reportConnectionClosed(peer);
+    this.kick();
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    this.raft.tick();
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------------
+  // The Ready loop
+  // ---------------------------------------------------------------------
+
+  private kick(): void {
+    if (this.driving || this.closed) return;
+    this.driving = true;
+    this.driveDone = this.drive();
+  }
+
+  private async drive(): Promise<void> {
+    try {
+      // Steps, ticks and proposals arriving while a write is in flight land in
+      // the next Ready: that is the group commit.
+      while (!this.closed && this.raft.hasReady()) {
+        const rd = this.raft.ready();
+        const batch = batchOf(rd);
+        if (!isEmptyBatch(batch)) {
+          const started = performance.now();
+          await this.modules.storage.persist(batch);
+          this.modules.metrics?.raft.persistSeconds.observe((performance.now() - started) / 1000);
+        }
+        if (this.closed) return;
+        if (rd.messages.length > 0) this.modules.outbox.send(rd.messages);
+        if (rd.softState) this.onSoftState(rd.softState);
+        if (rd.snapshot) this.installSnapshot(rd.snapshot);
+        for (const e of rd.committedEntries) this.applyCommitted(e);
+        for (const rs of rd.readStates) this.readConfirmed(rs);
+        for (const fr of rd.failedReads) this.readFailed(fr);
+        this.raft.advance();
+        this.settleReads();
+        this.maybeSnapshot();
+        this.updateMetrics();
+      }
+    } catch (e) {
+      this.modules.logger.error('replica stopped: its log store failed', { error: e instanceof Error ? e.message : String(e) });
+      this.closed = true;
+      this.modules.onFatal?.(e);
+    } finally {
+      this.driving = false;
+    }
+    if (!this.closed && this.raft.hasReady()) this.kick();
+  }
+
+  private onSoftState(s: SoftState): void {
+    this.modules.logger.info(s.role === 'leader' ? 'became leader' : `became ${s.role}`, {
+      role: s.role,
+      term: s.term,
+      leader: s.leader || null,
+      reason: s.reason,
+    });
+    this.modules.metrics?.raft.leaderChanges.inc();
+    for (const w of [...this.leaderWaiters]) w();
+  }
+
+  private installSnapshot(s: Snapshot): void {
+    this.table = deserializeState(s.data);
+    this.appliedIndex = s.meta.index;
+    this.appliedSinceSnapshot = 0;
+    this.syncPeers();
+    this.modules.logger.info('installed snapshot from the leader', { index: s.meta.index, term: s.meta.term });
+  }
+
+  private applyCommitted(e: Entry): void {
+    const meta = { index: e.index, term: e.term };
+    const before = this.table;
+    if (e.type === EntryType.Normal) {
+      const { requestId, parsed } = decodeProposal(e.data);
+      let result: ApplyResult = parsed.ok ? { ok: false, code: 'INTERNAL', message: 'not applied' } : parsed;
+      if (parsed.ok) {
+        const out = apply(this.table, parsed.command, meta);
+        this.table = out.state;
+        result = out.result;
+      }
+      const p = this.proposals.get(requestId);
+      if (p) {
+        this.proposals.delete(requestId);
+        clearTimeout(p.timer);
+        p.resolve(result.ok ? { ok: true, index: e.index, changed: result.changed } : { ok: false, index: e.index, code: result.code, message: result.message });
+      }
+    } else if (e.type === EntryType.ConfChange) {
+      const { change } = decodeConfChange(e.data);
+      const out = applyMemberChange(this.table, change, meta);
+      this.table = out.state;
+      this.modules.logger.info('membership change applied', { change: change.type, member: change.node, index: e.index, ok: out.result.ok });
+      this.syncPeers();
+    }
+    this.appliedIndex = e.index;
+    this.appliedSinceSnapshot++;
+    const waiters = this.entryWaiters.get(e.index);
+    if (waiters) {
+      this.entryWaiters.delete(e.index);
+      for (const w of waiters) w.resolve(w.term === e.term);
+    }
+    if (this.table.events !== before.events) this.emitEvents(before.events.nextSeq);
+  }
+
+  private emitEvents(fromSeq: number): void {
+    if (this.eventListeners.size === 0) return;
+    for (const ev of this.table.events.items) {
+      if (ev.seq < fromSeq) continue;
+      for (const l of this.eventListeners) l(ev);
+    }
+  }
+
+  private maybeSnapshot(): void {
+    if (this.appliedSinceSnapshot < this.opts.raft.snapshotEveryEntries) return;
+    this.raft.compact(this.appliedIndex, serializeState(this.table));
+    this.appliedSinceSnapshot = 0;
+    this.modules.logger.debug('snapshot taken', { index: this.appliedIndex });
+    this.kick();
+  }
+
+  private updateMetrics(): void {
+    const m = this.modules.metrics;
+    if (!m) return;
+    m.raft.term.set(this.raft.currentTerm);
+    m.raft.commitIndex.set(this.raft.raftLog.committed);
+    m.raft.appliedIndex.set(this.appliedIndex);
+    m.raft.isLeader.set(this.raft.currentRole === 'leader' ? 1 : 0);
+  }
+
+  /** The transport talks to every member of the table but this one. */
+  private syncPeers(): void {
+    const peers = new Map<string, { host: string; peerPort: number }>();
+    for (const m of Object.values(this.table.members)) {
+      if (m.id !== this.opts.id) peers.set(m.id, { host: m.host, peerPort: m.peerPort });
+    }
+    this.modules.outbox.setPeers(peers);
+  }
+
+  // ---------------------------------------------------------------------
+  // CoordinatorService
+  // ---------------------------------------------------------------------
+
+  status(): ReplicaStatus {
+    return {
+      id: this.opts.id,
+      clusterId: this.opts.clusterId,
+      role: this.raft.currentRole,
+      leader: this.raft.currentLeader,
+      term: this.raft.currentTerm,
+      commitIndex: this.raft.raftLog.committed,
+      appliedIndex: this.appliedIndex,
+      stateHash: stateHash(this.table),
+      startedAtMs: this.startedAtMs,
+      version: this.opts.version,
+    };
+  }
+
+  async read(consistency: Consistency, timeoutMs = this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS): Promise<StateRead> {
+    this.checkOpen();
+    if (consistency === 'stale') {
+      const leader = this.raft.currentLeader;
+      const stalenessMs =
+        this.raft.currentRole === 'leader' ? 0 : leader ? this.clock.nowMs() - (this.lastHeardMs.get(leader) ?? this.startedAtMs) : this.clock.nowMs() - this.startedAtMs;
+      return { state: this.table, appliedIndex: this.appliedIndex, consistency, stalenessMs };
+    }
+    const id = this.newRequestId();
+    const done = new Promise<StateRead>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(id);
+        reject(new ClusterError({ code: ClusterErrorCode.NoQuorum, reason: `no majority confirmed the leader within ${timeoutMs} ms` }, `linearizable read not confirmed within ${timeoutMs} ms: no quorum reachable`));
+      }, timeoutMs);
+      this.reads.set(id, { resolve, reject, timer, index: undefined });
+    });
+    try {
+      this.raft.readIndex(id);
+    } catch (e) {
+      this.dropRead(id);
+      throw toClusterError(e, (l) => this.apiAddressOf(l));
+    }
+    this.kick();
+    return done;
+  }
+
+  private readConfirmed(rs: ReadState): void {
+    const r = this.reads.get(rs.requestId);
+    if (r) r.index = rs.index;
+  }
+
+  private readFailed(fr: FailedRead): void {
+    const r = this.reads.get(fr.requestId);
+    if (!r) return;
+    this.dropRead(fr.requestId);
+    r.reject(new ClusterError({ code: ClusterErrorCode.NoQuorum, reason: fr.reason }, `linearizable read failed: ${fr.reason}`));
+  }
+
+  /** Reads whose index is applied are answered from the table as it is now (at least that fresh). */
+  private settleReads(): void {
+    for (const [id, r] of this.reads) {
+      if (r.index !== undefined && r.index <= this.appliedIndex) {
+        this.dropRead(id);
+        r.resolve({ state: this.table, appliedIndex: this.appliedIndex, consistency: 'linearizable', stalenessMs: 0 });
+      }
+    }
+  }
+
+  private dropRead(id: string): void {
+    const r = this.reads.get(id);
+    if (r) clearTimeout(r.timer);
+    this.reads.delete(id);
+  }
+
+  async propose(command: Command, timeoutMs = this.opts.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<CommandOutcome> {
+    this.checkOpen();
+    // Validated here and again when applied (a replica of another version may read it).
+    const parsed = parseCommand({ ...command, atMs: this.clock.nowMs() });
+    if (!parsed.ok) {
+      throw new ClusterError({ code: ClusterErrorCode.InvalidInput, issues: [`${parsed.field ?? '(root)'}: ${parsed.message}`] }, `invalid ${command.type} command: ${parsed.message}`);
+    }
+    const stamped = parsed.command;
+    const id = this.newRequestId();
+    const done = new Promise<CommandOutcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.proposals.delete(id);
+        reject(
+          new ClusterError(
+            { code: ClusterErrorCode.Timeout, operation: command.type, timeoutMs },
+            `${command.type} was not committed within ${timeoutMs} ms (no quorum, or a leader change); it may still take effect`,
+          ),
+        );
+      }, timeoutMs);
+      this.proposals.set(id, { resolve, reject, timer });
+    });
+    try {
+      this.raft.propose(encodeProposal(id, stamped));
+    } catch (e) {
+      const p = this.proposals.get(id);
+      if (p) clearTimeout(p.timer);
+      this.proposals.delete(id);
+      throw toClusterError(e, (l) => this.apiAddressOf(l));
+    }
+    this.kick();
+    return done;
+  }
+
+  async members(): Promise<MemberStatus[]> {
+    const st = this.raft.status();
+    const now = this.clock.nowMs();
+    const out: MemberStatus[] = [];
+    const fetches: Promise<void>[] = [];
+    for (const m of Object.values(this.table.members).sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      const pr = st.progress?.get(m.id);
+      const isLearner = st.conf.learners.includes(m.id);
+      const entry: Mutable<MemberStatus> = {
+        id: m.id,
+        host: m.host,
+        apiPort: m.apiPort,
+        peerPort: m.peerPort,
+        role: m.id === st.leader ? 'leader' : isLearner ? 'learner' : st.conf.voters.includes(m.id) ? 'follower' : 'unknown',
+        term: null,
+        commitIndex: null,
+        appliedIndex: null,
+        matchIndex: pr?.match ?? null,
+        lastContactMs: m.id === this.opts.id ? 0 : this.lastHeardMs.has(m.id) ? now - this.lastHeardMs.get(m.id)! : null,
+        stateHash: null,
+      };
+      if (m.id === this.opts.id) {
+        const s = this.status();
+        Object.assign(entry, { term: s.term, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, stateHash: s.stateHash });
+      } else if (this.modules.fetchStatus) {
+        fetches.push(
+          this.modules
+            .fetchStatus(`${m.host}:${m.apiPort}`, MEMBERS_FETCH_TIMEOUT_MS)
+            .then((s) => {
+              if (s) Object.assign(entry, { term: s.term, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, stateHash: s.stateHash });
+            })
+            .catch(() => undefined),
+        );
+      }
+      out.push(entry);
+    }
+    await Promise.all(fetches);
+    return out;
+  }
+
+  async addMember(member: NewMember, timeoutMs = 30_000): Promise<void> {
+    this.checkLeader();
+    const deadline = this.clock.nowMs() + timeoutMs;
+    const context = encodeMemberContext({ atMs: this.clock.nowMs(), host: member.host, apiPort: member.apiPort, peerPort: member.peerPort });
+    // Talk to it from the moment it is a learner, not only once the change commits.
+    const peers = new Map<string, { host: string; peerPort: number }>();
+    for (const m of Object.values(this.table.members)) if (m.id !== this.opts.id) peers.set(m.id, { host: m.host, peerPort: m.peerPort });
+    peers.set(member.id, { host: member.host, peerPort: member.peerPort });
+    this.modules.outbox.setPeers(peers);
+    await this.changeMembership({ type: 'addLearner', node: member.id, context }, deadline);
+    this.modules.logger.info('learner added; waiting for it to catch up', { member: member.id });
+    await this.changeMembership({ type: 'promote', node: member.id, context }, deadline);
+    this.modules.logger.info('learner promoted to voter', { member: member.id });
+  }
+
+  async removeMember(id: string, timeoutMs = 10_000): Promise<void> {
+    this.checkLeader();
+    const context = encodeMemberContext({ atMs: this.clock.nowMs() });
+    await this.changeMembership({ type: 'remove', node: id, context }, this.clock.nowMs() + timeoutMs);
+    this.modules.logger.info('member removed', { member: id });
+  }
+
+  /** Proposes one membership change (retrying while another is in flight or the learner lags) and waits for it to apply. */
+  private async changeMembership(change: { type: 'addLearner' | 'promote' | 'remove'; node: string; context: string }, deadlineMs: number): Promise<void> {
+    for (;;) {
+      this.checkLeader();
+      let index: number;
+      try {
+        index = this.raft.proposeMembershipChange(change);
+      } catch (e) {
+        const mapped = toClusterError(e, (l) => this.apiAddressOf(l));
+        const retry = mapped instanceof ClusterError && mapped.code === ClusterErrorCode.Conflict && this.clock.nowMs() < deadlineMs;
+        if (!retry) throw mapped;
+        await sleep(20);
+        continue;
+      }
+      const term = this.raft.currentTerm;
+      this.kick();
+      const applied = await this.waitForEntry(index, term, deadlineMs);
+      if (applied) return;
+      throw new ClusterError({ code: ClusterErrorCode.Conflict, reason: 'leadership changed' }, `${change.type} ${change.node} was lost in a leader change; retry`);
+    }
+  }
+
+  private waitForEntry(index: number, term: number, deadlineMs: number): Promise<boolean> {
+    if (index <= this.appliedIndex) return Promise.resolve(true);
+    return new Promise<boolean>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new ClusterError({ code: ClusterErrorCode.Timeout, operation: 'membership change', timeoutMs: deadlineMs - this.startedAtMs }, 'membership change not committed in time'));
+      }, Math.max(0, deadlineMs - this.clock.nowMs()));
+      const list = this.entryWaiters.get(index) ?? [];
+      list.push({
+        term,
+        resolve: (same) => {
+          clearTimeout(timer);
+          resolve(same);
+        },
+      });
+      this.entryWaiters.set(index, list);
+    });
+  }
+
+  async transferLeadership(to: string, timeoutMs = 3_000): Promise<void> {
+    this.checkOpen();
+    if (this.raft.currentLeader === to) return;
+    try {
+      this.raft.transferLeadership(to);
+    } catch (e) {
+      throw toClusterError(e, (l) => this.apiAddressOf(l));
+    }
+    this.kick();
+    await new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (this.raft.currentLeader === to) {
+          this.leaderWaiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        this.leaderWaiters.delete(check);
+        reject(new ClusterError({ code: ClusterErrorCode.Timeout, operation: 'leadership transfer', timeoutMs }, `${to} did not take over within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.leaderWaiters.add(check);
+    });
+  }
+
+  events(since: number): RoutingEvent[] {
+    return this.table.events.items.filter((e) => e.seq > since);
+  }
+
+  onEvent(listener: (e: RoutingEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  apiAddressOf(id: string): string | undefined {
+    const m = this.table.members[id];
+    return m && Object.hasOwn(this.table.members, id) ? `${m.host}:${m.apiPort}` : undefined;
+  }
+
+  /** Stops ticking, fails what is pending, and waits for the write in flight. */
+  async close(): Promise<void> {
+    if (this.closed) {
+      await this.driveDone;
+      return;
+    }
+    this.closed = true;
+    if (this.ticker) clearInterval(this.ticker);
+    const gone = (): ClusterError => new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'replica shutting down' }, 'the replica is shutting down');
+    for (const p of this.proposals.values()) (clearTimeout(p.timer), p.reject(gone()));
+    for (const r of this.reads.values()) (clearTimeout(r.timer), r.reject(gone()));
+    this.proposals.clear();
+    this.reads.clear();
+    await this.driveDone;
+  }
+
+  // ---------------------------------------------------------------------
+
+  private newRequestId(): string {
+    return `${this.requestPrefix}.${(this.nextRequest++).toString(36)}`;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'replica shutting down' }, 'the replica is shutting down');
+  }
+
+  private checkLeader(): void {
+    this.checkOpen();
+    if (this.raft.currentRole !== 'leader') {
+      const leader = this.raft.currentLeader;
+      if (!leader) throw new ClusterError({ code: ClusterErrorCode.NoLeader, term: this.raft.currentTerm }, 'no leader is known; retry shortly');
+      const address = this.apiAddressOf(leader);
+      throw new ClusterError(
+        { code: ClusterErrorCode.NotLeader, leader, ...(address ? { leaderAddress: address } : {}), term: this.raft.currentTerm },
+        `membership changes run on the leader ${leader}${address ? ` (${address})` : ''}`,
+      );
+    }
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

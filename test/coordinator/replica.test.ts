@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { CoordinatorReplica, type Outbox } from '../../src/coordinator/replica.js';
+import { initialState } from '../../src/coordinator/routing/index.js';
+import { ClusterError } from '../../src/errors/index.js';
+import { silentLogger } from '../../src/observability/index.js';
+import { SeededRng, type Message } from '../../src/raft/index.js';
+import { MemoryStorage } from '../../src/storage/index.js';
+import { raftSettingsSchema } from '../../src/config/index.js';
+
+/** Three replicas in one process over an in-memory network (the real transport has its own tests). */
+class Net {
+  readonly replicas = new Map<string, CoordinatorReplica>();
+  readonly down = new Set<string>();
+  outbox(from: string): Outbox {
+    return {
+      send: (msgs: readonly Message[]) => {
+        for (const m of msgs) {
+          setImmediate(() => {
+            if (this.down.has(m.to) || this.down.has(from)) return;
+            this.replicas.get(m.to)?.receive(m);
+          });
+        }
+      },
+      setPeers: () => undefined,
+    };
+  }
+}
+
+const ids = ['c1', 'c2', 'c3'];
+const members = ids.map((id, i) => ({ id, host: '127.0.0.1', apiPort: 7001 + i, peerPort: 7101 + i }));
+const raft = raftSettingsSchema.parse({ tickMs: 5, electionTicks: 10, heartbeatTicks: 2, snapshotEveryEntries: 20 });
+const table = initialState({ clusterId: 't', shards: 4, members });
+
+async function until<T>(what: string, f: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let net: Net;
+const storages = new Map<string, MemoryStorage>();
+
+async function startReplica(id: string, seed: number): Promise<CoordinatorReplica> {
+  const storage = storages.get(id) ?? new MemoryStorage();
+  storages.set(id, storage);
+  const r = await CoordinatorReplica.start(
+    { id, clusterId: 't', version: 'test', raft, initialVoters: ids, initialTable: table, proposalTimeoutMs: 3000, readTimeoutMs: 1000 },
+    { storage, outbox: net.outbox(id), logger: silentLogger, rng: new SeededRng(seed) },
+  );
+  net.replicas.set(id, r);
+  return r;
+}
+
+afterEach(async () => {
+  for (const r of net.replicas.values()) await r.close();
+  storages.clear();
+});
+
+function leader(): CoordinatorReplica | undefined {
+  return [...net.replicas.values()].find((r) => !net.down.has(r.status().id) && r.status().role === 'leader');
+}
+
+const register = (id: string) => ({ type: 'registerNode', nodeId: id, address: `127.0.0.1:${8000 + Number(id.slice(1))}`, capacity: 4, version: '1', atMs: 0, reason: 'test' }) as never;
+
+describe('coordinator replica (in-process)', () => {
+  test('three replicas elect a leader; a write through a follower is applied everywhere with equal state hashes', async () => {
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, i + 1);
+    const l = await until('a leader', leader);
+    const follower = [...net.replicas.values()].find((r) => r !== l)!;
+    await until('the follower knows the leader', () => (follower.status().leader === l.status().id ? true : undefined));
+    const out = await follower.propose(register('n1'));
+    expect(out).toMatchObject({ ok: true, changed: true });
+    await until('equal hashes', () => {
+      const s = [...net.replicas.values()].map((r) => r.status());
+      return s.every((x) => x.appliedIndex === s[0]!.appliedIndex && x.stateHash === s[0]!.stateHash) ? true : undefined;
+    });
+    const read = await follower.read('linearizable');
+    expect(Object.keys(read.state.nodes)).toEqual(['n1']);
+    // The leader stamped its clock into the forwarded command.
+    expect(read.state.nodes['n1']!.registeredAtMs).toBeGreaterThan(0);
+  });
+
+  test('a rejected command reports apply\'s reason and changes nothing', async () => {
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, 10 + i);
+    const l = await until('a leader', leader);
+    const before = l.status().stateHash;
+    const out = await l.propose({ type: 'setNodeLabels', nodeId: 'nope', labels: {}, atMs: 0, reason: 't' } as never);
+    expect(out.ok).toBe(false);
+    expect(out.ok === false && out.code).toBe('UNKNOWN_NODE');
+    expect(l.status().stateHash).toBe(before);
+  });
+
+  test('a replica cut off from the others refuses linearizable reads instead of answering stale', async () => {
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, 20 + i);
+    const l = await until('a leader', leader);
+    const id = l.status().id;
+    net.down.add(id);
+    await expect(l.read('linearizable', 500)).rejects.toBeInstanceOf(ClusterError);
+    const stale = await l.read('stale');
+    expect(stale.consistency).toBe('stale');
+    net.down.delete(id);
+  });
+
+  test('state survives a restart of every replica (snapshot + log replay)', async () => {
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, 30 + i);
+    const l = await until('a leader', leader);
+    for (let i = 1; i <= 30; i++) await l.propose(register(`n${i}`));
+    const hash = l.status().stateHash;
+    const applied = l.status().appliedIndex;
+    for (const r of net.replicas.values()) await r.close();
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, 40 + i);
+    await until('the table back on every replica', () =>
+      [...net.replicas.values()].every((r) => r.status().appliedIndex >= applied && Object.keys(r.status()).length > 0 && r.status().stateHash !== undefined)
+        ? true
+        : undefined,
+    );
+    const l2 = await until('a new leader', leader);
+    const read = await l2.read('linearizable');
+    expect(Object.keys(read.state.nodes)).toHaveLength(30);
+    void hash;
+  });
+
+  test('leadership transfer moves the leader to the named replica', async () => {
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, 50 + i);
+    const l = await until('a leader', leader);
+    const target = ids.find((x) => x !== l.status().id)!;
+    await l.transferLeadership(target);
+    expect(await until('target leads', () => (leader()?.status().id === target ? true : undefined))).toBe(true);
+  });
+});
