@@ -1,0 +1,29 @@
+/** What every procedure of the coordinator API sees: the replica it serves, and how to reach the leader. */
+import type { CoordinatorService } from '../../coordinator/service.js';
+import type { Logger, Metrics } from '../../observability/index.js';
+
+/**
+ * Set by a replica that forwards a leader-only call, naming itself. A call
+ * that carries it is never forwarded again: two replicas that each believe
+ * the other leads answer NOT_LEADER instead of bouncing the call for ever.
+ */
+export const FORWARDED_BY_HEADER = 'x-torua-forwarded-by';
+
+export interface ForwardingOptions {
+  /** false: leader-only calls on a follower answer NOT_LEADER (421) with the leader's address instead. */
+  readonly enabled: boolean;
+  /** Longer than the leader's own membership-change timeout, so the leader's answer wins over ours. */
+  readonly timeoutMs: number;
+  /** Outgoing connections dial from this address (DESIGN.md §1: a process dials from its own host). */
+  readonly localAddress?: string | undefined;
+}
+
+export interface ApiContext {
+  readonly service: CoordinatorService;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The replica that forwarded this call (the FORWARDED_BY_HEADER), if one did. */
+  readonly forwardedBy?: string | undefined;
+  /** Absent: no forwarding (what `createCaller` in tests gets unless it asks). */
+  readonly forwarding?: ForwardingOptions | undefined;
+}

@@ -1,0 +1,102 @@
+/**
+ * The REST endpoints of DESIGN.md §7 that exist in this issue, each a thin
+ * call of the tRPC procedure that implements it (through createCaller), so
+ * that REST and tRPC can never disagree. The routes of later issues answer
+ * 501 with the issue that brings them.
+ */
+import type { Consistency } from '../../coordinator/service.js';
+import { HttpError, HttpErrorCode } from './errors/http-error.js';
+import { numeric, withPathParams } from './rest-input.js';
+import type { AppCaller } from './caller.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RestRequest {
+  readonly caller: AppCaller;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** The parsed JSON body (`{}` when empty); undefined for routes that take none. */
+  readonly body: unknown;
+  /** From `?stale=true`, on routes that accept it. */
+  readonly consistency: Consistency;
+}
+
+export type RestReply = { readonly json: unknown } | { readonly text: string; readonly contentType: string };
+
+export interface RestRoute {
+  readonly method: HttpMethod;
+  readonly pattern: string;
+  /** The query parameters it reads; any other is refused with 400. */
+  readonly query: readonly string[];
+  /** Whether it reads a JSON body. */
+  readonly body: boolean;
+  readonly handle: (req: RestRequest) => Promise<RestReply>;
+}
+
+/**
+ * A request's input handed to a procedure as is: the procedure's schema
+ * validates it (that is the point of calling it), and its 400 names the field.
+ */
+const unchecked = <T,>(input: unknown): T => input as T;
+
+const json = async (value: Promise<unknown>): Promise<RestReply> => ({ json: await value });
+
+function get(pattern: string, query: readonly string[], handle: (req: RestRequest) => Promise<unknown>): RestRoute {
+  return { method: 'GET', pattern, query, body: false, handle: (req) => json(handle(req)) };
+}
+
+function write(method: Exclude<HttpMethod, 'GET'>, pattern: string, handle: (req: RestRequest) => Promise<unknown>, body = true): RestRoute {
+  return { method, pattern, query: [], body, handle: (req) => json(handle(req)) };
+}
+
+function notImplemented(method: HttpMethod, pattern: string, comesWith: string): RestRoute {
+  return {
+    method,
+    pattern,
+    query: [],
+    body: false,
+    handle: () => Promise.reject(new HttpError(HttpErrorCode.NotImplemented, `${method} ${pattern} is not implemented yet: it comes with ${comesWith}`)),
+  };
+}
+
+const READ = ['stale'] as const;
+const DATA_NODES = 'issue 4 (data nodes and the data path)';
+const HEALTH = 'issue 5 (health monitoring and automatic failover)';
+const UNSCHEDULED = 'a later issue (DESIGN.md §7 lists it; no issue schedules it yet)';
+
+export function restRoutes(metrics: { text(): Promise<string>; contentType: string }): readonly RestRoute[] {
+  return [
+    get('/health', [], ({ caller }) => caller.cluster.health()),
+    get('/cluster/info', READ, ({ caller, consistency }) => caller.cluster.info({ consistency })),
+    get('/cluster/members', [], ({ caller }) => caller.members.list()),
+    write('POST', '/cluster/members', ({ caller, body }) => caller.members.add(unchecked(body))),
+    write('DELETE', '/cluster/members/:id', ({ caller, params }) => caller.members.remove({ id: params['id'] ?? '' }), false),
+    write('POST', '/cluster/leader/transfer', ({ caller, body }) => caller.members.transferLeader(unchecked(body))),
+    // An addition to §7: the settings and their version, which a PUT must name as expectedVersion.
+    get('/cluster/config', READ, ({ caller, consistency }) => caller.admin.config({ consistency })),
+    write('PUT', '/cluster/config', ({ caller, body }) => caller.admin.updateConfig(unchecked(body))),
+    write('POST', '/register', ({ caller, body }) => caller.nodes.register(unchecked(body))),
+    get('/nodes', READ, ({ caller, consistency }) => caller.nodes.list({ consistency })),
+    get('/nodes/:id/info', READ, ({ caller, params, consistency }) => caller.nodes.get({ id: params['id'] ?? '', consistency })),
+    write('PUT', '/nodes/:id/labels', ({ caller, params, body }) => caller.nodes.setLabels(unchecked(withPathParams(body, { id: params['id'] })))),
+    get('/shards', READ, ({ caller, consistency }) => caller.shards.list({ consistency })),
+    // An addition to §7: in this issue shards are placed by hand (placement comes with issue 4).
+    write('POST', '/shards/:id/assign', ({ caller, params, body }) =>
+      caller.shards.assign(unchecked(withPathParams(body, { id: numeric(params['id'] ?? '') }))),
+    ),
+    get('/events', ['since', ...READ], ({ caller, query, consistency }) => {
+      const since = query.get('since');
+      return caller.events.list({ ...(since === null ? {} : { since: unchecked(numeric(since)) }), consistency });
+    }),
+    { method: 'GET', pattern: '/metrics', query: [], body: false, handle: async () => ({ text: await metrics.text(), contentType: metrics.contentType }) },
+
+    notImplemented('GET', '/data/*key', DATA_NODES),
+    notImplemented('PUT', '/data/*key', DATA_NODES),
+    notImplemented('DELETE', '/data/*key', DATA_NODES),
+    notImplemented('POST', '/nodes/:id/drain', DATA_NODES),
+    notImplemented('POST', '/nodes/:id/remove', DATA_NODES),
+    notImplemented('POST', '/cluster/rebalance', HEALTH),
+    notImplemented('POST', '/nodes/maintenance', UNSCHEDULED),
+    notImplemented('POST', '/nodes/:id/evacuate', UNSCHEDULED),
+  ];
+}

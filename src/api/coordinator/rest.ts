@@ -1,0 +1,111 @@
+/**
+ * The REST adapter: matches a request to a route of rest-routes.ts, reads
+ * and checks its input, calls the procedure through createCaller and writes
+ * the answer, or the `{error: {code, message}}` body with its status
+ * (DESIGN.md §7). It never throws: every failure becomes an answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
+import type { Logger, Metrics } from '../../observability/index.js';
+import { createAppCaller } from './caller.js';
+import type { ApiContext } from './context.js';
+import type { ApiFailure } from './errors/api-failure.js';
+import { describeError, isInternal } from './errors/describe-error.js';
+import { HttpError, HttpErrorCode } from './errors/http-error.js';
+import type { Exchange } from './http/exchange.js';
+import { hasBody, readJsonBody } from './http/json-body.js';
+import { compilePattern, matchPattern, pathSegments, type CompiledPattern } from './http/route-match.js';
+import { sendBody, sendJson } from './http/send.js';
+import { checkQuery, consistencyOf } from './rest-input.js';
+import { restRoutes, type RestRoute } from './rest-routes.js';
+
+export interface RestAdapterOptions {
+  readonly contextFor: (req: IncomingMessage) => ApiContext;
+  readonly metricsText: () => Promise<string>;
+  readonly metricsContentType: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export interface RestAdapter {
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, exchange: Exchange): Promise<void>;
+}
+
+interface Match {
+  readonly route: RestRoute;
+  readonly params: Record<string, string>;
+}
+
+function methodOf(req: IncomingMessage): string {
+  // HEAD is GET without a body (node:http leaves the body out by itself).
+  return req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+}
+
+function retryAfterSeconds(failure: ApiFailure): string | undefined {
+  const ms = failure.body.error['retryAfterMs'];
+  return typeof ms === 'number' && ms > 0 ? String(Math.ceil(ms / 1_000)) : undefined;
+}
+
+export function createRestAdapter(options: RestAdapterOptions): RestAdapter {
+  const routes = restRoutes({ text: options.metricsText, contentType: options.metricsContentType });
+  const compiled: readonly (readonly [RestRoute, CompiledPattern])[] = routes.map((r) => [r, compilePattern(r.pattern)]);
+
+  /** The route for the method, or 404 (no route has this path) / 405 (some have, with other methods). */
+  function match(method: string, pathname: string): Match {
+    const segments = pathSegments(pathname);
+    const allowed: string[] = [];
+    for (const [route, pattern] of compiled) {
+      const params = matchPattern(pattern, segments);
+      if (params === undefined) continue;
+      if (route.method === method) return { route, params };
+      allowed.push(route.method);
+    }
+    if (allowed.length > 0) {
+      const methods = [...new Set(allowed)];
+      throw new HttpError(HttpErrorCode.MethodNotAllowed, `${method} is not allowed on ${pathname} (allowed: ${methods.join(', ')})`, { allowed: methods });
+    }
+    throw new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'route', id: pathname.slice(0, 200) }, `no route ${method} ${pathname.slice(0, 200)}`);
+  }
+
+  function answerError(req: IncomingMessage, res: ServerResponse, err: unknown, exchange: Exchange, bodyRead: boolean): void {
+    const failure = describeError(err);
+    options.metrics.http.errors.inc({ code: failure.body.error.code });
+    if (isInternal(failure)) options.logger.error('internal error answering a REST request', { err, method: req.method, route: exchange.route });
+    else options.logger.debug('REST request refused', { method: req.method, route: exchange.route, code: failure.body.error.code, status: failure.httpStatus });
+    const headers: Record<string, string> = {};
+    const allowed = failure.body.error['allowed'];
+    if (failure.httpStatus === 405 && Array.isArray(allowed)) headers['Allow'] = allowed.join(', ');
+    const retryAfter = retryAfterSeconds(failure);
+    if (retryAfter !== undefined) headers['Retry-After'] = retryAfter;
+    // A body left unread (too large, or never wanted) is not drained: the connection closes after the answer.
+    if ((!bodyRead && hasBody(req)) || failure.httpStatus === 413) headers['Connection'] = 'close';
+    sendJson(res, failure.httpStatus, failure.body, headers);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, exchange: Exchange): Promise<void> {
+    let bodyRead = false;
+    try {
+      const { route, params } = match(methodOf(req), url.pathname);
+      exchange.route = route.pattern;
+      checkQuery(url.searchParams, route.query);
+      const consistency = route.query.includes('stale') ? consistencyOf(url.searchParams) : 'linearizable';
+      let body: unknown;
+      if (route.body) {
+        const read = await readJsonBody(req);
+        body = read.value;
+        bodyRead = true;
+        exchange.receivedBytes = read.bytes;
+      }
+      const caller = createAppCaller(options.contextFor(req));
+      const reply = await route.handle({ caller, params, query: url.searchParams, body, consistency });
+      // A body this route does not read is not drained either.
+      const headers: Record<string, string> = !route.body && hasBody(req) ? { Connection: 'close' } : {};
+      if ('json' in reply) sendJson(res, 200, reply.json, headers);
+      else sendBody(res, 200, reply.contentType, reply.text, headers);
+    } catch (err) {
+      answerError(req, res, err, exchange, bodyRead);
+    }
+  }
+
+  return { handle };
+}

@@ -1,0 +1,19 @@
+/** The coordinator API: one router per domain. Clients import `type AppRouter` only (src/client). */
+import { router } from '../trpc.js';
+import { adminRouter } from './admin.js';
+import { clusterRouter } from './cluster.js';
+import { eventsRouter } from './events.js';
+import { membersRouter } from './members.js';
+import { nodesRouter } from './nodes.js';
+import { shardsRouter } from './shards.js';
+
+export const appRouter = router({
+  cluster: clusterRouter,
+  members: membersRouter,
+  nodes: nodesRouter,
+  shards: shardsRouter,
+  admin: adminRouter,
+  events: eventsRouter,
+});
+
+export type AppRouter = typeof appRouter;

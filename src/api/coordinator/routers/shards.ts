@@ -1,0 +1,72 @@
+/**
+ * `shards`: the shard map, and its admin change. In this issue shards move
+ * only by hand (placement comes with the data nodes, issue 4): `assign`
+ * sets a shard's copies with one assignShard (a shard without copies) or
+ * moveShard (one with copies) command, compare-and-set on its epoch.
+ */
+import { z } from 'zod';
+import { intInRange, strictObject } from '../../../config/index.js';
+import { copiesOf, shardById, type Command, type RoutingState, type ShardRecord } from '../../../coordinator/routing/index.js';
+import { nodeIdSchema } from '../../../coordinator/routing/fields.js';
+import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
+import type { ApiContext } from '../context.js';
+import { badRequest } from '../errors/invalid-input.js';
+import { rejectionError } from '../errors/rejection.js';
+import { readInput, reasonInput, seqSchema } from '../inputs.js';
+import { commandBase } from '../propose.js';
+import { publicProcedure, router } from '../trpc.js';
+import { readMeta } from '../wire/read-meta.js';
+import { shardInfo } from '../wire/shard.js';
+
+const assignInput = strictObject({
+  id: intInRange(0, 65_535),
+  /** null drops the primary without promoting anyone: the forced way out for a shard whose copies are gone. */
+  primary: nodeIdSchema.nullable(),
+  replicas: z.array(nodeIdSchema, { error: 'expected an array of node ids' }).max(15, { error: 'expected at most 15 replicas' }),
+  /** The epoch `GET /shards` showed: a shard changed since is refused (409 STALE_EPOCH), never overwritten. */
+  expectedEpoch: seqSchema,
+  reason: reasonInput.optional(),
+});
+type AssignInput = z.infer<typeof assignInput>;
+
+function unknownShard(state: RoutingState, id: number): ClusterError {
+  return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'shard', id: String(id) }, `no shard ${id}: the cluster has shards 0..${state.shards.length - 1}`);
+}
+
+/** The shard as this replica knows it, at least as fresh as the epoch the caller saw. */
+async function currentShard(ctx: ApiContext, id: number, expectedEpoch: number): Promise<ShardRecord> {
+  let state = (await ctx.service.read('stale')).state;
+  // Behind the caller: ask the quorum, so the choice between assign and move is made on a fresh table.
+  if ((shardById(state, id)?.epoch ?? 0) < expectedEpoch) state = (await ctx.service.read('linearizable')).state;
+  const shard = shardById(state, id);
+  if (shard === undefined) throw unknownShard(state, id);
+  return shard;
+}
+
+function assignCommand(shard: ShardRecord, input: AssignInput): Command {
+  const base = { ...commandBase(input.reason ?? 'shard assigned through the API'), shardId: input.id, expectedEpoch: input.expectedEpoch, replicas: input.replicas };
+  // The epoch compare-and-set makes the choice safe: if the shard changed since it was read, either command is refused.
+  if (copiesOf(shard).length > 0) return { type: 'moveShard', ...base, primary: input.primary };
+  if (input.primary === null) throw badRequest(`primary: shard ${input.id} has no copies, so it needs a primary`);
+  return { type: 'assignShard', ...base, primary: input.primary };
+}
+
+export const shardsRouter = router({
+  list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
+    const read = await ctx.service.read(input?.consistency ?? 'linearizable');
+    return { shards: read.state.shards.map(shardInfo), ...readMeta(read) };
+  }),
+
+  assign: publicProcedure.input(assignInput).mutation(async ({ ctx, input }) => {
+    const command = assignCommand(await currentShard(ctx, input.id, input.expectedEpoch), input);
+    const outcome = await ctx.service.propose(command);
+    const after = (await ctx.service.read('stale')).state;
+    const shard = shardById(after, input.id);
+    if (!outcome.ok) {
+      const epochs = shard === undefined ? undefined : { expected: input.expectedEpoch, current: shard.epoch };
+      throw rejectionError(outcome, { shard: input.id, ...(epochs === undefined ? {} : { epochs }) });
+    }
+    if (shard === undefined) throw unknownShard(after, input.id);
+    return shardInfo(shard);
+  }),
+});

@@ -1,0 +1,159 @@
+/**
+ * The HTTP server of one coordinator replica, on its `host:apiPort`
+ * (DESIGN.md §1): tRPC under `/trpc` (queries, mutations and the SSE event
+ * subscription), the REST endpoints of §7 everywhere else, `/metrics`
+ * among them. It binds to the replica's host only.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIP, type AddressInfo } from 'node:net';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { CoordinatorService } from '../../coordinator/service.js';
+import { ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
+import { createNoopMetrics, silentLogger, type Logger, type Metrics } from '../../observability/index.js';
+import { FORWARDED_BY_HEADER, type ApiContext, type ForwardingOptions } from './context.js';
+import { describeError, isInternal } from './errors/describe-error.js';
+import { UNMATCHED_ROUTE, type Exchange } from './http/exchange.js';
+import { instrumentExchange } from './http/http-metrics.js';
+import { sendJson } from './http/send.js';
+import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.js';
+import { createRestAdapter } from './rest.js';
+import { appRouter } from './routers/_app.js';
+
+export interface CoordinatorApiServerOptions {
+  readonly service: CoordinatorService;
+  /** The replica's host: the server listens there only, and forwarded calls dial from it. */
+  readonly host: string;
+  /** The replica's apiPort; 0 takes a free port (tests), which `start()` reports. */
+  readonly port: number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** What `GET /metrics` serves; by default `metrics.metricsText()`. */
+  readonly metricsText?: () => Promise<string>;
+  /** false: a follower answers leader-only calls with 421 and the leader's address instead of forwarding them. */
+  readonly forwardToLeader?: boolean;
+  readonly forwardTimeoutMs?: number;
+}
+
+export interface CoordinatorApiServer {
+  /** Listens; resolves with the port (the one given, or the one taken for port 0). */
+  start(): Promise<{ port: number }>;
+  /** Stops listening and ends every connection, event streams included. */
+  close(): Promise<void>;
+}
+
+const TRPC_PREFIX = '/trpc';
+/** Slow clients may not hold a connection open by dribbling headers or a body. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** The header's value if it names a replica; anything else present still marks the call as forwarded. */
+function forwardedByOf(req: IncomingMessage): string | undefined {
+  const value = req.headers[FORWARDED_BY_HEADER];
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  return text.slice(0, 64) || '?';
+}
+
+export function createCoordinatorApiServer(options: CoordinatorApiServerOptions): CoordinatorApiServer {
+  const logger = (options.logger ?? silentLogger).child({ component: 'api' });
+  const metrics = options.metrics ?? createNoopMetrics();
+  const forwarding: ForwardingOptions = {
+    enabled: options.forwardToLeader ?? true,
+    timeoutMs: options.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS,
+    // Sockets bind to an address, not a name: a replica configured by hostname dials from wherever the OS picks.
+    localAddress: isIP(options.host) === 0 ? undefined : options.host,
+  };
+  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, logger, metrics, forwarding, forwardedBy: forwardedByOf(req) });
+
+  const procedures = new Set(Object.keys(appRouter._def.procedures));
+  const trpcRoute = (pathname: string): string => {
+    const path = pathname.slice(TRPC_PREFIX.length + 1);
+    if (path.includes(',')) return `${TRPC_PREFIX}/:batch`;
+    return procedures.has(path) ? `${TRPC_PREFIX}/${path}` : `${TRPC_PREFIX}/${UNMATCHED_ROUTE}`;
+  };
+
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: `${TRPC_PREFIX}/`,
+    maxBodySize: MAX_BODY_BYTES,
+    createContext: ({ req }) => contextFor(req),
+    onError({ error, path }) {
+      const failure = describeError(error);
+      metrics.http.errors.inc({ code: failure.body.error.code });
+      if (isInternal(failure)) logger.error('internal error answering a tRPC call', { err: error.cause ?? error, path });
+    },
+  });
+
+  const rest = createRestAdapter({
+    contextFor,
+    metricsText: options.metricsText ?? (() => metrics.metricsText()),
+    metricsContentType: metrics.contentType,
+    logger,
+    metrics,
+  });
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const exchange: Exchange = { route: UNMATCHED_ROUTE, receivedBytes: 0 };
+    instrumentExchange(req, res, exchange, metrics, logger);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://api.invalid');
+    } catch {
+      sendJson(res, 400, { error: { code: ClusterErrorCode.InvalidInput, message: 'path: not a valid request target' } });
+      return;
+    }
+    if (url.pathname === TRPC_PREFIX || url.pathname.startsWith(`${TRPC_PREFIX}/`)) {
+      exchange.route = trpcRoute(url.pathname);
+      trpc(req, res);
+      return;
+    }
+    rest.handle(req, res, url, exchange).catch((err: unknown) => {
+      // handle() answers every error itself; this is the last guard against a crash on bad input.
+      logger.error('REST handler failed', { err });
+      if (!res.headersSent) sendJson(res, 500, { error: { code: ClusterErrorCode.Internal, message: INTERNAL_ERROR_MESSAGE } });
+      else res.destroy();
+    });
+  }
+
+  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, onRequest);
+  // A request node:http cannot even parse (bad request line, huge headers) gets a 400 and the connection closes.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: { code: ClusterErrorCode.InvalidInput, message: `malformed HTTP request (${err.code ?? 'parse error'})` } });
+    socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+
+  let listening: Promise<{ port: number }> | undefined;
+
+  return {
+    start() {
+      listening ??= new Promise((resolve, reject) => {
+        const onError = (err: Error) => {
+          listening = undefined;
+          reject(err);
+        };
+        server.once('error', onError);
+        server.listen({ host: options.host, port: options.port }, () => {
+          server.off('error', onError);
+          const port = (server.address() as AddressInfo).port;
+          logger.info('coordinator API listening', { host: options.host, port });
+          resolve({ port });
+        });
+      });
+      return listening;
+    },
+
+    close() {
+      if (!server.listening) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Event streams never end by themselves; idle keep-alive connections would hold close() for seconds.
+        server.closeAllConnections();
+        listening = undefined;
+      });
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The coordinator API's tRPC root: the one place that calls initTRPC. It
+ * fixes the context, the error shape and the two procedure builders every
+ * router uses:
+ *
+ * - `publicProcedure` answers from this replica (reads through ReadIndex or
+ *   its own table, writes through Raft, which forwards proposals itself);
+ * - `leaderProcedure` is for what only the leader can do (membership
+ *   changes, leadership transfer): on a follower the service throws
+ *   NOT_LEADER, and the call is forwarded once to the leader's API.
+ */
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY, type TRPC_ERROR_CODE_NUMBER } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import { z } from 'zod';
+import { ClusterError, ClusterErrorCode, isClusterError, type PublicValue, type TrpcErrorCode } from '../../errors/index.js';
+import type { ApiContext } from './context.js';
+import { describeError, domainErrorOf, type DomainError } from './errors/describe-error.js';
+import { invalidInput } from './errors/invalid-input.js';
+import { withLeaderAddress } from './errors/leader-address.js';
+import { forwardToLeader } from './forward.js';
+import { SSE_PING_INTERVAL_MS, SSE_RECONNECT_AFTER_INACTIVITY_MS } from './limits.js';
+
+// src/errors restates tRPC's codes (it may not import @trpc/server); this fails to compile when they drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const trpcCodesAgree: Same<TrpcErrorCode, TRPC_ERROR_CODE_KEY> = true;
+void trpcCodesAgree;
+
+/** `data` of every tRPC error: the DESIGN.md §7 error body (`code` is ours, e.g. NOT_LEADER), plus the HTTP status. */
+export interface ApiErrorData {
+  readonly code: string;
+  readonly message: string;
+  readonly httpStatus: number;
+  /** The procedure that failed, when one did. */
+  readonly path?: string;
+  readonly [field: string]: PublicValue | undefined;
+}
+
+export interface ApiErrorShape {
+  readonly code: TRPC_ERROR_CODE_NUMBER;
+  readonly message: string;
+  readonly data: ApiErrorData;
+}
+
+const t = initTRPC.context<ApiContext>().create({
+  // The whole shape is ours: no stack trace (tRPC adds one in development) ever reaches a client.
+  errorFormatter({ error, shape }): ApiErrorShape {
+    const failure = describeError(error);
+    const path = shape.data.path;
+    return {
+      code: TRPC_ERROR_CODES_BY_KEY[failure.trpcCode],
+      message: failure.body.error.message,
+      data: { ...failure.body.error, httpStatus: failure.httpStatus, ...(path === undefined ? {} : { path }) },
+    };
+  },
+  sse: {
+    ping: { enabled: true, intervalMs: SSE_PING_INTERVAL_MS },
+    client: { reconnectAfterInactivityMs: SSE_RECONNECT_AFTER_INACTIVITY_MS },
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+async function rawInputOf(getRawInput: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await getRawInput();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Turns whatever a procedure threw into a TRPCError whose code is the one
+ * CLUSTER_ERROR_STATUS names and whose cause is the domain error, so that
+ * `createCaller` users (the REST adapter), tRPC's HTTP status and the error
+ * formatter all see the same thing. An input that fails its schema becomes
+ * INVALID_INPUT with one line per problem, naming the field and what was found.
+ */
+const normalizeErrors = t.middleware(async ({ ctx, next, getRawInput }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const { error } = result;
+  const domain: DomainError | undefined =
+    error.code === 'BAD_REQUEST' && error.cause instanceof z.core.$ZodError
+      ? invalidInput(error.cause, await rawInputOf(getRawInput))
+      : domainErrorOf(error);
+  if (domain === undefined) return result;
+  const enriched = withLeaderAddress(domain, ctx.service);
+  throw new TRPCError({ code: describeError(enriched).trpcCode, message: enriched.message, cause: enriched });
+});
+
+export const publicProcedure = t.procedure.use(normalizeErrors);
+
+/**
+ * NOT_LEADER from the service: forward the call, once, to the leader and
+ * answer with the leader's answer. Not forwarded (NOT_LEADER, 421, with the
+ * leader's address): a call that was already forwarded (loop prevention),
+ * forwarding switched off, or a leader whose address is unknown. No leader
+ * known at all: NO_LEADER (503), retry shortly.
+ */
+const forwardLeaderCalls = t.middleware(async ({ ctx, next, path, getRawInput }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const err = result.error.cause;
+  if (!isClusterError(err, ClusterErrorCode.NotLeader)) return result;
+  const leader = err.type.leader;
+  if (!leader) {
+    throw new ClusterError({ code: ClusterErrorCode.NoLeader, ...(err.type.term === undefined ? {} : { term: err.type.term }) }, `no leader is known for ${path}; retry shortly`);
+  }
+  const address = err.type.leaderAddress ?? ctx.service.apiAddressOf(leader);
+  const self = ctx.service.status().id;
+  const forwarding = ctx.forwarding;
+  if (ctx.forwardedBy !== undefined || forwarding === undefined || !forwarding.enabled || address === undefined || leader === self) {
+    if (ctx.forwardedBy !== undefined) ctx.logger.debug('not forwarding a forwarded call again', { path, forwardedBy: ctx.forwardedBy, leader });
+    throw withLeaderAddress(err, ctx.service, address);
+  }
+  ctx.logger.debug('forwarding to the leader', { path, leader, address });
+  const data = await forwardToLeader({
+    leader,
+    address,
+    path,
+    input: await rawInputOf(getRawInput),
+    from: self,
+    timeoutMs: forwarding.timeoutMs,
+    localAddress: forwarding.localAddress,
+  });
+  // next()'s own marker: the leader's data takes the place of the result this replica could not produce.
+  const forwarded: Awaited<ReturnType<typeof next>> = { marker: result.marker, ok: true, data };
+  return forwarded;
+});
+
+export const leaderProcedure = publicProcedure.use(forwardLeaderCalls);
