@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { runCoordinator } from './coordinator-command.js';
 
 /** Where the command writes; injected so tests can capture it. */
 export interface CliIo {
@@ -57,7 +58,7 @@ function usageError(io: CliIo, message: string): number {
 }
 
 /** Runs the `torua` command with `argv` (without node and script) and returns the exit code. */
-export function run(argv: readonly string[], io: CliIo = defaultIo): number {
+export function run(argv: readonly string[], io: CliIo = defaultIo): number | Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
@@ -73,6 +74,7 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number {
   }
   switch (command) {
     case 'coordinator':
+      return runCoordinator(values, io);
     case 'node':
     case 'status':
       return notImplemented(io, command);

@@ -1,0 +1,39 @@
+/** `torua coordinator --config FILE --id ID [--data-dir DIR] [--log-level L]`: one replica, until SIGTERM/SIGINT. */
+import { loadClusterFile, resolveCoordinator } from '../config/index.js';
+import { startCoordinatorProcess } from './coordinator-process.js';
+import type { CliIo } from './run.js';
+
+export interface ProcessFlags {
+  readonly config?: string | undefined;
+  readonly id?: string | undefined;
+  readonly 'data-dir'?: string | undefined;
+  readonly 'log-level'?: string | undefined;
+}
+
+export async function runCoordinator(flags: ProcessFlags, io: CliIo): Promise<number> {
+  if (!flags.config || !flags.id) {
+    io.err('torua coordinator: --config FILE and --id ID are required\n');
+    return 2;
+  }
+  let view;
+  try {
+    const file = await loadClusterFile(flags.config);
+    view = resolveCoordinator(file, flags.id, { dataDir: flags['data-dir'], logLevel: flags['log-level'] }, flags.config);
+  } catch (e) {
+    io.err(`${(e as Error).message}\n`);
+    return 2;
+  }
+  let running;
+  try {
+    running = await startCoordinatorProcess(view);
+  } catch (e) {
+    io.err(`torua coordinator ${flags.id}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  await running.close();
+  return 0;
+}

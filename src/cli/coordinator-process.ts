@@ -1,0 +1,82 @@
+/**
+ * The composition root of a coordinator replica process: builds every part
+ * in dependency order and closes them in reverse (API, replica, transport,
+ * log store), also on a fatal store error.
+ */
+import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
+import { createCoordinatorApiServer, fetchReplicaStatus, type CoordinatorApiServer } from '../api/coordinator/index.js';
+import type { CoordinatorView } from '../config/index.js';
+import { CoordinatorReplica } from '../coordinator/replica.js';
+import { initialState } from '../coordinator/routing/index.js';
+import { createLogger, createMetrics, type Logger } from '../observability/index.js';
+import { SeededRng } from '../raft/index.js';
+import { LevelRaftStorage } from '../storage/index.js';
+import { PeerTransport } from '../transport/index.js';
+
+export const COORDINATOR_VERSION = '0.1.0';
+
+export interface RunningCoordinator {
+  readonly replica: CoordinatorReplica;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export async function startCoordinatorProcess(view: CoordinatorView): Promise<RunningCoordinator> {
+  const { self, file } = view;
+  const logger = createLogger({ level: view.logLevel, bindings: { replica: self.id } });
+  const metrics = createMetrics({ defaultLabels: { replica: self.id } });
+  const storage = await LevelRaftStorage.open(view.dataDir);
+  let replica: CoordinatorReplica | undefined;
+  let api: CoordinatorApiServer | undefined;
+  let closing: Promise<void> | undefined;
+
+  const transport = new PeerTransport(
+    { id: self.id, clusterId: file.clusterId, host: self.host, peerPort: self.peerPort, peers: new Map() },
+    {
+      onMessage: (m) => replica?.receive(m),
+      onPeerDisconnected: (peer) => replica?.peerDisconnected(peer),
+      log: (level, msg, fields) => logger[level](msg, fields),
+    },
+  );
+
+  const members = file.coordinators.map((c) => ({ id: c.id, host: c.host, apiPort: c.apiPort, peerPort: c.peerPort }));
+  replica = await CoordinatorReplica.start(
+    {
+      id: self.id,
+      clusterId: file.clusterId,
+      version: COORDINATOR_VERSION,
+      raft: file.raft,
+      initialVoters: members.map((m) => m.id),
+      initialTable: initialState({ clusterId: file.clusterId, shards: file.shards, settings: file.settings, members }),
+    },
+    {
+      storage,
+      outbox: transport,
+      logger,
+      metrics,
+      rng: new SeededRng(randomInt(2 ** 31)),
+      fetchStatus: (address, timeoutMs) => fetchReplicaStatus(address, timeoutMs, { localAddress: isIP(self.host) ? self.host : undefined }),
+      onFatal: () => {
+        void close().finally(() => process.exit(1));
+      },
+    },
+  );
+  await transport.start();
+  api = createCoordinatorApiServer({ service: replica, host: self.host, port: self.apiPort, logger, metrics });
+  await api.start();
+  logger.info('coordinator ready', { api: `http://${self.host}:${self.apiPort}`, peer: `${self.host}:${self.peerPort}` });
+
+  async function close(): Promise<void> {
+    closing ??= (async () => {
+      await api?.close().catch((e: unknown) => logger.warn('closing the API failed', { error: String(e) }));
+      await replica?.close();
+      await transport.close();
+      await storage.close();
+      logger.info('coordinator stopped');
+    })();
+    return closing;
+  }
+
+  return { replica, logger, close };
+}
