@@ -1,5 +1,15 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { EXIT_USAGE, run, USAGE } from '../src/cli/run.js';
+
+/** An address nothing listens on: a port the OS handed out, released again. */
+async function deadAddress(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `127.0.0.1:${port}`;
+}
 
 function torua(...argv: string[]) {
   let out = '';
@@ -23,22 +33,59 @@ describe('torua command', () => {
       expect(r.code).toBe(0);
       expect(r.out).toBe(USAGE);
     }
-    expect(USAGE).toMatch(/coordinator[\s\S]*node[\s\S]*cluster up[\s\S]*status[\s\S]*kv/);
+    expect(USAGE).toMatch(/coordinator[\s\S]*node[\s\S]*cluster up[\s\S]*status[\s\S]*leader transfer[\s\S]*members add[\s\S]*members remove[\s\S]*kv/);
   });
 
   it('says which commands are not implemented yet, with exit code 2', () => {
     const cases: [string[], string][] = [
       [['node', '--config', 'c.json', '--id', 'n1'], 'node'],
-      [['cluster', 'up', '--config', 'cluster.example.json'], 'cluster up'],
-      [['status'], 'status'],
       [['kv', 'get', 'k'], 'kv get'],
     ];
     for (const [argv, name] of cases) {
       const r = torua(...argv);
       expect(r.code).toBe(EXIT_USAGE);
       expect(r.out).toBe('');
-      expect(r.err).toBe(`torua ${name}: not implemented yet (arrives with the coordinator replica issue)\n`);
+      expect(r.err).toBe(`torua ${name}: not implemented yet (arrives with the data nodes, issue 4)\n`);
     }
+  });
+
+  it('checks the flags of status, cluster up, leader transfer and members before connecting', async () => {
+    const cases: [string[], RegExp][] = [
+      [['cluster', 'up'], /^torua cluster up: --config FILE is required\n$/],
+      [['cluster', 'up', '--config', '/nonexistent/cluster.json'], /\/nonexistent\/cluster\.json: cannot read the cluster file/],
+      [['cluster', 'up', '--config', 'cluster.example.json', '--log-level', 'loud'], /--log-level: expected one of/],
+      [['status', '--config', 'cluster.example.json', '--coordinators', '127.0.0.1:7001'], /^torua status: give --config FILE or --coordinators A,B,C, not both\n$/],
+      [['status', '--coordinators', 'nohost'], /--coordinators: expected host:port, got "nohost"/],
+      [['leader', 'transfer'], /^torua leader transfer: --to ID is required/],
+      [['members', 'add', '--id', 'c4', '--host', '127.0.0.1', '--api-port', '70000'], /^torua members add: --api-port: expected a port \(1-65535\), got "70000"; --peer-port P is required\n$/],
+      [['members', 'remove'], /^torua members remove: --id ID is required\n$/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await toruaAsync(...argv);
+      expect(r.code, argv.join(' ')).toBe(EXIT_USAGE);
+      expect(r.out).toBe('');
+      expect(r.err, argv.join(' ')).toMatch(message);
+    }
+  });
+
+  it('status shows a replica that does not answer as down, and exits 1 when the cluster does not answer', async () => {
+    const dead = await deadAddress();
+    const r = await toruaAsync('status', '--coordinators', dead);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^cluster: no answer \(cluster\.info: no coordinator could serve it after \d+ attempts/);
+    expect(r.out).toMatch(new RegExp(`^\\?\\s+${dead}\\s+down\\s.*connection refused$`, 'm'));
+    const json = await toruaAsync('status', '--json', '--coordinators', dead);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out)).toMatchObject({ cluster: null, replicas: [{ address: dead, ok: false, error: 'connection refused', id: null }] });
+  });
+
+  it('admin commands print the error and its code when no coordinator answers', async () => {
+    const dead = await deadAddress();
+    const r = await toruaAsync('leader', 'transfer', '--to', 'c2', '--coordinators', dead);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(r.err.split('\n')[0] + '\n');
+    expect(r.err).toMatch(/^torua leader transfer: members\.transferLeader: no coordinator could serve it after \d+ attempts in [\d.]+ s \(/);
+    expect(r.err).toContain(`(${dead}: connection refused) (UNAVAILABLE)`);
   });
 
   it('refuses to start a coordinator without --config and --id, or with a file that does not parse', async () => {
@@ -55,7 +102,7 @@ describe('torua command', () => {
   });
 
   it('rejects unknown commands, subcommands and options with the usage', () => {
-    for (const argv of [['frobnicate'], ['cluster'], ['cluster', 'down'], ['kv', 'scan'], ['status', '--bogus']]) {
+    for (const argv of [['frobnicate'], ['cluster'], ['cluster', 'down'], ['kv', 'scan'], ['status', '--bogus'], ['leader'], ['leader', 'elect'], ['members'], ['members', 'list']]) {
       const r = torua(...argv);
       expect(r.code, argv.join(' ')).toBe(EXIT_USAGE);
       expect(r.err).toMatch(/^torua: /);

@@ -1,4 +1,8 @@
-/** `torua coordinator --config FILE --id ID [--data-dir DIR] [--log-level L]`: one replica, until SIGTERM/SIGINT. */
+/**
+ * `torua coordinator --config FILE --id ID [--data-dir DIR] [--log-level L] [--join]`: one replica, until SIGTERM/SIGINT.
+ * `--join`: the replica is not a voter of the file's cluster (yet); it starts with no voters and waits
+ * for the leader to add it (POST /cluster/members), and fills its state from the leader's snapshot.
+ */
 import { loadClusterFile, resolveCoordinator } from '../config/index.js';
 import { startCoordinatorProcess } from './coordinator-process.js';
 import type { CliIo } from './run.js';
@@ -8,6 +12,7 @@ export interface ProcessFlags {
   readonly id?: string | undefined;
   readonly 'data-dir'?: string | undefined;
   readonly 'log-level'?: string | undefined;
+  readonly join?: boolean | undefined;
 }
 
 export async function runCoordinator(flags: ProcessFlags, io: CliIo): Promise<number> {
@@ -25,7 +30,7 @@ export async function runCoordinator(flags: ProcessFlags, io: CliIo): Promise<nu
   }
   let running;
   try {
-    running = await startCoordinatorProcess(view);
+    running = await startCoordinatorProcess(view, { join: flags.join === true });
   } catch (e) {
     io.err(`torua coordinator ${flags.id}: ${(e as Error).message}\n`);
     return 1;

@@ -22,7 +22,16 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-export async function startCoordinatorProcess(view: CoordinatorView): Promise<RunningCoordinator> {
+export interface StartOptions {
+  /**
+   * The replica joins a running cluster instead of bootstrapping it: no initial voters (the file's
+   * coordinators are the bootstrap voters, and this one must not count itself among them: a wiped
+   * or new replica that did would vote and count toward commits with an empty log).
+   */
+  readonly join?: boolean;
+}
+
+export async function startCoordinatorProcess(view: CoordinatorView, options: StartOptions = {}): Promise<RunningCoordinator> {
   const { self, file } = view;
   const logger = createLogger({ level: view.logLevel, bindings: { replica: self.id } });
   const metrics = createMetrics({ defaultLabels: { replica: self.id } });
@@ -47,7 +56,7 @@ export async function startCoordinatorProcess(view: CoordinatorView): Promise<Ru
       clusterId: file.clusterId,
       version: COORDINATOR_VERSION,
       raft: file.raft,
-      initialVoters: members.map((m) => m.id),
+      initialVoters: options.join ? [] : members.map((m) => m.id),
       initialTable: initialState({ clusterId: file.clusterId, shards: file.shards, settings: file.settings, members }),
     },
     {

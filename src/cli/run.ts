@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
+import { runClusterUp } from './cluster-up-command.js';
 import { runCoordinator } from './coordinator-command.js';
+import { runLeaderTransfer } from './leader-command.js';
+import { runMembersAdd, runMembersRemove } from './members-command.js';
+import { runStatus } from './status-command.js';
 
 /** Where the command writes; injected so tests can capture it. */
 export interface CliIo {
@@ -16,12 +20,20 @@ export const USAGE = `Usage: torua <command> [options]
 
 Commands:
   coordinator --config FILE --id ID   run one coordinator replica
+              [--join]                a replica that is not a voter of the file's cluster
+                                      yet: it waits to be added (POST /cluster/members)
   node --config FILE --id ID          run one data node
   node --id ID --host H --port P --coordinators A,B,C
                                       run a data node that is not in the file
   cluster up --config FILE            start every coordinator and node of FILE
                                       locally, stop them all on Ctrl-C
-  status                              show the cluster as a coordinator sees it
+  status [--json]                     the replicas (role, term, commit, applied, last
+                                      contact, state hash) and the cluster state
+  leader transfer --to ID             hand leadership to replica ID
+  members add --id ID --host H --api-port P --peer-port Q
+                                      add a coordinator replica (started first); it
+                                      joins as a learner and votes once caught up
+  members remove --id ID              remove a coordinator replica
   kv get|put|delete KEY [VALUE]       read and write keys
   help                                show this help
 
@@ -30,6 +42,10 @@ Options:
   --id ID               which coordinator or node of the file to run
   --data-dir DIR        overrides the file's dataDir
   --log-level LEVEL     overrides the log level
+  --coordinators A,B,C  where status, leader and members connect (host:apiPort, any
+                        replica); default: the coordinators of --config FILE, or of
+                        ./cluster.example.json when neither is given
+  --json                status: the raw data as JSON
   -h, --help            show this help
 `;
 
@@ -41,6 +57,11 @@ const options = {
   coordinators: { type: 'string' },
   'data-dir': { type: 'string' },
   'log-level': { type: 'string' },
+  join: { type: 'boolean' },
+  json: { type: 'boolean' },
+  to: { type: 'string' },
+  'api-port': { type: 'string' },
+  'peer-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -48,7 +69,7 @@ const options = {
 export const EXIT_USAGE = 2;
 
 function notImplemented(io: CliIo, command: string): number {
-  io.err(`torua ${command}: not implemented yet (arrives with the coordinator replica issue)\n`);
+  io.err(`torua ${command}: not implemented yet (arrives with the data nodes, issue 4)\n`);
   return EXIT_USAGE;
 }
 
@@ -76,11 +97,19 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
     case 'coordinator':
       return runCoordinator(values, io);
     case 'node':
-    case 'status':
       return notImplemented(io, command);
+    case 'status':
+      return runStatus(values, io);
     case 'cluster':
-      if (sub === 'up') return notImplemented(io, 'cluster up');
+      if (sub === 'up') return runClusterUp(values, io);
       return usageError(io, sub === undefined ? 'cluster: missing subcommand (up)' : `cluster: unknown subcommand '${sub}'`);
+    case 'leader':
+      if (sub === 'transfer') return runLeaderTransfer(values, io);
+      return usageError(io, sub === undefined ? 'leader: missing subcommand (transfer)' : `leader: unknown subcommand '${sub}'`);
+    case 'members':
+      if (sub === 'add') return runMembersAdd(values, io);
+      if (sub === 'remove') return runMembersRemove(values, io);
+      return usageError(io, sub === undefined ? 'members: missing subcommand (add, remove)' : `members: unknown subcommand '${sub}'`);
     case 'kv':
       if (sub === 'get' || sub === 'put' || sub === 'delete') return notImplemented(io, `kv ${sub}`);
       return usageError(io, sub === undefined ? 'kv: missing subcommand (get, put, delete)' : `kv: unknown subcommand '${sub}'`);

@@ -1,0 +1,25 @@
+/** One plain tRPC client per replica address, for the client's own questions (health, leader address). */
+import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
+import type { AppRouter } from '../api/coordinator/index.js';
+import { parseAddress } from './addresses.js';
+
+export type ReplicaClient = TRPCClient<AppRouter>;
+
+/** A client that talks to exactly one replica: no retries, no leader-following. */
+export function createReplicaClient(address: string): ReplicaClient {
+  // httpLink, not httpBatchLink: calls here are single and a batch link waits a timer tick for company.
+  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${parseAddress(address).origin}/trpc` })] });
+}
+
+export class ReplicaClients {
+  private readonly clients = new Map<string, ReplicaClient>();
+
+  get(address: string): ReplicaClient {
+    let client = this.clients.get(address);
+    if (client === undefined) {
+      client = createReplicaClient(address);
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+}

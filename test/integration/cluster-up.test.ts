@@ -1,0 +1,63 @@
+/**
+ * `torua cluster up` as a user runs it (compiled, its own process): it
+ * prints where each replica answers, a leader appears and is reported,
+ * `torua status` sees all three with one state hash, a replica killed from
+ * outside is reported, and SIGTERM stops every child it started: no PID
+ * is left alive.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectBuilt, isAlive, useTestClusters, waitFor } from '../support/coordinator-processes.js';
+
+const clusters = useTestClusters();
+beforeAll(expectBuilt);
+
+describe('torua cluster up', () => {
+  it('starts every coordinator, reports the leader and changes, and stops them all on SIGTERM', async () => {
+    const cluster = await clusters.create({ nodes: 1 });
+    const up = cluster.torua('cluster-up', ['cluster', 'up', '--config', cluster.configPath], { pipeStdout: true });
+    let out = '';
+    up.stdout?.setEncoding('utf8');
+    up.stdout?.on('data', (chunk: string) => (out += chunk));
+
+    const pids = await waitFor('the three children with their PIDs', () => {
+      const found = [...out.matchAll(/^ {2}(c\d) {2}pid (\d+) {2}http:\/\/(\S+)\/cluster\/info {2}log (\S+)$/gm)].map((m) => ({ id: m[1], pid: Number(m[2]), address: m[3] }));
+      return found.length === 3 ? found : undefined;
+    });
+    for (const p of pids) cluster.extraPids.add(p.pid);
+    expect(pids.map((p) => p.address)).toEqual(cluster.addresses);
+    expect(out).toContain('data nodes n1: not started yet');
+    expect(out).toMatch(/status: node \S+main\.js status --config /);
+
+    const leader = await waitFor('a leader, reported once', () => /leader elected: (c\d) \(term (\d+)\)/.exec(out)?.[1]);
+    const info = (await (await fetch(`http://${cluster.replica(leader).address}/cluster/info`)).json()) as { leader: string };
+    expect(info.leader).toBe(leader);
+
+    const status = await cluster.torua('status', ['status', '--config', cluster.configPath], { pipeStdout: true });
+    expect(status.exitCode, String(status.stdout)).toBe(0);
+    expect(String(status.stdout)).toMatch(/state hashes agree \(3 replicas at applied index \d+\)/);
+
+    // A replica killed from outside: its exit and the new leader are reported, one line each.
+    const leaderPid = pids.find((p) => p.id === leader)?.pid as number;
+    process.kill(leaderPid, 'SIGKILL');
+    await waitFor('the exit and the new leader', () => (out.includes(`${leader} exited (killed by SIGKILL)`) && /leader changed: c\d → c\d/.test(out) ? true : undefined));
+    expect(out.match(/leader elected:/g)).toHaveLength(1);
+
+    up.kill('SIGTERM');
+    const result = await up;
+    expect(result.exitCode, out).toBe(0);
+    expect(out).toMatch(/SIGTERM: stopping c\d, c\d\n.*stopped\n$/);
+    for (const p of pids) expect(isAlive(p.pid), `${p.id} (pid ${p.pid}) still alive`).toBe(false);
+  });
+
+  it('refuses to start when a port of the file is taken, starting nothing', async () => {
+    const cluster = await clusters.create();
+    cluster.start('c2');
+    await waitFor('c2 to answer', async () => ((await fetch(`http://${cluster.replica('c2').address}/health`).catch(() => undefined))?.ok ? true : undefined));
+    const up = await cluster.torua('cluster-up', ['cluster', 'up', '--config', cluster.configPath], { pipeStdout: true });
+    expect(up.exitCode).toBe(1);
+    expect(String(up.stdout)).toBe('');
+    const err = (await import('node:fs')).readFileSync(`${cluster.dir}/cluster-up.log.err`, 'utf8');
+    expect(err).toMatch(/ports in use/);
+    expect(err).toContain(`${cluster.replica('c2').address} (c2 apiPort): address in use`);
+  });
+});
