@@ -117,6 +117,8 @@ export class CoordinatorReplica implements CoordinatorService {
   private readonly eventListeners = new Set<(e: RoutingEvent) => void>();
   /** When each peer was last heard from (leader's view of followers, follower's view of the leader). */
   private readonly lastHeardMs = new Map<string, number>();
+  /** The last leader this replica knew ('' before it knew any), for the staleness of reads while none is known. */
+  private lastLeader = '';
   private ticker: NodeJS.Timeout | undefined;
   private driving = false;
   private driveDone: Promise<void> = Promise.resolve();
@@ -245,6 +247,7 @@ export class CoordinatorReplica implements CoordinatorService {
   }
 
   private onSoftState(s: SoftState): void {
+    if (s.leader) this.lastLeader = s.leader;
     this.modules.logger.info(s.role === 'leader' ? 'became leader' : `became ${s.role}`, {
       role: s.role,
       term: s.term,
@@ -353,10 +356,7 @@ export class CoordinatorReplica implements CoordinatorService {
   async read(consistency: Consistency, timeoutMs = this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS): Promise<StateRead> {
     this.checkOpen();
     if (consistency === 'stale') {
-      const leader = this.raft.currentLeader;
-      const stalenessMs =
-        this.raft.currentRole === 'leader' ? 0 : leader ? this.clock.nowMs() - (this.lastHeardMs.get(leader) ?? this.startedAtMs) : this.clock.nowMs() - this.startedAtMs;
-      return { state: this.table, appliedIndex: this.appliedIndex, consistency, stalenessMs };
+      return { state: this.table, appliedIndex: this.appliedIndex, consistency, stalenessMs: this.stalenessMs() };
     }
     const id = this.newRequestId();
     const done = new Promise<StateRead>((resolve, reject) => {
@@ -374,6 +374,25 @@ export class CoordinatorReplica implements CoordinatorService {
     }
     this.kick();
     return done;
+  }
+
+  /**
+   * How old this replica's table may be: 0 on the leader; on a follower, the
+   * time since it last heard from its leader. With no leader known, the time
+   * since it last knew one: since it heard from its last leader, or, for a
+   * deposed leader, since a majority last answered it (not its uptime).
+   */
+  private stalenessMs(): number {
+    const now = this.clock.nowMs();
+    if (this.raft.currentRole === 'leader') return 0;
+    const leader = this.raft.currentLeader || this.lastLeader;
+    if (leader === '') return now - this.startedAtMs;
+    if (leader !== this.opts.id) return now - (this.lastHeardMs.get(leader) ?? this.startedAtMs);
+    const voters = this.raft.status().conf.voters;
+    const others = voters.filter((v) => v !== this.opts.id).map((v) => this.lastHeardMs.get(v) ?? this.startedAtMs);
+    const needed = Math.floor(voters.length / 2);
+    if (needed === 0) return 0;
+    return now - (others.sort((a, b) => b - a)[needed - 1] ?? this.startedAtMs);
   }
 
   private readConfirmed(rs: ReadState): void {
@@ -480,6 +499,7 @@ export class CoordinatorReplica implements CoordinatorService {
   async addMember(member: NewMember, timeoutMs = 30_000): Promise<void> {
     this.checkLeader();
     const deadline = this.clock.nowMs() + timeoutMs;
+    this.compactForNewMember();
     const context = encodeMemberContext({ atMs: this.clock.nowMs(), host: member.host, apiPort: member.apiPort, peerPort: member.peerPort });
     // Talk to it from the moment it is a learner, not only once the change commits.
     const peers = new Map<string, { host: string; peerPort: number }>();
@@ -490,6 +510,28 @@ export class CoordinatorReplica implements CoordinatorService {
     this.modules.logger.info('learner added; waiting for it to catch up', { member: member.id });
     await this.changeMembership({ type: 'promote', node: member.id, context }, deadline);
     this.modules.logger.info('learner promoted to voter', { member: member.id });
+  }
+
+  /**
+   * A new member starts with an empty log. It must be filled from a snapshot
+   * of this table, never by replaying the log from index 1 over an initial
+   * table of its own: that one comes from its own cluster file, which lists
+   * the coordinators it is meant to join (not the bootstrap ones) and may
+   * differ in settings, so its state would diverge. Compacting up to the
+   * applied index first leaves the leader nothing older to send but a snapshot.
+   */
+  private compactForNewMember(): void {
+    if (this.appliedIndex === 0) {
+      throw new ClusterError(
+        { code: ClusterErrorCode.Unavailable, reason: 'the leader has not applied its first entry yet', retryAfterMs: 100 },
+        'the new leader has not applied its first entry yet; retry shortly',
+      );
+    }
+    if (this.appliedIndex <= this.raft.raftLog.snapshot.meta.index) return;
+    this.raft.compact(this.appliedIndex, serializeState(this.table));
+    this.appliedSinceSnapshot = 0;
+    this.modules.logger.info('snapshot taken for a new member', { index: this.appliedIndex });
+    this.kick();
   }
 
   async removeMember(id: string, timeoutMs = 10_000): Promise<void> {
@@ -542,6 +584,11 @@ export class CoordinatorReplica implements CoordinatorService {
   async transferLeadership(to: string, timeoutMs = 3_000): Promise<void> {
     this.checkOpen();
     if (this.raft.currentLeader === to) return;
+    // The leader refuses a target that is not a voter; a follower forwards the request, which the
+    // leader then drops silently: refuse it here too rather than time out.
+    if (!this.raft.status().conf.voters.includes(to)) {
+      throw new ClusterError({ code: ClusterErrorCode.InvalidInput, issues: [`to: ${to} is not a voter`] }, `cannot transfer leadership to ${to}: not a voter`);
+    }
     try {
       this.raft.transferLeadership(to);
     } catch (e) {
