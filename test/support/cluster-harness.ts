@@ -1,0 +1,969 @@
+/**
+ * A harness for integration tests against real coordinator processes
+ * (DESIGN.md §8): it writes a temporary cluster file for replicas on loopback
+ * aliases (127.0.0.11, .12, … on free ports; DESIGN.md §1), starts each
+ * replica from the compiled code (`dist/`) with execa, and gives tests the
+ * faults and observations they need: SIGKILL/SIGTERM, SIGSTOP/SIGCONT,
+ * restart, wipe, packet-filter partitions (iptables, root only), leader
+ * discovery, a steady writer, a term→leader monitor and convergence checks.
+ *
+ * Every child is tracked by PID and its stdout/stderr lines are kept (the
+ * last few hundred in memory, all of them in a log file) so a failing test can
+ * print what each replica said. `close()` resumes stopped children, kills
+ * every child by PID, deletes exactly the iptables rules it added and removes
+ * its temporary directory; `useClusters()` calls it after every test, failed
+ * or not, and prints the diagnostics of a failed one.
+ *
+ * Waits are condition polls with generous deadlines, never fixed sleeps.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, afterEach, beforeEach } from 'vitest';
+
+export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+
+/** One loopback alias per replica: Linux routes all of 127/8 on `lo`, no setup needed. */
+export const LOOPBACK_ALIASES = ['127.0.0.11', '127.0.0.12', '127.0.0.13', '127.0.0.14', '127.0.0.15'] as const;
+
+// ---------------------------------------------------------------------------
+// Environment checks
+// ---------------------------------------------------------------------------
+
+function listenOnce(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+/** Whether every alias can be bound (checked once per worker). */
+let aliasesChecked: Promise<boolean> | undefined;
+export function loopbackAliasesUsable(): Promise<boolean> {
+  aliasesChecked ??= (async () => {
+    for (const a of LOOPBACK_ALIASES) if (!(await listenOnce(a, 0))) return false;
+    return true;
+  })();
+  return aliasesChecked;
+}
+
+/** Why partition tests cannot run here, or undefined when they can (root and a working `iptables`). */
+export function partitionUnsupportedReason(): string | undefined {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root';
+  try {
+    execFileSync('iptables', ['-S', 'INPUT'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return err.code === 'ENOENT' ? 'no iptables command' : `iptables does not work here (${err.message.split('\n')[0]})`;
+  }
+  return undefined;
+}
+
+/** The compiled code must exist; a source newer than its output is reported (the test runs what was built). */
+export function checkBuilt(): void {
+  if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` before the integration tests`);
+  const stale: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+        const out = path.join(REPO_ROOT, 'dist', path.relative(REPO_ROOT, p)).replace(/\.ts$/, '.js');
+        if (!fs.existsSync(out) || fs.statSync(out).mtimeMs + 1 < fs.statSync(p).mtimeMs) stale.push(path.relative(REPO_ROOT, p));
+      }
+    }
+  };
+  walk(path.join(REPO_ROOT, 'src'));
+  if (stale.length > 0) {
+    console.warn(`cluster-harness: dist/ is older than ${stale.length} source file(s) (${stale.slice(0, 5).join(', ')}${stale.length > 5 ? ', …' : ''}); run \`npm run build\``);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Small utilities
+// ---------------------------------------------------------------------------
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const now = (): number => performance.now();
+
+/**
+ * Polls `probe` until it returns something other than undefined, or fails
+ * after `timeoutMs` with `what` and the last thing `describe` reported.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  opts: { timeoutMs?: number; intervalMs?: number; describe?: () => string } = {},
+): Promise<T> {
+  const deadline = now() + (opts.timeoutMs ?? 30_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (now() > deadline) {
+      const detail = opts.describe?.() ?? (lastError === undefined ? '' : String(lastError));
+      throw new Error(`timed out after ${opts.timeoutMs ?? 30_000} ms waiting for ${what}${detail ? `: ${detail}` : ''}`);
+    }
+    await sleep(opts.intervalMs ?? 25);
+  }
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export function summarize(values: readonly number[]): { n: number; min: number; p50: number; max: number } {
+  const s = [...values].sort((a, b) => a - b);
+  return { n: s.length, min: s[0] ?? NaN, p50: percentile(s, 50), max: s[s.length - 1] ?? NaN };
+}
+
+const usedPorts = new Set<number>();
+
+/** A port that `host` can listen on, outside the ephemeral range (so no outgoing socket takes it meanwhile). */
+export async function freePort(host: string): Promise<number> {
+  for (let i = 0; i < 500; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (usedPorts.has(port)) continue;
+    if ((await listenOnce(host, port)) && (await listenOnce('0.0.0.0', port).catch(() => false))) {
+      usedPorts.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port found on ${host}`);
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------
+
+export interface HttpAnswer<T = any> {
+  /** 0 when there was no answer (refused, reset, timed out). */
+  readonly status: number;
+  readonly body: T;
+  readonly error?: string;
+}
+
+/** One request on a fresh connection (no pooled socket to a killed or stopped process). */
+export function httpRequest(host: string, port: number, method: string, urlPath: string, body?: unknown, timeoutMs = 3_000): Promise<HttpAnswer> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (a: HttpAnswer): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(a);
+    };
+    const req = http.request({
+      host,
+      port,
+      method,
+      path: urlPath,
+      agent: false,
+      headers: payload === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Accept: 'application/json' },
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish({ status: 0, body: undefined, error: `timeout after ${timeoutMs} ms` });
+    }, timeoutMs);
+    req.on('error', (e: NodeJS.ErrnoException) => finish({ status: 0, body: undefined, error: e.code ?? e.message }));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (e) => finish({ status: 0, body: undefined, error: e.message }));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: unknown = text;
+        try {
+          parsed = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          /* not JSON: keep the text */
+        }
+        finish({ status: res.statusCode ?? 0, body: parsed });
+      });
+    });
+    req.end(payload);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The cluster
+// ---------------------------------------------------------------------------
+
+export interface MemberSpec {
+  readonly id: string;
+  readonly host: string;
+  readonly apiPort: number;
+  readonly peerPort: number;
+}
+
+/** GET /health (DESIGN.md §7). */
+export interface Health {
+  readonly status: string;
+  readonly id: string;
+  readonly role: 'follower' | 'preCandidate' | 'candidate' | 'leader';
+  readonly leader: string | null;
+  readonly term: number;
+  readonly commit_index: number;
+  readonly applied_index: number;
+  readonly state_hash: string;
+}
+
+export interface ClusterOptions {
+  /** Names the temporary directory and the cluster id. */
+  readonly name: string;
+  /** Bootstrap voters (c1…cN), listed in the cluster file. Default 3. */
+  readonly voters?: number;
+  /** Replicas listed only in the join file (c4, …), started with `--join` and added through the API. */
+  readonly spares?: number;
+  /** The file's `raft` section. */
+  readonly raft?: Readonly<Record<string, number>>;
+  readonly logLevel?: string;
+}
+
+type ProcState = 'down' | 'running' | 'stopped';
+
+export interface LeaderQuery {
+  /** The voter set (default: the cluster's current one, `Cluster.voters`). */
+  readonly voters?: readonly string[];
+  /** Leaders that do not count (the one just killed). */
+  readonly exclude?: readonly string[];
+  readonly minTerm?: number;
+  /** Every running voter must name the leader, not just a majority. */
+  readonly all?: boolean;
+}
+
+interface Exit {
+  readonly exitCode: number | undefined;
+  readonly signal: string | undefined;
+}
+
+export interface LeaderClaim {
+  readonly term: number;
+  readonly leader: string;
+  /** Who said so: the replica itself ("became leader" in its log, or role leader in /health) or a follower's /health. */
+  readonly by: string;
+  readonly source: 'log' | 'health';
+  readonly atMs: number;
+}
+
+const KEPT_LINES = 400;
+
+class ReplicaProcess {
+  state: ProcState = 'down';
+  pid: number | undefined;
+  child: ResultPromise | undefined;
+  exited: Promise<Exit> | undefined;
+  lastExit: Exit | undefined;
+  lives = 0;
+  readonly lines: string[] = [];
+  logFile: fs.WriteStream | undefined;
+  /** Outbound peer connections of this life, from its log: peer → open. */
+  readonly outbound = new Map<string, boolean>();
+
+  constructor(readonly spec: MemberSpec) {}
+
+  keep(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > KEPT_LINES) this.lines.splice(0, this.lines.length - KEPT_LINES);
+    this.logFile?.write(`${line}\n`);
+  }
+}
+
+/** Every rule any harness of this process added and has not deleted yet, deleted at exit if need be. */
+const liveRules = new Set<string>();
+process.once('exit', () => {
+  for (const r of liveRules) {
+    try {
+      execFileSync('iptables', ['-D', ...(JSON.parse(r) as string[])], { stdio: 'ignore', timeout: 5_000 });
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+export class Cluster {
+  readonly dir: string;
+  readonly file: string;
+  /** Bootstrap voters and spares. */
+  readonly file4join: string;
+  readonly members: readonly MemberSpec[];
+  /** The voters as the test believes them to be (updated by the membership helpers). */
+  voters: string[];
+  readonly claims: LeaderClaim[] = [];
+  /** Snapshots installed from the leader, per replica (from the logs). */
+  readonly snapshotsInstalled = new Map<string, number>();
+  /** Leaders that stepped down because a log write took longer than the stall limit (from the logs). */
+  readonly storeStalls: string[] = [];
+  private readonly procs = new Map<string, ReplicaProcess>();
+  private readonly rules: string[][] = [];
+  private closed = false;
+
+  private constructor(readonly name: string, dir: string, members: MemberSpec[], voters: string[], private readonly opts: ClusterOptions) {
+    this.dir = dir;
+    this.file = path.join(dir, 'cluster.json');
+    this.file4join = path.join(dir, 'cluster-join.json');
+    this.members = members;
+    this.voters = voters;
+    for (const m of members) this.procs.set(m.id, new ReplicaProcess(m));
+  }
+
+  /** Writes the files (nothing started yet). */
+  static async create(opts: ClusterOptions): Promise<Cluster> {
+    checkBuilt();
+    if (!(await loopbackAliasesUsable())) throw new Error(`cannot bind the loopback aliases ${LOOPBACK_ALIASES.join(', ')}`);
+    const voters = opts.voters ?? 3;
+    const total = voters + (opts.spares ?? 0);
+    if (total > LOOPBACK_ALIASES.length) throw new Error(`at most ${LOOPBACK_ALIASES.length} replicas`);
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), `torua-it-${opts.name}-`));
+    await fsp.mkdir(path.join(dir, 'logs'));
+    const members: MemberSpec[] = [];
+    for (let i = 0; i < total; i++) {
+      const host = LOOPBACK_ALIASES[i]!;
+      members.push({ id: `c${i + 1}`, host, apiPort: await freePort(host), peerPort: await freePort(host) });
+    }
+    const c = new Cluster(opts.name, dir, members, members.slice(0, voters).map((m) => m.id), opts);
+    await c.writeFile(c.file, members.slice(0, voters));
+    await c.writeFile(c.file4join, members);
+    return c;
+  }
+
+  private async writeFile(file: string, coordinators: readonly MemberSpec[]): Promise<void> {
+    const content = {
+      clusterId: `it-${this.name}`.slice(0, 64),
+      dataDir: path.join(this.dir, 'data'),
+      shards: 8,
+      replicationFactor: 2,
+      coordinators,
+      nodes: [],
+      raft: this.opts.raft ?? {},
+      logLevel: this.opts.logLevel ?? 'info',
+    };
+    await fsp.writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
+  }
+
+  /** Rewrites the join file (`--join` replicas read it) to list exactly these members. */
+  async writeJoinFile(ids: readonly string[]): Promise<void> {
+    await this.writeFile(this.file4join, ids.map((id) => this.member(id)));
+  }
+
+  member(id: string): MemberSpec {
+    const p = this.procs.get(id);
+    if (!p) throw new Error(`no replica ${id}`);
+    return p.spec;
+  }
+
+  private proc(id: string): ReplicaProcess {
+    const p = this.procs.get(id);
+    if (!p) throw new Error(`no replica ${id}`);
+    return p;
+  }
+
+  dataDirOf(id: string): string {
+    return path.join(this.dir, 'data', id);
+  }
+
+  stateOf(id: string): ProcState {
+    return this.proc(id).state;
+  }
+
+  pidOf(id: string): number | undefined {
+    return this.proc(id).pid;
+  }
+
+  lastExitOf(id: string): Exit | undefined {
+    return this.proc(id).lastExit;
+  }
+
+  /** Replicas whose process is running (not stopped, not down). */
+  running(ids: readonly string[] = this.members.map((m) => m.id)): string[] {
+    return ids.filter((id) => this.proc(id).state === 'running');
+  }
+
+  linesOf(id: string): readonly string[] {
+    return this.proc(id).lines;
+  }
+
+  // -------------------------------------------------------------------------
+  // Processes
+  // -------------------------------------------------------------------------
+
+  /** Starts the bootstrap voters and waits until each one's API is up. */
+  async startVoters(): Promise<void> {
+    await Promise.all(this.voters.map((id) => this.start(id)));
+  }
+
+  /** Starts replica `id` (from the join file with `--join` when asked) and waits for its "coordinator ready". */
+  async start(id: string, opts: { join?: boolean } = {}): Promise<void> {
+    if (this.closed) throw new Error('cluster closed');
+    const p = this.proc(id);
+    if (p.state !== 'down') throw new Error(`${id} is already ${p.state}`);
+    p.lives++;
+    p.logFile ??= fs.createWriteStream(path.join(this.dir, 'logs', `${id}.log`), { flags: 'a' });
+    const args = [MAIN_JS, 'coordinator', '--config', opts.join ? this.file4join : this.file, '--id', id];
+    if (opts.join) args.push('--join');
+    const child = execa(process.execPath, args, {
+      cwd: this.dir,
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      cleanup: true,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    p.child = child;
+    p.pid = child.pid;
+    p.outbound.clear();
+    p.state = 'running';
+    const life = p.lives;
+    p.keep(`--- life ${life}: pid ${child.pid}: ${args.slice(1).join(' ')}`);
+    let readyResolve: (() => void) | undefined;
+    const ready = new Promise<void>((r) => (readyResolve = r));
+    const onLine = (line: string): void => {
+      p.keep(line);
+      if (!line.startsWith('{')) return;
+      let j: Record<string, unknown>;
+      try {
+        j = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      const msg = typeof j['msg'] === 'string' ? j['msg'] : '';
+      if (msg === 'coordinator ready') readyResolve?.();
+      if (j['direction'] === 'outbound' && typeof j['peer'] === 'string') {
+        if (msg.startsWith('connected to ')) p.outbound.set(j['peer'], true);
+        else if (msg.startsWith('connection to ') || msg.startsWith('cannot reach ')) p.outbound.set(j['peer'], false);
+      }
+      if (j['msg'] === 'became leader' && typeof j['term'] === 'number') {
+        this.claims.push({ term: j['term'], leader: id, by: id, source: 'log', atMs: Date.now() });
+      }
+      if (typeof j['reason'] === 'string' && j['reason'].startsWith('log store stalled')) this.storeStalls.push(`${id} t${String(j['term'])}`);
+      if (j['msg'] === 'installed snapshot from the leader') this.snapshotsInstalled.set(id, (this.snapshotsInstalled.get(id) ?? 0) + 1);
+    };
+    for (const stream of [child.stderr, child.stdout]) {
+      if (stream) readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
+    }
+    p.exited = child.then((r) => {
+      const exit: Exit = { exitCode: r.exitCode, signal: r.signal };
+      p.lastExit = exit;
+      if (p.child === child) {
+        p.state = 'down';
+        p.child = undefined;
+      }
+      p.keep(`--- life ${life}: exited (code ${String(exit.exitCode)}, signal ${String(exit.signal)})`);
+      return exit;
+    });
+    const exitedFirst = p.exited.then((e) => {
+      throw new Error(`${id} exited before it was ready (code ${String(e.exitCode)}, signal ${String(e.signal)}):\n${p.lines.slice(-30).join('\n')}`);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${id} was not ready within 30 s:\n${p.lines.slice(-30).join('\n')}`)), 30_000);
+    });
+    try {
+      await Promise.race([ready, exitedFirst, timeout]);
+    } finally {
+      clearTimeout(timer);
+      exitedFirst.catch(() => undefined);
+    }
+  }
+
+  /** Sends `signal` to the replica's PID; for SIGKILL/SIGTERM waits until it exited and returns how. */
+  async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<Exit> {
+    const p = this.proc(id);
+    if (p.state === 'down' || p.pid === undefined || !p.exited) throw new Error(`${id} is not running`);
+    if (p.state === 'stopped' && signal === 'SIGTERM') {
+      process.kill(p.pid, 'SIGCONT');
+      p.state = 'running';
+    }
+    process.kill(p.pid, signal);
+    const exited = p.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      exited,
+      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 20_000))),
+    ]);
+    clearTimeout(timer);
+    if (exit === 'timeout') {
+      process.kill(p.pid, 'SIGKILL');
+      await exited;
+      throw new Error(`${id} did not exit within 20 s of ${signal}`);
+    }
+    return exit;
+  }
+
+  /** SIGSTOP: the process hangs, its sockets stay open (a hung leader, not a crashed one). */
+  pause(id: string): void {
+    const p = this.proc(id);
+    if (p.state !== 'running' || p.pid === undefined) throw new Error(`${id} is not running`);
+    process.kill(p.pid, 'SIGSTOP');
+    p.state = 'stopped';
+    p.keep(`--- SIGSTOP at ${new Date().toISOString()}`);
+  }
+
+  resume(id: string): void {
+    const p = this.proc(id);
+    if (p.state !== 'stopped' || p.pid === undefined) throw new Error(`${id} is not stopped`);
+    process.kill(p.pid, 'SIGCONT');
+    p.state = 'running';
+    p.keep(`--- SIGCONT at ${new Date().toISOString()}`);
+  }
+
+  /** Stops the replica (SIGTERM, or SIGKILL when asked) if it runs, and starts it again. */
+  async restart(id: string, opts: { signal?: 'SIGKILL' | 'SIGTERM'; join?: boolean } = {}): Promise<void> {
+    if (this.proc(id).state !== 'down') await this.kill(id, opts.signal ?? 'SIGTERM');
+    await this.start(id, opts.join === undefined ? {} : { join: opts.join });
+  }
+
+  /** Deletes the data directory of a replica that is down. */
+  async wipe(id: string): Promise<void> {
+    if (this.proc(id).state !== 'down') throw new Error(`wipe ${id}: stop it first`);
+    await fsp.rm(this.dataDirOf(id), { recursive: true, force: true });
+  }
+
+  // -------------------------------------------------------------------------
+  // HTTP
+  // -------------------------------------------------------------------------
+
+  request(id: string, method: string, urlPath: string, body?: unknown, timeoutMs = 3_000): Promise<HttpAnswer> {
+    const m = this.member(id);
+    return httpRequest(m.host, m.apiPort, method, urlPath, body, timeoutMs);
+  }
+
+  get(id: string, urlPath: string, timeoutMs?: number): Promise<HttpAnswer> {
+    return this.request(id, 'GET', urlPath, undefined, timeoutMs);
+  }
+
+  post(id: string, urlPath: string, body: unknown, timeoutMs?: number): Promise<HttpAnswer> {
+    return this.request(id, 'POST', urlPath, body, timeoutMs);
+  }
+
+  /** POST /register of a fresh node id; true when acknowledged with 200. */
+  async register(via: string, nodeId: string, timeoutMs = 3_000): Promise<HttpAnswer> {
+    return this.post(via, '/register', { id: nodeId, address: `10.9.${Math.floor(Math.random() * 250)}.1:8081` }, timeoutMs);
+  }
+
+  /** This replica's /health, or undefined when it does not answer in time. */
+  async health(id: string, timeoutMs = 1_000): Promise<Health | undefined> {
+    const a = await this.get(id, '/health', timeoutMs);
+    return a.status === 200 ? (a.body as Health) : undefined;
+  }
+
+  async healthOfAll(ids: readonly string[] = this.running()): Promise<Map<string, Health>> {
+    const out = new Map<string, Health>();
+    await Promise.all(
+      ids.map(async (id) => {
+        const h = await this.health(id);
+        if (h) out.set(id, h);
+      }),
+    );
+    return out;
+  }
+
+  /** Node ids in this replica's GET /nodes (linearizable unless `stale`). */
+  async nodeIds(id: string, opts: { stale?: boolean } = {}): Promise<Set<string>> {
+    const a = await this.get(id, opts.stale ? '/nodes?stale=true' : '/nodes', 5_000);
+    if (a.status !== 200) throw new Error(`GET /nodes on ${id}: ${a.status} ${a.error ?? JSON.stringify(a.body)}`);
+    return new Set((a.body as { nodes: { id: string }[] }).nodes.map((n) => n.id));
+  }
+
+  // -------------------------------------------------------------------------
+  // Observations
+  // -------------------------------------------------------------------------
+
+  private recordHealth(h: Health): void {
+    if (h.leader) this.claims.push({ term: h.term, leader: h.leader, by: h.id, source: 'health', atMs: Date.now() });
+  }
+
+  /**
+   * The leader a majority of `voters` agrees on: it reports itself leader in
+   * term T and enough running voters (itself included) name it in term T.
+   */
+  async findLeader(opts: LeaderQuery = {}): Promise<{ id: string; term: number } | undefined> {
+    const voters = opts.voters ?? this.voters;
+    const majority = opts.all ? this.running(voters).length : Math.floor(voters.length / 2) + 1;
+    const hs = await this.healthOfAll(this.running(voters));
+    for (const h of hs.values()) this.recordHealth(h);
+    for (const h of hs.values()) {
+      if (h.role !== 'leader' || h.leader !== h.id) continue;
+      if (opts.exclude?.includes(h.id) || h.term < (opts.minTerm ?? 0)) continue;
+      const agree = [...hs.values()].filter((x) => x.leader === h.id && x.term === h.term).length;
+      if (agree >= majority) return { id: h.id, term: h.term };
+    }
+    return undefined;
+  }
+
+  async waitForLeader(opts: LeaderQuery & { timeoutMs?: number; intervalMs?: number } = {}): Promise<{ id: string; term: number }> {
+    let last = '';
+    return waitFor(
+      `a leader agreed by a majority of ${(opts.voters ?? this.voters).join(',')}${opts.exclude?.length ? ` other than ${opts.exclude.join(',')}` : ''}`,
+      async () => {
+        const found = await this.findLeader(opts);
+        if (!found) last = await this.describeHealth();
+        return found;
+      },
+      { timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: opts.intervalMs ?? 20, describe: () => last },
+    );
+  }
+
+  async describeHealth(ids: readonly string[] = this.members.map((m) => m.id)): Promise<string> {
+    const parts = await Promise.all(
+      ids.map(async (id) => {
+        const st = this.proc(id).state;
+        if (st !== 'running') return `${id}:${st}`;
+        const h = await this.health(id, 500);
+        return h ? `${id}:${h.role}/t${h.term}/L=${h.leader ?? '-'}/c${h.commit_index}/a${h.applied_index}/${h.state_hash.slice(0, 8)}` : `${id}:no answer`;
+      }),
+    );
+    return parts.join(' ');
+  }
+
+  /**
+   * Waits until every running replica of `ids` has an open outbound peer
+   * connection to every other one (from their logs): after a restart, a
+   * peer may still be waiting out its reconnect backoff.
+   */
+  async waitForMesh(ids: readonly string[] = this.voters, timeoutMs = 10_000): Promise<void> {
+    const missing = (): string[] => {
+      const live = this.running(ids);
+      const out: string[] = [];
+      for (const a of live) for (const b of live) if (a !== b && this.proc(a).outbound.get(b) !== true) out.push(`${a}→${b}`);
+      return out;
+    };
+    await waitFor('every peer connection open', () => (missing().length === 0 ? true : undefined), { timeoutMs, describe: () => `missing ${missing().join(' ')}` });
+  }
+
+  /** Polls /health of every running replica in the background, recording who each says leads which term. */
+  startMonitor(intervalMs = 25): { stop(): Promise<void> } {
+    let stopped = false;
+    const loop = (async () => {
+      while (!stopped && !this.closed) {
+        const hs = await this.healthOfAll(this.running());
+        for (const h of hs.values()) this.recordHealth(h);
+        await sleep(intervalMs);
+      }
+    })();
+    return {
+      stop: async () => {
+        stopped = true;
+        await loop;
+      },
+    };
+  }
+
+  /** Terms in which two different replicas were named (or claimed to be) leader: must be empty. */
+  leaderConflicts(): string[] {
+    const byTerm = new Map<number, Map<string, LeaderClaim>>();
+    for (const c of this.claims) {
+      const m = byTerm.get(c.term) ?? new Map<string, LeaderClaim>();
+      if (!m.has(c.leader)) m.set(c.leader, c);
+      byTerm.set(c.term, m);
+    }
+    const out: string[] = [];
+    for (const [term, m] of byTerm) {
+      if (m.size > 1) out.push(`term ${term}: ${[...m.values()].map((c) => `${c.leader} (said by ${c.by}, ${c.source})`).join(' vs ')}`);
+    }
+    return out;
+  }
+
+  /** Terms and their leader, as observed. */
+  leadersByTerm(): Map<number, string[]> {
+    const out = new Map<number, string[]>();
+    for (const c of this.claims) {
+      const l = out.get(c.term) ?? [];
+      if (!l.includes(c.leader)) l.push(c.leader);
+      out.set(c.term, l);
+    }
+    return new Map([...out].sort((a, b) => a[0] - b[0]));
+  }
+
+  /**
+   * Waits until `ids` (default: the running voters) all report the same
+   * applied index (equal to their commit index) and the same state hash.
+   */
+  async waitForConvergence(ids?: readonly string[], timeoutMs = 30_000): Promise<{ appliedIndex: number; stateHash: string }> {
+    let last = '';
+    return waitFor(
+      'equal applied index and state hash on every replica',
+      async () => {
+        const which = ids ?? this.running(this.voters);
+        const hs = await this.healthOfAll(which);
+        last = [...hs.values()].map((h) => `${h.id}:c${h.commit_index}/a${h.applied_index}/${h.state_hash.slice(0, 12)}`).join(' ');
+        if (hs.size !== which.length) return undefined;
+        const all = [...hs.values()];
+        const first = all[0]!;
+        const same = all.every((h) => h.applied_index === first.applied_index && h.commit_index === h.applied_index && h.state_hash === first.state_hash);
+        return same ? { appliedIndex: first.applied_index, stateHash: first.state_hash } : undefined;
+      },
+      { timeoutMs, intervalMs: 50, describe: () => last },
+    );
+  }
+
+  /** Acknowledged node ids missing from `id`'s GET /nodes. */
+  async missingOn(id: string, acked: Iterable<string>, opts: { stale?: boolean } = {}): Promise<string[]> {
+    const have = await this.nodeIds(id, opts);
+    return [...acked].filter((n) => !have.has(n));
+  }
+
+  // -------------------------------------------------------------------------
+  // Partitions (iptables on the loopback aliases; root only)
+  // -------------------------------------------------------------------------
+
+  /**
+   * Drops every packet between replicas `a` and `b` (both directions) on
+   * their peer and API ports: the connections of this cluster only, whoever
+   * else uses the aliases.
+   */
+  cut(a: string, b: string): void {
+    const A = this.member(a);
+    const B = this.member(b);
+    for (const [x, y] of [
+      [A, B],
+      [B, A],
+    ] as const) {
+      for (const port of [y.peerPort, y.apiPort]) this.addRule(['INPUT', '-s', x.host, '-d', y.host, '-p', 'tcp', '--dport', String(port), '-j', 'DROP']);
+      for (const port of [x.peerPort, x.apiPort]) this.addRule(['INPUT', '-s', x.host, '-d', y.host, '-p', 'tcp', '--sport', String(port), '-j', 'DROP']);
+    }
+  }
+
+  /** Cuts `id` off from every other replica. */
+  isolate(id: string): void {
+    for (const m of this.members) if (m.id !== id) this.cut(id, m.id);
+  }
+
+  private addRule(spec: string[]): void {
+    const full = [...spec.slice(0, 1), ...spec.slice(1, -2), '-m', 'comment', '--comment', `torua-it-${process.pid}`, ...spec.slice(-2)];
+    execFileSync('iptables', ['-I', ...full], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    this.rules.push(full);
+    liveRules.add(JSON.stringify(full));
+  }
+
+  /** Deletes exactly the rules this cluster added. */
+  heal(): void {
+    const errors: string[] = [];
+    while (this.rules.length > 0) {
+      const r = this.rules.pop()!;
+      try {
+        execFileSync('iptables', ['-D', ...r], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+      } catch (e) {
+        errors.push(`iptables -D ${r.join(' ')}: ${(e as Error).message.split('\n')[0]}`);
+      }
+      liveRules.delete(JSON.stringify(r));
+    }
+    if (errors.length > 0) throw new Error(errors.join('\n'));
+  }
+
+  get ruleCount(): number {
+    return this.rules.length;
+  }
+
+  // -------------------------------------------------------------------------
+  // Teardown and diagnostics
+  // -------------------------------------------------------------------------
+
+  /** What every replica said last, for a failed test. */
+  diagnostics(linesPerReplica = 80): string {
+    const out = [`=== cluster ${this.name} (${this.dir}) ===`];
+    for (const p of this.procs.values()) {
+      if (p.lives === 0) continue;
+      out.push(`--- ${p.spec.id} ${p.spec.host} api ${p.spec.apiPort} peer ${p.spec.peerPort}: ${p.state}, pid ${String(p.pid)}, lives ${p.lives}, last exit ${JSON.stringify(p.lastExit ?? null)}`);
+      out.push(...p.lines.slice(-linesPerReplica).map(compactLine));
+    }
+    const leaders = [...this.leadersByTerm()].map(([t, l]) => `t${t}:${l.join('/')}`).join(' ');
+    out.push(`--- leaders by term: ${leaders}`);
+    return out.join('\n');
+  }
+
+  /** Resumes stopped children, kills every child by PID, deletes the rules it added, removes the directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const errors: unknown[] = [];
+    try {
+      this.heal();
+    } catch (e) {
+      errors.push(e);
+    }
+    await Promise.all(
+      [...this.procs.values()].map(async (p) => {
+        if (p.state === 'down' || p.pid === undefined) return;
+        try {
+          if (p.state === 'stopped') process.kill(p.pid, 'SIGCONT');
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+        await p.exited;
+      }),
+    );
+    await Promise.all([...this.procs.values()].map((p) => new Promise<void>((r) => (p.logFile ? p.logFile.end(() => r()) : r()))));
+    await fsp.rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    if (errors.length > 0) throw errors[0];
+  }
+}
+
+/** A JSON log line in a few words: time, message, and the fields that matter. */
+function compactLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const { level, time, pid: _pid, hostname: _h, replica, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const t = typeof time === 'string' ? time.slice(11, 23) : '';
+    return `${t} ${String(replica)} ${String(level)} ${String(msg)} ${JSON.stringify(rest)}`;
+  } catch {
+    return line;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The steady writer
+// ---------------------------------------------------------------------------
+
+export interface WriteRecord {
+  readonly nodeId: string;
+  readonly target: string;
+  readonly sentAt: number;
+  doneAt?: number;
+  /** HTTP status, 0 for no answer. */
+  status?: number;
+  code?: string;
+}
+
+/**
+ * POSTs /register with a fresh node id every `intervalMs` to the next running
+ * replica (round robin), at most `maxInFlight` at once, each with its own
+ * timeout, and records every outcome: an answer 200 is an acknowledged write.
+ */
+export class Writer {
+  readonly records: WriteRecord[] = [];
+  private stopped = false;
+  private inFlight = 0;
+  private loop: Promise<void> | undefined;
+  private readonly pending = new Set<Promise<void>>();
+  private n = 0;
+  private rr = 0;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly opts: { prefix: string; intervalMs?: number; maxInFlight?: number; timeoutMs?: number; targets?: () => readonly string[] },
+  ) {}
+
+  start(): this {
+    this.loop = (async () => {
+      while (!this.stopped) {
+        const targets = this.opts.targets?.() ?? this.cluster.running(this.cluster.voters);
+        if (this.inFlight < (this.opts.maxInFlight ?? 64) && targets.length > 0) this.fire(targets[this.rr++ % targets.length]!);
+        await sleep(this.opts.intervalMs ?? 10);
+      }
+    })();
+    return this;
+  }
+
+  private fire(target: string): void {
+    const rec: WriteRecord = { nodeId: `${this.opts.prefix}-${this.n++}`, target, sentAt: now() };
+    this.records.push(rec);
+    this.inFlight++;
+    const p = this.cluster.register(target, rec.nodeId, this.opts.timeoutMs ?? 2_000).then((a) => {
+      rec.doneAt = now();
+      rec.status = a.status;
+      rec.code = a.status === 200 ? undefined : (a.body?.error?.code ?? a.error);
+      this.inFlight--;
+    });
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Stops sending and waits for the writes in flight to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+    await Promise.all([...this.pending]);
+  }
+
+  acked(): WriteRecord[] {
+    return this.records.filter((r) => r.status === 200);
+  }
+
+  ackedIds(): string[] {
+    return this.acked().map((r) => r.nodeId);
+  }
+
+  /** The first acknowledged write sent at or after `t`. */
+  firstAckSentAfter(t: number): WriteRecord | undefined {
+    let best: WriteRecord | undefined;
+    for (const r of this.records) if (r.status === 200 && r.sentAt >= t && (!best || r.doneAt! < best.doneAt!)) best = r;
+    return best;
+  }
+
+  /** Resolves once `count` more writes were acknowledged than when called. */
+  async waitForAcks(count: number, timeoutMs = 20_000): Promise<void> {
+    const target = this.acked().length + count;
+    await waitFor(`${count} more acknowledged writes`, () => (this.acked().length >= target ? true : undefined), {
+      timeoutMs,
+      describe: () => {
+        const recent = this.records.slice(-8).map((r) => `${r.target}:${String(r.status ?? '…')}${r.code ? `/${r.code}` : ''}`);
+        return `acked ${this.acked().length}, recent ${recent.join(' ')}`;
+      },
+    });
+  }
+
+  summary(): string {
+    const by = new Map<string, number>();
+    for (const r of this.records) {
+      const k = r.status === undefined ? 'pending' : r.status === 200 ? '200' : `${r.status}${r.code ? ` ${r.code}` : ''}`;
+      by.set(k, (by.get(k) ?? 0) + 1);
+    }
+    return `${this.records.length} writes: ${[...by].map(([k, v]) => `${k}×${v}`).join(', ')}`;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Lifecycle in a test file
+// ---------------------------------------------------------------------------
+
+/**
+ * Clusters made through `create` are closed after each test (failed or not),
+ * and a failed test prints their diagnostics first.
+ */
+export function useClusters(): { create(opts: ClusterOptions): Promise<Cluster>; open: Cluster[] } {
+  const open: Cluster[] = [];
+  let current: Cluster[] = [];
+  const closeAll = async (): Promise<void> => {
+    const errors: unknown[] = [];
+    for (const c of open.splice(0)) await c.close().catch((e: unknown) => errors.push(e));
+    if (errors.length > 0) throw errors[0];
+  };
+  beforeEach(({ onTestFailed }) => {
+    const mine: Cluster[] = [];
+    current = mine;
+    onTestFailed(() => {
+      for (const c of mine) console.error(c.diagnostics());
+    });
+  });
+  afterEach(closeAll);
+  afterAll(closeAll);
+  return {
+    open,
+    create: async (opts) => {
+      const c = await Cluster.create(opts);
+      open.push(c);
+      current.push(c);
+      return c;
+    },
+  };
+}
