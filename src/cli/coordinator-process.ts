@@ -71,9 +71,16 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
       },
     },
   );
-  await transport.start();
-  api = createCoordinatorApiServer({ service: replica, host: self.host, port: self.apiPort, logger, metrics });
-  await api.start();
+  try {
+    await transport.start();
+    api = createCoordinatorApiServer({ service: replica, host: self.host, port: self.apiPort, logger, metrics });
+    await api.start();
+  } catch (e) {
+    // A port already taken: stop what was started, so the process exits instead of hanging.
+    api = undefined;
+    await close();
+    throw e;
+  }
   logger.info('coordinator ready', { api: `http://${self.host}:${self.apiPort}`, peer: `${self.host}:${self.peerPort}` });
 
   async function close(): Promise<void> {

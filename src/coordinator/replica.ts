@@ -110,7 +110,8 @@ export class CoordinatorReplica implements CoordinatorService {
   private readonly startedAtMs: number;
   private readonly requestPrefix: string;
   private nextRequest = 0;
-  private readonly proposals = new Map<string, Pending<CommandOutcome>>();
+  /** Proposals waiting for their entry to apply, with the leader they went to. */
+  private readonly proposals = new Map<string, Pending<CommandOutcome> & { leader: string }>();
   private readonly reads = new Map<string, PendingRead>();
   private readonly entryWaiters = new Map<number, EntryWaiter[]>();
   private readonly leaderWaiters = new Set<() => void>();
@@ -154,6 +155,9 @@ export class CoordinatorReplica implements CoordinatorService {
         maxInflightMsgs: r.maxInflightMsgs,
         maxSizePerMsgBytes: r.maxSizePerMsgBytes,
         ...(r.leaderLossDelayTicks !== undefined ? { leaderLossDelayTicks: r.leaderLossDelayTicks } : {}),
+        // A synced LevelDB write takes ~0.25 ms; a busy 2-core machine can still stall one for
+        // hundreds of ms. Step down only after three election timeouts of a write not completing.
+        persistStallTicks: 3 * r.electionTicks,
         ...(opts.initialVoters.length > 0 ? { initialConf: { voters: [...opts.initialVoters], learners: [] } } : {}),
       },
       { rng: modules.rng, initial },
@@ -229,6 +233,8 @@ export class CoordinatorReplica implements CoordinatorService {
         if (rd.softState) this.onSoftState(rd.softState);
         if (rd.snapshot) this.installSnapshot(rd.snapshot);
         for (const e of rd.committedEntries) this.applyCommitted(e);
+        // After applying: a proposal the old leader committed is answered, not failed.
+        if (rd.softState) this.failProposalsOfOtherLeaders(rd.softState.leader);
         for (const rs of rd.readStates) this.readConfirmed(rs);
         for (const fr of rd.failedReads) this.readFailed(fr);
         this.raft.advance();
@@ -256,6 +262,26 @@ export class CoordinatorReplica implements CoordinatorService {
     });
     this.modules.metrics?.raft.leaderChanges.inc();
     for (const w of [...this.leaderWaiters]) w();
+  }
+
+  /**
+   * A proposal that went to a leader which is no longer the leader will not
+   * be answered by it: fail it now as retryable instead of at its timeout.
+   * It may still commit (the new leader may hold it), so the error says the
+   * outcome is unknown; the routing commands are idempotent or compare-and-set.
+   */
+  private failProposalsOfOtherLeaders(leader: string): void {
+    for (const [id, p] of this.proposals) {
+      if (p.leader === leader) continue;
+      this.proposals.delete(id);
+      clearTimeout(p.timer);
+      p.reject(
+        new ClusterError(
+          { code: ClusterErrorCode.Unavailable, reason: `leader changed from ${p.leader || 'none'} to ${leader || 'none'} before the write committed`, retryAfterMs: 50 },
+          `the leader changed before the write committed; it may still take effect (retry: the routing commands are idempotent or compare-and-set)`,
+        ),
+      );
+    }
   }
 
   private installSnapshot(s: Snapshot): void {
@@ -442,10 +468,11 @@ export class CoordinatorReplica implements CoordinatorService {
           ),
         );
       }, timeoutMs);
-      this.proposals.set(id, { resolve, reject, timer });
+      this.proposals.set(id, { resolve, reject, timer, leader: '' });
     });
     try {
-      this.raft.propose(encodeProposal(id, stamped));
+      const r = this.raft.propose(encodeProposal(id, stamped));
+      this.proposals.get(id)!.leader = r.kind === 'appended' ? this.opts.id : r.leader;
     } catch (e) {
       const p = this.proposals.get(id);
       if (p) clearTimeout(p.timer);

@@ -7,7 +7,7 @@
  * same kind of cluster, with a replica down.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ClusterUnavailableError, createClusterClient, createReplicaClient, leaderOf, probeReplicas, type EventInfo } from 'torua/client';
+import { ClusterUnavailableError, createClusterClient, createReplicaClient, errorCodeOf, leaderOf, probeReplicas, type EventInfo } from 'torua/client';
 import { expectBuilt, useTestClusters, waitFor, type TestCluster } from '../support/coordinator-processes.js';
 
 const clusters = useTestClusters();
@@ -20,8 +20,21 @@ async function leaderNow(cluster: TestCluster, except?: string): Promise<{ id: s
   });
 }
 
+/**
+ * A linearizable read on one replica. A replica that has not heard from the
+ * new leader yet answers NO_LEADER (retryable, by design): wait that out,
+ * fail on anything else.
+ */
 async function nodeIdsOn(address: string): Promise<string[]> {
-  return (await createReplicaClient(address).nodes.list.query()).nodes.map((n) => n.id).sort();
+  const client = createReplicaClient(address);
+  return waitFor(`a linearizable read on ${address}`, async () => {
+    try {
+      return (await client.nodes.list.query()).nodes.map((n) => n.id).sort();
+    } catch (e) {
+      if (errorCodeOf(e) === 'NO_LEADER') return undefined;
+      throw e;
+    }
+  }, 10_000);
 }
 
 describe('torua/client against real coordinators', () => {
