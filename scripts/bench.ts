@@ -3,13 +3,18 @@
  *
  * Figures for the Raft core alone: committed proposals per second for three
  * in-process replicas with in-memory storage and instant delivery, with and
- * without batching, and simulated seeds per second. Later issues add
- * `coordinator` (real processes) to this script.
+ * without batching, and simulated seeds per second.
+ *
+ * npm run bench -- coordinator [--seconds S] [--kills N] [--stops N]
+ *
+ * Three real coordinator replicas (and etcd, when on the PATH): see
+ * scripts/bench/coordinator.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
 import { MemoryStorage, batchOf } from '../src/storage/index.js';
 import { runSeed } from './sim/simulator.js';
+import { runCoordinatorBench } from './bench/coordinator.js';
 
 interface Row {
   readonly measure: string;
@@ -122,15 +127,30 @@ function fmt(n: number): string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { seconds: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' } },
+    allowPositionals: true,
+  });
   const which = positionals[0] ?? 'raft';
-  const seconds = values.seconds === undefined ? 3 : Number(values.seconds);
-  if (!(seconds > 0)) {
-    process.stderr.write(`--seconds must be a positive number, got "${values.seconds}"\n`);
+  const seconds = values.seconds === undefined ? (which === 'coordinator' ? 2 : 3) : Number(values.seconds);
+  if (!(seconds > 0) || seconds > 600) {
+    process.stderr.write(`--seconds must be a positive number (at most 600), got "${values.seconds}"\n`);
     process.exit(2);
   }
+  if (which === 'coordinator') {
+    const count = (name: 'kills' | 'stops', dflt: number): number => {
+      const v = values[name] === undefined ? dflt : Number(values[name]);
+      if (!Number.isInteger(v) || v < 0 || v > 1_000) {
+        process.stderr.write(`--${name} must be an integer from 0 to 1000, got "${values[name]}"\n`);
+        process.exit(2);
+      }
+      return v;
+    };
+    await runCoordinatorBench({ seconds, kills: count('kills', 20), stops: count('stops', 10) });
+    process.exit(0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft; coordinator arrives with the replica issue)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

@@ -136,8 +136,11 @@ const usedPorts = new Set<number>();
 
 /** A port that `host` can listen on, outside the ephemeral range (so no outgoing socket takes it meanwhile). */
 export async function freePort(host: string): Promise<number> {
+  // Test files run in parallel processes (vitest projects): each draws from its own band of
+  // 1,000 ports first, so two harnesses rarely pick the same port between check and bind.
+  const band = 20_000 + (process.pid % 12) * 1_000;
   for (let i = 0; i < 500; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = i < 200 ? band + Math.floor(Math.random() * 1_000) : 20_000 + Math.floor(Math.random() * 12_000);
     if (usedPorts.has(port)) continue;
     if ((await listenOnce(host, port)) && (await listenOnce('0.0.0.0', port).catch(() => false))) {
       usedPorts.add(port);

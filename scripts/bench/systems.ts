@@ -1,0 +1,302 @@
+/**
+ * The two systems the coordinator bench drives through one interface: three
+ * real Torua coordinator replicas (from dist/) on 127.0.0.11–13, and a
+ * three-member etcd on 127.0.0.21–23 (its v3 HTTP/JSON gateway).
+ */
+import fsp from 'node:fs/promises';
+import type http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseJson, request } from './http.js';
+import { freePort, killAll, log, makeTempDir, removeDir, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
+
+const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+
+export interface Member {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface Progress {
+  /** The member's own applied (or raft) index. */
+  readonly applied: number;
+  /** The index the leader has committed (only meaningful on the leader). */
+  readonly commit: number;
+  readonly isLeader: boolean;
+  readonly leader: string | undefined;
+}
+
+export interface System {
+  readonly label: string;
+  readonly members: readonly Member[];
+  start(): Promise<void>;
+  /** A small real write by `worker` (a pre-created key per worker). True when acknowledged. */
+  write(agent: http.Agent | false, m: Member, worker: number, seq: number, timeoutMs: number): Promise<boolean>;
+  read(agent: http.Agent | false, m: Member, worker: number, stale: boolean, timeoutMs: number): Promise<boolean>;
+  /** What `m` reports about itself, or undefined when it does not answer in time. */
+  progress(m: Member, timeoutMs: number): Promise<Progress | undefined>;
+  fault(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void>;
+  isRunning(id: string): boolean;
+  restart(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const WORKER_KEYS = 64;
+
+/** The leader a majority of the running members agrees on (each asked over a fresh connection). */
+export async function majorityLeader(sys: System, exclude: string | undefined, timeoutMs = 250): Promise<string | undefined> {
+  const running = sys.members.filter((m) => sys.isRunning(m.id));
+  const ps = await Promise.all(running.map((m) => sys.progress(m, timeoutMs)));
+  const votes = new Map<string, number>();
+  let self: string | undefined;
+  for (let i = 0; i < ps.length; i++) {
+    const p = ps[i];
+    if (!p?.leader) continue;
+    votes.set(p.leader, (votes.get(p.leader) ?? 0) + 1);
+    if (p.isLeader) self = running[i]!.id;
+  }
+  const majority = Math.floor(sys.members.length / 2) + 1;
+  for (const [leader, n] of votes) if (n >= majority && leader !== exclude && leader === self) return leader;
+  return undefined;
+}
+
+export async function waitForLeader(sys: System, exclude?: string, timeoutMs = 30_000): Promise<string> {
+  return waitFor(`a leader of ${sys.label}${exclude ? ` other than ${exclude}` : ''}`, () => majorityLeader(sys, exclude), timeoutMs, 20);
+}
+
+export function memberOf(sys: System, id: string): Member {
+  const m = sys.members.find((x) => x.id === id);
+  if (!m) throw new Error(`no member ${id}`);
+  return m;
+}
+
+/** Waits until `id` applied what the leader had committed when asked (bounded). */
+export async function waitCaughtUp(sys: System, id: string, timeoutMs = 30_000): Promise<void> {
+  const leader = await waitForLeader(sys, undefined, timeoutMs);
+  const lp = await waitFor('the leader progress', () => sys.progress(memberOf(sys, leader), 500), timeoutMs);
+  const target = lp.commit;
+  await waitFor(`${id} to catch up to ${target}`, async () => {
+    const p = await sys.progress(memberOf(sys, id), 500);
+    return p && p.applied >= target && p.leader !== undefined ? true : undefined;
+  }, timeoutMs, 20);
+}
+
+// ---------------------------------------------------------------------------
+// Torua
+// ---------------------------------------------------------------------------
+
+export class ToruaCluster implements System {
+  readonly label = 'torua';
+  members: Member[] = [];
+  private dir = '';
+  private file = '';
+  private readonly children = new Map<string, Child>();
+
+  async start(): Promise<void> {
+    this.dir = await makeTempDir('torua-bench-');
+    await fsp.mkdir(path.join(this.dir, 'logs'));
+    const coordinators = [];
+    for (let i = 0; i < 3; i++) {
+      const host = `127.0.0.${11 + i}`;
+      const spec = { id: `c${i + 1}`, host, apiPort: await freePort(host), peerPort: await freePort(host) };
+      coordinators.push(spec);
+      this.members.push({ id: spec.id, host, port: spec.apiPort });
+    }
+    this.file = path.join(this.dir, 'cluster.json');
+    const content = {
+      clusterId: 'bench',
+      dataDir: path.join(this.dir, 'data'),
+      shards: 8,
+      replicationFactor: 2,
+      coordinators,
+      nodes: [],
+      raft: {},
+      logLevel: 'info',
+    };
+    await fsp.writeFile(this.file, `${JSON.stringify(content, null, 2)}\n`);
+    await Promise.all(this.members.map((m) => this.spawn(m.id)));
+    const leader = await waitForLeader(this);
+    log(`torua: leader ${leader}; registering ${WORKER_KEYS} nodes`);
+    const lm = memberOf(this, leader);
+    for (let k = 0; k < WORKER_KEYS; k++) {
+      const a = await request(false, lm.host, lm.port, 'POST', '/register', { id: `bench-n${k}`, address: `10.9.0.${k + 1}:8081` }, 5_000);
+      if (a.status !== 200) throw new Error(`POST /register bench-n${k}: ${a.status} ${a.text.slice(0, 200)}`);
+    }
+  }
+
+  private async spawn(id: string): Promise<void> {
+    // TORUA_BENCH_NODE_ARGS (space-separated) goes before the script, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const nodeArgs = (process.env['TORUA_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    const args = [...nodeArgs, MAIN_JS, 'coordinator', '--config', this.file, '--id', id];
+    const child = startChild(`torua ${id}`, process.execPath, args, path.join(this.dir, 'logs', `${id}.log`), { ...process.env, NODE_OPTIONS: '' });
+    this.children.set(id, child);
+    const m = memberOf(this, id);
+    const up = await waitFor(`${id} to answer /health`, async () => {
+      if (!child.alive) return false;
+      const a = await request(false, m.host, m.port, 'GET', '/health', undefined, 500);
+      return a.status === 200 ? true : undefined;
+    }, 30_000, 25).catch((e: unknown) => String(e));
+    if (up !== true) {
+      const tail = (await fsp.readFile(path.join(this.dir, 'logs', `${id}.log`), 'utf8').catch(() => '')).split('\n').slice(-20).join('\n');
+      throw new Error(`${up === false ? `${id} exited before it answered /health` : up}\n${tail}`);
+    }
+  }
+
+  write(agent: http.Agent | false, m: Member, worker: number, seq: number, timeoutMs: number): Promise<boolean> {
+    return request(agent, m.host, m.port, 'PUT', `/nodes/bench-n${worker % WORKER_KEYS}/labels`, { labels: { bench: `v${seq}` } }, timeoutMs).then((a) => a.status === 200);
+  }
+
+  read(agent: http.Agent | false, m: Member, _worker: number, stale: boolean, timeoutMs: number): Promise<boolean> {
+    return request(agent, m.host, m.port, 'GET', stale ? '/cluster/info?stale=true' : '/cluster/info', undefined, timeoutMs).then((a) => a.status === 200);
+  }
+
+  async progress(m: Member, timeoutMs: number): Promise<Progress | undefined> {
+    const a = await request(false, m.host, m.port, 'GET', '/health', undefined, timeoutMs);
+    if (a.status !== 200) return undefined;
+    const h = parseJson(a.text) as { role?: string; leader?: string | null; commit_index?: number; applied_index?: number; id?: string } | undefined;
+    if (!h) return undefined;
+    return { applied: h.applied_index ?? 0, commit: h.commit_index ?? 0, isLeader: h.role === 'leader', leader: h.leader ?? undefined };
+  }
+
+  async fault(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+    const c = this.children.get(id);
+    if (c) await signalChild(c, signal);
+  }
+
+  isRunning(id: string): boolean {
+    const c = this.children.get(id);
+    return c !== undefined && c.alive && !c.stopped;
+  }
+
+  async restart(id: string): Promise<void> {
+    const c = this.children.get(id);
+    if (c?.alive) await signalChild(c, 'SIGKILL');
+    await this.spawn(id);
+  }
+
+  async close(): Promise<void> {
+    await killAll([...this.children.values()]);
+    if (this.dir) await removeDir(this.dir);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// etcd
+// ---------------------------------------------------------------------------
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+
+export class EtcdCluster implements System {
+  readonly members: Member[] = [];
+  private dir = '';
+  private peerUrls = new Map<string, string>();
+  private readonly children = new Map<string, Child>();
+  /** etcd member id (decimal string) → our name. */
+  private readonly names = new Map<string, string>();
+
+  constructor(
+    readonly label: string,
+    private readonly binary: string,
+    private readonly timings: { heartbeatMs: number; electionMs: number } | undefined,
+  ) {}
+
+  async start(): Promise<void> {
+    this.dir = await makeTempDir('torua-bench-etcd-');
+    await fsp.mkdir(path.join(this.dir, 'logs'));
+    for (let i = 0; i < 3; i++) {
+      const host = `127.0.0.${21 + i}`;
+      const id = `e${i + 1}`;
+      this.members.push({ id, host, port: await freePort(host) });
+      this.peerUrls.set(id, `http://${host}:${await freePort(host)}`);
+    }
+    for (const m of this.members) this.spawn(m.id, true);
+    await Promise.all(this.members.map((m) => this.waitUp(m)));
+    for (const m of this.members) {
+      const a = await this.status(m, 2_000);
+      const mid = a?.header?.member_id as string | undefined;
+      if (mid) this.names.set(String(mid), m.id);
+    }
+    const leader = await waitForLeader(this);
+    log(`${this.label}: leader ${leader}; writing ${WORKER_KEYS} keys`);
+    const lm = memberOf(this, leader);
+    for (let k = 0; k < WORKER_KEYS; k++) {
+      if (!(await this.write(false, lm, k, 0, 5_000))) throw new Error(`etcd put k${k} failed`);
+    }
+  }
+
+  private spawn(id: string, fresh: boolean): void {
+    const m = memberOf(this, id);
+    const client = `http://${m.host}:${m.port}`;
+    const args = [
+      '--name', id,
+      '--data-dir', path.join(this.dir, 'data', id),
+      '--listen-client-urls', client,
+      '--advertise-client-urls', client,
+      '--listen-peer-urls', this.peerUrls.get(id)!,
+      '--initial-advertise-peer-urls', this.peerUrls.get(id)!,
+      '--initial-cluster', [...this.peerUrls].map(([n, u]) => `${n}=${u}`).join(','),
+      '--initial-cluster-token', 'torua-bench',
+      '--initial-cluster-state', fresh ? 'new' : 'existing',
+    ];
+    if (this.timings) args.push('--heartbeat-interval', String(this.timings.heartbeatMs), '--election-timeout', String(this.timings.electionMs));
+    this.children.set(id, startChild(`etcd ${id}`, this.binary, args, path.join(this.dir, 'logs', `${id}.log`)));
+  }
+
+  private async waitUp(m: Member): Promise<void> {
+    const child = this.children.get(m.id);
+    const up = await waitFor(`${this.label} ${m.id} to answer`, async () => (child && !child.alive ? false : (await this.status(m, 500)) ? true : undefined), 30_000, 25);
+    if (!up) throw new Error(`${this.label} ${m.id} exited before it answered (log: ${path.join(this.dir, 'logs', `${m.id}.log`)})`);
+  }
+
+  private async status(m: Member, timeoutMs: number): Promise<any> {
+    const a = await request(false, m.host, m.port, 'POST', '/v3/maintenance/status', {}, timeoutMs);
+    return a.status === 200 ? parseJson(a.text) : undefined;
+  }
+
+  write(agent: http.Agent | false, m: Member, worker: number, seq: number, timeoutMs: number): Promise<boolean> {
+    return request(agent, m.host, m.port, 'POST', '/v3/kv/put', { key: b64(`k${worker % WORKER_KEYS}`), value: b64(`v${seq}`) }, timeoutMs).then(
+      (a) => a.status === 200 && !a.text.includes('"error"'),
+    );
+  }
+
+  read(agent: http.Agent | false, m: Member, worker: number, stale: boolean, timeoutMs: number): Promise<boolean> {
+    return request(agent, m.host, m.port, 'POST', '/v3/kv/range', { key: b64(`k${worker % WORKER_KEYS}`), serializable: stale }, timeoutMs).then(
+      (a) => a.status === 200 && !a.text.includes('"error"'),
+    );
+  }
+
+  async progress(m: Member, timeoutMs: number): Promise<Progress | undefined> {
+    const s = await this.status(m, timeoutMs);
+    if (!s) return undefined;
+    const leaderName = s.leader && String(s.leader) !== '0' ? this.names.get(String(s.leader)) : undefined;
+    const self = this.names.get(String(s.header?.member_id));
+    const idx = Number(s.raftAppliedIndex ?? s.raftIndex ?? 0);
+    return { applied: idx, commit: Number(s.raftIndex ?? idx), isLeader: self !== undefined && self === leaderName, leader: leaderName };
+  }
+
+  async fault(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+    const c = this.children.get(id);
+    if (c) await signalChild(c, signal);
+  }
+
+  isRunning(id: string): boolean {
+    const c = this.children.get(id);
+    return c !== undefined && c.alive && !c.stopped;
+  }
+
+  async restart(id: string): Promise<void> {
+    const c = this.children.get(id);
+    if (c?.alive) await signalChild(c, 'SIGKILL');
+    this.spawn(id, false);
+    await this.waitUp(memberOf(this, id));
+  }
+
+  async close(): Promise<void> {
+    await killAll([...this.children.values()]);
+    if (this.dir) await removeDir(this.dir);
+  }
+}
+
+export { sleep };
