@@ -83,16 +83,44 @@ export async function waitCaughtUp(sys: System, id: string, timeoutMs = 30_000):
   }, timeoutMs, 20);
 }
 
+/**
+ * What both systems share: their child processes and temp dir, the signals
+ * the failover measures send, and the teardown.
+ */
+abstract class ProcessGroup {
+  protected dir = '';
+  protected readonly children = new Map<string, Child>();
+
+  async fault(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+    const c = this.children.get(id);
+    if (c) await signalChild(c, signal);
+  }
+
+  isRunning(id: string): boolean {
+    const c = this.children.get(id);
+    return c !== undefined && c.alive && !c.stopped;
+  }
+
+  /** Kills `id` if it still runs (before it is started again). */
+  protected async killIfAlive(id: string): Promise<void> {
+    const c = this.children.get(id);
+    if (c?.alive) await signalChild(c, 'SIGKILL');
+  }
+
+  async close(): Promise<void> {
+    await killAll([...this.children.values()]);
+    if (this.dir) await removeDir(this.dir);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Torua
 // ---------------------------------------------------------------------------
 
-export class ToruaCluster implements System {
+export class ToruaCluster extends ProcessGroup implements System {
   readonly label = 'torua';
   members: Member[] = [];
-  private dir = '';
   private file = '';
-  private readonly children = new Map<string, Child>();
 
   async start(): Promise<void> {
     this.dir = await makeTempDir('torua-bench-');
@@ -160,25 +188,9 @@ export class ToruaCluster implements System {
     return { applied: h.applied_index ?? 0, commit: h.commit_index ?? 0, isLeader: h.role === 'leader', leader: h.leader ?? undefined };
   }
 
-  async fault(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
-    const c = this.children.get(id);
-    if (c) await signalChild(c, signal);
-  }
-
-  isRunning(id: string): boolean {
-    const c = this.children.get(id);
-    return c !== undefined && c.alive && !c.stopped;
-  }
-
   async restart(id: string): Promise<void> {
-    const c = this.children.get(id);
-    if (c?.alive) await signalChild(c, 'SIGKILL');
+    await this.killIfAlive(id);
     await this.spawn(id);
-  }
-
-  async close(): Promise<void> {
-    await killAll([...this.children.values()]);
-    if (this.dir) await removeDir(this.dir);
   }
 }
 
@@ -188,11 +200,9 @@ export class ToruaCluster implements System {
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
-export class EtcdCluster implements System {
+export class EtcdCluster extends ProcessGroup implements System {
   readonly members: Member[] = [];
-  private dir = '';
   private peerUrls = new Map<string, string>();
-  private readonly children = new Map<string, Child>();
   /** etcd member id (decimal string) → our name. */
   private readonly names = new Map<string, string>();
 
@@ -200,7 +210,9 @@ export class EtcdCluster implements System {
     readonly label: string,
     private readonly binary: string,
     private readonly timings: { heartbeatMs: number; electionMs: number } | undefined,
-  ) {}
+  ) {
+    super();
+  }
 
   async start(): Promise<void> {
     this.dir = await makeTempDir('torua-bench-etcd-');
@@ -276,26 +288,10 @@ export class EtcdCluster implements System {
     return { applied: idx, commit: Number(s.raftIndex ?? idx), isLeader: self !== undefined && self === leaderName, leader: leaderName };
   }
 
-  async fault(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
-    const c = this.children.get(id);
-    if (c) await signalChild(c, signal);
-  }
-
-  isRunning(id: string): boolean {
-    const c = this.children.get(id);
-    return c !== undefined && c.alive && !c.stopped;
-  }
-
   async restart(id: string): Promise<void> {
-    const c = this.children.get(id);
-    if (c?.alive) await signalChild(c, 'SIGKILL');
+    await this.killIfAlive(id);
     this.spawn(id, false);
     await this.waitUp(memberOf(this, id));
-  }
-
-  async close(): Promise<void> {
-    await killAll([...this.children.values()]);
-    if (this.dir) await removeDir(this.dir);
   }
 }
 
