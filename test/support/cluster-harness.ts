@@ -19,13 +19,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { request } from '../../scripts/bench/http.js';
 import { afterAll, afterEach, beforeEach } from 'vitest';
 
 export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -162,46 +162,16 @@ export interface HttpAnswer<T = any> {
 }
 
 /** One request on a fresh connection (no pooled socket to a killed or stopped process). */
-export function httpRequest(host: string, port: number, method: string, urlPath: string, body?: unknown, timeoutMs = 3_000): Promise<HttpAnswer> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (a: HttpAnswer): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(a);
-    };
-    const req = http.request({
-      host,
-      port,
-      method,
-      path: urlPath,
-      agent: false,
-      headers: payload === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Accept: 'application/json' },
-    });
-    const timer = setTimeout(() => {
-      req.destroy();
-      finish({ status: 0, body: undefined, error: `timeout after ${timeoutMs} ms` });
-    }, timeoutMs);
-    req.on('error', (e: NodeJS.ErrnoException) => finish({ status: 0, body: undefined, error: e.code ?? e.message }));
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (e) => finish({ status: 0, body: undefined, error: e.message }));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try {
-          parsed = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          /* not JSON: keep the text */
-        }
-        finish({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.end(payload);
-  });
+export async function httpRequest(host: string, port: number, method: string, urlPath: string, body?: unknown, timeoutMs = 3_000): Promise<HttpAnswer> {
+  const a = await request(false, host, port, method, urlPath, body, timeoutMs);
+  if (a.status === 0) return { status: 0, body: undefined, error: a.text === 'timeout' ? `timeout after ${timeoutMs} ms` : a.text };
+  let parsed: unknown = a.text;
+  try {
+    parsed = a.text === '' ? undefined : JSON.parse(a.text);
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: a.status, body: parsed };
 }
 
 // ---------------------------------------------------------------------------
