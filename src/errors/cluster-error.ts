@@ -8,6 +8,7 @@ export type ClusterErrorType =
   | { code: ClusterErrorCode.Conflict; reason?: string }
   | { code: ClusterErrorCode.StaleEpoch; shard: number; expectedEpoch: number; currentEpoch: number }
   | { code: ClusterErrorCode.PayloadTooLarge; limitBytes: number; sizeBytes?: number }
+  | { code: ClusterErrorCode.NotPrimary; shard: number; primary?: string; epoch?: number }
   | { code: ClusterErrorCode.NotLeader; leader?: string; leaderAddress?: string; term?: number }
   | { code: ClusterErrorCode.NoLeader; term?: number }
   | { code: ClusterErrorCode.NoQuorum; reason?: string }

@@ -16,6 +16,8 @@ export enum ClusterErrorCode {
   StaleEpoch = 'STALE_EPOCH',
   /** A key or value beyond the configured maximum. */
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  /** This data node is not the shard's primary at the epoch asked for; `primary` names the one it knows. */
+  NotPrimary = 'NOT_PRIMARY',
   /** Only the leader can do this; `leader` names it when known, so the client can go there. */
   NotLeader = 'NOT_LEADER',
   /** No leader is known right now (an election is running): retry shortly, anywhere. */
@@ -51,6 +53,7 @@ export const CLUSTER_ERROR_STATUS: Readonly<Record<ClusterErrorCode, ErrorStatus
   [ClusterErrorCode.Conflict]: { httpStatus: 409, trpcCode: 'CONFLICT' },
   [ClusterErrorCode.StaleEpoch]: { httpStatus: 409, trpcCode: 'CONFLICT' },
   [ClusterErrorCode.PayloadTooLarge]: { httpStatus: 413, trpcCode: 'PAYLOAD_TOO_LARGE' },
+  [ClusterErrorCode.NotPrimary]: { httpStatus: 421, trpcCode: 'PRECONDITION_FAILED' },
   [ClusterErrorCode.NotLeader]: { httpStatus: 421, trpcCode: 'PRECONDITION_FAILED' },
   [ClusterErrorCode.NoLeader]: { httpStatus: 503, trpcCode: 'SERVICE_UNAVAILABLE' },
   [ClusterErrorCode.NoQuorum]: { httpStatus: 503, trpcCode: 'SERVICE_UNAVAILABLE' },

@@ -32,7 +32,7 @@ export const LAYER_RULES: Readonly<Record<string, LayerRule | '*'>> = {
   coordinator: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability'], packages: true },
   datanode: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability'], packages: true },
   api: { layers: ['coordinator', 'datanode', 'raft', 'config', 'errors', 'observability'], packages: true },
-  client: { layers: ['api', 'errors'], typeOnly: ['api'], packages: true },
+  client: { layers: ['api', 'config', 'errors'], typeOnly: ['api'], packages: true },
   config: { layers: ['errors', 'observability'], packages: true },
   errors: { layers: ['config', 'observability'], packages: true },
   observability: { layers: ['config', 'errors'], packages: true },

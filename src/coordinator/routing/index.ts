@@ -33,4 +33,4 @@ export { acceptsNewCopies, canServe } from './node-status.js';
 export { copiesOf } from './shard-state.js';
 export { settingsPatchSchema, mergeSettings, type SettingsPatch, type DeepPartial } from './settings-patch.js';
 export * from './views.js';
-export { shardForKey, keyHash, fnv1a32 } from './key-hash.js';
+export { shardForKey, keyHash, fnv1a32 } from '../../config/key-hash.js';

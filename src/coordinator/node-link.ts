@@ -1,0 +1,13 @@
+/**
+ * The coordinator leader's calls to data nodes, as a port: the API layer
+ * implements it over the node's tRPC router (src/datanode/contract.ts has the
+ * same shapes as HandoffRequest/HandoffDone), tests with in-process nodes.
+ */
+export interface NodeLink {
+  /**
+   * Asks the primary of `shard` to stop serving it at `epoch` (a planned
+   * handover): it finishes the batch in flight, refuses everything after, and
+   * answers with its last seq. Rejects when the node cannot be reached in time.
+   */
+  handoff(address: string, req: { readonly shard: number; readonly epoch: number }, timeoutMs: number): Promise<{ readonly lastSeq: number }>;
+}
