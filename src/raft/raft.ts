@@ -651,7 +651,18 @@ export class RawNode {
       return true;
     }
     if (result === 'lost') {
-      this.becomeFollower(this.term, NONE, `lost ${this.role === 'preCandidate' ? 'PreVote' : 'election'} in term ${this.term}`);
+      const lostElection = this.role === 'candidate';
+      this.becomeFollower(this.term, NONE, `lost ${lostElection ? 'election' : 'PreVote'} in term ${this.term}`);
+      // A real election is lost after a won PreVote, so no leader was known to a
+      // majority: most likely a split vote (two followers whose leader died
+      // campaigned at once). Waiting out a whole election timeout would double
+      // the failover time; retry through PreVote after a short random delay
+      // instead. Only liveness is at stake: PreVote stops the retry as soon as
+      // a leader exists, and a lost PreVote does not retry early.
+      if (lostElection && this.preVote) {
+        this.leaderConnClosed = true;
+        this.leaderLossRemaining = this.leaderLossDelay + this.rng.int(this.leaderLossDelay);
+      }
       return true;
     }
     return false;
@@ -674,7 +685,7 @@ export class RawNode {
         const gone = this.lead;
         this.setLeader(NONE);
         this.leaderConnClosed = true;
-        this.hup(`connection to leader ${gone} closed`);
+        this.hup(gone === NONE ? 'retrying a lost election (split vote) early' : `connection to leader ${gone} closed`);
         return;
       }
     }

@@ -79,6 +79,45 @@ describe('DESIGN §3 pitfalls', () => {
     expect(c.node(y).status()).toMatchObject({ role: 'follower', leader: x, term: term + 1 });
   });
 
+  test('a candidate that loses a split vote retries through PreVote within [D, 2D) ticks, not after a whole election timeout', () => {
+    const D = 3;
+    for (let seed = 1; seed <= 8; seed++) {
+      const n = newNode('a', ids, { electionTicks: 30, heartbeatTicks: D, preVote: true }, initialState({ term: 1 }), seed);
+      ticksUntil(n, () => n.status().role === 'preCandidate', 100);
+      drain(n);
+      n.step({ type: 'preVoteResp', from: 'b', to: 'a', term: 2, reject: false });
+      expect(n.status()).toMatchObject({ role: 'candidate', term: 2 });
+      drain(n);
+      // b and c each voted for themselves in term 2: a split vote.
+      n.step({ type: 'voteResp', from: 'b', to: 'a', term: 2, reject: true });
+      n.step({ type: 'voteResp', from: 'c', to: 'a', term: 2, reject: true });
+      expect(n.status()).toMatchObject({ role: 'follower', term: 2 });
+      drain(n);
+      let asked = -1;
+      for (let t = 1; t <= 2 * D && asked < 0; t++) {
+        n.tick();
+        if (drainMessages(n).some((m) => m.type === 'preVote')) asked = t;
+      }
+      expect(asked, `seed ${seed}`).toBeGreaterThanOrEqual(D);
+      expect(asked, `seed ${seed}`).toBeLessThan(2 * D);
+    }
+  });
+
+  test('a lost PreVote does not retry early: the next attempt waits for the election timeout', () => {
+    const n = newNode('a', ids, { electionTicks: 30, heartbeatTicks: 3, preVote: true }, initialState({ term: 1 }));
+    ticksUntil(n, () => n.status().role === 'preCandidate', 100);
+    drain(n);
+    // A refusal carries the refuser's own term.
+    n.step({ type: 'preVoteResp', from: 'b', to: 'a', term: 1, reject: true });
+    n.step({ type: 'preVoteResp', from: 'c', to: 'a', term: 1, reject: true });
+    expect(n.status()).toMatchObject({ role: 'follower', term: 1 });
+    drain(n);
+    for (let t = 1; t < 30; t++) {
+      n.tick();
+      expect(drainMessages(n).filter((m) => m.type === 'preVote'), `tick ${t}`).toEqual([]);
+    }
+  });
+
   test('a follower that still hears from the leader refuses the PreVote, so one broken link does not disturb a live leader', () => {
     const { c, l, f } = steady();
     const [x, y] = f;
