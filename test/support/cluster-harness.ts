@@ -185,6 +185,18 @@ export interface MemberSpec {
   readonly peerPort: number;
 }
 
+/** A data node of the file: its own loopback alias (127.0.0.21, .22, …) so a packet filter can cut it off alone. */
+export interface NodeSpec {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly capacity: number;
+}
+
+/** The first data node's alias; node i gets 127.0.0.(21 + i). */
+const NODE_ALIAS_BASE = 21;
+export const MAX_NODES = 9;
+
 /** GET /health (DESIGN.md §7). */
 export interface Health {
   readonly status: string;
@@ -207,6 +219,13 @@ export interface ClusterOptions {
   /** The file's `raft` section. */
   readonly raft?: Readonly<Record<string, number>>;
   readonly logLevel?: string;
+  /** Data nodes n1…nN in the file (default 0). */
+  readonly nodes?: number;
+  readonly nodeCapacity?: number;
+  readonly shards?: number;
+  readonly replicationFactor?: number;
+  /** The file's `settings` (initial replicated settings, e.g. `{ health: { leaseMs: 1000 } }`). */
+  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 type ProcState = 'down' | 'running' | 'stopped';
@@ -237,6 +256,8 @@ export interface LeaderClaim {
 
 const KEPT_LINES = 400;
 
+type ProcSpec = ({ readonly kind: 'coordinator' } & MemberSpec) | ({ readonly kind: 'node' } & NodeSpec);
+
 class ReplicaProcess {
   state: ProcState = 'down';
   pid: number | undefined;
@@ -249,7 +270,7 @@ class ReplicaProcess {
   /** Outbound peer connections of this life, from its log: peer → open. */
   readonly outbound = new Map<string, boolean>();
 
-  constructor(readonly spec: MemberSpec) {}
+  constructor(readonly spec: ProcSpec) {}
 
   keep(line: string): void {
     this.lines.push(line);
@@ -276,6 +297,7 @@ export class Cluster {
   /** Bootstrap voters and spares. */
   readonly file4join: string;
   readonly members: readonly MemberSpec[];
+  readonly nodes: readonly NodeSpec[];
   /** The voters as the test believes them to be (updated by the membership helpers). */
   voters: string[];
   readonly claims: LeaderClaim[] = [];
@@ -287,13 +309,15 @@ export class Cluster {
   private readonly rules: string[][] = [];
   private closed = false;
 
-  private constructor(readonly name: string, dir: string, members: MemberSpec[], voters: string[], private readonly opts: ClusterOptions) {
+  private constructor(readonly name: string, dir: string, members: MemberSpec[], nodes: NodeSpec[], voters: string[], private readonly opts: ClusterOptions) {
     this.dir = dir;
     this.file = path.join(dir, 'cluster.json');
     this.file4join = path.join(dir, 'cluster-join.json');
     this.members = members;
+    this.nodes = nodes;
     this.voters = voters;
-    for (const m of members) this.procs.set(m.id, new ReplicaProcess(m));
+    for (const m of members) this.procs.set(m.id, new ReplicaProcess({ kind: 'coordinator', ...m }));
+    for (const n of nodes) this.procs.set(n.id, new ReplicaProcess({ kind: 'node', ...n }));
   }
 
   /** Writes the files (nothing started yet). */
@@ -310,7 +334,14 @@ export class Cluster {
       const host = LOOPBACK_ALIASES[i]!;
       members.push({ id: `c${i + 1}`, host, apiPort: await freePort(host), peerPort: await freePort(host) });
     }
-    const c = new Cluster(opts.name, dir, members, members.slice(0, voters).map((m) => m.id), opts);
+    const nodeCount = opts.nodes ?? 0;
+    if (nodeCount > MAX_NODES) throw new Error(`at most ${MAX_NODES} data nodes`);
+    const nodes: NodeSpec[] = [];
+    for (let i = 0; i < nodeCount; i++) {
+      const host = `127.0.0.${NODE_ALIAS_BASE + i}`;
+      nodes.push({ id: `n${i + 1}`, host, port: await freePort(host), capacity: opts.nodeCapacity ?? 16 });
+    }
+    const c = new Cluster(opts.name, dir, members, nodes, members.slice(0, voters).map((m) => m.id), opts);
     await c.writeFile(c.file, members.slice(0, voters));
     await c.writeFile(c.file4join, members);
     return c;
@@ -320,10 +351,11 @@ export class Cluster {
     const content = {
       clusterId: `it-${this.name}`.slice(0, 64),
       dataDir: path.join(this.dir, 'data'),
-      shards: 8,
-      replicationFactor: 2,
+      shards: this.opts.shards ?? 8,
+      replicationFactor: this.opts.replicationFactor ?? 2,
       coordinators,
-      nodes: [],
+      nodes: this.nodes,
+      ...(this.opts.settings === undefined ? {} : { settings: this.opts.settings }),
       raft: this.opts.raft ?? {},
       logLevel: this.opts.logLevel ?? 'info',
     };
@@ -337,13 +369,25 @@ export class Cluster {
 
   member(id: string): MemberSpec {
     const p = this.procs.get(id);
-    if (!p) throw new Error(`no replica ${id}`);
+    if (!p || p.spec.kind !== 'coordinator') throw new Error(`no replica ${id}`);
     return p.spec;
+  }
+
+  node(id: string): NodeSpec {
+    const p = this.procs.get(id);
+    if (!p || p.spec.kind !== 'node') throw new Error(`no data node ${id}`);
+    return p.spec;
+  }
+
+  /** `host:port` of a data node. */
+  nodeAddress(id: string): string {
+    const n = this.node(id);
+    return `${n.host}:${n.port}`;
   }
 
   private proc(id: string): ReplicaProcess {
     const p = this.procs.get(id);
-    if (!p) throw new Error(`no replica ${id}`);
+    if (!p) throw new Error(`no replica or node ${id}`);
     return p;
   }
 
@@ -365,6 +409,7 @@ export class Cluster {
 
   /** Replicas whose process is running (not stopped, not down). */
   running(ids: readonly string[] = this.members.map((m) => m.id)): string[] {
+    // Coordinators by default: most callers ask which replicas to probe.
     return ids.filter((id) => this.proc(id).state === 'running');
   }
 
@@ -381,14 +426,18 @@ export class Cluster {
     await Promise.all(this.voters.map((id) => this.start(id)));
   }
 
-  /** Starts replica `id` (from the join file with `--join` when asked) and waits for its "coordinator ready". */
+  /**
+   * Starts replica `id` (from the join file with `--join` when asked) and
+   * waits for its "coordinator ready"; a data node, until its /health answers.
+   */
   async start(id: string, opts: { join?: boolean } = {}): Promise<void> {
     if (this.closed) throw new Error('cluster closed');
     const p = this.proc(id);
     if (p.state !== 'down') throw new Error(`${id} is already ${p.state}`);
     p.lives++;
     p.logFile ??= fs.createWriteStream(path.join(this.dir, 'logs', `${id}.log`), { flags: 'a' });
-    const args = [MAIN_JS, 'coordinator', '--config', opts.join ? this.file4join : this.file, '--id', id];
+    const isNode = p.spec.kind === 'node';
+    const args = [MAIN_JS, p.spec.kind, '--config', opts.join ? this.file4join : this.file, '--id', id];
     if (opts.join) args.push('--join');
     const child = execa(process.execPath, args, {
       cwd: this.dir,
@@ -408,6 +457,15 @@ export class Cluster {
     p.keep(`--- life ${life}: pid ${child.pid}: ${args.slice(1).join(' ')}`);
     let readyResolve: (() => void) | undefined;
     const ready = new Promise<void>((r) => (readyResolve = r));
+    if (p.spec.kind === 'node') {
+      const { host, port } = p.spec;
+      void (async () => {
+        while (p.child === child && p.state !== 'down') {
+          if ((await httpRequest(host, port, 'GET', '/health', undefined, 1_000)).status === 200) return readyResolve?.();
+          await sleep(50);
+        }
+      })();
+    }
     const onLine = (line: string): void => {
       p.keep(line);
       if (!line.startsWith('{')) return;
@@ -418,7 +476,7 @@ export class Cluster {
         return;
       }
       const msg = typeof j['msg'] === 'string' ? j['msg'] : '';
-      if (msg === 'coordinator ready') readyResolve?.();
+      if (msg === 'coordinator ready' && !isNode) readyResolve?.();
       if (j['direction'] === 'outbound' && typeof j['peer'] === 'string') {
         if (msg.startsWith('connected to ')) p.outbound.set(j['peer'], true);
         else if (msg.startsWith('connection to ') || msg.startsWith('cannot reach ')) p.outbound.set(j['peer'], false);
@@ -715,6 +773,22 @@ export class Cluster {
     }
   }
 
+  /**
+   * Drops every packet between data node `nodeId` and every coordinator
+   * (their API ports and the node's port, both directions): the node can
+   * neither renew its lease nor be reached by the coordinators; its peers
+   * still reach it.
+   */
+  cutNodeFromCoordinators(nodeId: string): void {
+    const n = this.node(nodeId);
+    for (const m of this.members) {
+      this.addRule(['INPUT', '-s', n.host, '-d', m.host, '-p', 'tcp', '--dport', String(m.apiPort), '-j', 'DROP']);
+      this.addRule(['INPUT', '-s', m.host, '-d', n.host, '-p', 'tcp', '--sport', String(m.apiPort), '-j', 'DROP']);
+      this.addRule(['INPUT', '-s', m.host, '-d', n.host, '-p', 'tcp', '--dport', String(n.port), '-j', 'DROP']);
+      this.addRule(['INPUT', '-s', n.host, '-d', m.host, '-p', 'tcp', '--sport', String(n.port), '-j', 'DROP']);
+    }
+  }
+
   /** Cuts `id` off from every other replica. */
   isolate(id: string): void {
     for (const m of this.members) if (m.id !== id) this.cut(id, m.id);
@@ -755,7 +829,8 @@ export class Cluster {
     const out = [`=== cluster ${this.name} (${this.dir}) ===`];
     for (const p of this.procs.values()) {
       if (p.lives === 0) continue;
-      out.push(`--- ${p.spec.id} ${p.spec.host} api ${p.spec.apiPort} peer ${p.spec.peerPort}: ${p.state}, pid ${String(p.pid)}, lives ${p.lives}, last exit ${JSON.stringify(p.lastExit ?? null)}`);
+      const ports = p.spec.kind === 'node' ? `port ${p.spec.port}` : `api ${p.spec.apiPort} peer ${p.spec.peerPort}`;
+      out.push(`--- ${p.spec.id} ${p.spec.host} ${ports}: ${p.state}, pid ${String(p.pid)}, lives ${p.lives}, last exit ${JSON.stringify(p.lastExit ?? null)}`);
       out.push(...p.lines.slice(-linesPerReplica).map(compactLine));
     }
     const leaders = [...this.leadersByTerm()].map(([t, l]) => `t${t}:${l.join('/')}`).join(' ');
@@ -795,9 +870,9 @@ export class Cluster {
 function compactLine(line: string): string {
   if (!line.startsWith('{')) return line;
   try {
-    const { level, time, pid: _pid, hostname: _h, replica, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const { level, time, pid: _pid, hostname: _h, replica, node, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
     const t = typeof time === 'string' ? time.slice(11, 23) : '';
-    return `${t} ${String(replica)} ${String(level)} ${String(msg)} ${JSON.stringify(rest)}`;
+    return `${t} ${String(replica ?? node)} ${String(level)} ${String(msg)} ${JSON.stringify(rest)}`;
   } catch {
     return line;
   }
