@@ -1,0 +1,43 @@
+/**
+ * The placement planner: from the routing table (and the time), the next
+ * steps towards the goal placement. Pure and deterministic: the leader runs
+ * it again after every change, so each round only needs to make progress,
+ * one step per shard, and the rules are tried in priority order so scarce
+ * room and recovery slots go to what matters most (first copies, then a
+ * serving primary, then missing copies, then cleanup, then balance).
+ */
+import type { RoutingState, ShardRecord } from '../routing/index.js';
+import { planBalance } from './balance.js';
+import { planDepartures } from './departures.js';
+import { planFailover } from './failover.js';
+import { planFirstAssignment } from './first-assignment.js';
+import { anyRecovering } from './ledger.js';
+import { planRepair } from './repair.js';
+import { startRound, type Round } from './round.js';
+import { planTrim } from './trim.js';
+import { DEFAULT_GRACE_MS, DEFAULT_SETTLE_MS, type PlacementInput, type PlannedStep } from './types.js';
+
+type ShardRule = (round: Round, shard: ShardRecord) => PlannedStep | undefined;
+const SHARD_RULES: readonly ShardRule[] = [planFailover, planRepair, planTrim];
+
+const shardOf = (step: PlannedStep): number | undefined => ('shardId' in step.command ? step.command.shardId : undefined);
+
+/** The next steps towards the goal placement; at most one step per shard; [] when nothing is to be done. */
+export function planPlacement(state: RoutingState, input: PlacementInput): PlannedStep[] {
+  const round = startRound(state, input.nowMs);
+  const steps = planFirstAssignment(round, { settleMs: input.settleMs ?? DEFAULT_SETTLE_MS, graceMs: input.graceMs ?? DEFAULT_GRACE_MS });
+  const planned = new Set(steps.map(shardOf));
+  for (const rule of SHARD_RULES) {
+    for (const shard of state.shards) {
+      if (planned.has(shard.id)) continue;
+      const step = rule(round, shard);
+      if (step === undefined) continue;
+      steps.push(step);
+      planned.add(shard.id);
+    }
+  }
+  steps.push(...planDepartures(round));
+  if (steps.length > 0 || anyRecovering(state)) return steps;
+  const balance = planBalance(round);
+  return balance === undefined ? [] : [balance];
+}

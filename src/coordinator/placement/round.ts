@@ -1,0 +1,35 @@
+/** What every rule of one planning round reads: the table, the time, and the loads planned so far. */
+import type { ClusterSettings } from '../../config/index.js';
+import { copiesOf, nodeById, nodesInOrder, type NodeRecord, type RoutingState, type ShardRecord } from '../routing/index.js';
+import { Ledger } from './ledger.js';
+import { countsAsCopy, isEligible } from './node-roles.js';
+
+export interface Round {
+  readonly state: RoutingState;
+  readonly nowMs: number;
+  readonly settings: ClusterSettings;
+  readonly ledger: Ledger;
+  /** In id order, so every choice is deterministic. */
+  readonly nodes: readonly NodeRecord[];
+}
+
+export function startRound(state: RoutingState, nowMs: number): Round {
+  return { state, nowMs, settings: state.config.settings, ledger: new Ledger(state), nodes: nodesInOrder(state) };
+}
+
+/** The copies of the shard that count towards its replication factor (see countsAsCopy). */
+export function countedCopies(round: Round, shard: ShardRecord): string[] {
+  const delay = round.settings.recovery.replaceDelayMs;
+  return copiesOf(shard).filter((id) => countsAsCopy(nodeById(round.state, id), round.nowMs, delay));
+}
+
+/** Nodes that could take a new copy of the shard now: eligible, not holding one, with room; fewest copies first. */
+export function targetsFor(round: Round, shard: ShardRecord): NodeRecord[] {
+  const held = new Set(copiesOf(shard));
+  const { ledger } = round;
+  return round.nodes
+    .filter((n) => isEligible(n) && !held.has(n.id) && ledger.hasRoom(n))
+    .sort((a, b) => ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || ledger.primariesOn(a.id) - ledger.primariesOn(b.id) || cmpId(a.id, b.id));
+}
+
+export const cmpId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

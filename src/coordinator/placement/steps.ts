@@ -1,0 +1,38 @@
+/** The commands the planner emits, each stamped with the time, a reason and the shard's current epoch. */
+import type { NodeRecord, ShardRecord } from '../routing/index.js';
+import type { PlannedStep } from './types.js';
+
+const MAX_REASON_CHARS = 1_000;
+const clip = (reason: string) => (reason.length <= MAX_REASON_CHARS ? reason : `${reason.slice(0, MAX_REASON_CHARS - 1)}…`);
+
+const onShard = (shard: ShardRecord, nowMs: number, reason: string) => ({
+  atMs: nowMs,
+  reason: clip(reason),
+  shardId: shard.id,
+  expectedEpoch: shard.epoch,
+});
+
+const sorted = (ids: readonly string[]) => [...ids].sort();
+
+export function assignStep(shard: ShardRecord, primary: string, replicas: readonly string[], nowMs: number, reason: string): PlannedStep {
+  return { command: { type: 'assignShard', ...onShard(shard, nowMs, reason), primary, replicas: sorted(replicas) }, demotes: null };
+}
+
+export function promoteStep(shard: ShardRecord, nodeId: string, nowMs: number, reason: string): PlannedStep {
+  return { command: { type: 'promotePrimary', ...onShard(shard, nowMs, reason), nodeId }, demotes: shard.primary };
+}
+
+/** The shard's copies become exactly `primary` + `replicas`; whoever held the primary before loses it if it changes. */
+export function moveStep(shard: ShardRecord, primary: string | null, replicas: readonly string[], nowMs: number, reason: string): PlannedStep {
+  return {
+    command: { type: 'moveShard', ...onShard(shard, nowMs, reason), primary, replicas: sorted(replicas) },
+    demotes: primary !== shard.primary ? shard.primary : null,
+  };
+}
+
+export function leftStep(node: NodeRecord, nowMs: number, reason: string): PlannedStep {
+  return {
+    command: { type: 'setNodeStatus', atMs: nowMs, reason: clip(reason), nodeId: node.id, status: 'left', expectedStatus: node.status },
+    demotes: null,
+  };
+}

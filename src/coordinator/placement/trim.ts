@@ -1,0 +1,61 @@
+/**
+ * Rule 4: copies the shard no longer needs are dropped, never the primary and
+ * never its last in-sync copy. A copy on a node that is leaving or failed for
+ * good goes once the shard is whole elsewhere — or at once when no node could
+ * take a copy (a drain must finish, with fewer copies if need be). A surplus
+ * copy (left by balancing, or after the replication factor went down) goes
+ * from the most loaded node once every other copy is in sync.
+ */
+import { canServe, nodeById, type ShardRecord } from '../routing/index.js';
+import { cmpId, countedCopies, targetsFor, type Round } from './round.js';
+import { moveStep } from './steps.js';
+import type { PlannedStep } from './types.js';
+
+/** Dropping `id` keeps an in-sync copy on a serving node (if it was one). */
+function safeToDrop(round: Round, shard: ShardRecord, id: string): boolean {
+  if (!shard.inSync.includes(id)) return true;
+  return shard.inSync.some((other) => other !== id && canServe(nodeById(round.state, other)?.status ?? 'left'));
+}
+
+function drop(round: Round, shard: ShardRecord, id: string, why: string): PlannedStep {
+  return moveStep(
+    shard,
+    shard.primary,
+    shard.replicas.filter((r) => r !== id),
+    round.nowMs,
+    `trim: dropping shard ${shard.id}'s copy on ${id}: ${why}`,
+  );
+}
+
+function dropUncounted(round: Round, shard: ShardRecord, counted: readonly string[]): PlannedStep | undefined {
+  const factor = round.settings.replicationFactor;
+  const gone = shard.replicas.filter((r) => !counted.includes(r));
+  if (gone.length === 0) return undefined;
+  const inSyncElsewhere = counted.filter((id) => shard.inSync.includes(id)).length;
+  const whole = inSyncElsewhere >= factor;
+  if (!whole && targetsFor(round, shard).length > 0) return undefined;
+  const id = gone.find((r) => safeToDrop(round, shard, r));
+  if (id === undefined) return undefined;
+  const status = nodeById(round.state, id)?.status ?? 'not in the table';
+  const why = whole ? `${id} is ${status} and ${inSyncElsewhere} in-sync copies remain elsewhere` : `${id} is ${status} and no node can take a copy`;
+  return drop(round, shard, id, why);
+}
+
+function dropSurplus(round: Round, shard: ShardRecord, counted: readonly string[]): PlannedStep | undefined {
+  const factor = round.settings.replicationFactor;
+  if (counted.length <= factor) return undefined;
+  const { ledger } = round;
+  const failed = (id: string) => (nodeById(round.state, id)?.status === 'unhealthy' ? 1 : 0);
+  const id = counted
+    .filter((r) => r !== shard.primary && counted.every((other) => other === r || shard.inSync.includes(other)))
+    // A copy on a failed node first, then the most loaded node.
+    .sort((a, b) => failed(b) - failed(a) || ledger.copiesOn(b) - ledger.copiesOn(a) || cmpId(a, b))[0];
+  if (id === undefined || !safeToDrop(round, shard, id)) return undefined;
+  return drop(round, shard, id, `${counted.length} copies where ${factor} are wanted; ${id} holds ${ledger.copiesOn(id)}`);
+}
+
+export function planTrim(round: Round, shard: ShardRecord): PlannedStep | undefined {
+  if (shard.primary === null) return undefined;
+  const counted = countedCopies(round, shard);
+  return dropUncounted(round, shard, counted) ?? dropSurplus(round, shard, counted);
+}

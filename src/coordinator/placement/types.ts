@@ -1,0 +1,20 @@
+/** What the placement planner is given besides the table, and what it hands back. */
+import type { Command } from '../routing/index.js';
+
+export interface PlacementInput {
+  readonly nowMs: number;
+  /** First assignment waits until no node has registered for this long, so nodes starting together share the shards (default 1000). */
+  readonly settleMs?: number;
+  /** …or until this long after the first registration, with whatever nodes there are (default 5000). */
+  readonly graceMs?: number;
+}
+
+export const DEFAULT_SETTLE_MS = 1_000;
+export const DEFAULT_GRACE_MS = 5_000;
+
+export interface PlannedStep {
+  /** A routing-table command: atMs = nowMs, a reason in words (it becomes the event's reason), expectedEpoch = the shard's current epoch. */
+  readonly command: Command;
+  /** The node losing the primary role of the shard through this command (promotePrimary, or a moveShard that changes or drops the primary), or null. The caller fences that node before proposing. */
+  readonly demotes: string | null;
+}
