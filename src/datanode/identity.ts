@@ -1,0 +1,52 @@
+/**
+ * The node's identity token: random, created once per data directory, so the
+ * coordinators can tell a restart of this node (same token) from a second
+ * process started with the same id on another directory (refused).
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { StorageError, StorageErrorCode } from '../storage/index.js';
+
+const TOKEN = /^[0-9a-f]{32}$/;
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads `<dir>/identity`, or creates it (128 random bits as hex, fsynced with its directory entry). */
+export async function loadOrCreateIdentity(dir: string): Promise<string> {
+  const file = path.join(dir, 'identity');
+  let text: string | undefined;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (text !== undefined) {
+    const token = text.trim();
+    if (!TOKEN.test(token)) {
+      throw new StorageError(
+        StorageErrorCode.CorruptRecord,
+        `${file} does not hold an identity token (32 hex digits); refusing to start: restore it, or wipe the directory to start this node afresh`,
+        { dataDir: dir },
+      );
+    }
+    return token;
+  }
+  const token = randomBytes(16).toString('hex');
+  const handle = await open(file, 'wx');
+  try {
+    await handle.writeFile(`${token}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await syncDir(dir);
+  return token;
+}

@@ -1,0 +1,44 @@
+import type { Logger } from '../observability/index.js';
+import type { CoordinatorLink, PeerLink } from './contract.js';
+import type { LeaseKeeper } from './lease.js';
+import type { NodeSettings } from './options.js';
+import type { ShardCopy } from './shard-copy.js';
+import type { ShardLocks } from './shard-locks.js';
+import type { ShardStore } from './store/shard-store.js';
+
+/** What the parts of a data node share: its ports, store, lease and copies. */
+export interface NodeContext {
+  readonly id: string;
+  readonly settings: NodeSettings;
+  readonly store: ShardStore;
+  readonly locks: ShardLocks;
+  readonly coordinators: CoordinatorLink;
+  readonly peers: PeerLink;
+  readonly logger: Logger;
+  readonly nowMs: () => number;
+  readonly lease: LeaseKeeper;
+  readonly copies: Map<number, ShardCopy>;
+  /** Aborted by stop(): every wait and outgoing call ends with it. */
+  readonly signal: AbortSignal;
+  /** Something info() shows changed (listeners of onChange are told). */
+  changed(): void;
+}
+
+/** The node's signal, plus a deadline. */
+export function callSignal(ctx: NodeContext, timeoutMs: number, extra?: AbortSignal): AbortSignal {
+  return AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs), ...(extra === undefined ? [] : [extra])]);
+}
+
+/** `host:port` of a node named in the newest grant. */
+export function addressOf(ctx: NodeContext, node: string): string | undefined {
+  const addresses = ctx.lease.grant?.addresses;
+  return addresses !== undefined && Object.hasOwn(addresses, node) ? addresses[node] : undefined;
+}
+
+/** Stores the copy's metadata alone (an epoch or role change), in order with its writes. */
+export function saveMeta(ctx: NodeContext, copy: ShardCopy, sync = false): Promise<void> {
+  return ctx.locks.run(copy.id, async () => {
+    if (ctx.copies.get(copy.id) !== copy) return;
+    await ctx.store.write(copy.id, [], copy.meta(), sync);
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * The primary's side of recoveries: one session per recovering replica,
+ * holding a LevelDB snapshot of the shard taken between two batches (so
+ * `snapshotSeq` is exact) and the replica's live stream from the next seq.
+ * Sessions end when finished, replaced, idle too long or when the copy
+ * stops being primary; there are at most maxRecoverySessions at a time.
+ */
+import { randomBytes } from 'node:crypto';
+import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
+import type { RecoveryBegin, RecoveryBeginRequest, RecoveryFinish, RecoveryFinishRequest, RecoveryPage, RecoveryPageRequest } from '../contract.js';
+import { notPrimary, resync } from '../errors.js';
+import type { NodeContext } from '../node-context.js';
+import type { ShardCopy } from '../shard-copy.js';
+import type { ReadSnapshot, ShardCursor } from '../store/shard-store.js';
+import type { LiveStream } from './live-stream.js';
+import type { WritePipeline } from './write-pipeline.js';
+
+interface Session {
+  readonly id: string;
+  readonly copy: ShardCopy;
+  readonly pipeline: WritePipeline;
+  readonly replica: string;
+  readonly snapshot: ReadSnapshot;
+  readonly cursor: ShardCursor;
+  readonly stream: LiveStream;
+  lastUsedMs: number;
+  /** Pages of one session are read one at a time. */
+  reading: Promise<unknown>;
+}
+
+const SWEEP_EVERY_MS = 5_000;
+
+export class RecoverySessions {
+  private readonly sessions = new Map<string, Session>();
+  /** Snapshots and iterators of ended sessions still being released. */
+  private readonly releasing = new Set<Promise<void>>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly ctx: NodeContext) {
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
+
+  /** The caller has checked that this node is the copy's primary at `req.epoch`. */
+  begin(copy: ShardCopy, pipeline: WritePipeline, req: RecoveryBeginRequest): Promise<RecoveryBegin> {
+    const { ctx } = this;
+    if (!copy.assignment?.replicas.includes(req.replica)) {
+      return Promise.reject(resync(copy.id, req.replica, `the table at epoch ${copy.epoch} lists no copy of shard ${copy.id} on ${req.replica}`));
+    }
+    return pipeline.between(async () => {
+      if (!copy.isPrimary(ctx.id)) throw notPrimary(copy.id, ctx.id, copy.assignment?.primary ?? null, copy.epoch);
+      for (const s of this.sessions.values()) if (s.copy.id === copy.id && s.replica === req.replica) this.end(s, 'replaced by a new recovery');
+      if (this.sessions.size >= ctx.settings.maxRecoverySessions) {
+        throw new ClusterError({ code: ClusterErrorCode.Overloaded, retryAfterMs: 1_000 }, `node ${ctx.id} already serves ${this.sessions.size} recoveries`);
+      }
+      const snapshot = ctx.store.snapshot();
+      const session: Session = {
+        id: randomBytes(12).toString('hex'),
+        copy,
+        pipeline,
+        replica: req.replica,
+        snapshot,
+        cursor: ctx.store.entries(copy.id, snapshot),
+        stream: pipeline.fanOut.addLive(req.replica, copy.lastSeq + 1),
+        lastUsedMs: ctx.nowMs(),
+        reading: Promise.resolve(),
+      };
+      this.sessions.set(session.id, session);
+      ctx.logger.info('recovery begun', { shard: copy.id, node: req.replica, snapshotSeq: copy.lastSeq, totalKeys: copy.keyCount });
+      return { recoveryId: session.id, snapshotSeq: copy.lastSeq, totalKeys: copy.keyCount };
+    });
+  }
+
+  page(req: RecoveryPageRequest): Promise<RecoveryPage> {
+    const s = this.find(req.recoveryId);
+    const limit = Math.min(req.limit, this.ctx.settings.recoveryPageLimit);
+    const next = s.reading.then(async (): Promise<RecoveryPage> => {
+      if (!this.sessions.has(s.id)) throw this.gone(s.id);
+      s.lastUsedMs = this.ctx.nowMs();
+      const entries = await s.cursor.page(limit, this.ctx.settings.recoveryPageBytes);
+      return { entries: entries.map((e) => ({ key: e.key, value: Buffer.from(e.value).toString('base64') })), done: s.cursor.done };
+    });
+    s.reading = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Between two batches: the replica must have acknowledged, through its
+   * live stream, every seq this primary has; then it joins the in-sync set.
+   */
+  finish(req: RecoveryFinishRequest): Promise<RecoveryFinish> {
+    const s = this.find(req.recoveryId);
+    const { ctx } = this;
+    return s.pipeline.between(async () => {
+      if (!this.sessions.has(s.id)) throw this.gone(s.id);
+      const { copy, stream } = s;
+      try {
+        if (!copy.isPrimary(ctx.id) || ctx.copies.get(copy.id) !== copy) throw notPrimary(copy.id, ctx.id, copy.assignment?.primary ?? null, copy.epoch);
+        await Promise.race([stream.idle(), new Promise((r) => setTimeout(r, ctx.settings.replicaAckTimeoutMs).unref())]);
+        if (stream.broken !== null) throw resync(copy.id, s.replica, `its live stream broke (${stream.broken})`);
+        if (stream.ackedSeq !== copy.lastSeq || req.lastSeq > copy.lastSeq) {
+          throw resync(copy.id, s.replica, `it reports seq ${req.lastSeq} and acknowledged ${stream.ackedSeq}; the primary is at ${copy.lastSeq}`);
+        }
+        const epoch = await s.pipeline.fanOut.setInSync(s.replica, true, `recovered from ${ctx.id} up to seq ${copy.lastSeq}`);
+        return { epoch };
+      } finally {
+        this.end(s, 'finished');
+      }
+    });
+  }
+
+  /** Ends the sessions of one shard (the copy stopped being primary or was dropped). */
+  endShard(shard: number, reason: string): void {
+    for (const s of this.sessions.values()) if (s.copy.id === shard) this.end(s, reason);
+  }
+
+  /** Ends every session and releases its snapshot (before the store closes). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    for (const s of this.sessions.values()) this.end(s, 'node stopping');
+    await Promise.all(this.releasing);
+  }
+
+  private find(id: string): Session {
+    const s = this.sessions.get(id);
+    if (s === undefined) throw this.gone(id);
+    return s;
+  }
+
+  private gone(id: string): ClusterError {
+    return new ClusterError({ code: ClusterErrorCode.Conflict, reason: 'RESYNC' }, `node ${this.ctx.id} has no recovery ${id} (finished, replaced or idle too long): start again`);
+  }
+
+  private end(s: Session, reason: string): void {
+    if (!this.sessions.delete(s.id)) return;
+    // A finished session's stream carries on as an in-sync target; any other one is done for.
+    if (reason !== 'finished' || s.stream.broken !== null || !s.copy.isInSync(s.replica)) s.stream.break(reason);
+    s.pipeline.fanOut.removeLive(s.stream);
+    const released = s.reading.then(async () => {
+      await s.cursor.close().catch(() => undefined);
+      await s.snapshot.close().catch(() => undefined);
+    });
+    this.releasing.add(released);
+    void released.finally(() => this.releasing.delete(released));
+  }
+
+  private sweep(): void {
+    const now = this.ctx.nowMs();
+    for (const s of this.sessions.values()) if (now - s.lastUsedMs > this.ctx.settings.recoveryIdleMs) this.end(s, 'idle too long');
+  }
+}

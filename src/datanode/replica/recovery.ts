@@ -1,0 +1,196 @@
+/**
+ * A replica's recovery of one shard from its primary: wipe the copy, begin
+ * (the primary adds this node to its live stream from snapshotSeq + 1 on),
+ * copy the snapshot page by page while storing the live stream as it comes,
+ * then finish (the primary has this node committed as in sync). A key the
+ * live stream wrote or deleted is newer than the snapshot's, so pages skip
+ * it. Retried with backoff a bounded number of times; cancelled when the
+ * table names another primary or drops the copy.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { ClusterErrorCode, isClusterError } from '../../errors/index.js';
+import type { RecoveryProgress, ReplicationAck, ReplicationBatch } from '../contract.js';
+import { describe, resync } from '../errors.js';
+import { addressOf, callSignal, type NodeContext } from '../node-context.js';
+import { retryDelayMs } from '../options.js';
+import type { ShardCopy } from '../shard-copy.js';
+import { storeOps } from './apply-batch.js';
+
+/** Thrown inside an attempt that the live stream (or a cancel) has already doomed. */
+class AttemptOver extends Error {}
+
+export class ReplicaRecovery {
+  phase: 'copying' | 'finishing' | 'given-up' = 'copying';
+  readonly progress: { shard: number; copiedKeys: number; totalKeys: number | null };
+  private cancelled = false;
+  private attempt = new AbortController();
+  // Per attempt, reset by the wipe (under the shard's lock, like live()).
+  private snapshotSeq: number | null = null;
+  private liveFrom: number | null = null;
+  private liveLast: number | null = null;
+  private touched = new Set<string>();
+  private failed: string | null = null;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly copy: ShardCopy,
+    readonly primary: string,
+    /** A recovery that gave up starts again only at a newer epoch than this. */
+    readonly startedAtEpoch: number,
+  ) {
+    this.progress = { shard: copy.id, copiedKeys: 0, totalKeys: null };
+  }
+
+  start(): void {
+    void this.run();
+  }
+
+  close(reason: string): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.attempt.abort(new AttemptOver(reason));
+    this.ctx.logger.info('recovery cancelled', { shard: this.copy.id, primary: this.primary, reason });
+  }
+
+  snapshotProgress(): RecoveryProgress {
+    return { ...this.progress };
+  }
+
+  /** A live batch from the primary (under the shard's lock). */
+  async live(batch: ReplicationBatch): Promise<ReplicationAck> {
+    const last = batch.firstSeq + batch.ops.length - 1;
+    if (this.failed !== null) throw resync(this.copy.id, this.ctx.id, `its recovery is starting over (${this.failed})`);
+    let ops = batch.ops;
+    if (this.liveLast === null) {
+      const expected = this.snapshotSeq === null ? batch.firstSeq : this.snapshotSeq + 1;
+      if (batch.firstSeq !== expected) throw this.fail(`the live stream began at seq ${batch.firstSeq}, the snapshot holds seq ${this.snapshotSeq}`);
+      this.liveFrom = batch.firstSeq;
+    } else {
+      if (batch.firstSeq > this.liveLast + 1) throw this.fail(`gap in the live stream: seq ${this.liveLast} then ${batch.firstSeq}`);
+      if (last <= this.liveLast) return { ackedSeq: this.liveLast };
+      const after = this.liveLast;
+      ops = ops.filter((o) => o.seq > after);
+    }
+    if (this.touched.size + ops.length > this.ctx.settings.maxRecoveryTouchedKeys) throw this.fail('too many live writes during the copy');
+    await storeOps(this.ctx, this.copy, ops, last, this.primary, 'recovering');
+    for (const o of ops) this.touched.add(o.key);
+    this.liveLast = last;
+    return { ackedSeq: last };
+  }
+
+  private fail(why: string) {
+    this.failed ??= why;
+    this.attempt.abort(new AttemptOver(why));
+    return resync(this.copy.id, this.ctx.id, why);
+  }
+
+  private current(): boolean {
+    return !this.cancelled && !this.ctx.signal.aborted && this.ctx.copies.get(this.copy.id) === this.copy && this.copy.recovery === this;
+  }
+
+  private async run(): Promise<void> {
+    const { ctx, copy } = this;
+    const max = ctx.settings.maxRecoveryAttempts;
+    for (let attempt = 1; attempt <= max && this.current(); attempt++) {
+      try {
+        await this.once();
+        return;
+      } catch (e) {
+        if (!this.current()) return;
+        // The primary may have committed this copy as in sync before its answer was lost.
+        if (this.phase === 'finishing') {
+          await ctx.lease.refresh();
+          if (copy.isInSync(ctx.id)) {
+            await this.finalize(copy.epoch).catch(() => undefined);
+            return;
+          }
+        }
+        ctx.logger.warn('recovery attempt failed', { shard: copy.id, primary: this.primary, attempt, reason: describe(e) });
+        if (isClusterError(e, ClusterErrorCode.StaleEpoch)) await ctx.lease.refresh();
+        await delay(retryDelayMs(ctx.settings, attempt), undefined, { signal: ctx.signal }).catch(() => undefined);
+      }
+    }
+    if (!this.current()) return;
+    this.phase = 'given-up';
+    ctx.logger.error('recovery gave up; it starts again when the shard moves to a newer epoch', { shard: copy.id, primary: this.primary, attempts: max });
+    ctx.changed();
+  }
+
+  private async once(): Promise<void> {
+    const { ctx, copy } = this;
+    this.attempt = new AbortController();
+    this.phase = 'copying';
+    const signal = this.attempt.signal;
+    const withDeadline = () => callSignal(ctx, ctx.settings.recoveryCallTimeoutMs, signal);
+    await ctx.locks.run(copy.id, async () => {
+      if (!this.current()) throw new AttemptOver('cancelled');
+      await ctx.store.dropShard(copy.id);
+      copy.lastSeq = 0;
+      copy.keyCount = 0;
+      copy.state = 'recovering';
+      copy.followed = this.primary;
+      await ctx.store.write(copy.id, [], copy.meta(), true);
+      this.snapshotSeq = null;
+      this.liveFrom = null;
+      this.liveLast = null;
+      this.touched = new Set();
+      this.failed = null;
+      this.progress.copiedKeys = 0;
+      this.progress.totalKeys = null;
+    });
+    ctx.changed();
+    const address = addressOf(ctx, this.primary);
+    if (address === undefined) throw new Error(`no address known for primary ${this.primary}`);
+    const begin = await ctx.peers.beginRecovery(address, { shard: copy.id, epoch: copy.epoch, replica: ctx.id }, withDeadline());
+    await ctx.locks.run(copy.id, async () => {
+      if (this.liveFrom !== null && this.liveFrom !== begin.snapshotSeq + 1) throw this.fail(`the live stream began at seq ${this.liveFrom}, the snapshot holds seq ${begin.snapshotSeq}`);
+      this.snapshotSeq = begin.snapshotSeq;
+    });
+    this.progress.totalKeys = begin.totalKeys;
+    ctx.logger.info('recovery copying', { shard: copy.id, primary: this.primary, snapshotSeq: begin.snapshotSeq, totalKeys: begin.totalKeys });
+    // Every page but the last holds at least one entry, so this many pages always suffice.
+    for (let pages = 0; pages <= begin.totalKeys + 1; pages++) {
+      const page = await ctx.peers.recoveryPage(address, { recoveryId: begin.recoveryId, limit: ctx.settings.recoveryPageLimit }, withDeadline());
+      await ctx.locks.run(copy.id, async () => {
+        if (signal.aborted) throw signal.reason;
+        const fresh = page.entries.filter((e) => !this.touched.has(e.key));
+        const ops = fresh.map((e) => ({ key: e.key, value: new Uint8Array(Buffer.from(e.value, 'base64')) }));
+        await ctx.store.write(copy.id, ops, { ...copy.meta(), keyCount: copy.keyCount + ops.length }, false);
+        copy.keyCount += ops.length;
+      });
+      this.progress.copiedKeys += page.entries.length;
+      ctx.changed();
+      if (page.done) return this.finish(address, begin.recoveryId, withDeadline);
+    }
+    throw new Error(`the primary sent more pages than its ${begin.totalKeys} keys need`);
+  }
+
+  private async finish(address: string, recoveryId: string, withDeadline: () => AbortSignal): Promise<void> {
+    const { ctx, copy } = this;
+    const lastSeq = await ctx.locks.run(copy.id, async () => {
+      if (this.attempt.signal.aborted) throw this.attempt.signal.reason;
+      copy.lastSeq = this.liveLast ?? this.snapshotSeq!;
+      await ctx.store.write(copy.id, [], copy.meta(), true);
+      return copy.lastSeq;
+    });
+    this.phase = 'finishing';
+    const { epoch } = await ctx.peers.finishRecovery(address, { recoveryId, lastSeq }, withDeadline());
+    await this.finalize(epoch);
+  }
+
+  /** The copy is in sync at `epoch`: from now on it follows the primary as any in-sync replica. */
+  private async finalize(epoch: number): Promise<void> {
+    const { ctx, copy } = this;
+    await ctx.locks.run(copy.id, async () => {
+      if (copy.recovery !== this) return;
+      copy.applyInSyncChange(epoch, ctx.id, true);
+      copy.lastSeq = Math.max(this.liveLast ?? 0, this.snapshotSeq ?? 0);
+      copy.followed = this.primary;
+      copy.state = 'in-sync';
+      copy.recovery = null;
+      await ctx.store.write(copy.id, [], copy.meta(), true);
+    });
+    ctx.logger.info('recovery done: copy in sync', { shard: copy.id, primary: this.primary, epoch, keys: copy.keyCount, seq: copy.lastSeq });
+    ctx.changed();
+  }
+}
