@@ -1,0 +1,46 @@
+/**
+ * The node router (under `/trpc` of the node's HTTP server): what primaries
+ * call on their replicas (`replicate`), what a recovering replica calls on
+ * the primary (`recovery.*`), what the coordinator leader calls for a
+ * planned handover (`handoff`), and the node's own views (`info`, `health`).
+ * Each procedure is a thin call of the DataNodeService.
+ */
+import type { ReplicationBatch } from '../../datanode/contract.js';
+import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
+import { decodedLength, handoffSchema, recoveryBeginSchema, recoveryFinishSchema, recoveryPageSchema, replicationBatchSchema } from './inputs.js';
+import { nodeProcedure, router } from './trpc.js';
+
+/** A replicated value over the cluster's limit was never accepted by a primary: the batch is refused whole. */
+function checkValueSizes(batch: ReplicationBatch, maxValueBytes: number): void {
+  for (const op of batch.ops) {
+    if (op.value === null) continue;
+    const sizeBytes = decodedLength(op.value);
+    if (sizeBytes > maxValueBytes) {
+      throw new ClusterError(
+        { code: ClusterErrorCode.PayloadTooLarge, limitBytes: maxValueBytes, sizeBytes },
+        `ops: the value of seq ${op.seq} in shard ${batch.shard} is ${sizeBytes} bytes, over the limit of ${maxValueBytes}`,
+      );
+    }
+  }
+}
+
+export const dataNodeRouter = router({
+  replicate: nodeProcedure.input(replicationBatchSchema).mutation(({ ctx, input }) => {
+    checkValueSizes(input, ctx.maxValueBytes());
+    return ctx.service.replicate(input);
+  }),
+
+  recovery: router({
+    begin: nodeProcedure.input(recoveryBeginSchema).mutation(({ ctx, input }) => ctx.service.beginRecovery(input)),
+    page: nodeProcedure.input(recoveryPageSchema).mutation(({ ctx, input }) => ctx.service.recoveryPage(input)),
+    finish: nodeProcedure.input(recoveryFinishSchema).mutation(({ ctx, input }) => ctx.service.finishRecovery(input)),
+  }),
+
+  handoff: nodeProcedure.input(handoffSchema).mutation(({ ctx, input }) => ctx.service.handoff(input)),
+
+  info: nodeProcedure.query(({ ctx }) => ctx.service.info()),
+
+  health: nodeProcedure.query(({ ctx }) => ctx.service.health()),
+});
+
+export type DataNodeRouter = typeof dataNodeRouter;

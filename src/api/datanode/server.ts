@@ -1,0 +1,127 @@
+/**
+ * The HTTP server of one data node, on its `host:port` (DESIGN.md §1): the
+ * node router under `/trpc`, the REST endpoints (health, info, metrics, the
+ * data path) everywhere else. It binds to the node's host only.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { DataNodeService } from '../../datanode/contract.js';
+import { ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
+import type { Logger, Metrics } from '../../observability/index.js';
+import { describeError, isInternal } from '../coordinator/errors/describe-error.js';
+import { UNMATCHED_ROUTE, type Exchange } from '../coordinator/http/exchange.js';
+import { instrumentExchange } from '../coordinator/http/http-metrics.js';
+import { sendJson } from '../coordinator/http/send.js';
+import { answerUnparsableRequests } from '../http/client-error.js';
+import type { NodeApiContext } from './context.js';
+import { DEFAULT_MAX_TRPC_BODY_BYTES } from './limits.js';
+import { requestTarget } from './request-target.js';
+import { createNodeRest } from './rest.js';
+import { dataNodeRouter } from './router.js';
+
+export interface DataNodeServerOptions {
+  /** The node's host: the server listens there only. */
+  readonly host: string;
+  /** 0 takes a free port (tests); `address` reports the one taken. */
+  readonly port: number;
+  /** Largest /trpc request body (replication batches carry values as base64). Default DEFAULT_MAX_TRPC_BODY_BYTES. */
+  readonly maxTrpcBodyBytes?: number;
+}
+
+export interface DataNodeServerModules {
+  readonly service: DataNodeService;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The cluster's value limit now (it arrives with the lease grants): PUT bodies over it are refused with 413. */
+  readonly maxValueBytes: () => number;
+}
+
+export interface DataNodeServer {
+  /** `host:port` it listens on. */
+  readonly address: string;
+  readonly port: number;
+  /** Stops listening and ends every connection. */
+  close(): Promise<void>;
+}
+
+const TRPC_PREFIX = '/trpc';
+/** Slow clients may not hold a connection open by dribbling headers; a 16 MiB body on a slow link still fits. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startDataNodeServer(options: DataNodeServerOptions, modules: DataNodeServerModules): Promise<DataNodeServer> {
+  const logger = modules.logger.child({ component: 'api' });
+  const { metrics } = modules;
+  const maxTrpcBodyBytes = options.maxTrpcBodyBytes ?? DEFAULT_MAX_TRPC_BODY_BYTES;
+  if (!Number.isSafeInteger(maxTrpcBodyBytes) || maxTrpcBodyBytes < 1) throw new RangeError(`maxTrpcBodyBytes: expected a positive integer, got ${maxTrpcBodyBytes}`);
+  const context: NodeApiContext = { service: modules.service, logger, metrics, maxValueBytes: modules.maxValueBytes, maxTrpcBodyBytes };
+
+  const procedures = new Set(Object.keys(dataNodeRouter._def.procedures));
+  const trpcRoute = (rawPath: string): string => {
+    const path = rawPath.slice(TRPC_PREFIX.length + 1);
+    if (path.includes(',')) return `${TRPC_PREFIX}/:batch`;
+    return procedures.has(path) ? `${TRPC_PREFIX}/${path}` : `${TRPC_PREFIX}/${UNMATCHED_ROUTE}`;
+  };
+
+  const trpc = createHTTPHandler({
+    router: dataNodeRouter,
+    basePath: `${TRPC_PREFIX}/`,
+    maxBodySize: maxTrpcBodyBytes,
+    createContext: () => context,
+    onError({ error, path }) {
+      const failure = describeError(error);
+      metrics.http.errors.inc({ code: failure.body.error.code });
+      if (isInternal(failure)) logger.error('internal error answering a tRPC call', { err: error.cause ?? error, path });
+    },
+  });
+
+  const rest = createNodeRest({ service: modules.service, logger, metrics, maxValueBytes: modules.maxValueBytes });
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const exchange: Exchange = { route: UNMATCHED_ROUTE, receivedBytes: 0 };
+    instrumentExchange(req, res, exchange, metrics, logger);
+    const target = requestTarget(req.url);
+    if (target.rawPath === TRPC_PREFIX || target.rawPath.startsWith(`${TRPC_PREFIX}/`)) {
+      exchange.route = trpcRoute(target.rawPath);
+      trpc(req, res);
+      return;
+    }
+    rest.handle(req, res, target, exchange).catch((err: unknown) => {
+      // handle() answers every error itself; this is the last guard against a crash on bad input.
+      logger.error('REST handler failed', { err });
+      if (!res.headersSent) sendJson(res, 500, { error: { code: ClusterErrorCode.Internal, message: INTERNAL_ERROR_MESSAGE } });
+      else res.destroy();
+    });
+  }
+
+  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, onRequest);
+  answerUnparsableRequests(server);
+  const port = await listen(server, options.host, options.port);
+  const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  logger.info('data node API listening', { address });
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Idle keep-alive connections of peers would hold close() for seconds.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

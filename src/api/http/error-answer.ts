@@ -1,0 +1,40 @@
+/**
+ * Writing an error as the `{error: {code, message}}` answer of DESIGN.md §7,
+ * with the headers its status calls for, for any REST handler of the API
+ * layer. Logged as internal (with the error) only when it hides a bug.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger, Metrics } from '../../observability/index.js';
+import type { ApiFailure } from '../coordinator/errors/api-failure.js';
+import { describeError, isInternal } from '../coordinator/errors/describe-error.js';
+import { hasBody } from '../coordinator/http/json-body.js';
+import { sendJson } from '../coordinator/http/send.js';
+
+export interface ErrorAnswerContext {
+  readonly route: string;
+  /** Whether the request's body was read to its end; one that was not is not drained, the connection closes instead. */
+  readonly bodyRead: boolean;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+function retryAfterSeconds(failure: ApiFailure): string | undefined {
+  const ms = failure.body.error['retryAfterMs'];
+  return typeof ms === 'number' && ms > 0 ? String(Math.ceil(ms / 1_000)) : undefined;
+}
+
+export function sendErrorAnswer(req: IncomingMessage, res: ServerResponse, err: unknown, context: ErrorAnswerContext): ApiFailure {
+  const failure = describeError(err);
+  const { route, logger, metrics } = context;
+  metrics.http.errors.inc({ code: failure.body.error.code });
+  if (isInternal(failure)) logger.error('internal error answering a REST request', { err, method: req.method, route });
+  else logger.debug('REST request refused', { method: req.method, route, code: failure.body.error.code, status: failure.httpStatus });
+  const headers: Record<string, string> = {};
+  const allowed = failure.body.error['allowed'];
+  if (failure.httpStatus === 405 && Array.isArray(allowed)) headers['Allow'] = allowed.join(', ');
+  const retryAfter = retryAfterSeconds(failure);
+  if (retryAfter !== undefined) headers['Retry-After'] = retryAfter;
+  if ((!context.bodyRead && hasBody(req)) || failure.httpStatus === 413) headers['Connection'] = 'close';
+  sendJson(res, failure.httpStatus, failure.body, headers);
+  return failure;
+}
