@@ -1,12 +1,13 @@
 /**
  * The composition root of a coordinator replica process: builds every part
- * in dependency order and closes them in reverse (API, replica, transport,
- * log store), also on a fatal store error.
+ * in dependency order and closes them in reverse (API, leader duties,
+ * replica, transport, log store), also on a fatal store error.
  */
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
-import { createCoordinatorApiServer, fetchReplicaStatus, type CoordinatorApiServer } from '../api/coordinator/index.js';
+import { createCoordinatorApiServer, createHttpNodeLink, fetchReplicaStatus, type CoordinatorApiServer } from '../api/coordinator/index.js';
 import type { CoordinatorView } from '../config/index.js';
+import { NodeControl } from '../coordinator/node-control.js';
 import { CoordinatorReplica } from '../coordinator/replica.js';
 import { initialState } from '../coordinator/routing/index.js';
 import { createLogger, createMetrics, type Logger } from '../observability/index.js';
@@ -37,6 +38,7 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
   const metrics = createMetrics({ defaultLabels: { replica: self.id } });
   const storage = await LevelRaftStorage.open(view.dataDir);
   let replica: CoordinatorReplica | undefined;
+  let nodeControl: NodeControl | undefined;
   let api: CoordinatorApiServer | undefined;
   let closing: Promise<void> | undefined;
 
@@ -49,6 +51,8 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
     },
   );
 
+  // Sockets bind to an address, not a name: a replica configured by hostname dials from wherever the OS picks.
+  const localAddress = isIP(self.host) ? self.host : undefined;
   const members = file.coordinators.map((c) => ({ id: c.id, host: c.host, apiPort: c.apiPort, peerPort: c.peerPort }));
   replica = await CoordinatorReplica.start(
     {
@@ -65,7 +69,7 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
       logger,
       metrics,
       rng: new SeededRng(randomInt(2 ** 31)),
-      fetchStatus: (address, timeoutMs) => fetchReplicaStatus(address, timeoutMs, { localAddress: isIP(self.host) ? self.host : undefined }),
+      fetchStatus: (address, timeoutMs) => fetchReplicaStatus(address, timeoutMs, { localAddress }),
       onFatal: () => {
         void close().finally(() => process.exit(1));
       },
@@ -73,7 +77,9 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
   );
   try {
     await transport.start();
-    api = createCoordinatorApiServer({ service: replica, host: self.host, port: self.apiPort, logger, metrics });
+    // The placement driver and the lease table follow the replica's leadership from here on.
+    nodeControl = new NodeControl({ placement: true }, { service: replica, nodeLink: createHttpNodeLink({ localAddress }), logger });
+    api = createCoordinatorApiServer({ service: replica, host: self.host, port: self.apiPort, logger, metrics, nodeControl });
     await api.start();
   } catch (e) {
     // A port already taken: stop what was started, so the process exits instead of hanging.
@@ -86,6 +92,7 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
   async function close(): Promise<void> {
     closing ??= (async () => {
       await api?.close().catch((e: unknown) => logger.warn('closing the API failed', { error: String(e) }));
+      await nodeControl?.close();
       await replica?.close();
       await transport.close();
       await storage.close();

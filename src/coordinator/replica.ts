@@ -25,6 +25,7 @@ import {
 import type { RaftStorage } from '../storage/index.js';
 import { batchOf, isEmptyBatch } from '../storage/index.js';
 import type { RaftSettings } from '../config/index.js';
+import { notLeaderError } from './not-leader.js';
 import { decodeProposal, encodeProposal, restampProposal } from './proposal-envelope.js';
 import { toClusterError } from './raft-errors.js';
 import {
@@ -47,6 +48,7 @@ import type {
   MemberStatus,
   NewMember,
   ReplicaStatus,
+  RoleChange,
   StateRead,
 } from './service.js';
 
@@ -116,6 +118,7 @@ export class CoordinatorReplica implements CoordinatorService {
   private readonly entryWaiters = new Map<number, EntryWaiter[]>();
   private readonly leaderWaiters = new Set<() => void>();
   private readonly eventListeners = new Set<(e: RoutingEvent) => void>();
+  private readonly roleListeners = new Set<(c: RoleChange) => void>();
   /** When each peer was last heard from (leader's view of followers, follower's view of the leader). */
   private readonly lastHeardMs = new Map<string, number>();
   /** The last leader this replica knew ('' before it knew any), for the staleness of reads while none is known. */
@@ -262,6 +265,15 @@ export class CoordinatorReplica implements CoordinatorService {
     });
     this.modules.metrics?.raft.leaderChanges.inc();
     for (const w of [...this.leaderWaiters]) w();
+    const change: RoleChange = { role: s.role, term: s.term, leader: s.leader };
+    for (const l of [...this.roleListeners]) {
+      try {
+        l(change);
+      } catch (e) {
+        // A listener's bug must not stop the Ready loop (it would stop the replica).
+        this.modules.logger.error('a role-change listener failed', { err: e });
+      }
+    }
   }
 
   /**
@@ -647,6 +659,11 @@ export class CoordinatorReplica implements CoordinatorService {
     return () => this.eventListeners.delete(listener);
   }
 
+  onRoleChange(listener: (c: RoleChange) => void): () => void {
+    this.roleListeners.add(listener);
+    return () => this.roleListeners.delete(listener);
+  }
+
   apiAddressOf(id: string): string | undefined {
     const m = this.table.members[id];
     return m && Object.hasOwn(this.table.members, id) ? `${m.host}:${m.apiPort}` : undefined;
@@ -682,12 +699,7 @@ export class CoordinatorReplica implements CoordinatorService {
     this.checkOpen();
     if (this.raft.currentRole !== 'leader') {
       const leader = this.raft.currentLeader;
-      if (!leader) throw new ClusterError({ code: ClusterErrorCode.NoLeader, term: this.raft.currentTerm }, 'no leader is known; retry shortly');
-      const address = this.apiAddressOf(leader);
-      throw new ClusterError(
-        { code: ClusterErrorCode.NotLeader, leader, ...(address ? { leaderAddress: address } : {}), term: this.raft.currentTerm },
-        `membership changes run on the leader ${leader}${address ? ` (${address})` : ''}`,
-      );
+      throw notLeaderError({ leader, term: this.raft.currentTerm }, 'membership changes', leader ? this.apiAddressOf(leader) : undefined);
     }
   }
 }

@@ -66,6 +66,14 @@ export interface NewMember {
   readonly peerPort: number;
 }
 
+/** This replica's role as the Ready loop last reported it. */
+export interface RoleChange {
+  readonly role: ReplicaRole;
+  readonly term: number;
+  /** '' when no leader is known. */
+  readonly leader: string;
+}
+
 export interface CoordinatorService {
   status(): ReplicaStatus;
   /**
@@ -89,6 +97,13 @@ export interface CoordinatorService {
   events(since: number): RoutingEvent[];
   /** Calls `listener` for every event applied from now on; returns the unsubscribe function. */
   onEvent(listener: (e: RoutingEvent) => void): () => void;
+  /**
+   * Calls `listener` whenever this replica's role, term or known leader
+   * changes (leader-only duties start and stop on it); returns the unsubscribe
+   * function. Called synchronously from the replica's loop: a listener must
+   * not block.
+   */
+  onRoleChange(listener: (change: RoleChange) => void): () => void;
   /** The API address of a replica by id (for forwarding and NOT_LEADER hints). */
   apiAddressOf(id: string): string | undefined;
 }

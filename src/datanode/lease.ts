@@ -84,7 +84,10 @@ export class LeaseKeeper {
   }
 
   private periodMs(): number {
-    return this.deps.settings.renewEveryMs ?? (this.grant === null ? FIRST_RENEW_MS : Math.max(1, Math.floor(this.grant.leaseMs / 4)));
+    if (this.deps.settings.renewEveryMs !== undefined) return this.deps.settings.renewEveryMs;
+    // No grant yet, or an empty one (a node that left gets no lease): ask now and then, not in a loop.
+    if (this.grant === null || this.grant.leaseMs === 0) return FIRST_RENEW_MS;
+    return Math.max(1, Math.floor(this.grant.leaseMs / 4));
   }
 
   private schedule(): void {

@@ -2,7 +2,8 @@
  * A small in-memory CoordinatorService for the API tests: commands go
  * through the real routing `apply`, events are kept and published like the
  * replica does, and a test can make it a follower (membership calls throw
- * NOT_LEADER), leaderless, quorum-less, or slow (TIMEOUT).
+ * NOT_LEADER), leaderless, quorum-less, or slow (TIMEOUT), and it reports
+ * its role changes like the replica.
  */
 import {
   apply,
@@ -22,9 +23,13 @@ import type {
   NewMember,
   ReplicaRole,
   ReplicaStatus,
+  RoleChange,
   StateRead,
 } from '../../src/coordinator/service.js';
+import { NodeControl } from '../../src/coordinator/node-control.js';
+import type { NodeLink } from '../../src/coordinator/node-link.js';
 import { ClusterError, ClusterErrorCode } from '../../src/errors/index.js';
+import { silentLogger } from '../../src/observability/index.js';
 
 export interface FakeServiceOptions {
   readonly id?: string;
@@ -51,6 +56,7 @@ export class FakeCoordinatorService implements CoordinatorService {
   readonly proposed: Command[] = [];
   readonly membershipCalls: string[] = [];
   private readonly listeners = new Set<(e: RoutingEvent) => void>();
+  private readonly roleListeners = new Set<(c: RoleChange) => void>();
 
   constructor(options: FakeServiceOptions = {}) {
     this.id = options.id ?? 'c1';
@@ -64,6 +70,7 @@ export class FakeCoordinatorService implements CoordinatorService {
     this.role = 'follower';
     this.leader = leader;
     if (address !== undefined) this.addresses.set(leader, address);
+    this.roleChanged();
     return this;
   }
 
@@ -71,7 +78,26 @@ export class FakeCoordinatorService implements CoordinatorService {
   leaderless(): this {
     this.role = 'candidate';
     this.leader = '';
+    this.roleChanged();
     return this;
+  }
+
+  /** This replica wins an election (a new term). */
+  becomeLeader(): this {
+    this.term++;
+    this.role = 'leader';
+    this.leader = this.id;
+    this.roleChanged();
+    return this;
+  }
+
+  private roleChanged(): void {
+    for (const l of [...this.roleListeners]) l({ role: this.role, term: this.term, leader: this.leader });
+  }
+
+  onRoleChange(listener: (c: RoleChange) => void): () => void {
+    this.roleListeners.add(listener);
+    return () => this.roleListeners.delete(listener);
   }
 
   status(): ReplicaStatus {
@@ -165,6 +191,7 @@ export class FakeCoordinatorService implements CoordinatorService {
     this.role = 'follower';
     this.leader = to;
     this.term++;
+    this.roleChanged();
   }
 
   events(since: number): RoutingEvent[] {
@@ -188,4 +215,14 @@ export class FakeCoordinatorService implements CoordinatorService {
 /** A registerNode command as the API would build it. */
 export function registerCommand(id: string, capacity = 8): Command {
   return { type: 'registerNode', atMs: 0, reason: 'test', nodeId: id, address: `127.0.0.1:${8000 + (id.length % 100)}`, capacity, version: '0.1.0' };
+}
+
+/** A node link whose every handoff fails, as if no node answered. */
+export const unreachableNodes: NodeLink = {
+  handoff: (address) => Promise.reject(new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'test: no node' }, `no node at ${address}`)),
+};
+
+/** The leader duties of an API server without a placement driver, over the fake service. */
+export function nodeControlFor(service: CoordinatorService, nodeLink: NodeLink = unreachableNodes): NodeControl {
+  return new NodeControl({ placement: false }, { service, nodeLink, logger: silentLogger });
 }

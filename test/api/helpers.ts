@@ -1,8 +1,10 @@
 /** Servers on 127.0.0.1 port 0, closed after each test, and deadline-bounded waiting. */
 import http from 'node:http';
-import { afterEach } from 'vitest';
+import { TRPCError } from '@trpc/server';
+import { afterEach, expect } from 'vitest';
 import { createCoordinatorApiServer, type CoordinatorApiServerOptions } from '../../src/api/coordinator/index.js';
 import type { CoordinatorService } from '../../src/coordinator/service.js';
+import { ClusterError } from '../../src/errors/index.js';
 
 const open: { close(): Promise<void> }[] = [];
 
@@ -55,4 +57,17 @@ export function rawRequest(url: string, method: string, body?: unknown, headers:
     req.on('error', reject);
     req.end(text);
   });
+}
+
+/** The domain error a call failed with (the routers throw TRPCErrors whose cause is it). */
+export async function failure(call: Promise<unknown>): Promise<{ trpcCode: string; error: ClusterError }> {
+  try {
+    await call;
+  } catch (err) {
+    expect(err).toBeInstanceOf(TRPCError);
+    const cause = (err as TRPCError).cause;
+    expect(cause).toBeInstanceOf(ClusterError);
+    return { trpcCode: (err as TRPCError).code, error: cause as ClusterError };
+  }
+  throw new Error('expected the call to fail');
 }

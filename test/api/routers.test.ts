@@ -1,25 +1,12 @@
-import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { createAppCaller, type ApiContext } from '../../src/api/coordinator/index.js';
 import { ClusterError, ClusterErrorCode, isClusterError } from '../../src/errors/index.js';
 import { createNoopMetrics, silentLogger } from '../../src/observability/index.js';
-import { FakeCoordinatorService, registerCommand } from './fake-service.js';
+import { FakeCoordinatorService, nodeControlFor, registerCommand } from './fake-service.js';
+import { failure } from './helpers.js';
 
 function callerFor(service: FakeCoordinatorService, extra: Partial<ApiContext> = {}) {
-  return createAppCaller({ service, logger: silentLogger, metrics: createNoopMetrics(), ...extra });
-}
-
-/** The domain error a call failed with (the routers throw TRPCErrors whose cause is it). */
-async function failure(call: Promise<unknown>): Promise<{ trpcCode: string; error: ClusterError }> {
-  try {
-    await call;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TRPCError);
-    const cause = (err as TRPCError).cause;
-    expect(cause).toBeInstanceOf(ClusterError);
-    return { trpcCode: (err as TRPCError).code, error: cause as ClusterError };
-  }
-  throw new Error('expected the call to fail');
+  return createAppCaller({ service, nodeControl: nodeControlFor(service), logger: silentLogger, metrics: createNoopMetrics(), ...extra });
 }
 
 describe('cluster router', () => {
@@ -109,6 +96,7 @@ describe('shards router', () => {
       in_sync: ['n1', 'n2'],
       epoch: 1,
       state: 'active',
+      recovery: null,
     });
     expect(await caller.shards.assign({ id: 1, primary: 'n1', replicas: ['n3'], expectedEpoch: 1 })).toMatchObject({ replicas: ['n3'], in_sync: ['n1'], epoch: 2, state: 'recovering' });
     expect(service.proposed.slice(-2).map((c) => c.type)).toEqual(['assignShard', 'moveShard']);
@@ -237,7 +225,7 @@ describe('events router', () => {
     await service.propose(registerCommand('n1'));
     await service.propose(registerCommand('n2'));
     const abort = new AbortController();
-    const stream = await createAppCaller({ service, logger: silentLogger, metrics: createNoopMetrics() }, { signal: abort.signal }).events.subscribe({ since: 1 });
+    const stream = await createAppCaller({ service, nodeControl: nodeControlFor(service), logger: silentLogger, metrics: createNoopMetrics() }, { signal: abort.signal }).events.subscribe({ since: 1 });
     // A server-side caller gets tRPC's tracked envelopes ([id, data, marker]) as yielded; only clients see {id, data}.
     const iterator = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     const first = await iterator.next();

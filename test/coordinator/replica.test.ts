@@ -67,6 +67,21 @@ function leader(): CoordinatorReplica | undefined {
 const register = (id: string) => ({ type: 'registerNode', nodeId: id, address: `127.0.0.1:${8000 + Number(id.slice(1))}`, capacity: 4, version: '1', atMs: 0, reason: 'test' }) as never;
 
 describe('coordinator replica (in-process)', () => {
+  test('reports role changes to its listeners: the leader hears that it leads, the others whom they follow', async () => {
+    net = new Net();
+    const heard = new Map<string, { role: string; term: number; leader: string }[]>();
+    for (const [i, id] of ids.entries()) {
+      const r = await startReplica(id, i + 11);
+      heard.set(id, []);
+      r.onRoleChange((c) => heard.get(id)!.push(c));
+    }
+    const l = await until('a leader', leader);
+    const id = l.status().id;
+    await until('every replica heard of the leader', () => ([...heard.values()].every((h) => h.at(-1)?.leader === id) ? true : undefined));
+    expect(heard.get(id)!.at(-1)).toEqual({ role: 'leader', term: l.status().term, leader: id });
+    for (const other of ids.filter((x) => x !== id)) expect(heard.get(other)!.at(-1)).toMatchObject({ role: 'follower', leader: id });
+  });
+
   test('three replicas elect a leader; a write through a follower is applied everywhere with equal state hashes', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, i + 1);

@@ -1,4 +1,5 @@
-/** What every procedure of the coordinator API sees: the replica it serves, and how to reach the leader. */
+/** What every procedure of the coordinator API sees: the replica it serves, its leader duties, and how to reach the leader. */
+import type { NodeControl } from '../../coordinator/node-control.js';
 import type { CoordinatorService } from '../../coordinator/service.js';
 import type { Logger, Metrics } from '../../observability/index.js';
 
@@ -20,6 +21,8 @@ export interface ForwardingOptions {
 
 export interface ApiContext {
   readonly service: CoordinatorService;
+  /** The leader's duties towards data nodes: leases, recovery progress, forced removal. */
+  readonly nodeControl: NodeControl;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** The replica that forwarded this call (the FORWARDED_BY_HEADER), if one did. */

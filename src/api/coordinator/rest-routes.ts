@@ -2,7 +2,8 @@
  * The REST endpoints of DESIGN.md §7 that exist in this issue, each a thin
  * call of the tRPC procedure that implements it (through createCaller), so
  * that REST and tRPC can never disagree. The routes of later issues answer
- * 501 with the issue that brings them.
+ * 501 with the issue that brings them. (`/data/<key>` is not here: it
+ * forwards raw bytes to the shard's primary, see data/data-handler.ts.)
  */
 import type { Consistency } from '../../coordinator/service.js';
 import { HttpError, HttpErrorCode } from './errors/http-error.js';
@@ -60,7 +61,6 @@ function notImplemented(method: HttpMethod, pattern: string, comesWith: string):
 }
 
 const READ = ['stale'] as const;
-const DATA_NODES = 'issue 4 (data nodes and the data path)';
 const HEALTH = 'issue 5 (health monitoring and automatic failover)';
 const UNSCHEDULED = 'a later issue (DESIGN.md §7 lists it; no issue schedules it yet)';
 
@@ -79,10 +79,15 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
     get('/nodes', READ, ({ caller, consistency }) => caller.nodes.list({ consistency })),
     get('/nodes/:id/info', READ, ({ caller, params, consistency }) => caller.nodes.get({ id: params['id'] ?? '', consistency })),
     write('PUT', '/nodes/:id/labels', ({ caller, params, body }) => caller.nodes.setLabels(unchecked(withPathParams(body, { id: params['id'] })))),
+    write('POST', '/nodes/:id/drain', ({ caller, params, body }) => caller.nodes.drain(unchecked(withPathParams(body, { id: params['id'] })))),
+    write('POST', '/nodes/:id/remove', ({ caller, params, body }) => caller.nodes.remove(unchecked(withPathParams(body, { id: params['id'] })))),
     get('/shards', READ, ({ caller, consistency }) => caller.shards.list({ consistency })),
-    // An addition to §7: in this issue shards are placed by hand (placement comes with issue 4).
+    // Additions to §7: placing a shard by hand (the placement driver places them by itself), and what a primary calls when a replica caught up.
     write('POST', '/shards/:id/assign', ({ caller, params, body }) =>
       caller.shards.assign(unchecked(withPathParams(body, { id: numeric(params['id'] ?? '') }))),
+    ),
+    write('POST', '/shards/:id/in-sync', ({ caller, params, body }) =>
+      caller.shards.setInSync(unchecked(withPathParams(body, { id: numeric(params['id'] ?? '') }))),
     ),
     get('/events', ['since', ...READ], ({ caller, query, consistency }) => {
       const since = query.get('since');
@@ -90,11 +95,6 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
     }),
     { method: 'GET', pattern: '/metrics', query: [], body: false, handle: async () => ({ text: await metrics.text(), contentType: metrics.contentType }) },
 
-    notImplemented('GET', '/data/*key', DATA_NODES),
-    notImplemented('PUT', '/data/*key', DATA_NODES),
-    notImplemented('DELETE', '/data/*key', DATA_NODES),
-    notImplemented('POST', '/nodes/:id/drain', DATA_NODES),
-    notImplemented('POST', '/nodes/:id/remove', DATA_NODES),
     notImplemented('POST', '/cluster/rebalance', HEALTH),
     notImplemented('POST', '/nodes/maintenance', UNSCHEDULED),
     notImplemented('POST', '/nodes/:id/evacuate', UNSCHEDULED),

@@ -9,13 +9,12 @@ import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import type { Logger, Metrics } from '../../observability/index.js';
 import { createAppCaller } from './caller.js';
 import type { ApiContext } from './context.js';
-import type { ApiFailure } from './errors/api-failure.js';
-import { describeError, isInternal } from './errors/describe-error.js';
 import { HttpError, HttpErrorCode } from './errors/http-error.js';
 import type { Exchange } from './http/exchange.js';
 import { hasBody, readJsonBody } from './http/json-body.js';
 import { compilePattern, matchPattern, pathSegments, type CompiledPattern } from './http/route-match.js';
 import { sendBody, sendJson } from './http/send.js';
+import { sendErrorAnswer } from '../http/error-answer.js';
 import { checkQuery, consistencyOf } from './rest-input.js';
 import { restRoutes, type RestRoute } from './rest-routes.js';
 
@@ -41,11 +40,6 @@ function methodOf(req: IncomingMessage): string {
   return req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
 }
 
-function retryAfterSeconds(failure: ApiFailure): string | undefined {
-  const ms = failure.body.error['retryAfterMs'];
-  return typeof ms === 'number' && ms > 0 ? String(Math.ceil(ms / 1_000)) : undefined;
-}
-
 export function createRestAdapter(options: RestAdapterOptions): RestAdapter {
   const routes = restRoutes({ text: options.metricsText, contentType: options.metricsContentType });
   const compiled: readonly (readonly [RestRoute, CompiledPattern])[] = routes.map((r) => [r, compilePattern(r.pattern)]);
@@ -65,21 +59,6 @@ export function createRestAdapter(options: RestAdapterOptions): RestAdapter {
       throw new HttpError(HttpErrorCode.MethodNotAllowed, `${method} is not allowed on ${pathname} (allowed: ${methods.join(', ')})`, { allowed: methods });
     }
     throw new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'route', id: pathname.slice(0, 200) }, `no route ${method} ${pathname.slice(0, 200)}`);
-  }
-
-  function answerError(req: IncomingMessage, res: ServerResponse, err: unknown, exchange: Exchange, bodyRead: boolean): void {
-    const failure = describeError(err);
-    options.metrics.http.errors.inc({ code: failure.body.error.code });
-    if (isInternal(failure)) options.logger.error('internal error answering a REST request', { err, method: req.method, route: exchange.route });
-    else options.logger.debug('REST request refused', { method: req.method, route: exchange.route, code: failure.body.error.code, status: failure.httpStatus });
-    const headers: Record<string, string> = {};
-    const allowed = failure.body.error['allowed'];
-    if (failure.httpStatus === 405 && Array.isArray(allowed)) headers['Allow'] = allowed.join(', ');
-    const retryAfter = retryAfterSeconds(failure);
-    if (retryAfter !== undefined) headers['Retry-After'] = retryAfter;
-    // A body left unread (too large, or never wanted) is not drained: the connection closes after the answer.
-    if ((!bodyRead && hasBody(req)) || failure.httpStatus === 413) headers['Connection'] = 'close';
-    sendJson(res, failure.httpStatus, failure.body, headers);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL, exchange: Exchange): Promise<void> {
@@ -103,7 +82,7 @@ export function createRestAdapter(options: RestAdapterOptions): RestAdapter {
       if ('json' in reply) sendJson(res, 200, reply.json, headers);
       else sendBody(res, 200, reply.contentType, reply.text, headers);
     } catch (err) {
-      answerError(req, res, err, exchange, bodyRead);
+      sendErrorAnswer(req, res, err, { route: exchange.route, bodyRead, logger: options.logger, metrics: options.metrics });
     }
   }
 

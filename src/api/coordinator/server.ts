@@ -1,12 +1,14 @@
 /**
  * The HTTP server of one coordinator replica, on its `host:apiPort`
  * (DESIGN.md §1): tRPC under `/trpc` (queries, mutations and the SSE event
- * subscription), the REST endpoints of §7 everywhere else, `/metrics`
- * among them. It binds to the replica's host only.
+ * subscription), `/data/<key>` forwarded to the shard's primary, the REST
+ * endpoints of §7 everywhere else, `/metrics` among them. It binds to the
+ * replica's host only.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { NodeControl } from '../../coordinator/node-control.js';
 import type { CoordinatorService } from '../../coordinator/service.js';
 import { ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
 import { createNoopMetrics, silentLogger, type Logger, type Metrics } from '../../observability/index.js';
@@ -16,6 +18,9 @@ import { UNMATCHED_ROUTE, type Exchange } from './http/exchange.js';
 import { instrumentExchange } from './http/http-metrics.js';
 import { sendJson } from './http/send.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.js';
+import { answerUnparsableRequests } from '../http/client-error.js';
+import { createDataHandler, isDataTarget } from './data/data-handler.js';
+import { createHttpNodeLink } from './node-link.js';
 import { createRestAdapter } from './rest.js';
 import { appRouter } from './routers/_app.js';
 
@@ -32,6 +37,14 @@ export interface CoordinatorApiServerOptions {
   /** false: a follower answers leader-only calls with 421 and the leader's address instead of forwarding them. */
   readonly forwardToLeader?: boolean;
   readonly forwardTimeoutMs?: number;
+  /**
+   * The leader's duties towards data nodes (leases, placement, removal); the
+   * composition root passes the replica's. Absent: the server makes one
+   * without a placement driver, and closes it with itself.
+   */
+  readonly nodeControl?: NodeControl;
+  /** How long `/data/<key>` waits for the primary's answer. */
+  readonly dataTimeoutMs?: number;
 }
 
 export interface CoordinatorApiServer {
@@ -57,13 +70,17 @@ function forwardedByOf(req: IncomingMessage): string | undefined {
 export function createCoordinatorApiServer(options: CoordinatorApiServerOptions): CoordinatorApiServer {
   const logger = (options.logger ?? silentLogger).child({ component: 'api' });
   const metrics = options.metrics ?? createNoopMetrics();
+  // Sockets bind to an address, not a name: a replica configured by hostname dials from wherever the OS picks.
+  const localAddress = isIP(options.host) === 0 ? undefined : options.host;
   const forwarding: ForwardingOptions = {
     enabled: options.forwardToLeader ?? true,
     timeoutMs: options.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS,
-    // Sockets bind to an address, not a name: a replica configured by hostname dials from wherever the OS picks.
-    localAddress: isIP(options.host) === 0 ? undefined : options.host,
+    localAddress,
   };
-  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, logger, metrics, forwarding, forwardedBy: forwardedByOf(req) });
+  const ownNodeControl = options.nodeControl === undefined;
+  const nodeControl = options.nodeControl ?? new NodeControl({ placement: false }, { service: options.service, nodeLink: createHttpNodeLink({ localAddress }), logger });
+  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, nodeControl, logger, metrics, forwarding, forwardedBy: forwardedByOf(req) });
+  const data = createDataHandler({ localAddress, ...(options.dataTimeoutMs === undefined ? {} : { timeoutMs: options.dataTimeoutMs }) }, { service: options.service, logger, metrics });
 
   const procedures = new Set(Object.keys(appRouter._def.procedures));
   const trpcRoute = (pathname: string): string => {
@@ -95,6 +112,14 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const exchange: Exchange = { route: UNMATCHED_ROUTE, receivedBytes: 0 };
     instrumentExchange(req, res, exchange, metrics, logger);
+    if (isDataTarget(req.url)) {
+      data.handle(req, res, exchange).catch((err: unknown) => {
+        // handle() answers every error itself; this is the last guard against a crash.
+        logger.error('data handler failed', { err });
+        res.destroy();
+      });
+      return;
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://api.invalid');
@@ -117,14 +142,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
 
   const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, onRequest);
   // A request node:http cannot even parse (bad request line, huge headers) gets a 400 and the connection closes.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const body = JSON.stringify({ error: { code: ClusterErrorCode.InvalidInput, message: `malformed HTTP request (${err.code ?? 'parse error'})` } });
-    socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  });
+  answerUnparsableRequests(server);
 
   let listening: Promise<{ port: number }> | undefined;
 
@@ -146,9 +164,11 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
       return listening;
     },
 
-    close() {
-      if (!server.listening) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
+    async close() {
+      data.close();
+      if (ownNodeControl) await nodeControl.close();
+      if (!server.listening) return;
+      await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         // Event streams never end by themselves; idle keep-alive connections would hold close() for seconds.
         server.closeAllConnections();

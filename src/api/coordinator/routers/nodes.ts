@@ -1,6 +1,12 @@
-/** `nodes`: the data nodes of the routing table; registration and labels are routing-table commands. */
-import { strictObject } from '../../../config/index.js';
-import { nodeById, nodeSummaries, type RoutingState } from '../../../coordinator/routing/index.js';
+/**
+ * `nodes`: the data nodes of the routing table. Registration, labels and
+ * drain are routing-table commands; lease renewal and removal are the
+ * leader's (forwarded from followers): a lease is the leader's promise, and a
+ * removal waits for the node's primaries to be fenced.
+ */
+import { z } from 'zod';
+import { intInRange, strictObject } from '../../../config/index.js';
+import { MAX_SHARDS, nodeById, nodeSummaries, type RoutingState } from '../../../coordinator/routing/index.js';
 import {
   addressSchema as address,
   capacitySchema as capacity,
@@ -11,9 +17,10 @@ import {
 } from '../../../coordinator/routing/fields.js';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
-import { readInput, consistencySchema, reasonInput } from '../inputs.js';
+import { readInput, consistencySchema, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
-import { publicProcedure, router } from '../trpc.js';
+import { leaderProcedure, publicProcedure, router } from '../trpc.js';
+import { leaseGrant } from '../wire/lease-grant.js';
 import { nodeDetail, nodeInfo, type NodeDetail } from '../wire/node.js';
 import { readMeta } from '../wire/read-meta.js';
 
@@ -32,6 +39,14 @@ const registerInput = strictObject({
   reason: reasonInput.optional(),
 });
 const setLabelsInput = strictObject({ id: nodeId, labels, reason: reasonInput.optional() });
+const recoveryInput = strictObject({ shard: intInRange(0, MAX_SHARDS - 1), copiedKeys: seqSchema, totalKeys: seqSchema.nullable() });
+const renewLeaseInput = strictObject({
+  id: nodeId,
+  identity,
+  /** One entry per shard the node is filling; a node holds at most one copy of each shard. */
+  recoveries: z.array(recoveryInput, { error: 'expected an array of recovery progress entries' }).max(MAX_SHARDS, { error: `expected at most ${MAX_SHARDS} recoveries` }).optional(),
+});
+const nodeChangeInput = strictObject({ id: nodeId, reason: reasonInput.optional() });
 
 function unknownNode(id: string): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id }, `no node ${id}`);
@@ -93,5 +108,42 @@ export const nodesRouter = router({
       { node: input.id },
     );
     return nodeAfterWrite(ctx, input.id);
+  }),
+
+  /**
+   * A data node renews its lease (DESIGN.md §5, §6): granted by the leader
+   * only, after a linearizable read, with the node's assignments. The lease
+   * runs from when the node sent this.
+   */
+  renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => leaseGrant(await ctx.nodeControl.renewLease(input))),
+
+  /** The node's copies move away (the placement driver moves them; a node left with none is set to `left`). */
+  drain: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+    await proposeCommand(
+      ctx,
+      { type: 'setNodeStatus', ...commandBase(input.reason ?? 'drained through the API'), nodeId: input.id, status: 'draining' },
+      { node: input.id },
+    );
+    return nodeAfterWrite(ctx, input.id);
+  }),
+
+  /**
+   * Takes the node out now: marks it draining (a new leader carries on), has
+   * in-sync replicas take over its primaries (each once the node is fenced),
+   * drops its copies and deletes it from the table. Answers the node as it was
+   * just before. CONFLICT when a shard would lose its last in-sync copy.
+   */
+  remove: leaderProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+    ctx.nodeControl.requireLeader('node removals');
+    const reason = input.reason ?? 'removed through the API';
+    const known = nodeById((await ctx.service.read('linearizable')).state, input.id);
+    if (known === undefined) throw unknownNode(input.id);
+    if (known.status !== 'draining' && known.status !== 'left') {
+      await proposeCommand(ctx, { type: 'setNodeStatus', ...commandBase(reason), nodeId: input.id, status: 'draining' }, { node: input.id });
+    }
+    await ctx.nodeControl.takeOut(input.id);
+    const removed = await nodeAfterWrite(ctx, input.id);
+    await proposeCommand(ctx, { type: 'removeNode', ...commandBase(reason), nodeId: input.id }, { node: input.id });
+    return removed;
   }),
 });

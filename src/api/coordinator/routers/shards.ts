@@ -1,12 +1,13 @@
 /**
- * `shards`: the shard map, and its admin change. In this issue shards move
- * only by hand (placement comes with the data nodes, issue 4): `assign`
- * sets a shard's copies with one assignShard (a shard without copies) or
- * moveShard (one with copies) command, compare-and-set on its epoch.
+ * `shards`: the shard map and its changes, each a compare-and-set on the
+ * shard's epoch. The leader's placement driver moves shards by itself;
+ * `assign` sets a shard's copies by hand with one assignShard (a shard
+ * without copies) or moveShard (one with copies) command, and `setInSync` is
+ * what a primary calls when a replica caught up or fell behind.
  */
 import { z } from 'zod';
 import { intInRange, strictObject } from '../../../config/index.js';
-import { copiesOf, shardById, type Command, type RoutingState, type ShardRecord } from '../../../coordinator/routing/index.js';
+import { copiesOf, shardById, type AssignShard, type MoveShard, type RoutingState, type SetInSync, type ShardRecord } from '../../../coordinator/routing/index.js';
 import { nodeIdSchema } from '../../../coordinator/routing/fields.js';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
@@ -27,6 +28,14 @@ const assignInput = strictObject({
   expectedEpoch: seqSchema,
   reason: reasonInput.optional(),
 });
+const setInSyncInput = strictObject({
+  id: intInRange(0, 65_535),
+  nodeId: nodeIdSchema,
+  inSync: z.boolean({ error: 'expected true or false' }),
+  /** The epoch the primary holds: refused (409 STALE_EPOCH) if the shard moved on. */
+  expectedEpoch: seqSchema,
+  reason: reasonInput.optional(),
+});
 type AssignInput = z.infer<typeof assignInput>;
 
 function unknownShard(state: RoutingState, id: number): ClusterError {
@@ -43,7 +52,7 @@ async function currentShard(ctx: ApiContext, id: number, expectedEpoch: number):
   return shard;
 }
 
-function assignCommand(shard: ShardRecord, input: AssignInput): Command {
+function assignCommand(shard: ShardRecord, input: AssignInput): AssignShard | MoveShard {
   const base = { ...commandBase(input.reason ?? 'shard assigned through the API'), shardId: input.id, expectedEpoch: input.expectedEpoch, replicas: input.replicas };
   // The epoch compare-and-set makes the choice safe: if the shard changed since it was read, either command is refused.
   if (copiesOf(shard).length > 0) return { type: 'moveShard', ...base, primary: input.primary };
@@ -51,22 +60,41 @@ function assignCommand(shard: ShardRecord, input: AssignInput): Command {
   return { type: 'assignShard', ...base, primary: input.primary };
 }
 
+/** Proposes a shard command; a refusal becomes its error (STALE_EPOCH with both epochs), else the shard as applied here. */
+async function proposeShardCommand(
+  ctx: ApiContext,
+  command: AssignShard | MoveShard | SetInSync,
+  expectedEpoch: number,
+): Promise<{ shard: ShardRecord; state: RoutingState; changed: boolean }> {
+  const outcome = await ctx.service.propose(command);
+  const state = (await ctx.service.read('stale')).state;
+  const shard = shardById(state, command.shardId);
+  if (!outcome.ok) {
+    const epochs = shard === undefined ? undefined : { expected: expectedEpoch, current: shard.epoch };
+    throw rejectionError(outcome, { shard: command.shardId, ...(epochs === undefined ? {} : { epochs }) });
+  }
+  if (shard === undefined) throw unknownShard(state, command.shardId);
+  return { shard, state, changed: outcome.changed };
+}
+
 export const shardsRouter = router({
   list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
-    return { shards: read.state.shards.map(shardInfo), ...readMeta(read) };
+    return { shards: read.state.shards.map((s) => shardInfo(s, ctx.nodeControl.recoveryOf(read.state, s.id))), ...readMeta(read) };
   }),
 
   assign: publicProcedure.input(assignInput).mutation(async ({ ctx, input }) => {
     const command = assignCommand(await currentShard(ctx, input.id, input.expectedEpoch), input);
-    const outcome = await ctx.service.propose(command);
-    const after = (await ctx.service.read('stale')).state;
-    const shard = shardById(after, input.id);
-    if (!outcome.ok) {
-      const epochs = shard === undefined ? undefined : { expected: input.expectedEpoch, current: shard.epoch };
-      throw rejectionError(outcome, { shard: input.id, ...(epochs === undefined ? {} : { epochs }) });
-    }
-    if (shard === undefined) throw unknownShard(after, input.id);
-    return shardInfo(shard);
+    const { shard, state } = await proposeShardCommand(ctx, command, input.expectedEpoch);
+    return shardInfo(shard, ctx.nodeControl.recoveryOf(state, shard.id));
+  }),
+
+  /** Resolves with the shard's epoch after the change (unchanged when the node already was so). */
+  setInSync: publicProcedure.input(setInSyncInput).mutation(async ({ ctx, input }) => {
+    const reason = input.reason ?? `${input.nodeId} ${input.inSync ? 'caught up' : 'fell behind'} (through the API)`;
+    const command: SetInSync = { type: 'setInSync', ...commandBase(reason), shardId: input.id, expectedEpoch: input.expectedEpoch, nodeId: input.nodeId, inSync: input.inSync };
+    const { changed } = await proposeShardCommand(ctx, command, input.expectedEpoch);
+    // Every change bumps the epoch by one, and the compare-and-set held: the new epoch is exact, whatever applied since.
+    return { epoch: input.expectedEpoch + (changed ? 1 : 0) };
   }),
 });

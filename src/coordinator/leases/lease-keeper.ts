@@ -1,0 +1,125 @@
+/**
+ * The leader's side of data-node leases: a renewal is answered only after a
+ * linearizable read has proven that this replica still leads (ReadIndex), and
+ * recorded in the lease table, which the placement driver asks before it
+ * gives a shard another primary. Everything here is leader-local and reset
+ * on every change of leadership.
+ */
+import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
+import { notLeaderError } from '../not-leader.js';
+import { nodeById, type NodeRecord, type RoutingState } from '../routing/index.js';
+import type { CoordinatorService, RoleChange } from '../service.js';
+import { LeaseTable } from './lease-table.js';
+import { RecoveryBoard, type RecoveryReport, type ShardRecovery } from './recovery-board.js';
+
+export interface LeaseRenewal {
+  readonly id: string;
+  readonly identity: string;
+  readonly recoveries?: readonly RecoveryReport[] | undefined;
+}
+
+/** A granted renewal: the table it was granted on (at least as new as the request) and the node in it. */
+export interface Renewed {
+  readonly state: RoutingState;
+  readonly node: NodeRecord;
+  readonly leaseMs: number;
+  readonly leader: string;
+  readonly term: number;
+}
+
+export interface LeaseKeeperOptions {
+  /** Recovery progress is shown while the node keeps reporting it: this many leases' worth (default 3). */
+  readonly recoveryReportMaxAgeLeases?: number;
+}
+
+export interface LeaseKeeperModules {
+  readonly service: CoordinatorService;
+  readonly clock?: { nowMs(): number };
+}
+
+const DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES = 3;
+
+export class LeaseKeeper {
+  private readonly table = new LeaseTable();
+  private readonly board = new RecoveryBoard();
+  private readonly clock: { nowMs(): number };
+  /** The term this replica leads in, or null. */
+  private leaderTerm: number | null = null;
+
+  constructor(
+    private readonly opts: LeaseKeeperOptions,
+    private readonly modules: LeaseKeeperModules,
+  ) {
+    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    const s = modules.service.status();
+    this.roleChanged({ role: s.role, term: s.term, leader: s.leader });
+  }
+
+  /** Fed from the replica's role changes (and once at construction). */
+  roleChanged(change: RoleChange): void {
+    if (change.role === 'leader') {
+      if (this.leaderTerm === change.term) return;
+      this.leaderTerm = change.term;
+      this.table.becameLeader(this.clock.nowMs());
+    } else if (this.leaderTerm !== null) {
+      this.leaderTerm = null;
+      this.table.reset();
+    } else {
+      return;
+    }
+    this.board.clear();
+  }
+
+  /**
+   * NOT_LEADER on a follower (the API forwards the call). NOT_FOUND for a
+   * node the table does not hold or that has left, CONFLICT for another
+   * process claiming the id.
+   */
+  async renew(req: LeaseRenewal): Promise<Renewed> {
+    // Before anything else: the node counts its lease from before it sent, the leader from here.
+    const receivedAtMs = this.clock.nowMs();
+    const service = this.modules.service;
+    const before = service.status();
+    if (before.role !== 'leader') throw notLeaderError(before, 'lease renewals', before.leader ? service.apiAddressOf(before.leader) : undefined);
+    const read = await service.read('linearizable');
+    const after = service.status();
+    if (after.role !== 'leader' || after.term !== before.term) {
+      throw notLeaderError(after, 'lease renewals', after.leader ? service.apiAddressOf(after.leader) : undefined);
+    }
+    const node = checkedNode(read.state, req);
+    // A node that left (drained to the end) is told so with an empty grant and
+    // no lease: that is what a draining node waits for before it exits.
+    if (node.status === 'left') return { state: read.state, node, leaseMs: 0, leader: after.id, term: after.term };
+    const leaseMs = read.state.config.settings.health.leaseMs;
+    this.table.grant(req.id, receivedAtMs, leaseMs);
+    this.board.record(req.id, req.recoveries ?? [], this.clock.nowMs());
+    return { state: read.state, node, leaseMs, leader: after.id, term: after.term };
+  }
+
+  /** See LeaseTable.fencedAtMs; `leaseMs` is the current setting. */
+  fencedAtMs(nodeId: string, leaseMs: number): number {
+    return this.table.fencedAtMs(nodeId, leaseMs);
+  }
+
+  /** A recovering copy's progress as its node last reported it; null on followers. */
+  recoveryOf(state: RoutingState, shardId: number): ShardRecovery | null {
+    const maxAgeMs = (this.opts.recoveryReportMaxAgeLeases ?? DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES) * state.config.settings.health.leaseMs;
+    return this.board.recoveryOf(state, shardId, this.clock.nowMs(), maxAgeMs);
+  }
+}
+
+function checkedNode(state: RoutingState, req: LeaseRenewal): NodeRecord {
+  const node = nodeById(state, req.id);
+  if (node === undefined) {
+    throw new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id: req.id }, `no node ${req.id}: register it first`);
+  }
+  // A node that left comes back under any identity, by registering again; only its own process hears that it left.
+  if (node.status === 'left' && node.identity !== req.identity) {
+    throw new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id: req.id }, `node ${req.id} left the cluster: register again`);
+  }
+  if (node.identity !== req.identity) {
+    const why = node.identity === null ? 'was registered without an identity: register it again' : 'is registered by another process (identity differs)';
+    throw new ClusterError({ code: ClusterErrorCode.Conflict, reason: 'IDENTITY_CONFLICT' }, `node ${req.id} ${why}`);
+  }
+  return node;
+}

@@ -1,0 +1,108 @@
+/**
+ * What the leader does for the data nodes besides keeping the routing table:
+ * it grants their leases, runs the placement driver, and takes a node out of
+ * its shards on request. All of it is leader-local: it starts when this
+ * replica becomes leader and is dropped when it stops leading (a new leader
+ * starts from nothing and waits one lease before it demotes anyone).
+ */
+import type { Logger } from '../observability/index.js';
+import { LeaseKeeper, type LeaseRenewal, type Renewed, type ShardRecovery } from './leases/index.js';
+import type { NodeLink } from './node-link.js';
+import { notLeaderError } from './not-leader.js';
+import {
+  Fencer,
+  ForcedRemoval,
+  PlacementDriver,
+  type FencerOptions,
+  type ForcedRemovalOptions,
+  type PlacementDriverOptions,
+  type PlanFunction,
+  type RemovalPlanFunction,
+} from './placement-driver/index.js';
+import type { RoutingState } from './routing/index.js';
+import type { CoordinatorService, RoleChange } from './service.js';
+
+export interface NodeControlOptions {
+  /** false: no placement driver (an API server in a test, a replica that only serves). */
+  readonly placement: boolean;
+  readonly driver?: PlacementDriverOptions;
+  readonly fencing?: FencerOptions;
+  readonly removal?: ForcedRemovalOptions;
+}
+
+export interface NodeControlModules {
+  readonly service: CoordinatorService;
+  readonly nodeLink: NodeLink;
+  readonly logger: Logger;
+  readonly clock?: { nowMs(): number };
+  readonly plan?: PlanFunction;
+  readonly planRemoval?: RemovalPlanFunction;
+}
+
+export class NodeControl {
+  private readonly leases: LeaseKeeper;
+  private readonly driver: PlacementDriver | undefined;
+  private readonly removal: ForcedRemoval;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(
+    opts: NodeControlOptions,
+    private readonly modules: NodeControlModules,
+  ) {
+    const { service, clock } = modules;
+    const logger = modules.logger.child({ component: 'placement' });
+    const withClock = clock === undefined ? {} : { clock };
+    this.leases = new LeaseKeeper({}, { service, ...withClock });
+    const fencer = new Fencer(opts.fencing ?? {}, { leases: this.leases, nodeLink: modules.nodeLink, logger, ...withClock });
+    this.driver = opts.placement
+      ? new PlacementDriver(opts.driver ?? {}, { service, fencer, logger, ...withClock, ...(modules.plan === undefined ? {} : { plan: modules.plan }) })
+      : undefined;
+    this.removal = new ForcedRemoval(opts.removal ?? {}, {
+      service,
+      fencer,
+      logger,
+      ...withClock,
+      ...(modules.planRemoval === undefined ? {} : { planRemoval: modules.planRemoval }),
+    });
+    this.unsubscribe = service.onRoleChange((c) => this.roleChanged(c));
+    const s = service.status();
+    this.roleChanged({ role: s.role, term: s.term, leader: s.leader });
+  }
+
+  private roleChanged(change: RoleChange): void {
+    if (this.closed) return;
+    this.leases.roleChanged(change);
+    if (change.role === 'leader') this.driver?.start();
+    else void this.driver?.stop();
+  }
+
+  /** See LeaseKeeper.renew: NOT_LEADER on a follower, NOT_FOUND / CONFLICT for a node that may not renew. */
+  renewLease(req: LeaseRenewal): Promise<Renewed> {
+    return this.leases.renew(req);
+  }
+
+  /** A recovering copy's progress, as its node reported it to this leader; null on followers. */
+  recoveryOf(state: RoutingState, shardId: number): ShardRecovery | null {
+    return this.leases.recoveryOf(state, shardId);
+  }
+
+  /** Throws NOT_LEADER (or NO_LEADER) unless this replica leads; `what` names the operation in the message. */
+  requireLeader(what: string): void {
+    const s = this.modules.service.status();
+    if (s.role !== 'leader') throw notLeaderError(s, what, s.leader ? this.modules.service.apiAddressOf(s.leader) : undefined);
+  }
+
+  /** See ForcedRemoval.takeOut (leader only). */
+  async takeOut(nodeId: string): Promise<void> {
+    this.requireLeader('node removals');
+    await this.removal.takeOut(nodeId);
+  }
+
+  /** Stops the driver and stops listening to the replica. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe();
+    await this.driver?.stop();
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The placement driver: the leader's loop that carries out what the
+ * placement planner (src/coordinator/placement) says, one routing-table
+ * command at a time. It runs only while this replica leads, every
+ * `intervalMs` and soon after any applied change of nodes, shards or settings.
+ *
+ * Every step is a compare-and-set on the shard's epoch, so a plan made on a
+ * table that moved on is refused, never applied twice: the round stops at the
+ * first refusal and the next round plans again on the new table. A step that
+ * takes the primary role from a node waits until that node is fenced
+ * (fencing.ts); the steps of other shards go on meanwhile.
+ */
+import type { Logger } from '../../observability/index.js';
+import { planPlacement, type PlacementInput, type PlannedStep } from '../placement/index.js';
+import type { Command, RoutingEvent, RoutingState } from '../routing/index.js';
+import type { CoordinatorService } from '../service.js';
+import type { FenceResult, Fencing } from './fencing.js';
+import { shardOf, stepFields, waitKey } from './step-subject.js';
+
+export type PlanFunction = (state: RoutingState, input: PlacementInput) => PlannedStep[];
+
+export interface PlacementDriverOptions {
+  /** A round at least this often while leading (default 200). */
+  readonly intervalMs?: number;
+  /** A change applied is followed by a round this soon, changes in a burst by one round (default 20). */
+  readonly debounceMs?: number;
+  /** Steps carried out in one round at most (default 32); the rest wait for the next. */
+  readonly maxStepsPerRound?: number;
+  /** No new step is begun after a round has run this long (default 5000). */
+  readonly roundDeadlineMs?: number;
+}
+
+export interface PlacementDriverModules {
+  readonly service: CoordinatorService;
+  readonly fencer: Fencing;
+  readonly logger: Logger;
+  /** The planner (default planPlacement); tests pass their own. */
+  readonly plan?: PlanFunction;
+  readonly clock?: { nowMs(): number };
+}
+
+/** What one round did (for tests and the debug log). */
+export interface RoundReport {
+  readonly proposed: readonly Command[];
+  /** Steps left waiting for their demoted primary to be fenced: `node/shard/epoch`. */
+  readonly waiting: readonly string[];
+  /** The refusal (or failure) that ended the round early, if one did. */
+  readonly stoppedBy: string | null;
+}
+
+const DEFAULT_INTERVAL_MS = 200;
+const DEFAULT_DEBOUNCE_MS = 20;
+const DEFAULT_MAX_STEPS_PER_ROUND = 32;
+const DEFAULT_ROUND_DEADLINE_MS = 5_000;
+/** Waiting steps logged once each; the set is emptied when it grows past this. */
+const MAX_WAITS_REMEMBERED = 1_024;
+
+/** Events after which the plan may differ; membership changes of the coordinators do not change placement. */
+const replans = (e: RoutingEvent): boolean => !e.kind.startsWith('member-');
+
+export class PlacementDriver {
+  private readonly clock: { nowMs(): number };
+  private readonly plan: PlanFunction;
+  private running = false;
+  /** Bumped by start and stop: a round of an earlier reign stops at its next step. */
+  private generation = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDueMs = 0;
+  private round: Promise<void> | undefined;
+  /** A change arrived during the round in flight: the next one comes soon, not after a full interval. */
+  private changedDuringRound = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly waitsLogged = new Set<string>();
+
+  constructor(
+    private readonly opts: PlacementDriverOptions,
+    private readonly modules: PlacementDriverModules,
+  ) {
+    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.plan = modules.plan ?? planPlacement;
+  }
+
+  /** Starts the loop (idempotent): called when this replica becomes leader. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.generation++;
+    this.unsubscribe = this.modules.service.onEvent((e) => {
+      if (replans(e)) this.schedule(this.opts.debounceMs ?? DEFAULT_DEBOUNCE_MS);
+    });
+    this.modules.logger.info('placement driver started');
+    this.schedule(0);
+  }
+
+  /** Stops the loop (idempotent) and waits for the round in flight, which stops at its next step. */
+  async stop(): Promise<void> {
+    if (this.running) {
+      this.running = false;
+      this.generation++;
+      this.unsubscribe?.();
+      this.unsubscribe = undefined;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.modules.logger.info('placement driver stopped');
+    }
+    await this.round;
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    if (this.round !== undefined) {
+      this.changedDuringRound = true;
+      return;
+    }
+    const due = this.clock.nowMs() + delayMs;
+    if (this.timer !== undefined && this.timerDueMs <= due) return;
+    clearTimeout(this.timer);
+    this.timerDueMs = due;
+    this.timer = setTimeout(() => this.fire(), delayMs);
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    if (!this.running) return;
+    this.round = this.runRound()
+      .then(
+        (report) => {
+          if (report.proposed.length > 0 || report.stoppedBy !== null) this.modules.logger.debug('placement round', { ...report, proposed: report.proposed.length });
+        },
+        (e: unknown) => this.modules.logger.warn('placement round failed', { err: e }),
+      )
+      .finally(() => {
+        this.round = undefined;
+        const soon = this.changedDuringRound;
+        this.changedDuringRound = false;
+        this.schedule(soon ? (this.opts.debounceMs ?? DEFAULT_DEBOUNCE_MS) : (this.opts.intervalMs ?? DEFAULT_INTERVAL_MS));
+      });
+  }
+
+  /** One round: plan on the applied table, carry the steps out in order. Public for tests. */
+  async runRound(): Promise<RoundReport> {
+    const generation = this.generation;
+    const proposed: Command[] = [];
+    const waiting: string[] = [];
+    const report = (stoppedBy: string | null): RoundReport => ({ proposed, waiting, stoppedBy });
+    const service = this.modules.service;
+    const current = () => generation === this.generation && service.status().role === 'leader';
+    if (!current()) return report('not leading');
+    const deadline = this.clock.nowMs() + (this.opts.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS);
+    // The leader's applied table: at worst a little behind its commit index, which the epochs catch.
+    const { state } = await service.read('stale');
+    const steps = this.plan(state, { nowMs: this.clock.nowMs() }).slice(0, this.opts.maxStepsPerRound ?? DEFAULT_MAX_STEPS_PER_ROUND);
+    for (const step of steps) {
+      if (!current()) return report('leadership lost or driver stopped');
+      if (this.clock.nowMs() > deadline) return report('round deadline');
+      if (step.demotes !== null) {
+        const fence = await this.fenceFor(state, step, step.demotes);
+        if (!fence.fenced) {
+          const subject = shardOf(step.command);
+          waiting.push(subject === undefined ? step.demotes : waitKey(step.demotes, subject.shard, subject.epoch));
+          continue;
+        }
+        if (!current()) return report('leadership lost or driver stopped');
+      }
+      try {
+        const outcome = await service.propose(step.command);
+        if (!outcome.ok) {
+          this.modules.logger.info('placement step refused; planning again next round', { ...stepFields(step), code: outcome.code, refusal: outcome.message });
+          return report(`${step.command.type} refused: ${outcome.code}`);
+        }
+      } catch (e) {
+        this.modules.logger.warn('placement step not committed; planning again next round', { ...stepFields(step), error: e instanceof Error ? e.message : String(e) });
+        return report(`${step.command.type} failed`);
+      }
+      proposed.push(step.command);
+      this.modules.logger.info('placement step', stepFields(step));
+    }
+    return report(null);
+  }
+
+  /** Fences the node a step demotes, logging once per node, shard and epoch why it must wait. */
+  private async fenceFor(state: RoutingState, step: PlannedStep, demotes: string): Promise<FenceResult> {
+    const subject = shardOf(step.command);
+    if (subject === undefined) {
+      // The planner demotes only through shard commands; anything else is a planner bug, not a reason to guess.
+      this.modules.logger.error('placement step demotes a node without naming a shard; skipped', stepFields(step));
+      return { fenced: false, untilMs: Number.POSITIVE_INFINITY, why: 'no shard named' };
+    }
+    const fence = await this.modules.fencer.fence(state, demotes, subject.shard, subject.epoch);
+    const key = waitKey(demotes, subject.shard, subject.epoch);
+    if (fence.fenced) {
+      this.waitsLogged.delete(key);
+      this.modules.logger.info('primary fenced', { node: demotes, shard: subject.shard, epoch: subject.epoch, how: fence.how });
+    } else if (!this.waitsLogged.has(key)) {
+      if (this.waitsLogged.size >= MAX_WAITS_REMEMBERED) this.waitsLogged.clear();
+      this.waitsLogged.add(key);
+      const inMs = Number.isFinite(fence.untilMs) ? Math.max(0, Math.round(fence.untilMs - this.clock.nowMs())) : null;
+      this.modules.logger.info('placement step waits for its primary to be fenced', { ...stepFields(step), why: fence.why, leaseEndsInMs: inMs });
+    }
+    return fence;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The fencing rule of every step that takes the primary role from a node X
+ * (DESIGN.md §5, §6): the step may commit only once X is certainly not
+ * serving the shard any more, or two primaries would take writes. Either X
+ * says so (a handoff: it finishes the batch in flight and refuses the rest
+ * until it learns a newer epoch), or X's lease has run out (it refuses
+ * writes by itself then). A node that did not answer a handoff is not asked
+ * again for a while: it is probably down, and its lease will run out anyway.
+ */
+import type { Logger } from '../../observability/index.js';
+import type { NodeLink } from '../node-link.js';
+import { nodeById, type RoutingState } from '../routing/index.js';
+
+export interface FencerOptions {
+  /** How long a handoff may take; a hung node must not hold a placement round for long (default 500). */
+  readonly handoffTimeoutMs?: number;
+  /** After a failed handoff, X is not asked again for this long (default 1000). */
+  readonly handoffRetryMs?: number;
+}
+
+export interface FencerModules {
+  readonly leases: { fencedAtMs(nodeId: string, leaseMs: number): number };
+  readonly nodeLink: NodeLink;
+  readonly logger: Logger;
+  readonly clock?: { nowMs(): number };
+}
+
+export type FenceResult =
+  | { readonly fenced: true; readonly how: string }
+  /** `untilMs`: when the lease runs out (Infinity while this replica does not lead). */
+  | { readonly fenced: false; readonly untilMs: number; readonly why: string };
+
+/** What the driver and the forced removal need of a Fencer (tests may pass their own). */
+export interface Fencing {
+  /** Whether `nodeId` is fenced for `shardId` at `epoch` (the shard's current epoch in `state`). */
+  fence(state: RoutingState, nodeId: string, shardId: number, epoch: number): Promise<FenceResult>;
+}
+
+const DEFAULT_HANDOFF_TIMEOUT_MS = 500;
+const DEFAULT_HANDOFF_RETRY_MS = 1_000;
+
+export class Fencer implements Fencing {
+  private readonly clock: { nowMs(): number };
+  /** When a handoff to each node last failed; bounded by the nodes of the table. */
+  private readonly handoffFailedAtMs = new Map<string, number>();
+
+  constructor(
+    private readonly opts: FencerOptions,
+    private readonly modules: FencerModules,
+  ) {
+    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+  }
+
+  async fence(state: RoutingState, nodeId: string, shardId: number, epoch: number): Promise<FenceResult> {
+    const leaseMs = state.config.settings.health.leaseMs;
+    const untilMs = this.modules.leases.fencedAtMs(nodeId, leaseMs);
+    const now = this.clock.nowMs();
+    if (now >= untilMs) return { fenced: true, how: `the lease of ${nodeId} has run out` };
+    const failedAt = this.handoffFailedAtMs.get(nodeId);
+    if (failedAt !== undefined && now - failedAt < (this.opts.handoffRetryMs ?? DEFAULT_HANDOFF_RETRY_MS)) {
+      return { fenced: false, untilMs, why: `${nodeId} did not answer a handoff; waiting for its lease to run out` };
+    }
+    const address = nodeById(state, nodeId)?.address;
+    if (address === undefined) return { fenced: false, untilMs, why: `${nodeId} is not in the table; waiting for its lease to run out` };
+    // Not remembered on success: a node that restarts forgets it handed off, so every step asks again.
+    try {
+      await this.modules.nodeLink.handoff(address, { shard: shardId, epoch }, this.opts.handoffTimeoutMs ?? DEFAULT_HANDOFF_TIMEOUT_MS);
+      this.handoffFailedAtMs.delete(nodeId);
+      return { fenced: true, how: `${nodeId} handed shard ${shardId} off at epoch ${epoch}` };
+    } catch (e) {
+      this.handoffFailedAtMs.set(nodeId, this.clock.nowMs());
+      const message = e instanceof Error ? e.message : String(e);
+      this.modules.logger.debug('handoff failed', { node: nodeId, shard: shardId, epoch, error: message });
+      return { fenced: false, untilMs, why: `handoff to ${nodeId} failed (${message}); waiting for its lease to run out` };
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { createAppCaller } from '../../src/api/coordinator/index.js';
+import { LeaseKeeper } from '../../src/coordinator/leases/index.js';
+import { NodeControl } from '../../src/coordinator/node-control.js';
+import type { NodeLink } from '../../src/coordinator/node-link.js';
+import { ClusterError, ClusterErrorCode } from '../../src/errors/index.js';
+import { createMemoryLogger, createNoopMetrics, silentLogger } from '../../src/observability/index.js';
+import { FakeCoordinatorService, nodeControlFor, unreachableNodes } from './fake-service.js';
+import { failure as callFailure, rawRequest, startServer } from './helpers.js';
+
+const failure = async (call: Promise<unknown>): Promise<ClusterError> => (await callFailure(call)).error;
+
+const handsOff: NodeLink = { handoff: async () => ({ lastSeq: 0 }) };
+
+function callerFor(service: FakeCoordinatorService, nodeLink?: NodeLink) {
+  return createAppCaller({ service, nodeControl: nodeControlFor(service, nodeLink), logger: silentLogger, metrics: createNoopMetrics() });
+}
+
+/** n1 (identity id-n1) and n2 (id-n2); shard 1 on n1 (primary) and n2, both in sync, at epoch 1. */
+async function cluster(nodeLink?: NodeLink) {
+  const service = new FakeCoordinatorService({ shards: 4 });
+  const caller = callerFor(service, nodeLink);
+  await caller.nodes.register({ id: 'n1', address: '127.0.0.1:8081', identity: 'id-n1' });
+  await caller.nodes.register({ id: 'n2', address: '127.0.0.1:8082', identity: 'id-n2' });
+  await caller.nodes.register({ id: 'n3', address: '127.0.0.1:8083', identity: 'id-n3' });
+  await caller.shards.assign({ id: 1, primary: 'n1', replicas: ['n2'], expectedEpoch: 0 });
+  return { service, caller };
+}
+
+describe('nodes.renewLease', () => {
+  it('grants the lease with the node’s assignments and the addresses of the nodes they name', async () => {
+    const { caller } = await cluster();
+    expect(await caller.nodes.renewLease({ id: 'n1', identity: 'id-n1' })).toEqual({
+      leaseMs: 1_000,
+      leader: 'c1',
+      term: 1,
+      status: 'unknown',
+      shardCount: 4,
+      maxValueBytes: 16 * 1024 * 1024,
+      shards: [{ id: 1, epoch: 1, primary: 'n1', replicas: ['n2'], inSync: ['n1', 'n2'] }],
+      addresses: { n1: '127.0.0.1:8081', n2: '127.0.0.1:8082' },
+    });
+    expect(await caller.nodes.renewLease({ id: 'n3', identity: 'id-n3' })).toMatchObject({ shards: [], addresses: {} });
+  });
+
+  it('refuses an unknown node (404), another identity (409 naming the id); a node that left gets an empty grant, another process claiming it 404', async () => {
+    const { service, caller } = await cluster();
+    expect((await failure(caller.nodes.renewLease({ id: 'n9', identity: 'x' }))).type).toMatchObject({ code: ClusterErrorCode.NotFound, resource: 'node', id: 'n9' });
+    const conflict = await failure(caller.nodes.renewLease({ id: 'n1', identity: 'someone-else' }));
+    expect(conflict.code).toBe(ClusterErrorCode.Conflict);
+    expect(conflict.message).toMatch(/node n1 /);
+    await service.propose({ type: 'setNodeStatus', atMs: 0, reason: 'test', nodeId: 'n3', status: 'left' });
+    // Its own process learns that it left (what a draining node waits for), with no lease.
+    expect(await caller.nodes.renewLease({ id: 'n3', identity: 'id-n3' })).toMatchObject({ status: 'left', leaseMs: 0, shards: [] });
+    const left = await failure(caller.nodes.renewLease({ id: 'n3', identity: 'another' }));
+    expect(left.code).toBe(ClusterErrorCode.NotFound);
+    expect(left.message).toMatch(/left the cluster: register again/);
+  });
+
+  it('is the leader’s: a follower answers NOT_LEADER (when it does not forward), no quorum NO_QUORUM', async () => {
+    const { service, caller } = await cluster();
+    service.noQuorum = true;
+    expect((await failure(caller.nodes.renewLease({ id: 'n1', identity: 'id-n1' }))).code).toBe(ClusterErrorCode.NoQuorum);
+    service.noQuorum = false;
+    service.followerOf('c2');
+    expect((await failure(caller.nodes.renewLease({ id: 'n1', identity: 'id-n1' }))).type).toMatchObject({ code: ClusterErrorCode.NotLeader, leader: 'c2' });
+  });
+
+  it('refuses a malformed renewal with the field named', async () => {
+    const { caller } = await cluster();
+    const bad = await failure(caller.nodes.renewLease({ id: 'n1', identity: 'id-n1', recoveries: [{ shard: -1, copiedKeys: 0, totalKeys: null }] }));
+    expect(bad.code).toBe(ClusterErrorCode.InvalidInput);
+    expect(bad.message).toMatch(/recoveries\[0\]\.shard/);
+  });
+
+  it('records the grant from when the request was received, and drops it all when leadership is lost', async () => {
+    const { service } = await cluster();
+    const clock = { ms: 50_000, nowMs: () => clock.ms };
+    const keeper = new LeaseKeeper({}, { service, clock });
+    service.onRoleChange((c) => keeper.roleChanged(c));
+    expect(keeper.fencedAtMs('n1', 1_000)).toBe(51_000);
+    clock.ms = 50_600;
+    await keeper.renew({ id: 'n1', identity: 'id-n1' });
+    expect(keeper.fencedAtMs('n1', 1_000)).toBe(51_600);
+    service.followerOf('c2');
+    expect(keeper.fencedAtMs('n1', 1_000)).toBe(Number.POSITIVE_INFINITY);
+    clock.ms = 60_000;
+    service.becomeLeader();
+    expect(keeper.fencedAtMs('n1', 1_000)).toBe(61_000);
+  });
+
+  it('shows the progress a recovering node reports in shards.list', async () => {
+    const { caller } = await cluster();
+    await caller.shards.assign({ id: 1, primary: 'n1', replicas: ['n2', 'n3'], expectedEpoch: 1 });
+    await caller.nodes.renewLease({ id: 'n3', identity: 'id-n3', recoveries: [{ shard: 1, copiedKeys: 5, totalKeys: 20 }] });
+    const { shards } = await caller.shards.list();
+    expect(shards[1]!.recovery).toEqual({ node: 'n3', copied_keys: 5, total_keys: 20 });
+    expect(shards[0]!.recovery).toBeNull();
+  });
+});
+
+describe('shards.setInSync', () => {
+  it('answers the new epoch, compare-and-set on the epoch', async () => {
+    const { caller } = await cluster();
+    expect(await caller.shards.setInSync({ id: 1, nodeId: 'n2', inSync: false, expectedEpoch: 1, reason: 'n2 lags' })).toEqual({ epoch: 2 });
+    const stale = await failure(caller.shards.setInSync({ id: 1, nodeId: 'n2', inSync: true, expectedEpoch: 1 }));
+    expect(stale.type).toEqual({ code: ClusterErrorCode.StaleEpoch, shard: 1, expectedEpoch: 1, currentEpoch: 2 });
+    expect(await caller.shards.setInSync({ id: 1, nodeId: 'n2', inSync: true, expectedEpoch: 2 })).toEqual({ epoch: 3 });
+    // Already so: nothing changes, the epoch stays.
+    expect(await caller.shards.setInSync({ id: 1, nodeId: 'n2', inSync: true, expectedEpoch: 3 })).toEqual({ epoch: 3 });
+    expect((await failure(caller.shards.setInSync({ id: 1, nodeId: 'n3', inSync: true, expectedEpoch: 3 }))).type).toEqual({ code: ClusterErrorCode.Conflict, reason: 'NOT_A_COPY' });
+  });
+});
+
+describe('nodes.drain and nodes.remove', () => {
+  it('drain marks the node draining; an unknown node is 404', async () => {
+    const { service, caller } = await cluster();
+    expect(await caller.nodes.drain({ id: 'n2', reason: 'shutting down' })).toMatchObject({ id: 'n2', status: 'draining', status_reason: 'shutting down' });
+    expect(service.proposed.at(-1)).toMatchObject({ type: 'setNodeStatus', nodeId: 'n2', status: 'draining' });
+    expect((await failure(caller.nodes.drain({ id: 'n9' }))).code).toBe(ClusterErrorCode.NotFound);
+  });
+
+  it('remove hands the node’s primaries to in-sync replicas, drops its copies and deletes it', async () => {
+    const { service, caller } = await cluster(handsOff);
+    await caller.shards.assign({ id: 2, primary: 'n2', replicas: ['n1'], expectedEpoch: 0 });
+    const removed = await caller.nodes.remove({ id: 'n1', reason: 'disk died' });
+    expect(removed).toMatchObject({ id: 'n1', status: 'draining', shard_count: 0 });
+    expect(service.state.nodes['n1']).toBeUndefined();
+    expect(service.state.shards[1]).toMatchObject({ primary: 'n2', replicas: [] });
+    expect(service.state.shards[2]).toMatchObject({ primary: 'n2', replicas: [] });
+    expect(service.proposed.slice(-5).map((c) => c.type)).toEqual(['setNodeStatus', 'promotePrimary', 'moveShard', 'moveShard', 'removeNode']);
+  });
+
+  it('remove waits for the lease of a primary that does not answer the handoff', async () => {
+    const { service } = await cluster();
+    const settings = { health: { probeIntervalMs: 20, probeTimeoutMs: 10, leaseMs: 100 } };
+    expect(await service.propose({ type: 'updateSettings', atMs: 0, reason: 'short leases', expectedVersion: 1, settings })).toMatchObject({ ok: true });
+    const logger = createMemoryLogger('info');
+    const nodeControl = new NodeControl({ placement: false }, { service, nodeLink: unreachableNodes, logger });
+    const caller = createAppCaller({ service, nodeControl, logger: silentLogger, metrics: createNoopMetrics() });
+    // n1 holds a lease granted just now: it is fenced only when that runs out.
+    await caller.nodes.renewLease({ id: 'n1', identity: 'id-n1' });
+    expect(await caller.nodes.remove({ id: 'n1' })).toMatchObject({ id: 'n1' });
+    expect(service.state.shards[1]).toMatchObject({ primary: 'n2', replicas: [] });
+    expect(service.state.nodes['n1']).toBeUndefined();
+    const lines = logger.records.map((r) => `${r.msg}: ${String(r.fields['why'] ?? r.fields['how'] ?? '')}`);
+    expect(lines).toContainEqual(expect.stringMatching(/^forced removal waits for the primary to be fenced: handoff to n1 failed/));
+    expect(lines).toContainEqual('primary fenced: the lease of n1 has run out');
+  });
+
+  it('remove refuses to lose a shard’s last in-sync copy (409) and runs on the leader only', async () => {
+    const { service, caller } = await cluster(handsOff);
+    await caller.shards.assign({ id: 0, primary: 'n3', replicas: [], expectedEpoch: 0 });
+    const conflict = await failure(caller.nodes.remove({ id: 'n3' }));
+    expect(conflict.type).toEqual({ code: ClusterErrorCode.Conflict, reason: 'LAST_COPY' });
+    expect(conflict.message).toMatch(/shard 0/);
+    expect(service.state.nodes['n3']).toBeDefined();
+    service.followerOf('c2');
+    expect((await failure(caller.nodes.remove({ id: 'n2' }))).code).toBe(ClusterErrorCode.NotLeader);
+  });
+
+  it('REST: POST /nodes/:id/drain and /nodes/:id/remove call the same procedures', async () => {
+    const service = new FakeCoordinatorService({ shards: 2 });
+    const server = await startServer(service);
+    expect((await rawRequest(`${server.url}/register`, 'POST', { id: 'n1', address: '127.0.0.1:8081' })).status).toBe(200);
+    expect(await rawRequest(`${server.url}/nodes/n1/drain`, 'POST', { reason: 'maintenance' })).toMatchObject({ status: 200, body: { id: 'n1', status: 'draining' } });
+    expect(await rawRequest(`${server.url}/nodes/n1/remove`, 'POST', {})).toMatchObject({ status: 200, body: { id: 'n1' } });
+    expect(await rawRequest(`${server.url}/nodes/n1/info`, 'GET')).toMatchObject({ status: 404 });
+    expect(await rawRequest(`${server.url}/nodes/n9/drain`, 'POST', { id: 'n9' })).toMatchObject({ status: 400 });
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { LeaseTable, RecoveryBoard } from '../../../src/coordinator/leases/index.js';
+import { apply, initialState, type Command, type RoutingState } from '../../../src/coordinator/routing/index.js';
+
+describe('lease table', () => {
+  it('fences nobody while not leader', () => {
+    const t = new LeaseTable();
+    expect(t.grant('n1', 1_000, 500)).toBeUndefined();
+    expect(t.fencedAtMs('n1', 500)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('a new leader waits one lease from its election for nodes it never granted', () => {
+    const t = new LeaseTable();
+    t.becameLeader(10_000);
+    expect(t.fencedAtMs('n1', 1_000)).toBe(11_000);
+  });
+
+  it('a grant counts from its receipt; the later of grant end and election plus lease wins', () => {
+    const t = new LeaseTable();
+    t.becameLeader(10_000);
+    expect(t.grant('n1', 10_700, 1_000)).toBe(11_700);
+    expect(t.fencedAtMs('n1', 1_000)).toBe(11_700);
+    // An early grant ends before election + lease: the election bound still holds.
+    expect(t.grant('n2', 10_100, 500)).toBe(10_600);
+    expect(t.fencedAtMs('n2', 1_000)).toBe(11_000);
+  });
+
+  it('a delayed answer to an older renewal never shortens the record', () => {
+    const t = new LeaseTable();
+    t.becameLeader(0);
+    t.grant('n1', 5_000, 1_000);
+    expect(t.grant('n1', 4_000, 1_000)).toBe(6_000);
+    expect(t.fencedAtMs('n1', 1_000)).toBe(6_000);
+  });
+
+  it('forgets everything when leadership is lost, and starts over at the next election', () => {
+    const t = new LeaseTable();
+    t.becameLeader(0);
+    t.grant('n1', 50_000, 1_000);
+    t.reset();
+    expect(t.isLeader).toBe(false);
+    expect(t.fencedAtMs('n1', 1_000)).toBe(Number.POSITIVE_INFINITY);
+    t.becameLeader(60_000);
+    expect(t.fencedAtMs('n1', 1_000)).toBe(61_000);
+  });
+});
+
+describe('recovery board', () => {
+  function tableWithRecovery(): RoutingState {
+    let s = initialState({ clusterId: 't', shards: 2, members: [{ id: 'c1', host: '127.0.0.1', apiPort: 7001, peerPort: 7101 }] });
+    const run = (c: Command) => (s = apply(s, c, { index: 1, term: 1 }).state);
+    for (const id of ['n1', 'n2', 'n3']) run({ type: 'registerNode', atMs: 0, reason: 't', nodeId: id, address: '127.0.0.1:8001', capacity: 4, version: '' });
+    run({ type: 'assignShard', atMs: 0, reason: 't', shardId: 0, expectedEpoch: 0, primary: 'n1', replicas: ['n2'] });
+    run({ type: 'moveShard', atMs: 0, reason: 't', shardId: 0, expectedEpoch: 1, primary: 'n1', replicas: ['n2', 'n3'] });
+    return s;
+  }
+
+  it('shows the progress of a recovering copy while it is fresh, and nothing for in-sync copies', () => {
+    const state = tableWithRecovery();
+    const board = new RecoveryBoard();
+    board.record('n3', [{ shard: 0, copiedKeys: 10, totalKeys: 40 }], 1_000);
+    board.record('n2', [{ shard: 0, copiedKeys: 1, totalKeys: 1 }], 1_000);
+    expect(board.recoveryOf(state, 0, 1_500, 3_000)).toEqual({ node: 'n3', copiedKeys: 10, totalKeys: 40 });
+    expect(board.recoveryOf(state, 1, 1_500, 3_000)).toBeNull();
+    expect(board.recoveryOf(state, 0, 4_001, 3_000)).toBeNull();
+    board.record('n3', [], 2_000);
+    expect(board.recoveryOf(state, 0, 2_000, 3_000)).toBeNull();
+  });
+});

@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { NodeControl } from '../../../src/coordinator/node-control.js';
+import type { NodeLink } from '../../../src/coordinator/node-link.js';
+import type { PlannedStep } from '../../../src/coordinator/placement/index.js';
+import { Fencer, PlacementDriver, type PlanFunction } from '../../../src/coordinator/placement-driver/index.js';
+import type { Command, RoutingState } from '../../../src/coordinator/routing/index.js';
+import { silentLogger } from '../../../src/observability/index.js';
+import { FakeCoordinatorService, registerCommand } from '../../api/fake-service.js';
+import { waitFor } from '../../api/helpers.js';
+
+const assign = (shardId: number, expectedEpoch: number, primary: string, replicas: string[] = []): Command => ({
+  type: 'assignShard',
+  atMs: 0,
+  reason: `place shard ${shardId}`,
+  shardId,
+  expectedEpoch,
+  primary,
+  replicas,
+});
+
+const step = (command: Command, demotes: string | null = null): PlannedStep => ({ command, demotes });
+
+class TestClock {
+  constructor(public ms = 1_000_000) {}
+  nowMs = () => this.ms;
+}
+
+/** A node link that answers or fails handoffs as told, and records them. */
+class TestNodeLink implements NodeLink {
+  readonly calls: { address: string; shard: number; epoch: number }[] = [];
+  answers = true;
+  async handoff(address: string, req: { shard: number; epoch: number }) {
+    this.calls.push({ address, ...req });
+    if (!this.answers) throw new Error('connect ECONNREFUSED');
+    return { lastSeq: 7 };
+  }
+}
+
+async function serviceWithNodes(): Promise<FakeCoordinatorService> {
+  const service = new FakeCoordinatorService({ shards: 4 });
+  for (const id of ['n1', 'n2', 'n3']) await service.propose(registerCommand(id));
+  return service;
+}
+
+function driverFor(service: FakeCoordinatorService, plan: PlanFunction, options: { fencedAtMs?: number; clock?: TestClock; link?: TestNodeLink } = {}) {
+  const clock = options.clock ?? new TestClock();
+  const link = options.link ?? new TestNodeLink();
+  const fencedAtMs = options.fencedAtMs ?? clock.ms + 1_000;
+  const fencer = new Fencer({ handoffRetryMs: 0 }, { leases: { fencedAtMs: () => fencedAtMs }, nodeLink: link, logger: silentLogger, clock });
+  const driver = new PlacementDriver({}, { service, fencer, logger: silentLogger, plan, clock });
+  return { driver, clock, link };
+}
+
+/** Shard 0 on n1 (primary) and n2, both in sync, at epoch 1; the plan moves its primary to n2. */
+async function promotion() {
+  const service = await serviceWithNodes();
+  await service.propose(assign(0, 0, 'n1', ['n2']));
+  const plan: PlanFunction = (s: RoutingState) =>
+    s.shards[0]!.primary === 'n1' ? [step({ type: 'promotePrimary', atMs: 0, reason: 'n1 is leaving', shardId: 0, expectedEpoch: s.shards[0]!.epoch, nodeId: 'n2' }, 'n1')] : [];
+  return { service, plan };
+}
+
+describe('placement driver: one round', () => {
+  it('proposes the steps in the order planned', async () => {
+    const service = await serviceWithNodes();
+    const { driver } = driverFor(service, () => [step(assign(2, 0, 'n1')), step(assign(0, 0, 'n2')), step(assign(1, 0, 'n3'))]);
+    const report = await driver.runRound();
+    expect(report.stoppedBy).toBeNull();
+    expect(service.proposed.slice(-3).map((c) => c.type === 'assignShard' && [c.shardId, c.primary])).toEqual([
+      [2, 'n1'],
+      [0, 'n2'],
+      [1, 'n3'],
+    ]);
+    expect(service.state.shards.map((s) => s.primary)).toEqual(['n2', 'n3', 'n1', null]);
+  });
+
+  it('stops the round at the first refused step and plans again next round', async () => {
+    const service = await serviceWithNodes();
+    let rounds = 0;
+    const plan: PlanFunction = () => {
+      rounds++;
+      // The second step expects an epoch the shard does not have: refused (STALE_EPOCH).
+      return [step(assign(0, 0, 'n1')), step(assign(1, 5, 'n2')), step(assign(2, 0, 'n3'))];
+    };
+    const { driver } = driverFor(service, plan);
+    const before = service.proposed.length;
+    const report = await driver.runRound();
+    expect(report.stoppedBy).toMatch(/assignShard refused: STALE_EPOCH/);
+    expect(report.proposed).toHaveLength(1);
+    expect(service.proposed.length - before).toBe(2);
+    expect(service.state.shards[2]!.primary).toBeNull();
+    await driver.runRound();
+    expect(rounds).toBe(2);
+  });
+
+  it('does nothing on a follower', async () => {
+    const service = (await serviceWithNodes()).followerOf('c2');
+    let planned = 0;
+    const { driver } = driverFor(service, () => (planned++, [step(assign(0, 0, 'n1'))]));
+    expect((await driver.runRound()).stoppedBy).toBe('not leading');
+    expect(planned).toBe(0);
+  });
+
+  it('a step that demotes a primary goes through at once when the primary hands the shard off', async () => {
+    const { service, plan } = await promotion();
+    const { driver, link } = driverFor(service, plan);
+    const report = await driver.runRound();
+    expect(link.calls).toEqual([{ address: service.state.nodes['n1']!.address, shard: 0, epoch: 1 }]);
+    expect(report.proposed.map((c) => c.type)).toEqual(['promotePrimary']);
+    expect(service.state.shards[0]!.primary).toBe('n2');
+  });
+
+  it('when the handoff fails, the step waits for the lease to run out, and other shards go on meanwhile', async () => {
+    const { service, plan: promote } = await promotion();
+    const plan: PlanFunction = (s) => [...promote(s), ...(s.shards[3]!.primary === null ? [step(assign(3, 0, 'n3'))] : [])];
+    const clock = new TestClock();
+    const link = new TestNodeLink();
+    link.answers = false;
+    const { driver } = driverFor(service, plan, { clock, link, fencedAtMs: clock.ms + 800 });
+    const first = await driver.runRound();
+    expect(first.waiting).toEqual(['n1/0/1']);
+    expect(first.proposed.map((c) => c.type)).toEqual(['assignShard']);
+    expect(service.state.shards[0]!.primary).toBe('n1');
+    clock.ms += 799;
+    expect((await driver.runRound()).waiting).toEqual(['n1/0/1']);
+    expect(service.state.shards[0]!.primary).toBe('n1');
+    clock.ms += 1;
+    const calls = link.calls.length;
+    const last = await driver.runRound();
+    expect(last.proposed.map((c) => c.type)).toEqual(['promotePrimary']);
+    // The lease ran out: there was nothing to ask n1 any more.
+    expect(link.calls.length).toBe(calls);
+    expect(service.state.shards[0]!.primary).toBe('n2');
+  });
+
+  it('takes at most maxStepsPerRound steps in a round', async () => {
+    const service = await serviceWithNodes();
+    const fencer = new Fencer({}, { leases: { fencedAtMs: () => 0 }, nodeLink: new TestNodeLink(), logger: silentLogger });
+    const driver = new PlacementDriver({ maxStepsPerRound: 2 }, { service, fencer, logger: silentLogger, plan: () => [0, 1, 2, 3].map((i) => step(assign(i, 0, 'n1'))) });
+    expect((await driver.runRound()).proposed).toHaveLength(2);
+  });
+});
+
+describe('placement driver: the loop', () => {
+  let control: NodeControl | undefined;
+  afterEach(async () => {
+    await control?.close();
+    control = undefined;
+  });
+
+  it('runs while the replica leads, soon after a change, and stops when leadership is lost', async () => {
+    const service = await serviceWithNodes();
+    let rounds = 0;
+    const plan: PlanFunction = (s) => {
+      rounds++;
+      return s.shards[0]!.primary === null && s.nodes['n4'] !== undefined ? [step(assign(0, 0, 'n4'))] : [];
+    };
+    // A long interval: a round soon after the change can only come from the change itself.
+    control = new NodeControl({ placement: true, driver: { intervalMs: 60_000, debounceMs: 5 } }, { service, nodeLink: new TestNodeLink(), logger: silentLogger, plan });
+    await waitFor(() => rounds >= 1, 'the first round after becoming leader');
+    await service.propose(registerCommand('n4'));
+    await waitFor(() => service.state.shards[0]!.primary === 'n4', 'the step planned after the change');
+
+    // The driver listens to applied changes only while it runs.
+    expect(service.listenerCount).toBe(1);
+    service.followerOf('c2');
+    expect(service.listenerCount).toBe(0);
+    const stopped = rounds;
+    await service.propose(registerCommand('n5'));
+    expect(rounds).toBe(stopped);
+    expect(service.proposed.filter((c) => c.type === 'assignShard')).toHaveLength(1);
+  });
+
+  it('starts again when the replica becomes leader again', async () => {
+    const service = (await serviceWithNodes()).followerOf('c2');
+    let rounds = 0;
+    control = new NodeControl({ placement: true, driver: { intervalMs: 60_000, debounceMs: 5 } }, { service, nodeLink: new TestNodeLink(), logger: silentLogger, plan: () => (rounds++, []) });
+    await service.propose(registerCommand('n4'));
+    expect(rounds).toBe(0);
+    expect(service.listenerCount).toBe(0);
+    service.becomeLeader();
+    expect(service.listenerCount).toBe(1);
+    await waitFor(() => rounds >= 1, 'a round after the election');
+  });
+});
