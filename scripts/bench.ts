@@ -9,12 +9,19 @@
  *
  * Three real coordinator replicas (and etcd, when on the PATH): see
  * scripts/bench/coordinator.ts.
+ *
+ * npm run bench -- kv [--seconds S]
+ *
+ * The data path: 3 coordinators and 3 data nodes, puts and gets through the
+ * smart client and a coordinator's REST (and etcd, when on the PATH): see
+ * scripts/bench/kv.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
 import { MemoryStorage, batchOf } from '../src/storage/index.js';
 import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
+import { runKvBench } from './bench/kv.js';
 
 interface Row {
   readonly measure: string;
@@ -149,8 +156,12 @@ async function main(): Promise<void> {
     await runCoordinatorBench({ seconds, kills: count('kills', 20), stops: count('stops', 10) });
     process.exit(0);
   }
+  if (which === 'kv') {
+    await runKvBench({ seconds });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

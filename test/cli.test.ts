@@ -36,19 +36,6 @@ describe('torua command', () => {
     expect(USAGE).toMatch(/coordinator[\s\S]*node[\s\S]*cluster up[\s\S]*status[\s\S]*leader transfer[\s\S]*members add[\s\S]*members remove[\s\S]*kv/);
   });
 
-  it('says which commands are not implemented yet, with exit code 2', () => {
-    const cases: [string[], string][] = [
-      [['node', '--config', 'c.json', '--id', 'n1'], 'node'],
-      [['kv', 'get', 'k'], 'kv get'],
-    ];
-    for (const [argv, name] of cases) {
-      const r = torua(...argv);
-      expect(r.code).toBe(EXIT_USAGE);
-      expect(r.out).toBe('');
-      expect(r.err).toBe(`torua ${name}: not implemented yet (arrives with the data nodes, issue 4)\n`);
-    }
-  });
-
   it('checks the flags of status, cluster up, leader transfer and members before connecting', async () => {
     const cases: [string[], RegExp][] = [
       [['cluster', 'up'], /^torua cluster up: --config FILE is required\n$/],

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { runClusterUp } from './cluster-up-command.js';
 import { runCoordinator } from './coordinator-command.js';
+import { kvSubcommand, runKv } from './kv-command.js';
 import { runLeaderTransfer } from './leader-command.js';
 import { runMembersAdd, runMembersRemove } from './members-command.js';
+import { runNode } from './node-command.js';
 import { runStatus } from './status-command.js';
 
 /** Where the command writes; injected so tests can capture it. */
@@ -55,6 +57,7 @@ const options = {
   host: { type: 'string' },
   port: { type: 'string' },
   coordinators: { type: 'string' },
+  capacity: { type: 'string' },
   'data-dir': { type: 'string' },
   'log-level': { type: 'string' },
   join: { type: 'boolean' },
@@ -65,13 +68,8 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Exit code for bad usage and for commands that do not exist yet. */
+/** Exit code for bad usage. */
 export const EXIT_USAGE = 2;
-
-function notImplemented(io: CliIo, command: string): number {
-  io.err(`torua ${command}: not implemented yet (arrives with the data nodes, issue 4)\n`);
-  return EXIT_USAGE;
-}
 
 function usageError(io: CliIo, message: string): number {
   io.err(`torua: ${message}\n\n${USAGE}`);
@@ -97,7 +95,7 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
     case 'coordinator':
       return runCoordinator(values, io);
     case 'node':
-      return notImplemented(io, command);
+      return runNode(values, io);
     case 'status':
       return runStatus(values, io);
     case 'cluster':
@@ -111,8 +109,11 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
       if (sub === 'remove') return runMembersRemove(values, io);
       return usageError(io, sub === undefined ? 'members: missing subcommand (add, remove)' : `members: unknown subcommand '${sub}'`);
     case 'kv':
-      if (sub === 'get' || sub === 'put' || sub === 'delete') return notImplemented(io, `kv ${sub}`);
-      return usageError(io, sub === undefined ? 'kv: missing subcommand (get, put, delete)' : `kv: unknown subcommand '${sub}'`);
+      if (sub === undefined || kvSubcommand(sub) === undefined) {
+        return usageError(io, sub === undefined ? 'kv: missing subcommand (get, put, delete)' : `kv: unknown subcommand '${sub}'`);
+      }
+      // The real stdout takes a value's raw bytes; a test's io gets them as text.
+      return runKv(sub, positionals.slice(2), values, io === defaultIo ? { ...io, outBytes: (b) => process.stdout.write(b) } : io);
     default:
       return usageError(io, `unknown command '${command}'`);
   }

@@ -62,7 +62,8 @@ export function failoverLink(tracker: LeaderTracker, settings: ClientSettings): 
     const linkFor = (address: string): OperationLink<AppRouter> => {
       let link = links.get(address);
       if (link === undefined) {
-        link = httpLink<AppRouter>({ url: `${parseAddress(address).origin}/trpc` })(runtime);
+        const url = `${parseAddress(address).origin}/trpc`;
+        link = httpLink<AppRouter>(settings.fetch === undefined ? { url } : { url, fetch: settings.fetch })(runtime);
         links.set(address, link);
       }
       return link;

@@ -21,3 +21,9 @@ export { joinAddress, parseAddress, type CoordinatorAddress } from './addresses.
 export type { AppRouter, ClusterInfo, ConfigInfo, EventInfo, MemberInfo, NodeDetail, NodeInfo, NodeShardInfo, ReadMeta, ReplicaHealth, ShardInfo, ApiErrorData } from './types.js';
 export type { RouterInputs, RouterOutputs } from './types.js';
 export { TRPCClientError, isTRPCClientError } from '@trpc/client';
+export { createKvClient, type KvClient, type KvClientModules } from './kv-client.js';
+export { KvError, isKvError, type KvAttempt } from './kv-error.js';
+export { KV_DEFAULT_BACKOFF_BASE_MS, KV_DEFAULT_BACKOFF_CAP_MS, KV_DEFAULT_DEADLINE_MS, KV_DEFAULT_MAX_ATTEMPTS, KV_DEFAULT_TIMEOUT_MS, type KvBackoff, type KvClientOptions } from './kv-options.js';
+export { closeNodeClients, createNodeClient, DEFAULT_NODE_CALL_TIMEOUT_MS, type NodeClient, type NodeClientOptions } from './node-client.js';
+export { toClusterError, type CallDescription } from './node-errors.js';
+export type { DataNodeRouter } from '../api/datanode/index.js';

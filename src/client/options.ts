@@ -1,5 +1,7 @@
 /** What `createClusterClient` accepts, and the defaults it fills in. */
+import http from 'node:http';
 import { parseAddresses } from './addresses.js';
+import { agentFetch } from './node-fetch.js';
 
 export interface ClusterClientOptions {
   /** Coordinator API addresses, `host:port` (the cluster file's `host` and `apiPort`). */
@@ -26,7 +28,16 @@ export interface ClusterClientOptions {
   readonly leaderRecheckMs?: number;
   /** The jitter's source; tests pass a fixed one. */
   readonly random?: () => number;
+  /**
+   * The source address of the client's connections (a data node dials from
+   * its own host, DESIGN.md §1, so that a packet filter can cut it off).
+   * Unset: the system picks. Event subscriptions (SSE) always let it pick.
+   */
+  readonly localAddress?: string;
 }
+
+/** What httpLink is given to send with. */
+export type LinkFetch = ReturnType<typeof agentFetch>;
 
 export interface ClientSettings {
   readonly coordinators: readonly string[];
@@ -38,7 +49,12 @@ export interface ClientSettings {
   /** Health probes are answered locally by every replica: a replica that takes longer is as good as down. */
   readonly probeTimeoutMs: number;
   readonly random: () => number;
+  /** undefined: the global fetch. */
+  readonly fetch: LinkFetch | undefined;
 }
+
+/** Answers of the coordinator API are small; a longer one is cut off rather than buffered. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export const DEFAULT_TIMEOUT_MS = 6_000;
 export const DEFAULT_MAX_RETRIES = 8;
@@ -65,7 +81,14 @@ export function resolveSettings(options: ClusterClientOptions): ClientSettings {
     leaderRecheckMs: count('leaderRecheckMs', options.leaderRecheckMs, DEFAULT_LEADER_RECHECK_MS, 0),
     probeTimeoutMs: Math.min(timeoutMs, MAX_PROBE_TIMEOUT_MS),
     random: options.random ?? Math.random,
+    fetch: options.localAddress === undefined ? undefined : boundFetch(options.localAddress, timeoutMs),
   };
+}
+
+/** Kept-alive connections from `localAddress`; the link's own attempt timeout comes first, this one is a backstop. */
+function boundFetch(localAddress: string, timeoutMs: number): LinkFetch {
+  const agent = new http.Agent({ keepAlive: true, localAddress, maxSockets: 64 });
+  return agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: timeoutMs + 1_000 });
 }
 
 /** Per-call overrides a caller passes as `{ context: { timeoutMs, maxRetries } }`. */

@@ -2,22 +2,26 @@
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { AppRouter } from '../api/coordinator/index.js';
 import { parseAddress } from './addresses.js';
+import type { LinkFetch } from './options.js';
 
 export type ReplicaClient = TRPCClient<AppRouter>;
 
 /** A client that talks to exactly one replica: no retries, no leader-following. */
-export function createReplicaClient(address: string): ReplicaClient {
+export function createReplicaClient(address: string, fetch?: LinkFetch): ReplicaClient {
+  const url = `${parseAddress(address).origin}/trpc`;
   // httpLink, not httpBatchLink: calls here are single and a batch link waits a timer tick for company.
-  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${parseAddress(address).origin}/trpc` })] });
+  return createTRPCClient<AppRouter>({ links: [httpLink(fetch === undefined ? { url } : { url, fetch })] });
 }
 
 export class ReplicaClients {
   private readonly clients = new Map<string, ReplicaClient>();
 
+  constructor(private readonly fetch?: LinkFetch) {}
+
   get(address: string): ReplicaClient {
     let client = this.clients.get(address);
     if (client === undefined) {
-      client = createReplicaClient(address);
+      client = createReplicaClient(address, this.fetch);
       this.clients.set(address, client);
     }
     return client;

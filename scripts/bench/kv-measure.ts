@@ -1,0 +1,53 @@
+/** Closed-loop load for the KV bench: N workers back to back, bounded in time and count, with latency percentiles. */
+import { now, sleep } from './procs.js';
+
+export interface KvRate {
+  readonly perSec: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+/** One request by `worker` (its `seq`-th); true when the system acknowledged it. */
+export type KvOp = (worker: number, seq: number) => Promise<boolean>;
+
+/** No cell issues more than this, however fast the system is. */
+const MAX_OPS_PER_CELL = 2_000_000;
+/** A worker whose request failed waits this long: a failing system is not measured by how fast it says no. */
+const ERROR_PAUSE_MS = 5;
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+export async function measureCell(workers: number, seconds: number, op: KvOp): Promise<KvRate> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let issued = 0;
+  const started = now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      for (let seq = 0; now() < deadline && issued < MAX_OPS_PER_CELL; seq++) {
+        issued++;
+        const t0 = now();
+        if (await op(worker, seq)) latencies.push(now() - t0);
+        else {
+          errors++;
+          await sleep(ERROR_PAUSE_MS);
+        }
+      }
+    }),
+  );
+  const elapsedSec = (now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSec: latencies.length / elapsedSec, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+/** A short run first opens the connections; then the measured one. */
+export async function warmThenMeasure(workers: number, seconds: number, op: KvOp): Promise<KvRate> {
+  await measureCell(workers, Math.min(0.3, seconds), op);
+  return measureCell(workers, seconds, op);
+}

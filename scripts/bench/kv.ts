@@ -1,0 +1,159 @@
+/**
+ * `npm run bench -- kv [--seconds S]`: puts and gets per second of 100-byte
+ * values at 1, 16 and 64 concurrent clients, with p50/p99, through the smart
+ * client and through a coordinator's REST `/data` (3 coordinators and 3 data
+ * nodes as real processes, RF 2, 8 shards), and, when `etcd` is on the PATH,
+ * etcd's puts and linearizable reads at the same concurrency; one table with
+ * the ratios to etcd. One load-generating process drives every system.
+ */
+import { execFileSync } from 'node:child_process';
+import { KvBenchCluster } from './kv-cluster.js';
+import { warmThenMeasure, type KvRate } from './kv-measure.js';
+import { coordinatorRestWorkload, etcdWorkload, smartClientWorkload, VALUE_BYTES, type KvWorkload } from './kv-systems.js';
+import { log } from './procs.js';
+import { EtcdCluster } from './systems.js';
+
+export interface KvBenchOptions {
+  readonly seconds: number;
+}
+
+const CLIENT_COUNTS = [1, 16, 64] as const;
+type Kind = 'put' | 'get';
+/** label → "put 16" → rate. */
+type Results = Map<string, Map<string, KvRate>>;
+
+const cell = (kind: Kind, clients: number): string => `${kind} ${clients}`;
+
+async function measureWorkload(w: KvWorkload, seconds: number, results: Results): Promise<void> {
+  const rates = new Map<string, KvRate>();
+  results.set(w.label, rates);
+  for (const kind of ['put', 'get'] as const) {
+    for (const n of CLIENT_COUNTS) {
+      const rate = await warmThenMeasure(n, seconds, w[kind]);
+      rates.set(cell(kind, n), rate);
+      log(`${w.label}: ${kind}s, ${n} client(s): ${Math.round(rate.perSec)}/s, p50 ${rate.p50.toFixed(2)} ms, p99 ${rate.p99.toFixed(2)} ms${rate.errors ? `, ${rate.errors} errors` : ''}`);
+    }
+  }
+}
+
+/** Runs `body` on a started system and closes it whatever happens; a failure becomes a note under the table. */
+async function guarded(label: string, notes: string[], start: () => Promise<void>, body: () => Promise<void>, close: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+    await body();
+  } catch (e) {
+    notes.push(`${label}: stopped early: ${String(e).split('\n')[0]}`);
+    log(`${label}: ERROR ${String(e)}`);
+  } finally {
+    await close();
+  }
+}
+
+/** Measures `w` and closes it, even when a cell throws. */
+async function measureAndClose(w: KvWorkload, seconds: number, results: Results): Promise<void> {
+  try {
+    await measureWorkload(w, seconds, results);
+  } finally {
+    w.close();
+  }
+}
+
+function measureTorua(seconds: number, results: Results, notes: string[]): Promise<void> {
+  const cluster = new KvBenchCluster();
+  const start = () => {
+    log('kv bench: starting 3 coordinators and 3 data nodes');
+    return cluster.start();
+  };
+  return guarded('torua', notes, start, async () => {
+    const smart = smartClientWorkload(cluster);
+    await smart.prefill().catch((e: unknown) => {
+      smart.close();
+      throw e;
+    });
+    await measureAndClose(smart, seconds, results);
+    await measureAndClose(coordinatorRestWorkload(cluster), seconds, results);
+  }, () => cluster.close());
+}
+
+function measureEtcd(binary: string, seconds: number, results: Results, notes: string[]): Promise<void> {
+  const sys = new EtcdCluster('etcd', binary, undefined);
+  const start = () => {
+    log('etcd: starting 3 members');
+    return sys.start();
+  };
+  return guarded('etcd', notes, start, async () => measureAndClose(await etcdWorkload(sys), seconds, results), () => sys.close());
+}
+
+function etcdBinary(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8', timeout: 5_000 }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const fmtN = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en-US'));
+const fmtMs = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '—' : n < 10 ? n.toFixed(2) : n.toFixed(1));
+const ratio = (a: number | undefined, b: number | undefined): string =>
+  a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b) || b === 0 ? '—' : `${(a / b).toFixed(2)}×`;
+
+function renderTable(results: Results, withEtcd: boolean): string[] {
+  const labels = ['smart client', 'coordinator REST', ...(withEtcd ? ['etcd'] : [])];
+  const header = ['measure', ...labels, ...(withEtcd ? ['smart/etcd', 'REST/etcd'] : [])];
+  const rows: string[][] = [];
+  const rate = (label: string, kind: Kind, n: number) => results.get(label)?.get(cell(kind, n));
+  for (const kind of ['put', 'get'] as const) {
+    for (const n of CLIENT_COUNTS) {
+      const what = kind === 'put' ? 'puts/s' : 'gets/s (etcd: linearizable)';
+      const per = labels.map((l) => rate(l, kind, n)?.perSec);
+      const ratios = withEtcd ? [ratio(per[0], per[2]), ratio(per[1], per[2])] : [];
+      rows.push([`${what}, ${n} client${n > 1 ? 's' : ''}`, ...per.map(fmtN), ...ratios]);
+      rows.push(['  p50 ms', ...labels.map((l) => fmtMs(rate(l, kind, n)?.p50))]);
+      rows.push(['  p99 ms', ...labels.map((l) => fmtMs(rate(l, kind, n)?.p99))]);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+}
+
+function renderGoals(results: Results, withEtcd: boolean): string[] {
+  const smart = results.get('smart client');
+  const etcd = results.get('etcd');
+  const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? 'met' : 'NOT met');
+  const versus = (kind: Kind, factor: number): string => {
+    const a = smart?.get(cell(kind, 64))?.perSec;
+    const b = etcd?.get(cell(kind, 64))?.perSec;
+    const ok = a === undefined || b === undefined ? undefined : a >= factor * b;
+    return `${verdict(withEtcd ? ok : undefined)} (${fmtN(a)} vs ${fmtN(b)}${withEtcd ? '' : ', no etcd'})`;
+  };
+  const p99 = Math.max(smart?.get(cell('put', 16))?.p99 ?? NaN, smart?.get(cell('get', 16))?.p99 ?? NaN);
+  const errors = [...results].map(([label, m]) => `${label}: ${[...m.values()].reduce((n, r) => n + r.errors, 0)}`).join(', ');
+  return [
+    'Goals (smart client):',
+    `  puts/s at 64 clients ≥ 1.5× etcd's puts/s: ${versus('put', 1.5)}`,
+    `  gets/s at 64 clients ≥ 2× etcd's linearizable reads/s: ${versus('get', 2)}`,
+    `  p99 < 10 ms at 16 clients (puts and gets): ${verdict(Number.isNaN(p99) ? false : p99 < 10)} (${fmtMs(p99)} ms)`,
+    `  failed requests: ${errors || 'none measured'}`,
+  ];
+}
+
+export async function runKvBench(opts: KvBenchOptions): Promise<void> {
+  const etcd = etcdBinary();
+  if (etcd === undefined) process.stderr.write('\n*** NOTICE: no `etcd` binary on the PATH: the etcd columns are skipped (apt-get install -y etcd-server) ***\n\n');
+  log(`bench kv: ${opts.seconds} s per cell, ${VALUE_BYTES}-byte values, ${CLIENT_COUNTS.join('/')} clients`);
+  const results: Results = new Map();
+  const notes: string[] = [];
+  await measureTorua(opts.seconds, results, notes);
+  if (etcd !== undefined) await measureEtcd(etcd, opts.seconds, results, notes);
+  const out = [
+    '',
+    `KV data path: 3 coordinators + 3 data nodes (RF 2, 8 shards, fsync on) on loopback aliases, ${VALUE_BYTES}-byte values, closed loop, keep-alive HTTP; etcd 3-member via its v3 JSON gateway`,
+    ...renderTable(results, etcd !== undefined),
+    '',
+    ...renderGoals(results, etcd !== undefined),
+    ...notes.map((n) => `  note: ${n}`),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (!results.has('smart client') || notes.some((n) => n.startsWith('torua'))) process.exitCode = 1;
+}
