@@ -1,6 +1,6 @@
 /**
- * The coordinator processes `torua cluster up` starts: `node <this
- * build>/src/cli/main.js coordinator --config F --id X`, each writing its
+ * The processes `torua cluster up` starts: `node <this build>/src/cli/main.js
+ * coordinator|node --config F --id X`, each writing its
  * JSON log to its own file (the terminal keeps only cluster up's own
  * lines), and stopped with SIGTERM, then SIGKILL after a deadline.
  */
@@ -48,10 +48,10 @@ export function startChild(spec: ChildSpec): Child {
   return { id: spec.id, logFile: spec.logFile, process: child, exited, exitedAlready: () => exitedAlready };
 }
 
-/** SIGTERM to every child still running, SIGKILL to those not gone by the deadline. Resolves the ids that needed SIGKILL. */
-export async function stopChildren(children: readonly Child[], deadlineMs: number): Promise<string[]> {
+/** `signal` (SIGTERM) to every child still running, SIGKILL to those not gone by the deadline. Resolves the ids that needed SIGKILL. */
+export async function stopChildren(children: readonly Child[], deadlineMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<string[]> {
   const running = children.filter((c) => !c.exitedAlready());
-  for (const c of running) c.process.kill('SIGTERM');
+  for (const c of running) c.process.kill(signal);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
     timer = setTimeout(() => resolve('deadline'), deadlineMs);

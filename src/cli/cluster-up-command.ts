@@ -1,14 +1,17 @@
 /**
  * `torua cluster up --config FILE [--data-dir DIR] [--log-level L]`: every
- * coordinator of the file as a child process, their state changes as they
- * happen, and all of them stopped on Ctrl-C, SIGTERM or SIGHUP (a second
- * signal kills them at once). Data nodes arrive with issue 4.
+ * coordinator and data node of the file as a child process, their state
+ * changes as they happen, and all of them stopped on Ctrl-C, SIGTERM or
+ * SIGHUP (a second signal kills them at once). The nodes are stopped first
+ * and without draining (SIGINT): the whole cluster goes down, so moving
+ * shards between its nodes would only delay that.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { joinAddress, probeReplicas } from '../client/index.js';
-import { loadClusterFile, resolveCoordinator, type ClusterFile } from '../config/index.js';
+import { loadClusterFile, resolveCoordinator, resolveNode, type ClusterFile } from '../config/index.js';
 import { MAIN_SCRIPT, startChild, stopChildren, type Child } from './child-processes.js';
+import { initialNodeWatchState, nodeWatchStep, probeNode } from './cluster-node-watch.js';
 import { initialWatchState, watchStep } from './cluster-watch.js';
 import { busyPorts } from './free-ports.js';
 import type { CliIo } from './run.js';
@@ -45,7 +48,9 @@ async function loadFile(flags: ClusterUpFlags, io: CliIo): Promise<ClusterFile |
   try {
     const file = await loadClusterFile(flags.config);
     // The overrides are checked here, once, rather than by each child in its log.
-    for (const c of file.coordinators) resolveCoordinator(file, c.id, { dataDir: flags['data-dir'], logLevel: flags['log-level'] }, flags.config);
+    const overrides = { dataDir: flags['data-dir'], logLevel: flags['log-level'] };
+    for (const c of file.coordinators) resolveCoordinator(file, c.id, overrides, flags.config);
+    for (const n of file.nodes) resolveNode(file, n.id, overrides, flags.config);
     return file;
   } catch (e) {
     io.err(`${(e as Error).message}\n`);
@@ -53,8 +58,8 @@ async function loadFile(flags: ClusterUpFlags, io: CliIo): Promise<ClusterFile |
   }
 }
 
-function childArgs(configPath: string, id: string, flags: ClusterUpFlags): string[] {
-  const args = ['coordinator', '--config', configPath, '--id', id];
+function childArgs(role: 'coordinator' | 'node', configPath: string, id: string, flags: ClusterUpFlags): string[] {
+  const args = [role, '--config', configPath, '--id', id];
   if (flags['data-dir'] !== undefined) args.push('--data-dir', flags['data-dir']);
   if (flags['log-level'] !== undefined) args.push('--log-level', flags['log-level']);
   return args;
@@ -73,7 +78,7 @@ export async function runClusterUp(flags: ClusterUpFlags, io: CliIo): Promise<nu
     file.coordinators.flatMap((c) => [
       { what: `${c.id} apiPort`, host: c.host, port: c.apiPort },
       { what: `${c.id} peerPort`, host: c.host, port: c.peerPort },
-    ]),
+    ]).concat(file.nodes.map((n) => ({ what: `${n.id} port`, host: n.host, port: n.port }))),
   );
   if (busy.length > 0) {
     io.err(`torua cluster up: cannot start, ports in use (is the cluster already running? \`torua status --config ${flags.config}\`):\n${busy.map((b) => `  ${b}\n`).join('')}`);
@@ -95,36 +100,53 @@ export async function runClusterUp(flags: ClusterUpFlags, io: CliIo): Promise<nu
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
 
-  children = file.coordinators.map((c) =>
-    startChild({ id: c.id, args: childArgs(configPath, c.id, flags), logFile: path.join(logDir, `${c.id}.log`) }),
+  const coordinators = file.coordinators.map((c) =>
+    startChild({ id: c.id, args: childArgs('coordinator', configPath, c.id, flags), logFile: path.join(logDir, `${c.id}.log`) }),
   );
+  // Nodes retry their registration until a leader answers, so they may start at once.
+  const nodes = file.nodes.map((n) => startChild({ id: n.id, args: childArgs('node', configPath, n.id, flags), logFile: path.join(logDir, `${n.id}.log`) }));
+  children = [...coordinators, ...nodes];
   for (const c of children) {
     void c.exited.then((r) => {
       if (!stopping) say(`${c.id} exited (${describeExit(r)}); its log: ${shown(c.logFile)}`);
     });
   }
-  const allExited = Promise.all(children.map((c) => c.exited)).then(() => 'exited' as const);
+  // Without a coordinator nothing can be served: that ends the run; a node that exits is only reported.
+  const allExited = Promise.all(coordinators.map((c) => c.exited)).then(() => 'exited' as const);
 
-  io.out(`torua cluster up: cluster ${file.clusterId} from ${flags.config}, ${file.coordinators.length} coordinator${file.coordinators.length === 1 ? '' : 's'}\n`);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  io.out(`torua cluster up: cluster ${file.clusterId} from ${flags.config}, ${plural(file.coordinators.length, 'coordinator')}, ${plural(file.nodes.length, 'data node')}\n`);
   for (const [i, c] of file.coordinators.entries()) {
-    const child = children[i];
+    const child = coordinators[i];
     io.out(`  ${c.id}  pid ${child?.process.pid ?? '?'}  http://${joinAddress(c.host, c.apiPort)}/cluster/info  log ${shown(child?.logFile ?? '')}\n`);
   }
-  if (file.nodes.length > 0) io.out(`  data nodes ${file.nodes.map((n) => n.id).join(', ')}: not started yet (data nodes arrive with issue 4)\n`);
+  for (const [i, n] of file.nodes.entries()) {
+    const child = nodes[i];
+    io.out(`  ${n.id}  pid ${child?.process.pid ?? '?'}  http://${joinAddress(n.host, n.port)}/info  log ${shown(child?.logFile ?? '')}\n`);
+  }
   io.out(`status: node ${shown(MAIN_SCRIPT)} status --config ${flags.config}   (Ctrl-C stops the cluster)\n`);
 
   const ids = file.coordinators.map((c) => c.id);
   const addresses = file.coordinators.map((c) => joinAddress(c.host, c.apiPort));
+  const nodeIds = file.nodes.map((n) => n.id);
+  const nodeAddresses = file.nodes.map((n) => joinAddress(n.host, n.port));
   let watch = initialWatchState;
+  let nodeWatch = initialNodeWatchState;
   let ended: string | undefined;
   void stopRequested.then((s) => (ended = s));
   void allExited.then((s) => (ended ??= s));
   while (ended === undefined) {
-    const probes = await probeReplicas(addresses, { timeoutMs: PROBE_TIMEOUT_MS });
+    const [probes, nodeProbes] = await Promise.all([
+      probeReplicas(addresses, { timeoutMs: PROBE_TIMEOUT_MS }),
+      Promise.all(nodeAddresses.map((a) => probeNode(a, PROBE_TIMEOUT_MS))),
+    ]);
     if (ended !== undefined) break;
     const step = watchStep(watch, ids, probes);
     watch = step.state;
     for (const line of step.lines) say(line);
+    const nodeStep = nodeWatchStep(nodeWatch, nodeIds, nodeProbes);
+    nodeWatch = nodeStep.state;
+    for (const line of nodeStep.lines) say(line);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([new Promise((r) => (timer = setTimeout(r, POLL_INTERVAL_MS))), stopRequested, allExited]);
     clearTimeout(timer);
@@ -134,10 +156,11 @@ export async function runClusterUp(flags: ClusterUpFlags, io: CliIo): Promise<nu
   let code = 0;
   if (ended === 'exited') {
     say(`every coordinator exited; the logs are in ${shown(logDir)}`);
+    await stopChildren(nodes, STOP_DEADLINE_MS, 'SIGINT');
     code = 1;
   } else {
     say(`${ended}: stopping ${children.filter((c) => !c.exitedAlready()).map((c) => c.id).join(', ') || 'nothing (all exited)'}`);
-    const killed = await stopChildren(children, STOP_DEADLINE_MS);
+    const killed = [...(await stopChildren(nodes, STOP_DEADLINE_MS, 'SIGINT')), ...(await stopChildren(coordinators, STOP_DEADLINE_MS))];
     if (killed.length > 0) say(`${killed.join(', ')} did not stop within ${STOP_DEADLINE_MS / 1_000} s: killed (SIGKILL)`);
     say('stopped');
   }

@@ -1,6 +1,7 @@
 /**
  * `torua cluster up` as a user runs it (compiled, its own process): it
- * prints where each replica answers, a leader appears and is reported,
+ * prints where each replica and data node answers, a leader appears and is
+ * reported, the node comes up and gets its lease,
  * `torua status` sees all three with one state hash, a replica killed from
  * outside is reported, and SIGTERM stops every child it started: no PID
  * is left alive.
@@ -12,7 +13,7 @@ const clusters = useTestClusters();
 beforeAll(expectBuilt);
 
 describe('torua cluster up', () => {
-  it('starts every coordinator, reports the leader and changes, and stops them all on SIGTERM', async () => {
+  it('starts every coordinator and node, reports the leader and changes, and stops them all on SIGTERM', async () => {
     const cluster = await clusters.create({ nodes: 1 });
     const up = cluster.torua('cluster-up', ['cluster', 'up', '--config', cluster.configPath], { pipeStdout: true });
     let out = '';
@@ -25,10 +26,15 @@ describe('torua cluster up', () => {
     });
     for (const p of pids) cluster.extraPids.add(p.pid);
     expect(pids.map((p) => p.address)).toEqual(cluster.addresses);
-    expect(out).toContain('data nodes n1: not started yet');
+    const node = /^ {2}n1 {2}pid (\d+) {2}http:\/\/(\S+)\/info {2}log (\S+)$/m.exec(out);
+    expect(node, out).not.toBeNull();
+    const nodePid = Number(node?.[1]);
+    cluster.extraPids.add(nodePid);
+    pids.push({ id: 'n1', pid: nodePid, address: node?.[2] });
     expect(out).toMatch(/status: node \S+main\.js status --config /);
 
     const leader = await waitFor('a leader, reported once', () => /leader elected: (c\d) \(term (\d+)\)/.exec(out)?.[1]);
+    await waitFor('the node up, with a lease', () => (/n1 up \(/.test(out) && /n1 holds a lease from c\d/.test(out) ? true : undefined));
     const info = (await (await fetch(`http://${cluster.replica(leader).address}/cluster/info`)).json()) as { leader: string };
     expect(info.leader).toBe(leader);
 
@@ -45,7 +51,7 @@ describe('torua cluster up', () => {
     up.kill('SIGTERM');
     const result = await up;
     expect(result.exitCode, out).toBe(0);
-    expect(out).toMatch(/SIGTERM: stopping c\d, c\d\n.*stopped\n$/);
+    expect(out).toMatch(/SIGTERM: stopping c\d, c\d, n1\n.*stopped\n$/);
     for (const p of pids) expect(isAlive(p.pid), `${p.id} (pid ${p.pid}) still alive`).toBe(false);
   });
 

@@ -370,13 +370,15 @@ export class Cluster {
   member(id: string): MemberSpec {
     const p = this.procs.get(id);
     if (!p || p.spec.kind !== 'coordinator') throw new Error(`no replica ${id}`);
-    return p.spec;
+    const { kind: _kind, ...spec } = p.spec;
+    return spec;
   }
 
   node(id: string): NodeSpec {
     const p = this.procs.get(id);
     if (!p || p.spec.kind !== 'node') throw new Error(`no data node ${id}`);
-    return p.spec;
+    const { kind: _kind, ...spec } = p.spec;
+    return spec;
   }
 
   /** `host:port` of a data node. */
