@@ -6,6 +6,15 @@
  * so the engine branches on STALE_EPOCH, CONFLICT reason RESYNC, NOT_FOUND …
  * exactly as it would in process.
  */
+import {
+  checkedAnswer,
+  inSyncAnswerSchema,
+  leaseGrantSchema,
+  recoveryBeginAnswerSchema,
+  recoveryFinishAnswerSchema,
+  recoveryPageAnswerSchema,
+  replicationAckSchema,
+} from '../api/datanode/answers.js';
 import type { ClusterClient } from '../client/index.js';
 import { createNodeClient, DEFAULT_NODE_CALL_TIMEOUT_MS } from '../client/node-client.js';
 import { toClusterError } from '../client/node-errors.js';
@@ -45,13 +54,13 @@ export function createPeerLink(options: PeerLinkOptions = {}): PeerLink {
   const call = <T,>(address: string, procedure: string, run: () => Promise<T>) => converted(run, `${procedure} on ${address}`, timeoutMs);
   return {
     replicate: (address: string, batch: ReplicationBatch, signal?: AbortSignal): Promise<ReplicationAck> =>
-      call(address, 'replicate', () => peer(address).replicate.mutate(batch, { signal })),
+      call(address, 'replicate', async () => checkedAnswer(replicationAckSchema, await peer(address).replicate.mutate(batch, { signal }), `replicate on ${address}`)),
     beginRecovery: (address: string, req: RecoveryBeginRequest, signal?: AbortSignal): Promise<RecoveryBegin> =>
-      call(address, 'recovery.begin', () => peer(address).recovery.begin.mutate(req, { signal })),
+      call(address, 'recovery.begin', async () => checkedAnswer(recoveryBeginAnswerSchema, await peer(address).recovery.begin.mutate(req, { signal }), `recovery.begin on ${address}`)),
     recoveryPage: (address: string, req: RecoveryPageRequest, signal?: AbortSignal): Promise<RecoveryPage> =>
-      call(address, 'recovery.page', () => peer(address).recovery.page.mutate(req, { signal })),
+      call(address, 'recovery.page', async () => checkedAnswer(recoveryPageAnswerSchema, await peer(address).recovery.page.mutate(req, { signal }), `recovery.page on ${address}`)),
     finishRecovery: (address: string, req: RecoveryFinishRequest, signal?: AbortSignal): Promise<RecoveryFinish> =>
-      call(address, 'recovery.finish', () => peer(address).recovery.finish.mutate(req, { signal })),
+      call(address, 'recovery.finish', async () => checkedAnswer(recoveryFinishAnswerSchema, await peer(address).recovery.finish.mutate(req, { signal }), `recovery.finish on ${address}`)),
   };
 }
 
@@ -71,14 +80,19 @@ export function createCoordinatorLink(client: ClusterClient, options: Coordinato
       );
     },
     renewLease: (req, signal) =>
-      call(`nodes.renewLease of ${req.id}`, () =>
-        client.nodes.renewLease.mutate({ id: req.id, identity: req.identity, ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }) }, { signal }),
+      call(`nodes.renewLease of ${req.id}`, async () =>
+        checkedAnswer(
+          leaseGrantSchema,
+          await client.nodes.renewLease.mutate({ id: req.id, identity: req.identity, ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }) }, { signal }),
+          'the coordinator leader (nodes.renewLease)',
+        ),
       ),
     setInSync: (req, signal) =>
-      call(`shards.setInSync of shard ${req.shard} for ${req.node}`, () =>
-        client.shards.setInSync.mutate(
-          { id: req.shard, nodeId: req.node, inSync: req.inSync, expectedEpoch: req.expectedEpoch, reason: req.reason },
-          { signal },
+      call(`shards.setInSync of shard ${req.shard} for ${req.node}`, async () =>
+        checkedAnswer(
+          inSyncAnswerSchema,
+          await client.shards.setInSync.mutate({ id: req.shard, nodeId: req.node, inSync: req.inSync, expectedEpoch: req.expectedEpoch, reason: req.reason }, { signal }),
+          'the coordinator leader (shards.setInSync)',
         ),
       ),
     async drain(id, reason, signal) {

@@ -7,12 +7,14 @@ import { keyProblem } from '../../config/data-key.js';
 import { idSchema, intInRange, strictObject } from '../../config/index.js';
 import { MAX_OPS_PER_BATCH, MAX_RECOVERY_PAGE_ENTRIES, MAX_SHARD_ID, MAX_VALUE_B64_CHARS } from './limits.js';
 
-const shard = intInRange(0, MAX_SHARD_ID);
+export const shardIdSchema = intInRange(0, MAX_SHARD_ID);
+const shard = shardIdSchema;
 
 /** Epochs and seqs: counters that start at 0 (or 1) and only grow. */
-const counter = intInRange(0, Number.MAX_SAFE_INTEGER);
+export const counterSchema = intInRange(0, Number.MAX_SAFE_INTEGER);
+const counter = counterSchema;
 
-const key = z.string({ error: 'expected a key (a string)' }).superRefine((value, ctx) => {
+export const dataKeySchema = z.string({ error: 'expected a key (a string)' }).superRefine((value, ctx) => {
   const problem = keyProblem(value);
   // keyProblem's words start with "key: "; the issue's path names the field already.
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.replace(/^key: /, ''), input: value });
@@ -34,9 +36,11 @@ export function decodedLength(b64: string): number {
   return (b64.length / 4) * 3 - padding;
 }
 
-const recoveryId = z
+export const recoveryIdSchema = z
   .string({ error: 'expected a recovery id (a string)' })
   .regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'expected a recovery id of 1 to 128 letters, digits, "-" and "_"' });
+
+const key = dataKeySchema;
 
 const op = strictObject({ seq: counter, key, value: valueB64Schema.nullable() });
 
@@ -61,6 +65,8 @@ export const replicationBatchSchema = strictObject({
 });
 
 export const recoveryBeginSchema = strictObject({ shard, epoch: counter, replica: idSchema });
+
+const recoveryId = recoveryIdSchema;
 
 export const recoveryPageSchema = strictObject({ recoveryId, limit: intInRange(1, MAX_RECOVERY_PAGE_ENTRIES) });
 
