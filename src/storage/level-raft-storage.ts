@@ -23,6 +23,14 @@ export interface LevelRaftStorageOptions {
   readonly writeBufferSizeBytes?: number;
 }
 
+/** Runs one synced batch write (`write`); may delay its completion or fail instead of writing. */
+export type SyncedWriteHook = (write: () => Promise<void>) => Promise<void>;
+
+export interface LevelRaftStorageModules {
+  /** Disk-fault injection only (TORUA_FAULTS, see ./faults): wraps every synced write. Absent in production. */
+  readonly syncedWrite?: SyncedWriteHook;
+}
+
 /**
  * The durable Raft log store of a coordinator replica, on LevelDB. Same
  * contract as MemoryStorage, with every batch one atomic LevelDB write,
@@ -44,12 +52,13 @@ export class LevelRaftStorage implements RaftStorage {
   private constructor(
     private readonly repo: RaftRepository,
     summary: StoreSummary,
+    private readonly syncedWrite: SyncedWriteHook | undefined,
   ) {
     this.planned = summary;
   }
 
   /** Opens (creating it and its directory if needed) the store in `dir`. */
-  static async open(dir: string, opts: LevelRaftStorageOptions = {}): Promise<LevelRaftStorage> {
+  static async open(dir: string, opts: LevelRaftStorageOptions = {}, modules: LevelRaftStorageModules = {}): Promise<LevelRaftStorage> {
     const dataDir = path.resolve(dir);
     let hadNoData: boolean;
     try {
@@ -65,7 +74,7 @@ export class LevelRaftStorage implements RaftStorage {
         await quarantine(dataDir, reported.join('\n'));
         throw corruption(StorageErrorCode.CorruptDatabase, dataDir, 'LevelDB', `dropped damaged records while recovering its write-ahead log (${reported[0]!.trim()})`);
       }
-      return new LevelRaftStorage(repo, await initialise(repo, hadNoData));
+      return new LevelRaftStorage(repo, await initialise(repo, hadNoData), modules.syncedWrite);
     } catch (e) {
       await repo.close().catch(() => undefined);
       throw fsError(dataDir, e);
@@ -153,7 +162,8 @@ export class LevelRaftStorage implements RaftStorage {
     const run = async (): Promise<void> => {
       if (this.failure) throw this.failure;
       try {
-        await this.repo.write(w, sync);
+        if (sync && this.syncedWrite !== undefined) await this.syncedWrite(() => this.repo.write(w, sync));
+        else await this.repo.write(w, sync);
       } catch (e) {
         const cause = levelError(this.dataDir, 'writing', e);
         this.failure = new StorageError(
