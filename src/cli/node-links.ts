@@ -16,7 +16,8 @@ import {
   replicationAckSchema,
 } from '../api/datanode/answers.js';
 import type { ClusterClient } from '../client/index.js';
-import { createNodeClient, DEFAULT_NODE_CALL_TIMEOUT_MS } from '../client/node-client.js';
+import { createNodeClient, DEFAULT_NODE_CALL_TIMEOUT_MS, postToNode } from '../client/node-client.js';
+import type { AgentAnswer } from '../client/node-fetch.js';
 import { toClusterError } from '../client/node-errors.js';
 import { DEFAULT_TIMEOUT_MS as DEFAULT_CLUSTER_CALL_TIMEOUT_MS } from '../client/options.js';
 import type {
@@ -31,6 +32,8 @@ import type {
   ReplicationAck,
   ReplicationBatch,
 } from '../datanode/contract.js';
+import { encodeReplicationFrame, REPLICATION_FRAME_CONTENT_TYPE } from '../datanode/wire/replication-frame.js';
+import { REPLICATE_PATH } from '../api/datanode/replicate-route.js';
 
 export interface PeerLinkOptions {
   /** Dial from the node's own host (DESIGN.md §1). */
@@ -47,14 +50,40 @@ async function converted<T>(call: () => Promise<T>, operation: string, timeoutMs
   }
 }
 
+/** An answer's JSON body, or undefined when it has none. */
+function jsonOf(answer: AgentAnswer): unknown {
+  try {
+    return JSON.parse(answer.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ack of a `POST /peer/replicate`; a refusal becomes the error the
+ * replica threw (its §7 body read as tRPC error data, so toClusterError
+ * keeps code and payload exactly as over the tRPC procedure).
+ */
+function replicateAnswer(answer: AgentAnswer, operation: string): ReplicationAck {
+  const body = jsonOf(answer);
+  if (answer.status === 200) return checkedAnswer(replicationAckSchema, body, operation);
+  const error = (body as { error?: unknown } | undefined)?.error;
+  const data = typeof error === 'object' && error !== null ? error : { message: `HTTP ${answer.status}: ${answer.body.toString('utf8', 0, Math.min(answer.body.length, 200))}` };
+  const message = (data as { message?: unknown }).message;
+  throw Object.assign(new Error(typeof message === 'string' ? message : `HTTP ${answer.status}`), { data });
+}
+
 export function createPeerLink(options: PeerLinkOptions = {}): PeerLink {
   const timeoutMs = options.timeoutMs ?? DEFAULT_NODE_CALL_TIMEOUT_MS;
   const clientOptions = { timeoutMs, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) };
   const peer = (address: string) => createNodeClient(address, clientOptions);
   const call = <T,>(address: string, procedure: string, run: () => Promise<T>) => converted(run, `${procedure} on ${address}`, timeoutMs);
   return {
+    // The binary frame, not the tRPC procedure: this is the hot path of every write.
     replicate: (address: string, batch: ReplicationBatch, signal?: AbortSignal): Promise<ReplicationAck> =>
-      call(address, 'replicate', async () => checkedAnswer(replicationAckSchema, await peer(address).replicate.mutate(batch, { signal }), `replicate on ${address}`)),
+      call(address, 'replicate', async () =>
+        replicateAnswer(await postToNode(address, REPLICATE_PATH, encodeReplicationFrame(batch), REPLICATION_FRAME_CONTENT_TYPE, clientOptions, signal), `replicate on ${address}`),
+      ),
     beginRecovery: (address: string, req: RecoveryBeginRequest, signal?: AbortSignal): Promise<RecoveryBegin> =>
       call(address, 'recovery.begin', async () => checkedAnswer(recoveryBeginAnswerSchema, await peer(address).recovery.begin.mutate(req, { signal }), `recovery.begin on ${address}`)),
     recoveryPage: (address: string, req: RecoveryPageRequest, signal?: AbortSignal): Promise<RecoveryPage> =>

@@ -63,6 +63,8 @@ export function sendRaw(agent: http.Agent, target: HttpTarget, request: RawReque
       ...(localAddress === undefined ? {} : { localAddress }),
       headers: body === undefined ? {} : { 'content-type': 'application/octet-stream', 'content-length': body.byteLength },
     });
+    // A request is one small write and its answer one small read: never wait for a delayed ACK (Nagle).
+    req.setNoDelay(true);
     const timer = setTimeout(() => {
       finish({ kind: 'no-answer', reason: `no answer within ${request.timeoutMs} ms`, timedOut: true });
       req.destroy();

@@ -3,12 +3,14 @@
  * (replication, recovery, handoff, info, health). Every call is one HTTP
  * request (httpLink: no batching, no retries) over a kept-alive connection
  * that dials from `localAddress`. Clients are cached per address and options.
+ * `postToNode` sends raw bytes over the same connections (the binary
+ * replication path), without tRPC's envelope.
  */
 import http from 'node:http';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { DataNodeRouter } from '../api/datanode/index.js';
 import { parseAddress } from './addresses.js';
-import { agentFetch } from './node-fetch.js';
+import { agentFetch, agentRequest, type AgentAnswer } from './node-fetch.js';
 
 export type NodeClient = TRPCClient<DataNodeRouter>;
 
@@ -28,15 +30,22 @@ const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 /** Connections kept to one node: replication to it is sequential per shard, so a few per shard it shares with us. */
 const MAX_SOCKETS_PER_NODE = 64;
 
-const clients = new Map<string, { client: NodeClient; agent: http.Agent }>();
+interface CachedNode {
+  readonly client: NodeClient;
+  readonly agent: http.Agent;
+  readonly origin: string;
+  readonly timeoutMs: number;
+}
 
-export function createNodeClient(address: string, opts: NodeClientOptions = {}): NodeClient {
+const clients = new Map<string, CachedNode>();
+
+function cachedNode(address: string, opts: NodeClientOptions): CachedNode {
   const { origin, address: canonical } = parseAddress(address);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_NODE_CALL_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs < 1) throw new TypeError(`torua node client: timeoutMs: expected a number ≥ 1, got ${String(timeoutMs)}`);
   const cacheKey = `${canonical}|${opts.localAddress ?? ''}|${timeoutMs}`;
   const cached = clients.get(cacheKey);
-  if (cached !== undefined) return cached.client;
+  if (cached !== undefined) return cached;
   const agent = new http.Agent({
     keepAlive: true,
     maxSockets: MAX_SOCKETS_PER_NODE,
@@ -45,8 +54,28 @@ export function createNodeClient(address: string, opts: NodeClientOptions = {}):
   const client = createTRPCClient<DataNodeRouter>({
     links: [httpLink({ url: `${origin}/trpc`, fetch: agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs }) })],
   });
-  clients.set(cacheKey, { client, agent });
-  return client;
+  const node = { client, agent, origin, timeoutMs };
+  clients.set(cacheKey, node);
+  return node;
+}
+
+export function createNodeClient(address: string, opts: NodeClientOptions = {}): NodeClient {
+  return cachedNode(address, opts).client;
+}
+
+/**
+ * POSTs `body` to `path` of the node at `address` and reads the answer
+ * whole (any status: the caller reads error bodies). Rejects only when no
+ * answer came (NodeFetchError TIMEOUT, or the socket's error).
+ */
+export function postToNode(address: string, path: string, body: Uint8Array, contentType: string, opts: NodeClientOptions = {}, signal?: AbortSignal): Promise<AgentAnswer> {
+  const node = cachedNode(address, opts);
+  return agentRequest({ agent: node.agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: node.timeoutMs }, new URL(path, node.origin), {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+    signal,
+  });
 }
 
 /** Forgets every cached client and closes its connections (a process that stops, tests). */

@@ -55,65 +55,90 @@ function responseHeaders(raw: http.IncomingHttpHeaders): Headers {
   return headers;
 }
 
-export function agentFetch(options: AgentFetchOptions) {
-  return (input: string | URL | Request, init: FetchInit = {}): Promise<Response> => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    const body = bodyOf(init);
-    const headers = headersOf(init);
-    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-    return new Promise((resolve, reject) => {
-      const attempt = attemptSignal(options.timeoutMs, init.signal);
-      const { signal } = attempt;
-      const reasonOf = (): Error =>
-        attempt.timedOut()
-          ? new NodeFetchError(`no answer from ${url.host} within ${options.timeoutMs} ms`, 'TIMEOUT')
-          : signal.reason instanceof Error
-            ? signal.reason
-            : new Error('aborted');
-      if (signal.aborted) {
-        attempt.dispose();
-        reject(reasonOf());
-        return;
-      }
-      const req = http.request(url, { method: init.method ?? 'GET', headers, agent: options.agent });
-      const onAbort = () => req.destroy(reasonOf());
-      signal.addEventListener('abort', onAbort, { once: true });
-      const done = () => {
-        signal.removeEventListener('abort', onAbort);
-        attempt.dispose();
-      };
-      req.on('error', (err) => {
+/** One answer, read whole. */
+export interface AgentAnswer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+export interface AgentRequest {
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string | Uint8Array | undefined;
+  readonly signal?: AbortSignal | null | undefined;
+}
+
+/**
+ * One exchange over the agent without the WHATWG Request/Response objects
+ * (the hot path of replication uses it directly; `agentFetch` wraps it).
+ * Rejects with NodeFetchError (no answer in time, too long, cut off) or the socket's error.
+ */
+export function agentRequest(options: AgentFetchOptions, url: URL, request: AgentRequest): Promise<AgentAnswer> {
+  const { body } = request;
+  const headers = { ...request.headers };
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+  return new Promise((resolve, reject) => {
+    const attempt = attemptSignal(options.timeoutMs, request.signal);
+    const { signal } = attempt;
+    const reasonOf = (): Error =>
+      attempt.timedOut()
+        ? new NodeFetchError(`no answer from ${url.host} within ${options.timeoutMs} ms`, 'TIMEOUT')
+        : signal.reason instanceof Error
+          ? signal.reason
+          : new Error('aborted');
+    if (signal.aborted) {
+      attempt.dispose();
+      reject(reasonOf());
+      return;
+    }
+    const req = http.request(url, { method: request.method, headers, agent: options.agent });
+    // Small requests and answers must not wait for a delayed ACK (Nagle).
+    req.setNoDelay(true);
+    const onAbort = () => req.destroy(reasonOf());
+    signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      signal.removeEventListener('abort', onAbort);
+      attempt.dispose();
+    };
+    req.on('error', (err) => {
+      done();
+      reject(err);
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > options.maxAnswerBytes) {
+          req.destroy(new NodeFetchError(`answer over ${options.maxAnswerBytes} bytes from ${url.host}`, 'ANSWER_TOO_LARGE'));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () => {
+        done();
+        if (!res.complete) {
+          reject(new NodeFetchError(`answer from ${url.host} cut off`, 'ANSWER_CUT_OFF'));
+          return;
+        }
+        resolve({ status: res.statusCode ?? 500, headers: res.headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+      });
+      res.on('error', (err) => {
         done();
         reject(err);
       });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > options.maxAnswerBytes) {
-            req.destroy(new NodeFetchError(`answer over ${options.maxAnswerBytes} bytes from ${url.host}`, 'ANSWER_TOO_LARGE'));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => {
-          done();
-          if (!res.complete) {
-            reject(new NodeFetchError(`answer from ${url.host} cut off`, 'ANSWER_CUT_OFF'));
-            return;
-          }
-          const status = res.statusCode ?? 500;
-          // A Response may not carry a body with these statuses.
-          const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks, size);
-          resolve(new Response(payload, { status, headers: responseHeaders(res.headers) }));
-        });
-        res.on('error', (err) => {
-          done();
-          reject(err);
-        });
-      });
-      req.end(body);
     });
+    req.end(body);
+  });
+}
+
+export function agentFetch(options: AgentFetchOptions) {
+  return async (input: string | URL | Request, init: FetchInit = {}): Promise<Response> => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const answer = await agentRequest(options, url, { method: init.method ?? 'GET', headers: headersOf(init), body: bodyOf(init), signal: init.signal });
+    // A Response may not carry a body with these statuses.
+    const payload = answer.status === 204 || answer.status === 304 ? null : answer.body;
+    return new Response(payload, { status: answer.status, headers: responseHeaders(answer.headers) });
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The HTTP server of one data node, on its `host:port` (DESIGN.md §1): the
- * node router under `/trpc`, the REST endpoints (health, info, metrics, the
+ * node router under `/trpc`, the binary replication path `POST /peer/replicate`, the REST endpoints (health, info, metrics, the
  * data path) everywhere else. It binds to the node's host only.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -18,6 +18,7 @@ import type { NodeApiContext } from './context.js';
 import { DEFAULT_MAX_TRPC_BODY_BYTES } from './limits.js';
 import { requestTarget } from './request-target.js';
 import { createNodeRest } from './rest.js';
+import { answerReplicate, REPLICATE_PATH } from './replicate-route.js';
 import { dataNodeRouter } from './router.js';
 
 export interface DataNodeServerOptions {
@@ -25,7 +26,7 @@ export interface DataNodeServerOptions {
   readonly host: string;
   /** 0 takes a free port (tests); `address` reports the one taken. */
   readonly port: number;
-  /** Largest /trpc request body (replication batches carry values as base64). Default DEFAULT_MAX_TRPC_BODY_BYTES. */
+  /** Largest /trpc or /peer/replicate request body (replication batches carry values as base64 over tRPC). Default DEFAULT_MAX_TRPC_BODY_BYTES. */
   readonly maxTrpcBodyBytes?: number;
 }
 
@@ -92,6 +93,10 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
     const exchange: Exchange = { route: UNMATCHED_ROUTE, receivedBytes: 0 };
     instrumentExchange(req, res, exchange, metrics, logger);
     const target = requestTarget(req.url);
+    if (target.rawPath === REPLICATE_PATH) {
+      void answerReplicate(req, res, exchange, context);
+      return;
+    }
     if (target.rawPath === TRPC_PREFIX || target.rawPath.startsWith(`${TRPC_PREFIX}/`)) {
       exchange.route = trpcRoute(target.rawPath);
       trpc(req, res);
@@ -105,7 +110,8 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
     });
   }
 
-  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, onRequest);
+  // noDelay: an answer written in two parts (headers, then a chunked end) must not wait for a delayed ACK.
+  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, noDelay: true }, onRequest);
   answerUnparsableRequests(server);
   const port = await listen(server, options.host, options.port);
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;

@@ -4,6 +4,7 @@ import { afterEach } from 'vitest';
 import { startDataNodeServer, type DataNodeServer } from '../../../src/api/datanode/index.js';
 import { closeNodeClients } from '../../../src/client/node-client.js';
 import { createNoopMetrics, silentLogger } from '../../../src/observability/index.js';
+import type { ReplicationBatch } from '../../../src/datanode/contract.js';
 import { FakeDataNode } from './fake-node.js';
 
 const open: DataNodeServer[] = [];
@@ -54,4 +55,19 @@ export function request(url: string, method: string, path: string, body?: string
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** A replication batch of shard 3 at epoch 4 from n2: a put (seq 11) and a delete (seq 12). */
+export function sampleBatch(overrides: Partial<ReplicationBatch> = {}): ReplicationBatch {
+  return {
+    shard: 3,
+    epoch: 4,
+    primary: 'n2',
+    firstSeq: 11,
+    ops: [
+      { seq: 11, key: 'user@example.com', value: Buffer.from('a').toString('base64') },
+      { seq: 12, key: '数字', value: null },
+    ],
+    ...overrides,
+  };
 }

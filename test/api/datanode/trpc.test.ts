@@ -5,23 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { ReplicationBatch } from '../../../src/datanode/contract.js';
 import { createNodeClient } from '../../../src/client/node-client.js';
 import { ClusterError, ClusterErrorCode } from '../../../src/errors/index.js';
-import { startNodeServer } from './helpers.js';
+import { sampleBatch, startNodeServer } from './helpers.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
-function batch(overrides: Partial<ReplicationBatch> = {}): ReplicationBatch {
-  return {
-    shard: 3,
-    epoch: 4,
-    primary: 'n2',
-    firstSeq: 11,
-    ops: [
-      { seq: 11, key: 'user@example.com', value: b64('a') },
-      { seq: 12, key: '数字', value: null },
-    ],
-    ...overrides,
-  };
-}
+const batch = sampleBatch;
 
 /** The §7 data of a failed call. */
 async function failureOf(call: Promise<unknown>): Promise<Record<string, unknown>> {
