@@ -6,13 +6,16 @@
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createCoordinatorApiServer, createHttpNodeLink, fetchReplicaStatus, type CoordinatorApiServer } from '../api/coordinator/index.js';
+import { createHttpReplicaLink } from '../api/coordinator/node-link.js';
 import type { CoordinatorView } from '../config/index.js';
+import { eventInfo } from '../api/coordinator/wire/event.js';
 import { NodeControl } from '../coordinator/node-control.js';
+import { WebhookNotifier } from '../coordinator/notifications/index.js';
 import { CoordinatorReplica } from '../coordinator/replica.js';
 import { initialState } from '../coordinator/routing/index.js';
 import { createLogger, createMetrics, type Logger } from '../observability/index.js';
 import { SeededRng } from '../raft/index.js';
-import { LevelRaftStorage } from '../storage/index.js';
+import { DiskFaults, FAULT_CRASH_EXIT_CODE, FAULTS_ENV, LevelRaftStorage, parseFaultSwitch } from '../storage/index.js';
 import { PeerTransport } from '../transport/index.js';
 
 export const COORDINATOR_VERSION = '0.1.0';
@@ -36,10 +39,12 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
   const { self, file } = view;
   const logger = createLogger({ level: view.logLevel, bindings: { replica: self.id } });
   const metrics = createMetrics({ defaultLabels: { replica: self.id } });
-  const storage = await LevelRaftStorage.open(view.dataDir);
+  const faults = diskFaultsFromEnv(logger);
+  const storage = await LevelRaftStorage.open(view.dataDir, {}, faults ? { syncedWrite: faults.syncedWrite } : {});
   let replica: CoordinatorReplica | undefined;
   let nodeControl: NodeControl | undefined;
   let api: CoordinatorApiServer | undefined;
+  let notifier: WebhookNotifier | undefined;
   let closing: Promise<void> | undefined;
 
   const transport = new PeerTransport(
@@ -73,13 +78,20 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
       onFatal: () => {
         void close().finally(() => process.exit(1));
       },
+      ...(faults ? { afterPersist: faults.afterPersist } : {}),
     },
   );
+  if (faults) replica.onRoleChange((c) => faults.setLeading(c.role === 'leader'));
   try {
     await transport.start();
-    // The placement driver and the lease table follow the replica's leadership from here on.
-    nodeControl = new NodeControl({ placement: true }, { service: replica, nodeLink: createHttpNodeLink({ localAddress }), logger });
-    api = createCoordinatorApiServer({ service: replica, host: self.host, port: self.apiPort, logger, metrics, nodeControl });
+    // The placement driver, the health monitor and the lease table follow the replica's leadership from here on.
+    nodeControl = new NodeControl(
+      { placement: true, health: {} },
+      { service: replica, nodeLink: createHttpNodeLink({ localAddress }), replicaLink: createHttpReplicaLink({ localAddress }), logger, metrics },
+    );
+    api = createCoordinatorApiServer({ service: replica, host: self.host, port: self.apiPort, logger, metrics, nodeControl, transportStats: () => transport.stats() });
+    // Leader-only, like the placement driver: it follows the replica's leadership by itself.
+    notifier = webhookNotifier(view, replica, logger, localAddress);
     await api.start();
   } catch (e) {
     // A port already taken: stop what was started, so the process exits instead of hanging.
@@ -92,6 +104,7 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
   async function close(): Promise<void> {
     closing ??= (async () => {
       await api?.close().catch((e: unknown) => logger.warn('closing the API failed', { error: String(e) }));
+      await notifier?.close();
       await nodeControl?.close();
       await replica?.close();
       await transport.close();
@@ -102,4 +115,20 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
   }
 
   return { replica, logger, close };
+}
+
+/** TORUA_FAULTS (src/storage/faults): undefined when unset; a bad value throws, naming the field, so the replica does not start. */
+function diskFaultsFromEnv(logger: Logger): DiskFaults | undefined {
+  const settings = parseFaultSwitch(process.env[FAULTS_ENV], () => randomInt(2 ** 31));
+  if (settings === undefined) return undefined;
+  const faults = new DiskFaults(settings, { logger, crash: () => process.exit(FAULT_CRASH_EXIT_CODE) });
+  logger.warn(faults.warning(), { faults: settings });
+  return faults;
+}
+
+/** The webhook of the file's `notifications` section; undefined when it names no URL. */
+function webhookNotifier(view: CoordinatorView, replica: CoordinatorReplica, logger: Logger, localAddress: string | undefined): WebhookNotifier | undefined {
+  const { webhookUrl, timeoutMs, maxAttempts } = view.file.notifications;
+  if (webhookUrl === undefined) return undefined;
+  return new WebhookNotifier({ webhookUrl, timeoutMs, maxAttempts, clusterId: view.file.clusterId, localAddress }, { service: replica, logger, describe: eventInfo });
 }

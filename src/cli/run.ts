@@ -5,6 +5,7 @@ import { kvSubcommand, runKv } from './kv-command.js';
 import { runLeaderTransfer } from './leader-command.js';
 import { runMembersAdd, runMembersRemove } from './members-command.js';
 import { runNode } from './node-command.js';
+import { runRebalance } from './rebalance-command.js';
 import { runStatus } from './status-command.js';
 
 /** Where the command writes; injected so tests can capture it. */
@@ -36,6 +37,8 @@ Commands:
                                       add a coordinator replica (started first); it
                                       joins as a learner and votes once caught up
   members remove --id ID              remove a coordinator replica
+  rebalance                           spread the shard copies evenly again (nothing is
+                                      moved back to a returning node by itself)
   kv get|put|delete KEY [VALUE]       read and write keys
   help                                show this help
 
@@ -44,8 +47,8 @@ Options:
   --id ID               which coordinator or node of the file to run
   --data-dir DIR        overrides the file's dataDir
   --log-level LEVEL     overrides the log level
-  --coordinators A,B,C  where status, leader and members connect (host:apiPort, any
-                        replica); default: the coordinators of --config FILE, or of
+  --coordinators A,B,C  where status, leader, members and rebalance connect (host:apiPort,
+                        any replica); default: the coordinators of --config FILE, or of
                         ./cluster.example.json when neither is given
   --json                status: the raw data as JSON
   -h, --help            show this help
@@ -108,6 +111,8 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
       if (sub === 'add') return runMembersAdd(values, io);
       if (sub === 'remove') return runMembersRemove(values, io);
       return usageError(io, sub === undefined ? 'members: missing subcommand (add, remove)' : `members: unknown subcommand '${sub}'`);
+    case 'rebalance':
+      return runRebalance(values, io);
     case 'kv':
       if (sub === undefined || kvSubcommand(sub) === undefined) {
         return usageError(io, sub === undefined ? 'kv: missing subcommand (get, put, delete)' : `kv: unknown subcommand '${sub}'`);

@@ -1,11 +1,13 @@
 /**
  * What the leader does for the data nodes besides keeping the routing table:
- * it grants their leases, runs the placement driver, and takes a node out of
- * its shards on request. All of it is leader-local: it starts when this
+ * it grants their leases, probes them (the health monitor), runs the
+ * placement driver, and takes a node out of its shards on request. All of it is leader-local: it starts when this
  * replica becomes leader and is dropped when it stops leading (a new leader
  * starts from nothing and waits one lease before it demotes anyone).
  */
-import type { Logger } from '../observability/index.js';
+import { ClusterError, ClusterErrorCode } from '../errors/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import { ConfirmProber, HealthMonitor, type ConfirmAnswer, type ConfirmRequest, type HealthMonitorOptions, type NodeHealthView, type ReplicaLink } from './health/index.js';
 import { LeaseKeeper, type LeaseRenewal, type Renewed, type ShardRecovery } from './leases/index.js';
 import type { NodeLink } from './node-link.js';
 import { notLeaderError } from './not-leader.js';
@@ -17,6 +19,7 @@ import {
   type ForcedRemovalOptions,
   type PlacementDriverOptions,
   type PlanFunction,
+  type RebalanceReport,
   type RemovalPlanFunction,
 } from './placement-driver/index.js';
 import type { RoutingState } from './routing/index.js';
@@ -28,6 +31,8 @@ export interface NodeControlOptions {
   readonly driver?: PlacementDriverOptions;
   readonly fencing?: FencerOptions;
   readonly removal?: ForcedRemovalOptions;
+  /** Present: the health monitor probes the data nodes while this replica leads (DESIGN.md §5). */
+  readonly health?: HealthMonitorOptions;
 }
 
 export interface NodeControlModules {
@@ -37,12 +42,17 @@ export interface NodeControlModules {
   readonly clock?: { nowMs(): number };
   readonly plan?: PlanFunction;
   readonly planRemoval?: RemovalPlanFunction;
+  /** How the health monitor asks the other replicas to confirm a failure (absent: it cannot). */
+  readonly replicaLink?: ReplicaLink;
+  readonly metrics?: Metrics;
 }
 
 export class NodeControl {
   private readonly leases: LeaseKeeper;
   private readonly driver: PlacementDriver | undefined;
   private readonly removal: ForcedRemoval;
+  private readonly monitor: HealthMonitor | undefined;
+  private readonly confirmer: ConfirmProber;
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -65,6 +75,11 @@ export class NodeControl {
       ...withClock,
       ...(modules.planRemoval === undefined ? {} : { planRemoval: modules.planRemoval }),
     });
+    const healthLogger = modules.logger.child({ component: 'health' });
+    const healthModules = { service, nodeLink: modules.nodeLink, logger: healthLogger, metrics: modules.metrics?.health, ...withClock };
+    this.monitor =
+      opts.health === undefined ? undefined : new HealthMonitor(opts.health, { ...healthModules, leases: this.leases, replicaLink: modules.replicaLink });
+    this.confirmer = new ConfirmProber({}, healthModules);
     this.unsubscribe = service.onRoleChange((c) => this.roleChanged(c));
     const s = service.status();
     this.roleChanged({ role: s.role, term: s.term, leader: s.leader });
@@ -75,6 +90,23 @@ export class NodeControl {
     this.leases.roleChanged(change);
     if (change.role === 'leader') this.driver?.start();
     else void this.driver?.stop();
+    if (change.role === 'leader') this.monitor?.start();
+    else void this.monitor?.stop();
+  }
+
+  /** The health monitor's view of a node (status incl. suspect, probes, path); null on followers and without a monitor. */
+  healthOf(nodeId: string): NodeHealthView | null {
+    return this.monitor?.view(nodeId) ?? null;
+  }
+
+  /** Why the monitor holds failure decisions back (storm guard first), for `/cluster/info`; empty on followers. */
+  healthReasons(): string[] {
+    return this.monitor?.reasons() ?? [];
+  }
+
+  /** This replica probes a node for the leader (`health.confirm`); see ConfirmProber.confirm. */
+  confirmProbe(req: ConfirmRequest): Promise<ConfirmAnswer> {
+    return this.confirmer.confirm(req);
   }
 
   /** See LeaseKeeper.renew: NOT_LEADER on a follower, NOT_FOUND / CONFLICT for a node that may not renew. */
@@ -93,16 +125,28 @@ export class NodeControl {
     if (s.role !== 'leader') throw notLeaderError(s, what, s.leader ? this.modules.service.apiAddressOf(s.leader) : undefined);
   }
 
+  /**
+   * See PlacementDriver.requestRebalance (leader only). UNAVAILABLE on a
+   * replica that runs no placement driver (an API server in a test).
+   */
+  async requestRebalance(reason: string): Promise<RebalanceReport> {
+    this.requireLeader('rebalancing');
+    if (this.driver === undefined) {
+      throw new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'no placement driver' }, `replica ${this.modules.service.status().id} runs no placement driver, so it cannot rebalance`);
+    }
+    return this.driver.requestRebalance(reason);
+  }
+
   /** See ForcedRemoval.takeOut (leader only). */
   async takeOut(nodeId: string): Promise<void> {
     this.requireLeader('node removals');
     await this.removal.takeOut(nodeId);
   }
 
-  /** Stops the driver and stops listening to the replica. */
+  /** Stops the driver and the health monitor and stops listening to the replica. */
   async close(): Promise<void> {
     this.closed = true;
     this.unsubscribe();
-    await this.driver?.stop();
+    await Promise.all([this.driver?.stop(), this.monitor?.stop()]);
   }
 }

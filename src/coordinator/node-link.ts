@@ -10,4 +10,22 @@ export interface NodeLink {
    * answers with its last seq. Rejects when the node cannot be reached in time.
    */
   handoff(address: string, req: { readonly shard: number; readonly epoch: number }, timeoutMs: number): Promise<{ readonly lastSeq: number }>;
+  /**
+   * The node's own `GET /health` (the contract's DataNodeHealth), for the
+   * health monitor. Rejects when the node does not answer within `timeoutMs`
+   * or answers something else.
+   */
+  probe(address: string, timeoutMs: number): Promise<NodeProbe>;
+}
+
+/** The contract's DataNodeHealth, restated (src/coordinator may not import src/datanode; the API checks they agree). */
+export interface NodeProbe {
+  readonly status: 'ok' | 'starting' | 'draining';
+  readonly id: string;
+  readonly lease: {
+    readonly valid: boolean;
+    readonly remainingMs: number;
+    readonly leader: string | null;
+    readonly term: number | null;
+  };
 }

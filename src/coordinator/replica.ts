@@ -22,7 +22,7 @@ import {
   type Snapshot,
   type SoftState,
 } from '../raft/index.js';
-import type { RaftStorage } from '../storage/index.js';
+import type { PersistedBatch, RaftStorage } from '../storage/index.js';
 import { batchOf, isEmptyBatch } from '../storage/index.js';
 import type { RaftSettings } from '../config/index.js';
 import { notLeaderError } from './not-leader.js';
@@ -82,6 +82,8 @@ export interface ReplicaModules {
   readonly fetchStatus?: (apiAddress: string, timeoutMs: number) => Promise<ReplicaStatus | undefined>;
   /** The replica cannot go on (its log store failed): the process should exit and be restarted. */
   readonly onFatal?: (err: unknown) => void;
+  /** Disk-fault injection only (TORUA_FAULTS): called once a Ready is persisted, before its messages go out; may end the process. */
+  readonly afterPersist?: (batch: PersistedBatch) => void;
 }
 
 interface Pending<T> {
@@ -230,6 +232,7 @@ export class CoordinatorReplica implements CoordinatorService {
           const started = performance.now();
           await this.modules.storage.persist(batch);
           this.modules.metrics?.raft.persistSeconds.observe((performance.now() - started) / 1000);
+          this.modules.afterPersist?.({ synced: batch.sync, messages: rd.messages.length });
         }
         if (this.closed) return;
         if (rd.messages.length > 0) this.modules.outbox.send(rd.messages);

@@ -26,7 +26,7 @@ import type {
   RoleChange,
   StateRead,
 } from '../../src/coordinator/service.js';
-import { NodeControl } from '../../src/coordinator/node-control.js';
+import { NodeControl, type NodeControlModules, type NodeControlOptions } from '../../src/coordinator/node-control.js';
 import type { NodeLink } from '../../src/coordinator/node-link.js';
 import { ClusterError, ClusterErrorCode } from '../../src/errors/index.js';
 import { silentLogger } from '../../src/observability/index.js';
@@ -217,12 +217,24 @@ export function registerCommand(id: string, capacity = 8): Command {
   return { type: 'registerNode', atMs: 0, reason: 'test', nodeId: id, address: `127.0.0.1:${8000 + (id.length % 100)}`, capacity, version: '0.1.0' };
 }
 
-/** A node link whose every handoff fails, as if no node answered. */
+const noNode = (address: string) => new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'test: no node' }, `no node at ${address}`);
+
+/** A node link whose every handoff and probe fails, as if no node answered. */
 export const unreachableNodes: NodeLink = {
-  handoff: (address) => Promise.reject(new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'test: no node' }, `no node at ${address}`)),
+  handoff: (address) => Promise.reject(noNode(address)),
+  probe: (address) => Promise.reject(noNode(address)),
 };
 
-/** The leader duties of an API server without a placement driver, over the fake service. */
-export function nodeControlFor(service: CoordinatorService, nodeLink: NodeLink = unreachableNodes): NodeControl {
-  return new NodeControl({ placement: false }, { service, nodeLink, logger: silentLogger });
+/**
+ * The leader duties of an API server without a placement driver, over the
+ * fake service; `options` and `modules` add to that (a health monitor, a
+ * replica link, a logger …).
+ */
+export function nodeControlFor(
+  service: CoordinatorService,
+  nodeLink: NodeLink = unreachableNodes,
+  options: Partial<NodeControlOptions> = {},
+  modules: Partial<Omit<NodeControlModules, 'service' | 'nodeLink'>> = {},
+): NodeControl {
+  return new NodeControl({ placement: false, ...options }, { service, nodeLink, logger: silentLogger, ...modules });
 }

@@ -431,8 +431,9 @@ export class Cluster {
   /**
    * Starts replica `id` (from the join file with `--join` when asked) and
    * waits for its "coordinator ready"; a data node, until its /health answers.
+   * `env` adds to the child's environment (e.g. TORUA_FAULTS), for this life only.
    */
-  async start(id: string, opts: { join?: boolean } = {}): Promise<void> {
+  async start(id: string, opts: { join?: boolean; env?: Readonly<Record<string, string>> } = {}): Promise<void> {
     if (this.closed) throw new Error('cluster closed');
     const p = this.proc(id);
     if (p.state !== 'down') throw new Error(`${id} is already ${p.state}`);
@@ -449,7 +450,7 @@ export class Cluster {
       stdout: 'pipe',
       stderr: 'pipe',
       cleanup: true,
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
     });
     p.child = child;
     p.pid = child.pid;

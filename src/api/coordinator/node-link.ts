@@ -3,13 +3,16 @@
  * src/coordinator/node-link.ts) over the node's tRPC endpoint, in the wire
  * format of tRPC v11's httpLink: `POST /trpc/<procedure>` with the input as
  * the JSON body, answered `{result: {data}}` or `{error: {message, code,
- * data}}`. Plain node:http, so the connection dials from this replica's own
- * host (DESIGN.md §1) and every call is bounded in time and in answer size.
+ * data}}`; the health monitor's probe is the node's REST `GET /health`, and
+ * its confirmations go to the other replicas' `health.confirm`. Plain
+ * node:http, so the connection dials from this replica's own host (DESIGN.md
+ * §1) and every call is bounded in time and in answer size.
  */
 import http from 'node:http';
 import { z } from 'zod';
-import type { NodeLink } from '../../coordinator/node-link.js';
-import type { HandoffDone, HandoffRequest } from '../../datanode/contract.js';
+import type { ConfirmAnswer, ConfirmRequest, ReplicaLink } from '../../coordinator/health/index.js';
+import type { NodeLink, NodeProbe } from '../../coordinator/node-link.js';
+import type { DataNodeHealth, HandoffDone, HandoffRequest } from '../../datanode/contract.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import { readBody } from './http/read-body.js';
 
@@ -31,16 +34,38 @@ const answerSchema = z.union([
 type PortHandoff = Parameters<NodeLink['handoff']>[1];
 const requestsAgree: HandoffRequest extends PortHandoff ? (PortHandoff extends HandoffRequest ? true : false) : false = true;
 const answersAgree: HandoffDone extends Awaited<ReturnType<NodeLink['handoff']>> ? true : false = true;
+const healthAgrees: DataNodeHealth extends NodeProbe ? (NodeProbe extends DataNodeHealth ? true : false) : false = true;
 void requestsAgree;
 void answersAgree;
+void healthAgrees;
 
-function failed(address: string, procedure: string, why: string): ClusterError {
-  return new ClusterError({ code: ClusterErrorCode.Unavailable, reason: `node at ${address}: ${why}` }, `${procedure} on the node at ${address} failed: ${why}`);
+/** A node's `GET /health` (DataNodeHealth), checked field by field: the monitor acts on it. */
+const nodeHealthSchema = z.object({
+  status: z.enum(['ok', 'starting', 'draining']),
+  id: z.string().min(1).max(128),
+  lease: z.object({
+    valid: z.boolean(),
+    remainingMs: z.number().min(0),
+    leader: z.string().max(128).nullable(),
+    term: z.number().int().min(0).nullable(),
+  }),
+});
+
+/** A replica's answer to `health.confirm`. */
+const confirmAnswerSchema = z.object({ reachable: z.boolean(), error: z.string().max(2_000).optional() });
+
+function failed(address: string, procedure: string, why: string, peer = 'node'): ClusterError {
+  return new ClusterError({ code: ClusterErrorCode.Unavailable, reason: `${peer} at ${address}: ${why}` }, `${procedure} on the ${peer} at ${address} failed: ${why}`);
 }
 
-/** Posts one tRPC mutation to a node; resolves with the answer's data. */
-export function postNodeProcedure(address: string, procedure: string, input: unknown, timeoutMs: number, localAddress?: string): Promise<unknown> {
-  const body = JSON.stringify(input);
+/** One bounded HTTP exchange with a peer: the answer's status and JSON body (undefined when it is not JSON). */
+function exchangeJson(
+  address: string,
+  call: { readonly method: 'GET' | 'POST'; readonly path: string; readonly body?: string; readonly what: string; readonly peer: string },
+  timeoutMs: number,
+  localAddress: string | undefined,
+): Promise<{ readonly statusCode: number; readonly json: unknown }> {
+  const { what, peer } = call;
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (fn: () => void) => {
@@ -49,40 +74,48 @@ export function postNodeProcedure(address: string, procedure: string, input: unk
       clearTimeout(timer);
       fn();
     };
-    const req = http.request(`http://${address}/trpc/${procedure}`, {
-      method: 'POST',
-      localAddress,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Accept: 'application/json' },
-    });
+    const headers: http.OutgoingHttpHeaders =
+      call.body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(call.body), Accept: 'application/json' };
+    const req = http.request(`http://${address}${call.path}`, { method: call.method, localAddress, headers });
     const timer = setTimeout(() => {
-      settle(() => reject(failed(address, procedure, `no answer within ${timeoutMs} ms`)));
+      settle(() => reject(failed(address, what, `no answer within ${timeoutMs} ms`, peer)));
       req.destroy();
     }, timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(failed(address, procedure, err.code ?? err.message))));
+    req.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(failed(address, what, err.code ?? err.message, peer))));
     req.on('response', (res) => {
       readBody(res, MAX_ANSWER_BYTES).then(
         (raw) => {
-          let answer: z.infer<typeof answerSchema> | undefined;
+          let json: unknown;
           try {
-            const parsed = answerSchema.safeParse(JSON.parse(raw.toString('utf8')));
-            answer = parsed.success ? parsed.data : undefined;
+            json = JSON.parse(raw.toString('utf8'));
           } catch {
-            answer = undefined;
+            json = undefined;
           }
-          if (answer === undefined) settle(() => reject(failed(address, procedure, `HTTP ${res.statusCode} with an unexpected body`)));
-          else if ('result' in answer) {
-            const data = answer.result.data;
-            settle(() => resolve(data));
-          } else {
-            const error = answer.error;
-            settle(() => reject(failed(address, procedure, `${error.data?.code ?? 'error'}: ${error.message}`)));
-          }
+          settle(() => resolve({ statusCode: res.statusCode ?? 0, json }));
         },
-        (err: unknown) => settle(() => reject(failed(address, procedure, err instanceof Error ? err.message : String(err)))),
+        (err: unknown) => settle(() => reject(failed(address, what, err instanceof Error ? err.message : String(err), peer))),
       );
     });
-    req.end(body);
+    req.end(call.body);
   });
+}
+
+/** Posts one tRPC mutation to a node (or, `peer` says, another process); resolves with the answer's data. */
+export async function postNodeProcedure(address: string, procedure: string, input: unknown, timeoutMs: number, localAddress?: string, peer = 'node'): Promise<unknown> {
+  const { statusCode, json } = await exchangeJson(address, { method: 'POST', path: `/trpc/${procedure}`, body: JSON.stringify(input), what: procedure, peer }, timeoutMs, localAddress);
+  const parsed = answerSchema.safeParse(json);
+  if (!parsed.success) throw failed(address, procedure, `HTTP ${statusCode} with an unexpected body`, peer);
+  if ('result' in parsed.data) return parsed.data.result.data;
+  const error = parsed.data.error;
+  throw failed(address, procedure, `${error.data?.code ?? 'error'}: ${error.message}`, peer);
+}
+
+/** GETs a node's REST view (`/health`); resolves with the parsed JSON of a 200 answer. */
+export async function getNodeView(address: string, path: string, timeoutMs: number, localAddress?: string): Promise<unknown> {
+  const what = `GET ${path}`;
+  const { statusCode, json } = await exchangeJson(address, { method: 'GET', path, what, peer: 'node' }, timeoutMs, localAddress);
+  if (statusCode !== 200 || json === undefined) throw failed(address, what, `HTTP ${statusCode}${json === undefined ? ' with a body that is not JSON' : ''}`);
+  return json;
 }
 
 export function createHttpNodeLink(options: HttpNodeLinkOptions = {}): NodeLink {
@@ -92,6 +125,24 @@ export function createHttpNodeLink(options: HttpNodeLinkOptions = {}): NodeLink 
       const done = handoffDone.safeParse(data);
       if (!done.success) throw failed(address, 'handoff', 'answered without a lastSeq');
       return done.data;
+    },
+    async probe(address, timeoutMs) {
+      const health = nodeHealthSchema.safeParse(await getNodeView(address, '/health', timeoutMs, options.localAddress));
+      if (!health.success) throw failed(address, 'GET /health', 'answered something that is not a node health');
+      return health.data;
+    },
+  };
+}
+
+/** The leader's calls to other coordinator replicas for the health monitor: `health.confirm` over their tRPC endpoint. */
+export function createHttpReplicaLink(options: HttpNodeLinkOptions = {}): ReplicaLink {
+  return {
+    async confirm(apiAddress, req, timeoutMs): Promise<ConfirmAnswer> {
+      const input: ConfirmRequest = { nodeId: req.nodeId, address: req.address };
+      const data = await postNodeProcedure(apiAddress, 'health.confirm', input, timeoutMs, options.localAddress, 'replica');
+      const answer = confirmAnswerSchema.safeParse(data);
+      if (!answer.success) throw failed(apiAddress, 'health.confirm', 'answered without `reachable`', 'replica');
+      return answer.data.error === undefined ? { reachable: answer.data.reachable } : { reachable: answer.data.reachable, error: answer.data.error };
     },
   };
 }

@@ -61,7 +61,6 @@ function notImplemented(method: HttpMethod, pattern: string, comesWith: string):
 }
 
 const READ = ['stale'] as const;
-const HEALTH = 'issue 5 (health monitoring and automatic failover)';
 const UNSCHEDULED = 'a later issue (DESIGN.md §7 lists it; no issue schedules it yet)';
 
 export function restRoutes(metrics: { text(): Promise<string>; contentType: string }): readonly RestRoute[] {
@@ -75,6 +74,7 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
     // An addition to §7: the settings and their version, which a PUT must name as expectedVersion.
     get('/cluster/config', READ, ({ caller, consistency }) => caller.admin.config({ consistency })),
     write('PUT', '/cluster/config', ({ caller, body }) => caller.admin.updateConfig(unchecked(body))),
+    write('POST', '/cluster/rebalance', ({ caller, body }) => caller.admin.rebalance(unchecked(body))),
     write('POST', '/register', ({ caller, body }) => caller.nodes.register(unchecked(body))),
     get('/nodes', READ, ({ caller, consistency }) => caller.nodes.list({ consistency })),
     get('/nodes/:id/info', READ, ({ caller, params, consistency }) => caller.nodes.get({ id: params['id'] ?? '', consistency })),
@@ -95,7 +95,6 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
     }),
     { method: 'GET', pattern: '/metrics', query: [], body: false, handle: async () => ({ text: await metrics.text(), contentType: metrics.contentType }) },
 
-    notImplemented('POST', '/cluster/rebalance', HEALTH),
     notImplemented('POST', '/nodes/maintenance', UNSCHEDULED),
     notImplemented('POST', '/nodes/:id/evacuate', UNSCHEDULED),
   ];

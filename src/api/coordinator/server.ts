@@ -9,6 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { NodeControl } from '../../coordinator/node-control.js';
+import { MetricsFeed, type MetricsFeedModules } from '../../coordinator/notifications/index.js';
 import type { CoordinatorService } from '../../coordinator/service.js';
 import { ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
 import { createNoopMetrics, silentLogger, type Logger, type Metrics } from '../../observability/index.js';
@@ -32,8 +33,10 @@ export interface CoordinatorApiServerOptions {
   readonly port: number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-  /** What `GET /metrics` serves; by default `metrics.metricsText()`. */
+  /** What `GET /metrics` serves; by default `metrics.metricsText()`, after recounting the gauges fed from the table (MetricsFeed). */
   readonly metricsText?: () => Promise<string>;
+  /** The replica's peer transport counters, for the transport metrics at each scrape (the composition root passes them). */
+  readonly transportStats?: MetricsFeedModules['transportStats'];
   /** false: a follower answers leader-only calls with 421 and the leader's address instead of forwarding them. */
   readonly forwardToLeader?: boolean;
   readonly forwardTimeoutMs?: number;
@@ -101,9 +104,14 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     },
   });
 
+  const feed = new MetricsFeed({}, { service: options.service, metrics, ...(options.transportStats === undefined ? {} : { transportStats: options.transportStats }) });
+  const metricsText = async (): Promise<string> => {
+    await feed.refresh();
+    return metrics.metricsText();
+  };
   const rest = createRestAdapter({
     contextFor,
-    metricsText: options.metricsText ?? (() => metrics.metricsText()),
+    metricsText: options.metricsText ?? metricsText,
     metricsContentType: metrics.contentType,
     logger,
     metrics,

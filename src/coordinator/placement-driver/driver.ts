@@ -9,9 +9,17 @@
  * first refusal and the next round plans again on the new table. A step that
  * takes the primary role from a node waits until that node is fenced
  * (fencing.ts); the steps of other shards go on meanwhile.
+ *
+ * Balancing (rule 6) runs only while a rebalance is requested: by
+ * `requestRebalance` (POST /cluster/rebalance), or by a new node registering
+ * (a node the table did not hold, or one that had left), so that it gets
+ * shards. A node that comes back from `unhealthy` (a status change, or a
+ * re-registration of a known node) requests nothing: nothing is moved back to
+ * it by itself. The request is leader-local, like the driver: it clears once
+ * a round finds nothing left to even out, and a new leader starts without one.
  */
 import type { Logger } from '../../observability/index.js';
-import { planPlacement, type PlacementInput, type PlannedStep } from '../placement/index.js';
+import { planPlacement, rebalanceSettled, type PlacementInput, type PlannedStep } from '../placement/index.js';
 import type { Command, RoutingEvent, RoutingState } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import type { FenceResult, Fencing } from './fencing.js';
@@ -46,6 +54,17 @@ export interface RoundReport {
   readonly waiting: readonly string[];
   /** The refusal (or failure) that ended the round early, if one did. */
   readonly stoppedBy: string | null;
+  /** Whether the round planned with balancing on (a rebalance was requested). */
+  readonly rebalance: boolean;
+  /** How many of `proposed` were balance steps (rule 6). */
+  readonly balanceSteps: number;
+}
+
+/** What `requestRebalance` answers: the first round planned after the request, or null when none finished in time. */
+export interface RebalanceReport {
+  readonly round: RoundReport | null;
+  /** The request is still open: more balance steps follow (a copy is being filled, then the surplus trimmed, then the next). */
+  readonly pending: boolean;
 }
 
 const DEFAULT_INTERVAL_MS = 200;
@@ -54,9 +73,27 @@ const DEFAULT_MAX_STEPS_PER_ROUND = 32;
 const DEFAULT_ROUND_DEADLINE_MS = 5_000;
 /** Waiting steps logged once each; the set is emptied when it grows past this. */
 const MAX_WAITS_REMEMBERED = 1_024;
+/** How long requestRebalance waits for the next round by default: a round's deadline, plus room for its last step. */
+const DEFAULT_REBALANCE_ANSWER_MS = 10_000;
 
 /** Events after which the plan may differ; membership changes of the coordinators do not change placement. */
 const replans = (e: RoutingEvent): boolean => !e.kind.startsWith('member-');
+
+/** A node new to the table (or back after it had left): it should get shards, which takes balancing. apply-node.ts names a known node's re-registration `node-updated`. */
+const joins = (e: RoutingEvent): boolean => e.kind === 'node-registered';
+
+interface RoundWaiter {
+  readonly promise: Promise<RoundReport>;
+  resolve(report: RoundReport): void;
+  reject(e: unknown): void;
+}
+
+function roundWaiter(): RoundWaiter {
+  let resolve!: (r: RoundReport) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<RoundReport>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
 
 export class PlacementDriver {
   private readonly clock: { nowMs(): number };
@@ -71,6 +108,11 @@ export class PlacementDriver {
   private changedDuringRound = false;
   private unsubscribe: (() => void) | undefined;
   private readonly waitsLogged = new Set<string>();
+  /** Bumped by every request (and by a node joining); 0 = none open. A round clears it only if no request came in since it read it. */
+  private rebalanceAsked = 0;
+  private rebalanceCleared = 0;
+  /** Requests made before the next round starts share its report (one waiter, however many requests). */
+  private nextRoundWaiter: RoundWaiter | undefined;
 
   constructor(
     private readonly opts: PlacementDriverOptions,
@@ -86,6 +128,7 @@ export class PlacementDriver {
     this.running = true;
     this.generation++;
     this.unsubscribe = this.modules.service.onEvent((e) => {
+      if (joins(e)) this.askRebalance(`${e.node ?? 'a node'} joined`);
       if (replans(e)) this.schedule(this.opts.debounceMs ?? DEFAULT_DEBOUNCE_MS);
     });
     this.modules.logger.info('placement driver started');
@@ -101,9 +144,49 @@ export class PlacementDriver {
       this.unsubscribe = undefined;
       clearTimeout(this.timer);
       this.timer = undefined;
+      // Leader-local: the next reign starts without a request (see the header).
+      this.rebalanceCleared = this.rebalanceAsked;
       this.modules.logger.info('placement driver stopped');
     }
     await this.round;
+    // No round will run for requests made after the last one started.
+    this.nextRoundWaiter?.resolve(this.idleReport('leadership lost or driver stopped'));
+    this.nextRoundWaiter = undefined;
+  }
+
+  /** Whether a rebalance is requested and not yet done. */
+  get rebalancePending(): boolean {
+    return this.rebalanceAsked !== this.rebalanceCleared;
+  }
+
+  /**
+   * Turns balancing on until a round finds nothing to even out, and answers
+   * with the first round planned after the request (null if none finished
+   * within `timeoutMs`; the request stays open either way). Call it on the
+   * leader only: a stopped driver answers a report that says so.
+   */
+  async requestRebalance(reason: string, timeoutMs = DEFAULT_REBALANCE_ANSWER_MS): Promise<RebalanceReport> {
+    if (!this.running) return { round: this.idleReport('not leading'), pending: false };
+    this.askRebalance(reason);
+    const waiter = (this.nextRoundWaiter ??= roundWaiter());
+    this.schedule(0);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    try {
+      const round = await Promise.race([waiter.promise, timedOut]);
+      return { round, pending: this.rebalancePending };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private askRebalance(reason: string): void {
+    if (!this.rebalancePending) this.modules.logger.info('rebalance requested', { reason });
+    this.rebalanceAsked++;
+  }
+
+  private idleReport(stoppedBy: string): RoundReport {
+    return { proposed: [], waiting: [], stoppedBy, rebalance: false, balanceSteps: 0 };
   }
 
   private schedule(delayMs: number): void {
@@ -139,17 +222,39 @@ export class PlacementDriver {
 
   /** One round: plan on the applied table, carry the steps out in order. Public for tests. */
   async runRound(): Promise<RoundReport> {
+    // Requests made before this round started are answered by it.
+    const waiter = this.nextRoundWaiter;
+    this.nextRoundWaiter = undefined;
+    try {
+      const report = await this.carryOutRound();
+      waiter?.resolve(report);
+      return report;
+    } catch (e) {
+      waiter?.reject(e);
+      throw e;
+    }
+  }
+
+  private async carryOutRound(): Promise<RoundReport> {
     const generation = this.generation;
     const proposed: Command[] = [];
     const waiting: string[] = [];
-    const report = (stoppedBy: string | null): RoundReport => ({ proposed, waiting, stoppedBy });
+    let balanceSteps = 0;
+    const asked = this.rebalanceAsked;
+    const rebalance = this.rebalancePending;
+    const report = (stoppedBy: string | null): RoundReport => ({ proposed, waiting, stoppedBy, rebalance, balanceSteps });
     const service = this.modules.service;
     const current = () => generation === this.generation && service.status().role === 'leader';
     if (!current()) return report('not leading');
     const deadline = this.clock.nowMs() + (this.opts.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS);
     // The leader's applied table: at worst a little behind its commit index, which the epochs catch.
     const { state } = await service.read('stale');
-    const steps = this.plan(state, { nowMs: this.clock.nowMs() }).slice(0, this.opts.maxStepsPerRound ?? DEFAULT_MAX_STEPS_PER_ROUND);
+    const steps = this.plan(state, { nowMs: this.clock.nowMs(), rebalance }).slice(0, this.opts.maxStepsPerRound ?? DEFAULT_MAX_STEPS_PER_ROUND);
+    // A request made since this round read `asked` was made on a newer table: it stays open for the next round.
+    if (rebalance && rebalanceSettled(state, steps) && asked === this.rebalanceAsked) {
+      this.rebalanceCleared = asked;
+      this.modules.logger.info('rebalance done: nothing left to even out');
+    }
     for (const step of steps) {
       if (!current()) return report('leadership lost or driver stopped');
       if (this.clock.nowMs() > deadline) return report('round deadline');
@@ -173,6 +278,7 @@ export class PlacementDriver {
         return report(`${step.command.type} failed`);
       }
       proposed.push(step.command);
+      if (step.balance === true) balanceSteps++;
       this.modules.logger.info('placement step', stepFields(step));
     }
     return report(null);

@@ -1,5 +1,6 @@
 /**
- * Rule 6: when the cluster is calm, even out the copies per eligible node.
+ * Rule 6: when the cluster is calm and a rebalance was asked for (plan.ts),
+ * even out the copies per eligible node.
  * A copy is never moved in one step: the light node gets an extra replica of
  * a shard the heavy node holds, and once it is in sync the surplus copy is
  * dropped from the most loaded node (trim.ts). Primaries stay where they are.
@@ -36,7 +37,7 @@ export function planBalance(round: Round): PlannedStep | undefined {
       if (shard === undefined) continue;
       const reason = `balance: ${heavy.id} holds ${load(heavy)} copies, ${light.id} ${load(light)}; ${light.id} takes a copy of shard ${shard.id}`;
       ledger.addCopy(light.id, { primary: false, recovering: true });
-      return moveStep(shard, shard.primary, [...shard.replicas, light.id], round.nowMs, reason);
+      return { ...moveStep(shard, shard.primary, [...shard.replicas, light.id], round.nowMs, reason), balance: true };
     }
   }
   return undefined;

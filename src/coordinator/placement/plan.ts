@@ -5,6 +5,7 @@
  * one step per shard, and the rules are tried in priority order so scarce
  * room and recovery slots go to what matters most (first copies, then a
  * serving primary, then missing copies, then cleanup, then balance).
+ * Balance runs only when the input asks for it (`rebalance`).
  */
 import type { RoutingState, ShardRecord } from '../routing/index.js';
 import { planBalance } from './balance.js';
@@ -37,7 +38,18 @@ export function planPlacement(state: RoutingState, input: PlacementInput): Plann
     }
   }
   steps.push(...planDepartures(round));
-  if (steps.length > 0 || anyRecovering(state)) return steps;
+  if (steps.length > 0 || anyRecovering(state) || input.rebalance !== true) return steps;
   const balance = planBalance(round);
   return balance === undefined ? [] : [balance];
+}
+
+/**
+ * Whether a rebalance asked for is done, given the steps planned with
+ * `rebalance: true`: nothing else to do and nothing being filled is the only
+ * state in which planPlacement tries rule 6, so an empty plan then means
+ * balance found nothing to even out (an empty plan while a copy is still
+ * being filled only means it has not been asked yet).
+ */
+export function rebalanceSettled(state: RoutingState, steps: readonly PlannedStep[]): boolean {
+  return steps.length === 0 && !anyRecovering(state);
 }

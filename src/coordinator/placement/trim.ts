@@ -46,8 +46,11 @@ function dropSurplus(round: Round, shard: ShardRecord, counted: readonly string[
   if (counted.length <= factor) return undefined;
   const { ledger } = round;
   const failed = (id: string) => (nodeById(round.state, id)?.status === 'unhealthy' ? 1 : 0);
+  // A copy still being filled is never the surplus: dropping it would undo the move that made the surplus
+  // (balance adds a copy, and the old one goes once the new one is in sync), and it would be re-added forever.
+  const recovering = (id: string) => !shard.inSync.includes(id) && failed(id) === 0;
   const id = counted
-    .filter((r) => r !== shard.primary && counted.every((other) => other === r || shard.inSync.includes(other)))
+    .filter((r) => r !== shard.primary && !recovering(r) && counted.every((other) => other === r || shard.inSync.includes(other)))
     // A copy on a failed node first, then the most loaded node.
     .sort((a, b) => failed(b) - failed(a) || ledger.copiesOn(b) - ledger.copiesOn(a) || cmpId(a, b))[0];
   if (id === undefined || !safeToDrop(round, shard, id)) return undefined;

@@ -7,6 +7,12 @@ export interface PlacementInput {
   readonly settleMs?: number;
   /** …or until this long after the first registration, with whatever nodes there are (default 5000). */
   readonly graceMs?: number;
+  /**
+   * Run rule 6 (balance) this round (default false). Copies are evened out
+   * only when asked — `POST /cluster/rebalance`, or a new node joining — so a
+   * node that returns from `unhealthy` gets nothing moved back by itself.
+   */
+  readonly rebalance?: boolean;
 }
 
 export const DEFAULT_SETTLE_MS = 1_000;
@@ -17,4 +23,6 @@ export interface PlannedStep {
   readonly command: Command;
   /** The node losing the primary role of the shard through this command (promotePrimary, or a moveShard that changes or drops the primary), or null. The caller fences that node before proposing. */
   readonly demotes: string | null;
+  /** Set on a step of rule 6 (balance): what `POST /cluster/rebalance` reports as planned. */
+  readonly balance?: true;
 }

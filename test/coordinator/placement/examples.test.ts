@@ -1,6 +1,6 @@
 // The planner on small, hand-built clusters: what an operator would expect to see.
 import { describe, expect, it } from 'vitest';
-import { planPlacement, type PlannedStep } from '../../../src/coordinator/placement/index.js';
+import { planPlacement, rebalanceSettled, type PlannedStep } from '../../../src/coordinator/placement/index.js';
 import { copiesOf, nodeById, type RoutingState } from '../../../src/coordinator/routing/index.js';
 import { T0, applyCommand, applyRound, catchUp, cluster, copiesOn, copyLoads, join, primaryLoads, setStatus, settle, sortedValues } from './helpers.js';
 
@@ -57,13 +57,77 @@ describe('first assignment', () => {
 });
 
 describe('a node joining', () => {
-  it('gets its share of the copies by balancing, without moving primaries', () => {
+  it('gets its share of the copies by balancing when a rebalance is asked for, without moving primaries', () => {
     const placed = settle(three()).state;
     const primaries = placed.shards.map((s) => s.primary);
-    const { state, steps } = settle(join(placed, { id: 'n4', atMs: T0 + 100_000 }), { fromMs: T0 + 100_000 });
+    const { state, steps } = settle(join(placed, { id: 'n4', atMs: T0 + 100_000 }), { fromMs: T0 + 100_000, input: { rebalance: true } });
     expect(copyLoads(state)).toEqual({ n1: 4, n2: 4, n3: 4, n4: 4 });
     expect(state.shards.map((s) => s.primary)).toEqual(primaries);
     expect(steps.every((s) => s.command.type === 'moveShard' && s.demotes === null)).toBe(true);
+    // Rule 6 marks its own steps (what POST /cluster/rebalance reports); the trims that follow them are not its.
+    expect(steps.filter((s) => s.balance === true).length).toBeGreaterThan(0);
+    expect(steps.filter((s) => s.balance === true).every((s) => s.command.reason.startsWith('balance'))).toBe(true);
+  });
+
+  it('gets nothing without a rebalance: balance is never automatic', () => {
+    const placed = settle(three()).state;
+    const { state, steps } = settle(join(placed, { id: 'n4', atMs: T0 + 100_000 }), { fromMs: T0 + 100_000 });
+    expect(steps).toEqual([]);
+    expect(copyLoads(state)).toMatchObject({ n4: 0 });
+  });
+});
+
+describe('rebalanceSettled', () => {
+  it('is true only for an empty plan with nothing being filled', () => {
+    const placed = settle(three()).state;
+    expect(rebalanceSettled(placed, [])).toBe(true);
+    const joined = join(placed, { id: 'n4', atMs: T0 + 100_000 });
+    const steps = planPlacement(joined, { nowMs: T0 + 100_000, rebalance: true });
+    expect(steps).toHaveLength(1);
+    expect(rebalanceSettled(joined, steps)).toBe(false);
+    // While the new copy is being filled the planner never tries balance, so an empty plan then says nothing.
+    expect(rebalanceSettled(applyRound(joined, steps), [])).toBe(false);
+  });
+});
+
+describe('a copy being filled', () => {
+  it('is never dropped as the surplus: the copy balance added stays until it is in sync, then an old one goes', () => {
+    const placed = settle(three()).state;
+    const joined = join(placed, { id: 'n4', atMs: T0 + 100_000 });
+    const added = applyRound(joined, planPlacement(joined, { nowMs: T0 + 100_000, rebalance: true }));
+    const shard = added.shards.find((s) => copiesOf(s).includes('n4'))!;
+    expect(shard.inSync).not.toContain('n4');
+    // Rounds while it is still being filled (with and without the rebalance flag) leave that shard alone.
+    for (const rebalance of [false, true]) {
+      const steps = planPlacement(added, { nowMs: T0 + 100_050, rebalance });
+      expect(steps.filter((st) => 'shardId' in st.command && st.command.shardId === shard.id)).toEqual([]);
+    }
+    // In sync now: the surplus copy that goes is an old one, never n4's.
+    const caught = catchUp(added, T0 + 100_100).state;
+    const trim = planPlacement(caught, { nowMs: T0 + 100_100, rebalance: true }).find((st) => 'shardId' in st.command && st.command.shardId === shard.id);
+    expect(trim?.command.type).toBe('moveShard');
+    const after = applyRound(caught, [trim!]).shards[shard.id]!;
+    expect(copiesOf(after)).toContain('n4');
+    expect(copiesOf(after)).toHaveLength(2);
+  });
+});
+
+describe('a node returning from unhealthy', () => {
+  const returned = () => {
+    const { state: failedOver } = settle(setStatus(settle(three()).state, 'n1', 'unhealthy', T0 + 100_000), { fromMs: T0 + 100_000 });
+    expect(copiesOn(failedOver, 'n1')).toBe(0);
+    return setStatus(failedOver, 'n1', 'healthy', T0 + 200_000);
+  };
+
+  it('is healthy again and gets nothing moved back by itself', () => {
+    const { state, steps } = settle(returned(), { fromMs: T0 + 200_000 });
+    expect(steps).toEqual([]);
+    expect(copiesOn(state, 'n1')).toBe(0);
+  });
+
+  it('gets its share back once a rebalance is asked for', () => {
+    const { state } = settle(returned(), { fromMs: T0 + 200_000, input: { rebalance: true } });
+    expect(sortedValues(copyLoads(state))).toEqual([5, 5, 6]);
   });
 });
 

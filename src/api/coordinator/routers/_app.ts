@@ -3,6 +3,7 @@ import { router } from '../trpc.js';
 import { adminRouter } from './admin.js';
 import { clusterRouter } from './cluster.js';
 import { eventsRouter } from './events.js';
+import { healthRouter } from './health.js';
 import { membersRouter } from './members.js';
 import { nodesRouter } from './nodes.js';
 import { shardsRouter } from './shards.js';
@@ -14,6 +15,7 @@ export const appRouter = router({
   shards: shardsRouter,
   admin: adminRouter,
   events: eventsRouter,
+  health: healthRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,9 +1,14 @@
-/** `admin`: the cluster-wide settings, changed as one updateSettings command, compare-and-set on their version. */
+/**
+ * `admin`: the cluster-wide settings, changed as one updateSettings command,
+ * compare-and-set on their version; and rebalancing, which the leader's
+ * placement driver carries out.
+ */
 import { strictObject } from '../../../config/index.js';
+import type { RebalanceReport } from '../../../coordinator/placement-driver/index.js';
 import { settingsPatchSchema } from '../../../coordinator/routing/index.js';
 import { readInput, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
-import { publicProcedure, router } from '../trpc.js';
+import { leaderProcedure, publicProcedure, router } from '../trpc.js';
 import { configInfo } from '../wire/config.js';
 import { readMeta } from '../wire/read-meta.js';
 
@@ -14,6 +19,44 @@ const updateInput = strictObject({
   settings: settingsPatchSchema,
   reason: reasonInput.optional(),
 });
+
+const rebalanceInput = strictObject({ reason: reasonInput.optional() }).optional();
+
+export interface RebalanceStepInfo {
+  readonly command: string;
+  readonly shard: number | null;
+  readonly reason: string;
+}
+
+/** What `POST /cluster/rebalance` answers: the first placement round after the request. */
+export interface RebalanceInfo {
+  readonly requested: true;
+  /** More balance steps follow in later rounds (a new copy is filled first, then the surplus one dropped). */
+  readonly in_progress: boolean;
+  /** False when no round finished in time; the request stays open and the driver carries on. */
+  readonly round_finished: boolean;
+  /** Balance steps (rule 6) among `steps`. */
+  readonly balance_steps: number;
+  /** Every step the round proposed, balance or other, in order. */
+  readonly steps: readonly RebalanceStepInfo[];
+  /** Steps waiting for a demoted primary to be fenced (`node/shard/epoch`). */
+  readonly waiting: readonly string[];
+  /** Why the round ended early, if it did. */
+  readonly stopped_by: string | null;
+}
+
+function rebalanceInfo(report: RebalanceReport): RebalanceInfo {
+  const round = report.round;
+  return {
+    requested: true,
+    in_progress: report.pending,
+    round_finished: round !== null,
+    balance_steps: round?.balanceSteps ?? 0,
+    steps: (round?.proposed ?? []).map((c) => ({ command: c.type, shard: 'shardId' in c ? c.shardId : null, reason: c.reason })),
+    waiting: round?.waiting ?? [],
+    stopped_by: round?.stoppedBy ?? null,
+  };
+}
 
 export const adminRouter = router({
   config: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
@@ -30,4 +73,13 @@ export const adminRouter = router({
     });
     return configInfo((await ctx.service.read('stale')).state.config);
   }),
+
+  /**
+   * Spreads the copies evenly again (DESIGN.md §5: nothing is moved back to a
+   * returning node by itself). Leader only; answers once the first round
+   * after the request has run, with what it planned.
+   */
+  rebalance: leaderProcedure.input(rebalanceInput).mutation(async ({ ctx, input }) =>
+    rebalanceInfo(await ctx.nodeControl.requestRebalance(input?.reason ?? 'rebalance requested through the API')),
+  ),
 });

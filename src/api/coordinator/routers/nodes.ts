@@ -52,26 +52,26 @@ function unknownNode(id: string): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id }, `no node ${id}`);
 }
 
-function detailOf(state: RoutingState, id: string): NodeDetail {
+function detailOf(ctx: ApiContext, state: RoutingState, id: string): NodeDetail {
   const summary = nodeSummaries(state).find((n) => n.id === id);
   if (summary === undefined) throw unknownNode(id);
-  return nodeDetail(state, summary);
+  return nodeDetail(state, summary, ctx.nodeControl.healthOf(id));
 }
 
 /** The node as the table holds it after a write, read from this replica (which applied the write before answering). */
 async function nodeAfterWrite(ctx: ApiContext, id: string): Promise<NodeDetail> {
-  return detailOf((await ctx.service.read('stale')).state, id);
+  return detailOf(ctx, (await ctx.service.read('stale')).state, id);
 }
 
 export const nodesRouter = router({
   list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
-    return { nodes: nodeSummaries(read.state).map(nodeInfo), ...readMeta(read) };
+    return { nodes: nodeSummaries(read.state).map((n) => nodeInfo(n, ctx.nodeControl.healthOf(n.id))), ...readMeta(read) };
   }),
 
   get: publicProcedure.input(getInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input.consistency ?? 'linearizable');
-    return { ...detailOf(read.state, input.id), ...readMeta(read) };
+    return { ...detailOf(ctx, read.state, input.id), ...readMeta(read) };
   }),
 
   /**

@@ -1,0 +1,415 @@
+/**
+ * The leader-only health monitor (DESIGN.md §5). While this replica leads it
+ * probes every node of the table that has not left, one probe in flight per
+ * node, and acts on what it sees, each action a committed command:
+ *
+ * - a node `unknown` whose probe answers is marked healthy; a node
+ *   `unhealthy` is marked healthy once it answers *and* holds a valid lease
+ *   (it renewed: it really is back);
+ * - a node failing `failureThreshold` probes in a row is *suspect* (here
+ *   only); the other voters are asked to probe it too (at most once per
+ *   probe interval), and it is declared unhealthy only with a majority of
+ *   them (this replica counted) having seen it fail, none having reached it,
+ *   its last lease run out, this replica leading for a lease period and
+ *   having probed every node, and the storm guard not objecting.
+ *
+ * Everything here is leader-local and dropped when leadership is: a new
+ * leader starts from nothing. Settings are read from the table every round.
+ */
+import type { HealthSettings } from '../../config/index.js';
+import type { HealthMetrics, Logger } from '../../observability/index.js';
+import type { NodeLink } from '../node-link.js';
+import { nodesInOrder, type Command, type RoutingEvent, type RoutingState } from '../routing/index.js';
+import type { CoordinatorService } from '../service.js';
+import { confirmationRound } from './confirmation-round.js';
+import { afterProbe, decidable, explained, newNodeHealth, withTableStatus, type LocalStatus, type NodeHealth, type ProbePath } from './detector.js';
+import { probeNode } from './probe.js';
+import { RoundTimer } from './round-timer.js';
+import type { ReplicaLink } from './replica-link.js';
+import { stormGuardRefusal } from './storm-guard.js';
+import type { Tally } from './tally.js';
+
+export interface HealthMonitorOptions {
+  /** A replica asked to confirm gets this much beyond the probe timeout to answer (default 300). */
+  readonly confirmSlackMs?: number;
+}
+
+export interface HealthMonitorModules {
+  readonly service: CoordinatorService;
+  readonly nodeLink: NodeLink;
+  /** Absent: no other replica can be asked, so only a single-voter cluster ever decides. */
+  readonly replicaLink?: ReplicaLink | undefined;
+  /** The lease table's answer: from when on the node is certainly not serving under a lease. */
+  readonly leases: { fencedAtMs(nodeId: string, leaseMs: number): number };
+  readonly logger: Logger;
+  readonly metrics?: HealthMetrics | undefined;
+  readonly clock?: { nowMs(): number };
+}
+
+/** One node as the leader sees it, for `/nodes`. */
+export interface NodeHealthView {
+  readonly status: LocalStatus;
+  readonly lastSuccessfulProbeMs: number | null;
+  readonly lastSuccessfulProbeAgoMs: number | null;
+  readonly consecutiveFailures: number;
+  readonly path: ProbePath;
+  readonly changedAtMs: number;
+  readonly reason: string;
+}
+
+interface Tracked {
+  health: NodeHealth;
+  address: string;
+  probing: boolean;
+  /** A confirmation round or a proposal in flight. */
+  acting: boolean;
+  /** No confirmation round before this (one per probe interval while suspect). */
+  nextRoundMs: number;
+  /** No proposal before this (one per probe interval: a refused or failed one is not retried in a loop). */
+  nextProposalMs: number;
+  /** The last round that confirmed the failure, while it is fresh enough to decide on. */
+  confirmed: { readonly tally: Tally; readonly atMs: number } | null;
+  /** What holds the decision back (storm guard, no majority, a refutation): logged when it changes, shown in healthReasons. */
+  holdback: string | null;
+  /** A future time at which the node wants to be looked at again (lease end, next round). */
+  wakeMs: number;
+}
+
+const DEFAULT_CONFIRM_SLACK_MS = 300;
+/** Errors quoted in a command's reason are cut here (reasons are bounded). */
+const MAX_QUOTED_ERROR = 200;
+
+const quote = (error: string | null): string => (error === null ? 'none' : error.length > MAX_QUOTED_ERROR ? `${error.slice(0, MAX_QUOTED_ERROR)}…` : error);
+const nodeEvent = (e: RoutingEvent): boolean => e.kind.startsWith('node-') || e.kind === 'settings-updated' || e.kind.startsWith('member-');
+
+export class HealthMonitor {
+  private readonly clock: { nowMs(): number };
+  private readonly tracked = new Map<string, Tracked>();
+  private running = false;
+  /** Bumped by start and stop: work of an earlier reign drops its results. */
+  private generation = 0;
+  private startedAtMs = 0;
+  private latest: RoutingState | undefined;
+  private readonly rounds: RoundTimer;
+  private readonly tasks = new Set<Promise<void>>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly opts: HealthMonitorOptions,
+    private readonly modules: HealthMonitorModules,
+  ) {
+    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.rounds = new RoundTimer({
+      round: () => this.tick(),
+      nextDelayMs: () => this.nextWakeDelayMs(),
+      failed: (e) => this.modules.logger.warn('health round failed', { error: e instanceof Error ? e.message : String(e) }),
+      clock: this.clock,
+    });
+  }
+
+  private schedule(delayMs: number): void {
+    this.rounds.schedule(delayMs);
+  }
+
+  /** Starts probing (idempotent): called when this replica becomes leader. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.generation++;
+    this.startedAtMs = this.clock.nowMs();
+    this.tracked.clear();
+    this.latest = undefined;
+    this.unsubscribe = this.modules.service.onEvent((e) => {
+      if (nodeEvent(e)) this.schedule(0);
+    });
+    this.modules.logger.info('health monitor started');
+    this.rounds.start();
+    this.schedule(0);
+  }
+
+  /** Stops probing (idempotent), forgets every node, and waits for the probes and proposals in flight. */
+  async stop(): Promise<void> {
+    if (this.running) {
+      this.running = false;
+      this.generation++;
+      this.unsubscribe?.();
+      this.unsubscribe = undefined;
+      this.tracked.clear();
+      this.modules.logger.info('health monitor stopped');
+    }
+    await Promise.allSettled([this.rounds.stop(), ...this.tasks]);
+  }
+
+  /** The leader-local view of a node; null while not leading, or for a node not (yet) tracked. */
+  view(nodeId: string): NodeHealthView | null {
+    const t = this.running ? this.tracked.get(nodeId) : undefined;
+    if (t === undefined) return null;
+    const h = t.health;
+    return {
+      status: h.status,
+      lastSuccessfulProbeMs: h.lastSuccessMs,
+      lastSuccessfulProbeAgoMs: h.lastSuccessMs === null ? null : Math.max(0, this.clock.nowMs() - h.lastSuccessMs),
+      consecutiveFailures: h.consecutiveFailures,
+      path: h.path,
+      changedAtMs: h.changedAtMs,
+      reason: h.reason,
+    };
+  }
+
+  /** Why failure decisions are held back, storm guard first; empty while not leading. */
+  reasons(): string[] {
+    if (!this.running) return [];
+    const held = [...this.tracked.values()].map((t) => t.holdback).filter((r): r is string => r !== null);
+    const storm = held.filter((r) => r.startsWith('storm guard'));
+    return [...new Set([...storm, ...held.filter((r) => !r.startsWith('storm guard'))])];
+  }
+
+  /** Until the earliest probe due or node waiting, at most one probe interval (new nodes, changed settings). */
+  private nextWakeDelayMs(): number {
+    const interval = this.latest?.config.settings.health.probeIntervalMs ?? 250;
+    const now = this.clock.nowMs();
+    let next = now + interval;
+    for (const t of this.tracked.values()) {
+      if (!t.probing && t.health.nextProbeMs < next) next = t.health.nextProbeMs;
+      if (t.wakeMs > now && t.wakeMs < next) next = t.wakeMs;
+    }
+    return Math.max(1, next - now);
+  }
+
+  private current(generation: number): boolean {
+    return generation === this.generation && this.running && this.modules.service.status().role === 'leader';
+  }
+
+  /** One round: the table's nodes in, each due node probed, each node's decision looked at. */
+  private async tick(): Promise<void> {
+    const generation = this.generation;
+    const { state } = await this.modules.service.read('stale');
+    if (!this.current(generation)) return;
+    this.latest = state;
+    const settings = state.config.settings.health;
+    const now = this.clock.nowMs();
+    this.syncNodes(state, settings, now);
+    for (const [id, t] of this.tracked) {
+      if (!t.probing && now >= t.health.nextProbeMs) this.launch(this.probe(id, t, generation, settings));
+      this.consider(id, t, state, generation);
+    }
+  }
+
+  private syncNodes(state: RoutingState, settings: HealthSettings, now: number): void {
+    const present = new Set<string>();
+    for (const node of nodesInOrder(state)) {
+      if (node.status === 'left') continue;
+      present.add(node.id);
+      const t = this.tracked.get(node.id);
+      if (t === undefined) {
+        this.tracked.set(node.id, { health: newNodeHealth(node, now), address: node.address, probing: false, acting: false, nextRoundMs: 0, nextProposalMs: 0, confirmed: null, holdback: null, wakeMs: 0 });
+        continue;
+      }
+      t.address = node.address;
+      const before = t.health.tableStatus;
+      t.health = withTableStatus(t.health, node, settings);
+      if (before !== node.status) {
+        t.confirmed = null;
+        t.holdback = null;
+      }
+    }
+    for (const id of [...this.tracked.keys()]) if (!present.has(id)) this.tracked.delete(id);
+  }
+
+  private launch(task: Promise<void>): void {
+    const tracked = task.catch((e: unknown) => this.modules.logger.warn('health task failed', { error: e instanceof Error ? e.message : String(e) }));
+    this.tasks.add(tracked);
+    void tracked.finally(() => this.tasks.delete(tracked));
+  }
+
+  private async probe(id: string, t: Tracked, generation: number, settings: HealthSettings): Promise<void> {
+    t.probing = true;
+    try {
+      const result = await probeNode({ nodeId: id, address: t.address }, settings.probeTimeoutMs, { nodeLink: this.modules.nodeLink, metrics: this.modules.metrics, clock: this.clock });
+      if (!this.current(generation) || this.tracked.get(id) !== t) return;
+      const before = t.health;
+      // The settings of now, not of when the probe left: a change applied meanwhile counts.
+      t.health = afterProbe(before, result, this.latest?.config.settings.health ?? settings, this.clock.nowMs());
+      if (t.health.status === 'suspect' && before.status !== 'suspect') {
+        this.modules.metrics?.suspicions.inc({ node: id });
+        this.modules.logger.warn('node suspect', { node: id, reason: t.health.reason, failures: t.health.consecutiveFailures });
+      } else if (before.status === 'suspect' && t.health.status !== 'suspect') {
+        t.confirmed = null;
+        t.holdback = null;
+        this.modules.logger.info('suspicion cleared', { node: id, reason: t.health.reason });
+      }
+    } finally {
+      t.probing = false;
+    }
+    this.schedule(0);
+  }
+
+  /** Whatever the node's state calls for now: a recovery, a confirmation round, a failure decision, or nothing. */
+  private consider(id: string, t: Tracked, state: RoutingState, generation: number): void {
+    if (t.acting) return;
+    const h = t.health;
+    const answered = h.lastSuccessMs !== null && h.consecutiveFailures === 0;
+    if (answered && (h.tableStatus === 'unknown' || h.tableStatus === 'unhealthy')) this.considerRecovery(id, t, state, generation);
+    else if (h.status === 'suspect') this.considerFailure(id, t, state, generation);
+  }
+
+  private considerRecovery(id: string, t: Tracked, state: RoutingState, generation: number): void {
+    const h = t.health;
+    const now = this.clock.nowMs();
+    if (h.tableStatus === 'unhealthy' && h.leaseValid !== true) {
+      const reason = `${id} answers probes again but holds no valid lease yet; marked healthy once it renews`;
+      if (h.reason !== reason) this.modules.logger.info('node answers, waiting for its lease', { node: id });
+      t.health = explained(h, reason, 'ok', now);
+      return;
+    }
+    if (now < t.nextProposalMs) {
+      t.wakeMs = t.nextProposalMs;
+      return;
+    }
+    t.nextProposalMs = now + state.config.settings.health.probeIntervalMs;
+    const reason = h.tableStatus === 'unknown' ? 'first probe answered' : 'probe answered and the node holds a valid lease again';
+    const command: Command = { type: 'setNodeStatus', atMs: now, reason, nodeId: id, status: 'healthy', expectedStatus: h.tableStatus };
+    this.act(t, generation, async () => {
+      const outcome = await this.modules.service.propose(command);
+      if (outcome.ok) {
+        this.modules.logger.info('node marked healthy', { node: id, was: h.tableStatus, reason });
+        await this.refresh(generation);
+      } else this.modules.logger.info('marking a node healthy refused', { node: id, code: outcome.code, refusal: outcome.message });
+    });
+  }
+
+  private considerFailure(id: string, t: Tracked, state: RoutingState, generation: number): void {
+    const settings = state.config.settings.health;
+    const now = this.clock.nowMs();
+    if (!decidable(t.health.tableStatus)) return;
+    // A new leader knows nothing of its predecessor's leases or probes: it first waits a lease and sees every node once.
+    const settledAtMs = this.startedAtMs + settings.leaseMs;
+    if (now < settledAtMs || [...this.tracked.values()].some((n) => n.health.lastProbeMs === null)) {
+      t.health = explained(t.health, `new leader: no failure decision in its first lease period (${settings.leaseMs} ms) or before every node was probed`, 'ok', now);
+      t.wakeMs = settledAtMs;
+      return;
+    }
+    const storm = stormGuardRefusal([...this.tracked.values()].map((n) => n.health), id, state.config.settings.minHealthyFraction);
+    if (storm !== undefined) {
+      this.holdBack(id, t, storm, 'storm_guard', 'ok');
+      return;
+    }
+    if (t.holdback?.startsWith('storm guard')) t.holdback = null;
+    const fresh = t.confirmed !== null && now - t.confirmed.atMs <= settings.probeIntervalMs + settings.probeTimeoutMs;
+    if (!fresh) {
+      if (now < t.nextRoundMs) {
+        t.wakeMs = t.nextRoundMs;
+        return;
+      }
+      t.nextRoundMs = now + settings.probeIntervalMs;
+      this.act(t, generation, () => this.runRound(id, t, state, generation));
+      return;
+    }
+    const tally = t.confirmed!.tally;
+    const fencedAtMs = this.modules.leases.fencedAtMs(id, settings.leaseMs);
+    if (now < fencedAtMs) {
+      t.health = explained(t.health, `${tally.reason}; waiting for its lease to run out`, 'ok', now);
+      t.wakeMs = fencedAtMs;
+      return;
+    }
+    if (now < t.nextProposalMs) {
+      t.wakeMs = t.nextProposalMs;
+      return;
+    }
+    t.nextProposalMs = now + settings.probeIntervalMs;
+    this.act(t, generation, () => this.decide(id, t, tally, generation));
+  }
+
+  private async runRound(id: string, t: Tracked, state: RoutingState, generation: number): Promise<void> {
+    const self = this.modules.service.status().id;
+    const timeoutMs = state.config.settings.health.probeTimeoutMs + (this.opts.confirmSlackMs ?? DEFAULT_CONFIRM_SLACK_MS);
+    const { tally, votes } = await confirmationRound({ self, nodeId: id, address: t.address, timeoutMs }, state, {
+      replicaLink: this.modules.replicaLink,
+      metrics: this.modules.metrics,
+      apiAddressOf: (r) => this.modules.service.apiAddressOf(r),
+    });
+    if (!this.current(generation) || this.tracked.get(id) !== t || t.health.status !== 'suspect') return;
+    const fields = { node: id, verdict: tally.verdict, confirmedBy: tally.confirmedBy, refutedBy: tally.refutedBy, unanswered: tally.unanswered, reason: tally.reason };
+    if (tally.verdict === 'confirmed') {
+      t.confirmed = { tally, atMs: this.clock.nowMs() };
+      this.modules.logger.info('suspicion confirmed', fields);
+      t.holdback = null;
+      t.health = explained(t.health, tally.reason, 'ok', this.clock.nowMs());
+      return;
+    }
+    t.confirmed = null;
+    const silences = votes.flatMap((v) => ('unanswered' in v ? [`${v.replica}: ${v.unanswered}`] : []));
+    const refuted = tally.verdict === 'refuted';
+    this.holdBack(id, t, tally.reason, refuted ? null : 'no_majority', refuted ? 'degraded' : 'ok', silences.length > 0 ? { ...fields, silences } : fields);
+  }
+
+  /** Keeps the node suspect with a reason; logs and counts it when the reason is new. */
+  private holdBack(id: string, t: Tracked, reason: string, outcome: 'storm_guard' | 'no_majority' | null, path: ProbePath, fields: Record<string, unknown> = {}): void {
+    const now = this.clock.nowMs();
+    t.health = explained(t.health, reason, path, now);
+    if (t.holdback === reason) {
+      this.modules.logger.debug('failure decision still held back', { node: id, reason });
+      return;
+    }
+    t.holdback = reason;
+    if (outcome !== null) this.modules.metrics?.failureDecisions.inc({ outcome });
+    const msg = outcome === 'storm_guard' ? 'failure decision held back by the storm guard' : outcome === 'no_majority' ? 'confirmation round without a majority' : 'suspicion refuted: degraded path';
+    this.modules.logger.warn(msg, { node: id, reason, ...fields });
+  }
+
+  /** The view follows a committed decision at once, not at the next round. */
+  private async refresh(generation: number): Promise<void> {
+    const { state } = await this.modules.service.read('stale');
+    if (!this.current(generation)) return;
+    this.latest = state;
+    this.syncNodes(state, state.config.settings.health, this.clock.nowMs());
+  }
+
+  private async decide(id: string, t: Tracked, tally: Tally, generation: number): Promise<void> {
+    const state = this.latest;
+    if (state === undefined) return;
+    const storm = stormGuardRefusal([...this.tracked.values()].map((n) => n.health), id, state.config.settings.minHealthyFraction);
+    if (storm !== undefined) {
+      this.holdBack(id, t, storm, 'storm_guard', 'ok');
+      return;
+    }
+    const h = t.health;
+    const reason = `${h.consecutiveFailures} consecutive probes failed (last: ${quote(h.lastError)}); confirmed by ${tally.confirmedBy.join(', ')} of ${tally.voters} replicas`;
+    const command: Command = {
+      type: 'setNodeStatus',
+      atMs: this.clock.nowMs(),
+      reason,
+      nodeId: id,
+      status: 'unhealthy',
+      confirmedBy: [...tally.confirmedBy],
+      voters: tally.voters,
+      expectedStatus: h.tableStatus,
+    };
+    // Used once: a refused or failed decision is confirmed afresh before the next.
+    t.confirmed = null;
+    const outcome = await this.modules.service.propose(command);
+    if (outcome.ok) {
+      this.modules.metrics?.failureDecisions.inc({ outcome: 'committed' });
+      this.modules.logger.warn('node declared unhealthy', { node: id, reason, confirmedBy: tally.confirmedBy, voters: tally.voters });
+      await this.refresh(generation);
+      return;
+    }
+    if (outcome.code === 'STORM_GUARD') this.holdBack(id, t, `storm guard: ${outcome.message}`, 'storm_guard', 'ok');
+    else if (outcome.code === 'NO_MAJORITY') this.holdBack(id, t, outcome.message, 'no_majority', 'ok');
+    else this.modules.logger.info('failure decision refused', { node: id, code: outcome.code, refusal: outcome.message });
+  }
+
+  /** Runs one action of a node (never two at once), then looks again. */
+  private act(t: Tracked, generation: number, action: () => Promise<void>): void {
+    t.acting = true;
+    const run = async () => {
+      try {
+        if (this.current(generation)) await action();
+      } finally {
+        t.acting = false;
+        this.schedule(0);
+      }
+    };
+    this.launch(run());
+  }
+}
