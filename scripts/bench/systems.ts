@@ -149,7 +149,7 @@ export class ToruaCluster extends ProcessGroup implements System {
     log(`torua: leader ${leader}; registering ${WORKER_KEYS} nodes`);
     const lm = memberOf(this, leader);
     for (let k = 0; k < WORKER_KEYS; k++) {
-      const a = await request(false, lm.host, lm.port, 'POST', '/register', { id: `bench-n${k}`, address: `10.9.0.${k + 1}:8081` }, 5_000);
+      const a = await request(false, lm.host, lm.port, 'POST', '/register', { id: `bench-n${k}`, address: '127.0.0.1:9', capacity: 0 }, 5_000);
       if (a.status !== 200) throw new Error(`POST /register bench-n${k}: ${a.status} ${a.text.slice(0, 200)}`);
     }
   }

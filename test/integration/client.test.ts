@@ -48,9 +48,9 @@ describe('torua/client against real coordinators', () => {
 
     const health = await client.cluster.health.query();
     expect(health).toMatchObject({ id: first.id, role: 'leader' });
-    const registered = await client.nodes.register.mutate({ id: 'n1', address: '127.0.0.1:8081', capacity: 4 });
+    const registered = await client.nodes.register.mutate({ id: 'n1', address: '127.0.0.1:9', capacity: 4 });
     expect(registered).toMatchObject({ id: 'n1', capacity: 4, status: 'unknown' });
-    expect((await client.nodes.get.query({ id: 'n1' })).address).toBe('127.0.0.1:8081');
+    expect((await client.nodes.get.query({ id: 'n1' })).address).toBe('127.0.0.1:9');
     for (const address of cluster.addresses) expect(await nodeIdsOn(address), address).toEqual(['n1']);
 
     const events: EventInfo[] = [];
@@ -60,7 +60,7 @@ describe('torua/client against real coordinators', () => {
     await cluster.kill(first.id, 'SIGKILL');
     const started = performance.now();
     // Sent at once: the first attempts hit the dead leader or a replica without a leader; the retries find the new one.
-    await client.nodes.register.mutate({ id: 'n2', address: '127.0.0.1:8082' });
+    await client.nodes.register.mutate({ id: 'n2', address: '127.0.0.1:9' });
     const failoverMs = performance.now() - started;
     const second = await leaderNow(cluster, first.id);
     expect((await client.cluster.health.query()).id).toBe(second.id);

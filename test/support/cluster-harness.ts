@@ -193,6 +193,17 @@ export interface NodeSpec {
   readonly capacity: number;
 }
 
+/** Where made-up nodes "live": nothing listens on the discard port, so a probe is refused at once. */
+export const MADE_UP_NODE_ADDRESS = '127.0.0.1:9';
+
+/**
+ * A cluster without data nodes exists to test the coordinators; the nodes it
+ * registers are made up. Probing hundreds of them four times a second would
+ * load the machine the failover tests measure on, so such clusters probe
+ * once a minute (the lease must outlast interval + timeout).
+ */
+const COORDINATOR_ONLY_HEALTH = { probeIntervalMs: 60_000, probeTimeoutMs: 1_000, backoffMaxMs: 60_000, leaseMs: 62_000 };
+
 /** The first data node's alias; node i gets 127.0.0.(21 + i). */
 const NODE_ALIAS_BASE = 21;
 export const MAX_NODES = 9;
@@ -226,6 +237,8 @@ export interface ClusterOptions {
   readonly replicationFactor?: number;
   /** The file's `settings` (initial replicated settings, e.g. `{ health: { leaseMs: 1000 } }`). */
   readonly settings?: Readonly<Record<string, unknown>>;
+  /** The file's `notifications` section (e.g. `{ webhookUrl: 'http://127.0.0.1:PORT/hook' }`). */
+  readonly notifications?: Readonly<Record<string, unknown>>;
 }
 
 type ProcState = 'down' | 'running' | 'stopped';
@@ -355,7 +368,8 @@ export class Cluster {
       replicationFactor: this.opts.replicationFactor ?? 2,
       coordinators,
       nodes: this.nodes,
-      ...(this.opts.settings === undefined ? {} : { settings: this.opts.settings }),
+      ...(this.opts.settings !== undefined ? { settings: this.opts.settings } : this.nodes.length === 0 ? { settings: { health: COORDINATOR_ONLY_HEALTH } } : {}),
+      ...(this.opts.notifications === undefined ? {} : { notifications: this.opts.notifications }),
       raft: this.opts.raft ?? {},
       logLevel: this.opts.logLevel ?? 'info',
     };
@@ -588,9 +602,15 @@ export class Cluster {
     return this.request(id, 'POST', urlPath, body, timeoutMs);
   }
 
-  /** POST /register of a fresh node id; true when acknowledged with 200. */
+  /**
+   * POST /register of a made-up node id (a routing-table write for the
+   * coordinator tests). Its address is a closed loopback port (traffic goes
+   * to loopback only) and its capacity 0, so the leader never places a
+   * shard on it; its probes fail at once and, with no node healthy, the
+   * storm guard holds every failure decision.
+   */
   async register(via: string, nodeId: string, timeoutMs = 3_000): Promise<HttpAnswer> {
-    return this.post(via, '/register', { id: nodeId, address: `10.9.${Math.floor(Math.random() * 250)}.1:8081` }, timeoutMs);
+    return this.post(via, '/register', { id: nodeId, address: MADE_UP_NODE_ADDRESS, capacity: 0 }, timeoutMs);
   }
 
   /** This replica's /health, or undefined when it does not answer in time. */
@@ -783,13 +803,22 @@ export class Cluster {
    * still reach it.
    */
   cutNodeFromCoordinators(nodeId: string): void {
+    for (const m of this.members) this.cutCoordinatorFromNode(m.id, nodeId);
+  }
+
+  /**
+   * Drops every packet between coordinator `memberId` and data node `nodeId`
+   * (the coordinator's API port and the node's port, both directions): that
+   * coordinator can neither probe the node nor hear its renewals, while the
+   * other coordinators still reach it.
+   */
+  cutCoordinatorFromNode(memberId: string, nodeId: string): void {
+    const m = this.member(memberId);
     const n = this.node(nodeId);
-    for (const m of this.members) {
-      this.addRule(['INPUT', '-s', n.host, '-d', m.host, '-p', 'tcp', '--dport', String(m.apiPort), '-j', 'DROP']);
-      this.addRule(['INPUT', '-s', m.host, '-d', n.host, '-p', 'tcp', '--sport', String(m.apiPort), '-j', 'DROP']);
-      this.addRule(['INPUT', '-s', m.host, '-d', n.host, '-p', 'tcp', '--dport', String(n.port), '-j', 'DROP']);
-      this.addRule(['INPUT', '-s', n.host, '-d', m.host, '-p', 'tcp', '--sport', String(n.port), '-j', 'DROP']);
-    }
+    this.addRule(['INPUT', '-s', n.host, '-d', m.host, '-p', 'tcp', '--dport', String(m.apiPort), '-j', 'DROP']);
+    this.addRule(['INPUT', '-s', m.host, '-d', n.host, '-p', 'tcp', '--sport', String(m.apiPort), '-j', 'DROP']);
+    this.addRule(['INPUT', '-s', m.host, '-d', n.host, '-p', 'tcp', '--dport', String(n.port), '-j', 'DROP']);
+    this.addRule(['INPUT', '-s', n.host, '-d', m.host, '-p', 'tcp', '--sport', String(n.port), '-j', 'DROP']);
   }
 
   /** Cuts `id` off from every other replica. */
