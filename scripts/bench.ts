@@ -15,12 +15,19 @@
  * The data path: 3 coordinators and 3 data nodes, puts and gets through the
  * smart client and a coordinator's REST (and etcd, when on the PATH): see
  * scripts/bench/kv.ts.
+ *
+ * npm run bench -- failover [--trials N]
+ *
+ * From SIGSTOP of a data node to its shards being served by promoted
+ * primaries, over N trials (default 20), and a pause test that must decide
+ * nothing: see scripts/bench/failover.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
 import { MemoryStorage, batchOf } from '../src/storage/index.js';
 import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
+import { runFailoverBench } from './bench/failover.js';
 import { runKvBench } from './bench/kv.js';
 
 interface Row {
@@ -135,7 +142,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -160,8 +167,17 @@ async function main(): Promise<void> {
     await runKvBench({ seconds });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'failover') {
+    const trials = values.trials === undefined ? 20 : Number(values.trials);
+    if (!Number.isInteger(trials) || trials < 1 || trials > 200) {
+      process.stderr.write(`--trials must be an integer from 1 to 200, got "${values.trials}"\n`);
+      process.exit(2);
+    }
+    await runFailoverBench({ trials });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);
