@@ -104,6 +104,16 @@ interface EntryWaiter {
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 5_000;
 const DEFAULT_READ_TIMEOUT_MS = 2_000;
 const MEMBERS_FETCH_TIMEOUT_MS = 300;
+/** Linearizable reads waiting here at most (each holds a timer and a promise); more are refused as overloaded. */
+const MAX_PENDING_READS = 10_000;
+/** A ReadIndex round unanswered after this many heartbeat intervals (its message lost?) no longer holds the next one back. */
+const READ_ROUND_STALL_HEARTBEATS = 2;
+
+/** One ReadIndex request of the core, shared by the reads that were waiting when it started. */
+interface ReadRound {
+  readonly reads: readonly string[];
+  readonly startedMs: number;
+}
 
 export class CoordinatorReplica implements CoordinatorService {
   private readonly raft: RawNode;
@@ -117,6 +127,14 @@ export class CoordinatorReplica implements CoordinatorService {
   /** Proposals waiting for their entry to apply, with the leader they went to. */
   private readonly proposals = new Map<string, Pending<CommandOutcome> & { leader: string }>();
   private readonly reads = new Map<string, PendingRead>();
+  /**
+   * ReadIndex rounds by their request id. One round is in flight at a time
+   * (as in etcd): reads arriving meanwhile wait and share the next one, so a
+   * burst of reads costs one heartbeat round, not one each.
+   */
+  private readonly readRounds = new Map<string, ReadRound>();
+  private roundInFlight: string | undefined;
+  private readsForNextRound: string[] = [];
   private readonly entryWaiters = new Map<number, EntryWaiter[]>();
   private readonly leaderWaiters = new Set<() => void>();
   private readonly eventListeners = new Set<(e: RoutingEvent) => void>();
@@ -208,6 +226,7 @@ export class CoordinatorReplica implements CoordinatorService {
   private tick(): void {
     if (this.closed) return;
     this.raft.tick();
+    this.checkReadRounds();
     this.kick();
   }
 
@@ -228,6 +247,11 @@ export class CoordinatorReplica implements CoordinatorService {
       while (!this.closed && this.raft.hasReady()) {
         const rd = this.raft.ready();
         const batch = batchOf(rd);
+        // What this Ready commits of entries already durable here does not wait for its write: the
+        // answer goes out now, one write earlier (its messages still wait, persist before send).
+        const early = rd.softState || rd.snapshot ? 0 : durablePrefix(rd.committedEntries, this.raft.raftLog.stableIndex);
+        for (let i = 0; i < early; i++) this.applyCommitted(rd.committedEntries[i]!);
+        if (!rd.softState) this.confirmReads(rd);
         if (!isEmptyBatch(batch)) {
           const started = performance.now();
           await this.modules.storage.persist(batch);
@@ -238,11 +262,12 @@ export class CoordinatorReplica implements CoordinatorService {
         if (rd.messages.length > 0) this.modules.outbox.send(rd.messages);
         if (rd.softState) this.onSoftState(rd.softState);
         if (rd.snapshot) this.installSnapshot(rd.snapshot);
-        for (const e of rd.committedEntries) this.applyCommitted(e);
+        for (let i = early; i < rd.committedEntries.length; i++) this.applyCommitted(rd.committedEntries[i]!);
         // After applying: a proposal the old leader committed is answered, not failed.
-        if (rd.softState) this.failProposalsOfOtherLeaders(rd.softState.leader);
-        for (const rs of rd.readStates) this.readConfirmed(rs);
-        for (const fr of rd.failedReads) this.readFailed(fr);
+        if (rd.softState) {
+          this.failProposalsOfOtherLeaders(rd.softState.leader);
+          this.confirmReads(rd);
+        }
         this.raft.advance();
         this.settleReads();
         this.maybeSnapshot();
@@ -256,6 +281,13 @@ export class CoordinatorReplica implements CoordinatorService {
       this.driving = false;
     }
     if (!this.closed && this.raft.hasReady()) this.kick();
+  }
+
+  /** A Ready's read confirmations and failures; the confirmed ones are answered once their index is applied. */
+  private confirmReads(rd: { readonly readStates: readonly ReadState[]; readonly failedReads: readonly FailedRead[] }): void {
+    for (const rs of rd.readStates) this.readConfirmed(rs);
+    for (const fr of rd.failedReads) this.readFailed(fr);
+    this.settleReads();
   }
 
   private onSoftState(s: SoftState): void {
@@ -380,7 +412,8 @@ export class CoordinatorReplica implements CoordinatorService {
   // ---------------------------------------------------------------------
 
   status(): ReplicaStatus {
-    return {
+    const table = this.table;
+    const status = {
       id: this.opts.id,
       clusterId: this.opts.clusterId,
       role: this.raft.currentRole,
@@ -388,10 +421,12 @@ export class CoordinatorReplica implements CoordinatorService {
       term: this.raft.currentTerm,
       commitIndex: this.raft.raftLog.committed,
       appliedIndex: this.appliedIndex,
-      stateHash: stateHash(this.table),
       startedAtMs: this.startedAtMs,
       version: this.opts.version,
     };
+    // Hashing the whole table costs far more than the rest, and most callers only want the role or
+    // the id (several times per write under load): hash on first read only, of the table of this call.
+    return Object.defineProperty(status, 'stateHash', { enumerable: true, get: () => stateHash(table) }) as ReplicaStatus;
   }
 
   async read(consistency: Consistency, timeoutMs = this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS): Promise<StateRead> {
@@ -407,14 +442,78 @@ export class CoordinatorReplica implements CoordinatorService {
       }, timeoutMs);
       this.reads.set(id, { resolve, reject, timer, index: undefined });
     });
+    if (this.reads.size > MAX_PENDING_READS) {
+      this.dropRead(id);
+      throw new ClusterError({ code: ClusterErrorCode.Overloaded, retryAfterMs: 50 }, `replica ${this.opts.id} has ${MAX_PENDING_READS} linearizable reads waiting; retry shortly`);
+    }
+    if (this.roundInFlight !== undefined) {
+      this.readsForNextRound.push(id);
+      return done;
+    }
     try {
-      this.raft.readIndex(id);
+      this.startReadRound([id]);
     } catch (e) {
       this.dropRead(id);
       throw toClusterError(e, (l) => this.apiAddressOf(l));
     }
-    this.kick();
     return done;
+  }
+
+  /** Asks the core for one read index on behalf of `reads`; throws what the core throws (no leader, …). */
+  private startReadRound(reads: readonly string[]): void {
+    const round = this.newRequestId();
+    this.raft.readIndex(round);
+    this.readRounds.set(round, { reads, startedMs: this.clock.nowMs() });
+    this.roundInFlight = round;
+    this.kick();
+  }
+
+  /** The round in flight ended (or stalled): the reads that waited for it start the next one. */
+  private startNextReadRound(): void {
+    if (this.roundInFlight !== undefined || this.readsForNextRound.length === 0) return;
+    const waiting = this.readsForNextRound.filter((id) => this.reads.has(id));
+    this.readsForNextRound = [];
+    if (waiting.length === 0) return;
+    try {
+      this.startReadRound(waiting);
+    } catch (e) {
+      const err = toClusterError(e, (l) => this.apiAddressOf(l));
+      for (const id of waiting) {
+        const r = this.reads.get(id);
+        this.dropRead(id);
+        r?.reject(err);
+      }
+    }
+  }
+
+  /**
+   * A round whose request or answer was lost would hold every later read
+   * back until its timeout: after a while the next round starts anyway (the
+   * stalled one may still answer its own reads). Rounds older than any read
+   * they could serve are forgotten.
+   */
+  private checkReadRounds(): void {
+    const now = this.clock.nowMs();
+    const inFlight = this.roundInFlight === undefined ? undefined : this.readRounds.get(this.roundInFlight);
+    if (inFlight && now - inFlight.startedMs > READ_ROUND_STALL_HEARTBEATS * this.opts.raft.heartbeatTicks * this.opts.raft.tickMs) {
+      this.roundInFlight = undefined;
+      this.startNextReadRound();
+    }
+    const forgetBeforeMs = now - (this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS) - 1_000;
+    for (const [id, round] of this.readRounds) {
+      if (id !== this.roundInFlight && round.startedMs < forgetBeforeMs) this.readRounds.delete(id);
+    }
+  }
+
+  /** The round `id` was answered or failed: its reads leave it, and the next round may start. */
+  private endReadRound(id: string): readonly string[] {
+    const round = this.readRounds.get(id);
+    this.readRounds.delete(id);
+    if (this.roundInFlight === id) {
+      this.roundInFlight = undefined;
+      this.startNextReadRound();
+    }
+    return round?.reads ?? [];
   }
 
   /**
@@ -437,15 +536,19 @@ export class CoordinatorReplica implements CoordinatorService {
   }
 
   private readConfirmed(rs: ReadState): void {
-    const r = this.reads.get(rs.requestId);
-    if (r) r.index = rs.index;
+    for (const id of this.endReadRound(rs.requestId)) {
+      const r = this.reads.get(id);
+      if (r) r.index = rs.index;
+    }
   }
 
   private readFailed(fr: FailedRead): void {
-    const r = this.reads.get(fr.requestId);
-    if (!r) return;
-    this.dropRead(fr.requestId);
-    r.reject(new ClusterError({ code: ClusterErrorCode.NoQuorum, reason: fr.reason }, `linearizable read failed: ${fr.reason}`));
+    for (const id of this.endReadRound(fr.requestId)) {
+      const r = this.reads.get(id);
+      if (!r) continue;
+      this.dropRead(id);
+      r.reject(new ClusterError({ code: ClusterErrorCode.NoQuorum, reason: fr.reason }, `linearizable read failed: ${fr.reason}`));
+    }
   }
 
   /** Reads whose index is applied are answered from the table as it is now (at least that fresh). */
@@ -685,6 +788,9 @@ export class CoordinatorReplica implements CoordinatorService {
     for (const r of this.reads.values()) (clearTimeout(r.timer), r.reject(gone()));
     this.proposals.clear();
     this.reads.clear();
+    this.readRounds.clear();
+    this.readsForNextRound = [];
+    this.roundInFlight = undefined;
     await this.driveDone;
   }
 
@@ -708,6 +814,18 @@ export class CoordinatorReplica implements CoordinatorService {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * How many of a Ready's committed entries are already in this replica's
+ * durable log (index ≤ stableIndex): committed by a majority and synced here,
+ * they may be applied before the Ready's own write. On a follower the others
+ * may be in that very write.
+ */
+function durablePrefix(committed: readonly Entry[], stableIndex: number): number {
+  let n = 0;
+  while (n < committed.length && committed[n]!.index <= stableIndex) n++;
+  return n;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

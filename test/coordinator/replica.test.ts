@@ -11,10 +11,16 @@ import { raftSettingsSchema } from '../../src/config/index.js';
 class Net {
   readonly replicas = new Map<string, CoordinatorReplica>();
   readonly down = new Set<string>();
+  /** Every message handed to the network, delivered or not. */
+  readonly sent: Message[] = [];
+  /** Messages it loses on purpose. */
+  lose: (m: Message) => boolean = () => false;
   outbox(from: string): Outbox {
     return {
       send: (msgs: readonly Message[]) => {
         for (const m of msgs) {
+          this.sent.push(m);
+          if (this.lose(m)) continue;
           setImmediate(() => {
             if (this.down.has(m.to) || this.down.has(from)) return;
             this.replicas.get(m.to)?.receive(m);
@@ -98,6 +104,59 @@ describe('coordinator replica (in-process)', () => {
     expect(Object.keys(read.state.nodes)).toEqual(['n1']);
     // The leader stamped its clock into the forwarded command.
     expect(read.state.nodes['n1']!.registeredAtMs).toBeGreaterThan(0);
+  });
+
+  test('a burst of linearizable reads shares ReadIndex rounds, and each read sees the writes acknowledged before it', async () => {
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, 30 + i);
+    const l = await until('a leader', leader);
+    const follower = [...net.replicas.values()].find((r) => r !== l)!;
+    const fid = follower.status().id;
+    await until('the follower knows the leader', () => (follower.status().leader === l.status().id ? true : undefined));
+    expect(await l.propose(register('n1'))).toMatchObject({ ok: true });
+    const before = net.sent.filter((m) => m.from === fid && m.type === 'readIndex').length;
+    const reads = await Promise.all(Array.from({ length: 50 }, () => follower.read('linearizable')));
+    for (const r of reads) expect(Object.keys(r.state.nodes)).toEqual(['n1']);
+    // One round for the first read, one for the 49 that arrived while it was in flight.
+    expect(net.sent.filter((m) => m.from === fid && m.type === 'readIndex').length - before).toBeLessThanOrEqual(3);
+    // A write acknowledged before a later burst is in every read of that burst.
+    expect(await follower.propose(register('n2'))).toMatchObject({ ok: true });
+    const later = await Promise.all(Array.from({ length: 20 }, () => follower.read('linearizable')));
+    for (const r of later) expect(Object.keys(r.state.nodes).sort()).toEqual(['n1', 'n2']);
+  });
+
+  test('a ReadIndex round whose request is lost does not hold back the reads after it', async () => {
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, 40 + i);
+    const l = await until('a leader', leader);
+    const follower = [...net.replicas.values()].find((r) => r !== l)!;
+    const fid = follower.status().id;
+    await until('the follower knows the leader', () => (follower.status().leader === l.status().id ? true : undefined));
+    net.lose = (m) => m.from === fid && m.type === 'readIndex';
+    const lost = follower.read('linearizable', 5_000).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    await until('the lost request', () => (net.sent.some((m) => m.from === fid && m.type === 'readIndex') ? true : undefined));
+    net.lose = () => false;
+    // Far shorter than the lost read's own timeout: this one must not wait for it.
+    const next = await follower.read('linearizable', 2_000);
+    expect(next.consistency).toBe('linearizable');
+    void lost;
+  });
+
+  test('status() reports the state hash of the table it was taken of, also when serialized', async () => {
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, 50 + i);
+    const l = await until('a leader', leader);
+    const s0 = l.status();
+    const h0 = s0.stateHash;
+    expect(await l.propose(register('n1'))).toMatchObject({ ok: true });
+    expect(s0.stateHash).toBe(h0);
+    const s1 = l.status();
+    expect(s1.stateHash).not.toBe(h0);
+    expect(JSON.parse(JSON.stringify(s1))).toMatchObject({ stateHash: s1.stateHash, appliedIndex: s1.appliedIndex });
+    expect({ ...s1 }.stateHash).toBe(s1.stateHash);
   });
 
   test('a rejected command reports apply\'s reason and changes nothing', async () => {

@@ -214,6 +214,11 @@ describe('disk faults under in-process replicas on LevelDB', () => {
   it('a sync that stalls: the stuck leader steps down while stuck, the others take over, and all agree once the write completes', async () => {
     // Far beyond CheckQuorum (10 ticks of 5 ms) and the store-stall limit (persistStallTicks, 30 ticks): whichever fires first.
     const { leaderId, leader } = await startThree({ syncDelayMs: [1_500, 1_500] });
+    // n1 is answered before the leader's (unsynced) write of its commit index is done: let that one land first.
+    const n1 = leader.replica.status().appliedIndex;
+    await until('the leader to store the commit of n1', () =>
+      cluster.events.some((e) => e.kind === 'persisted' && e.by === leaderId && (e.batch.hardState?.commit ?? 0) >= n1),
+    );
     const armedAt = cluster.events.length;
     const persistedSinceArmed = (): number => cluster.events.slice(armedAt).filter((e) => e.kind === 'persisted' && e.by === leaderId).length;
     leader.faults.setLeading(true);

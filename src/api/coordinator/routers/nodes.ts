@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { intInRange, strictObject } from '../../../config/index.js';
-import { MAX_SHARDS, nodeById, nodeSummaries, type RoutingState } from '../../../coordinator/routing/index.js';
+import { MAX_SHARDS, nodeById, nodeSummaries, type NodeSummary, type RoutingState } from '../../../coordinator/routing/index.js';
 import {
   addressSchema as address,
   capacitySchema as capacity,
@@ -52,8 +52,24 @@ function unknownNode(id: string): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id }, `no node ${id}`);
 }
 
+/**
+ * What nodeSummaries holds for one node, without summarising (and sorting)
+ * every node of the table: every write answers with its node, so this runs
+ * once per write.
+ */
+function summaryOf(state: RoutingState, id: string): NodeSummary | undefined {
+  const node = nodeById(state, id);
+  if (node === undefined) return undefined;
+  let held = 0;
+  for (const shard of state.shards) {
+    if (shard.primary === id) held++;
+    for (const r of shard.replicas) if (r === id) held++;
+  }
+  return { ...node, shardCount: held, availableCapacity: Math.max(0, node.capacity - held) };
+}
+
 function detailOf(ctx: ApiContext, state: RoutingState, id: string): NodeDetail {
-  const summary = nodeSummaries(state).find((n) => n.id === id);
+  const summary = summaryOf(state, id);
   if (summary === undefined) throw unknownNode(id);
   return nodeDetail(state, summary, ctx.nodeControl.healthOf(id));
 }
