@@ -80,7 +80,9 @@ const DEFAULT_CONFIRM_SLACK_MS = 300;
 const MAX_QUOTED_ERROR = 200;
 
 const quote = (error: string | null): string => (error === null ? 'none' : error.length > MAX_QUOTED_ERROR ? `${error.slice(0, MAX_QUOTED_ERROR)}…` : error);
-const nodeEvent = (e: RoutingEvent): boolean => e.kind.startsWith('node-') || e.kind === 'settings-updated' || e.kind.startsWith('member-');
+// Only what changes whom to probe, where, or how: a label update (the bench's write) must not start a round.
+const ROUND_EVENTS: ReadonlySet<RoutingEvent['kind']> = new Set(['node-registered', 'node-updated', 'node-status', 'node-removed', 'settings-updated', 'member-added', 'member-promoted', 'member-removed']);
+const nodeEvent = (e: RoutingEvent): boolean => ROUND_EVENTS.has(e.kind);
 
 export class HealthMonitor {
   private readonly clock: { nowMs(): number };
