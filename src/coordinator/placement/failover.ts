@@ -8,7 +8,7 @@ import { canServe, nodeById, type RoutingState, type ShardRecord } from '../rout
 import type { Ledger } from './ledger.js';
 import { isLeaving, keepsPrimary } from './node-roles.js';
 import { cmpId, type Round } from './round.js';
-import { promoteStep } from './steps.js';
+import { outOfSyncStep, promoteStep } from './steps.js';
 import type { PlannedStep } from './types.js';
 
 /** The in-sync replica to promote: on a node that serves (staying ones first), fewest primaries, then id. */
@@ -27,10 +27,22 @@ const statusText = (state: RoutingState, id: string | null) => (id === null ? 'n
 export function planFailover(round: Round, shard: ShardRecord): PlannedStep | undefined {
   if (shard.primary === null && shard.replicas.length === 0) return undefined;
   const old = shard.primary === null ? undefined : nodeById(round.state, shard.primary);
-  if (shard.primary !== null && keepsPrimary(old)) return undefined;
+  if (shard.primary !== null && keepsPrimary(old)) return failedReplicaOutOfSync(round, shard);
   const stillServes = old !== undefined && canServe(old.status);
   const to = promotionCandidate(round.state, round.ledger, shard, stillServes);
   if (to === undefined) return undefined;
   round.ledger.movePrimary(shard.primary, to);
   return promoteStep(shard, to, round.nowMs, `failover: primary ${statusText(round.state, shard.primary)} cannot keep shard ${shard.id}; ${to} is in sync`);
+}
+
+/**
+ * An in-sync replica on a node declared failed (whose lease has run out:
+ * it serves nothing) leaves the in-sync set by a committed command, so the
+ * primary stops waiting for it; otherwise the shard's next write would stall
+ * for the primary's whole replica timeout before the primary took it out.
+ */
+function failedReplicaOutOfSync(round: Round, shard: ShardRecord): PlannedStep | undefined {
+  const failed = shard.replicas.find((id) => shard.inSync.includes(id) && nodeById(round.state, id)?.status === 'unhealthy');
+  if (failed === undefined) return undefined;
+  return outOfSyncStep(shard, failed, round.nowMs, `failover: replica ${failed} of shard ${shard.id} failed; the primary ${shard.primary} need not wait for it`);
 }

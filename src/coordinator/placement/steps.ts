@@ -30,6 +30,11 @@ export function moveStep(shard: ShardRecord, primary: string | null, replicas: r
   };
 }
 
+/** Takes `nodeId` out of the shard's in-sync set: the primary stops waiting for it. */
+export function outOfSyncStep(shard: ShardRecord, nodeId: string, nowMs: number, reason: string): PlannedStep {
+  return { command: { type: 'setInSync', ...onShard(shard, nowMs, reason), nodeId, inSync: false }, demotes: null };
+}
+
 export function leftStep(node: NodeRecord, nowMs: number, reason: string): PlannedStep {
   return {
     command: { type: 'setNodeStatus', atMs: nowMs, reason: clip(reason), nodeId: node.id, status: 'left', expectedStatus: node.status },

@@ -175,6 +175,19 @@ describe('failure', () => {
     expect(after.shards.every((s) => s.primary !== 'n1')).toBe(true);
   });
 
+  it('takes the failed node out of the in-sync set of the shards it was a replica of, so their primaries stop waiting for it', () => {
+    const state = failed();
+    const replicaOf = state.shards.filter((s) => s.primary !== 'n1' && s.inSync.includes('n1'));
+    expect(replicaOf.length).toBeGreaterThan(0);
+    const steps = planPlacement(state, { nowMs: T0 + 100_000 });
+    const outOfSync = steps.filter((s) => s.command.type === 'setInSync');
+    expect(outOfSync.map((s) => ('shardId' in s.command ? s.command.shardId : -1))).toEqual(replicaOf.map((s) => s.id));
+    for (const st of outOfSync) expect(st).toMatchObject({ command: { nodeId: 'n1', inSync: false }, demotes: null });
+    const after = applyRound(state, steps);
+    // Promoted shards drop the old primary from the in-sync set by themselves; no shard waits for n1 now.
+    expect(after.shards.filter((s) => s.inSync.includes('n1'))).toEqual([]);
+  });
+
   it('replaces the failed node’s copies only after replaceDelayMs', () => {
     let state = failed();
     const delay = state.config.settings.recovery.replaceDelayMs;
