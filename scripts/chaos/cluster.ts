@@ -41,6 +41,26 @@ export type ShardView = ShardInfo;
 export type NodeView = NodeInfo;
 export type CopyView = ShardCopyInfo;
 
+/** `--disk-faults`: the coordinators run with TORUA_FAULTS (src/storage/faults), seeded from the run's seed. */
+export interface DiskFaultPlan {
+  readonly seed: number;
+}
+
+const SELF_EXIT_RESTART_MS = 300;
+
+/** Rare enough that a quorum usually survives; each life of each replica gets its own seed. */
+function faultSwitch(plan: DiskFaultPlan, id: string, life: number): string {
+  const replica = Number(id.replace(/\D/g, '')) || 0;
+  return JSON.stringify({
+    syncFailRate: 0.0005,
+    syncDelayRate: 0.02,
+    syncDelayMs: [0, 150],
+    crashBetweenPersistAndSendRate: 0.0005,
+    onlyWhenLeader: true,
+    seed: (plan.seed * 1_000 + replica * 100 + life) >>> 0,
+  });
+}
+
 export class ChaosCluster {
   readonly coordinators: Member[] = [];
   readonly nodes: Member[] = [];
@@ -48,19 +68,25 @@ export class ChaosCluster {
   private readonly children = new Map<string, Child>();
   private readonly states = new Map<string, ProcState>();
   private readonly lives = new Map<string, number>();
+  /** Children this harness is ending itself: their exit is no crash. */
+  private readonly ending = new WeakSet<Child>();
+  /** Coordinators that exited by themselves (disk faults) and were started again. */
+  readonly selfExits: string[] = [];
+  private closing = false;
   private exitHook: (() => void) | undefined;
 
   private constructor(
     readonly dir: string,
     private readonly keep: boolean,
+    private readonly diskFaults: DiskFaultPlan | undefined,
   ) {
     this.file = path.join(dir, 'cluster.json');
   }
 
-  static async create(opts: { keep: boolean }): Promise<ChaosCluster> {
+  static async create(opts: { keep: boolean; diskFaults?: DiskFaultPlan }): Promise<ChaosCluster> {
     if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first`);
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'torua-chaos-'));
-    const c = new ChaosCluster(dir, opts.keep);
+    const c = new ChaosCluster(dir, opts.keep, opts.diskFaults);
     c.exitHook = () => c.closeSync();
     process.once('exit', c.exitHook);
     await fsp.mkdir(path.join(dir, 'logs'));
@@ -123,12 +149,22 @@ export class ChaosCluster {
   async start(id: string): Promise<void> {
     if (this.stateOf(id) !== 'down') throw new Error(`${id} is already ${this.stateOf(id)}`);
     const m = this.member(id);
-    const child = startChild(`torua ${id}`, process.execPath, [MAIN_JS, m.kind, '--config', this.file, '--id', id], this.logFile(id), { ...process.env, NODE_OPTIONS: '' });
+    const life = this.livesOf(id) + 1;
+    const faults = m.kind === 'coordinator' && this.diskFaults !== undefined ? { TORUA_FAULTS: faultSwitch(this.diskFaults, id, life) } : {};
+    const child = startChild(`torua ${id}`, process.execPath, [MAIN_JS, m.kind, '--config', this.file, '--id', id], this.logFile(id), { ...process.env, NODE_OPTIONS: '', ...faults });
     this.children.set(id, child);
     this.states.set(id, 'running');
-    this.lives.set(id, this.livesOf(id) + 1);
+    this.lives.set(id, life);
     void child.exited.then(() => {
-      if (this.children.get(id) === child) this.states.set(id, 'down');
+      if (this.children.get(id) !== child) return;
+      const crashed = this.states.get(id) === 'running' && !this.ending.has(child);
+      this.states.set(id, 'down');
+      // With disk faults on, a coordinator exits by itself (its store failed, or a crash between persist and
+      // send was injected): a supervisor would start it again, and so does this harness.
+      if (crashed && this.diskFaults !== undefined && m.kind === 'coordinator' && !this.closing) {
+        this.selfExits.push(id);
+        setTimeout(() => void this.heal(id).catch(() => undefined), SELF_EXIT_RESTART_MS);
+      }
     });
     const up = await waitFor(
       `${id} to answer /health`,
@@ -143,6 +179,7 @@ export class ChaosCluster {
   async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
     const c = this.children.get(id);
     if (c === undefined || !c.alive) return;
+    this.ending.add(c);
     await signalChild(c, signal);
     this.states.set(id, 'down');
   }
@@ -223,6 +260,7 @@ export class ChaosCluster {
 
   /** Resumes stopped children, kills every child by PID, removes the directory unless kept. */
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all([...this.children.values()].map((c) => signalChild(c, 'SIGKILL').catch(() => undefined)));
     for (const id of this.states.keys()) this.states.set(id, 'down');
     if (!this.keep) {

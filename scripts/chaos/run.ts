@@ -46,9 +46,10 @@ export async function runChaos(args: ChaosArgs, io: RunIo): Promise<number> {
   const durationMs = args.duration * 1_000;
   const schedule = buildSchedule({ seed: args.seed, durationMs, partitions });
   for (const l of describeSchedule(schedule)) say(l);
-  const replay = { seed: args.seed, durationS: args.duration, extra: partitions ? '' : ' --no-partitions' };
+  const replay = { seed: args.seed, durationS: args.duration, extra: `${partitions ? '' : ' --no-partitions'}${args.diskFaults ? ' --disk-faults' : ''}` };
 
-  const cluster = await ChaosCluster.create({ keep: args.keep });
+  const cluster = await ChaosCluster.create({ keep: args.keep, ...(args.diskFaults ? { diskFaults: { seed: args.seed } } : {}) });
+  if (args.diskFaults) say('chaos: disk faults ON: coordinators run with TORUA_FAULTS (failing, slow and crashing log writes while leading); a coordinator that exits by itself is started again');
   const firewall = partitions ? new Firewall({ tag: `torua-chaos-${process.pid}` }) : undefined;
   say(`chaos: cluster in ${cluster.dir}${args.keep ? ' (kept)' : ''}`);
   try {
@@ -105,6 +106,7 @@ export async function runChaos(args: ChaosArgs, io: RunIo): Promise<number> {
     const shardOf = (key: string) => shardForKey(key, SHARDS);
     for (const l of describeGaps(unavailabilityPerShard(history, shardOf, SHARDS, 0, workloadEndMs))) say(l);
     for (const l of describeCounts(countOutcomes(history))) say(l);
+    if (args.diskFaults) say(`disk faults: coordinators exited by themselves ${cluster.selfExits.length}× (${cluster.selfExits.join(', ') || 'none'}), each started again`);
 
     const lin = checkLinearizability(history);
     const lost = findLostWrites(history, new Map(reads.map((r) => [r.key, r.value])));

@@ -3,14 +3,15 @@ import { parseChaosArgs } from '../../scripts/chaos/args.js';
 
 describe('chaos arguments', () => {
   it('reads every flag, with a random seed when none is given', () => {
-    expect(parseChaosArgs(['--duration', '60', '--seed', '7', '--history', 'h.jsonl', '--no-partitions', '--keep'], () => 1)).toEqual({
+    expect(parseChaosArgs(['--duration', '60', '--seed', '7', '--history', 'h.jsonl', '--no-partitions', '--disk-faults', '--keep'], () => 1)).toEqual({
       duration: 60,
       seed: 7,
       history: 'h.jsonl',
       partitions: false,
+      diskFaults: true,
       keep: true,
     });
-    expect(parseChaosArgs([], () => 99)).toEqual({ duration: 120, seed: 99, partitions: true, keep: false });
+    expect(parseChaosArgs([], () => 99)).toEqual({ duration: 120, seed: 99, partitions: true, diskFaults: false, keep: false });
   });
 
   it('refuses out-of-bound values and unknown flags, naming the flag', () => {
