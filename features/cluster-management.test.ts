@@ -12,7 +12,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { describeFeature, getVitestCucumberConfiguration, loadFeature, setVitestCucumberConfiguration } from '@amiceli/vitest-cucumber';
+import { describeFeature, loadFeature } from '@amiceli/vitest-cucumber';
+import { printDiagnosticsOnStepError } from './support/step-errors.js';
 import { afterAll, expect } from 'vitest';
 import { Cluster, now, partitionUnsupportedReason, sleep, waitFor } from '../test/support/cluster-harness.js';
 import { dataRequest, describeAnswer } from '../test/support/data-http.js';
@@ -101,13 +102,7 @@ async function endScenario(): Promise<void> {
 }
 afterAll(endScenario);
 
-setVitestCucumberConfiguration({
-  ...getVitestCucumberConfiguration(),
-  onStepError: ({ error }) => {
-    console.error(`step failed: ${error.message}`);
-    if (world.h) console.error(world.h.diagnostics());
-  },
-});
+printDiagnosticsOnStepError(() => world.h);
 
 // ---------------------------------------------------------------------------
 // A webhook receiver: an in-process HTTP server that keeps every JSON body

@@ -5,7 +5,8 @@
  * packet-filter rule it added) when it ends, passed or failed.
  */
 import { fileURLToPath } from 'node:url';
-import { defineSteps, describeFeature, getVitestCucumberConfiguration, loadFeature, setVitestCucumberConfiguration } from '@amiceli/vitest-cucumber';
+import { defineSteps, describeFeature, loadFeature } from '@amiceli/vitest-cucumber';
+import { printDiagnosticsOnStepError } from './support/step-errors.js';
 import { afterAll, expect } from 'vitest';
 import { Cluster, now, partitionUnsupportedReason, waitFor, Writer } from '../test/support/cluster-harness.js';
 
@@ -44,13 +45,7 @@ async function endScenario(): Promise<void> {
 }
 afterAll(endScenario);
 
-setVitestCucumberConfiguration({
-  ...getVitestCucumberConfiguration(),
-  onStepError: ({ error }) => {
-    console.error(`step failed: ${error.message}`);
-    if (world.h) console.error(world.h.diagnostics());
-  },
-});
+printDiagnosticsOnStepError(() => world.h);
 
 async function startCluster(name: string): Promise<Cluster> {
   // A spare (c4) in the join file, for the replacement scenario.

@@ -7,7 +7,8 @@
  */
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { describeFeature, getVitestCucumberConfiguration, loadFeature, setVitestCucumberConfiguration } from '@amiceli/vitest-cucumber';
+import { describeFeature, loadFeature } from '@amiceli/vitest-cucumber';
+import { printDiagnosticsOnStepError } from './support/step-errors.js';
 import { afterAll, expect } from 'vitest';
 import { shardForKey } from '../src/config/key-hash.js';
 import { Cluster, httpRequest, partitionUnsupportedReason, waitFor } from '../test/support/cluster-harness.js';
@@ -63,13 +64,7 @@ async function endScenario(): Promise<void> {
 }
 afterAll(endScenario);
 
-setVitestCucumberConfiguration({
-  ...getVitestCucumberConfiguration(),
-  onStepError: ({ error }) => {
-    console.error(`step failed: ${error.message}`);
-    if (world.h) console.error(world.h.diagnostics());
-  },
-});
+printDiagnosticsOnStepError(() => world.h);
 
 function coordinatorAddresses(): string[] {
   const h = cluster();

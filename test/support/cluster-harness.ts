@@ -56,17 +56,8 @@ export function loopbackAliasesUsable(): Promise<boolean> {
   return aliasesChecked;
 }
 
-/** Why partition tests cannot run here, or undefined when they can (root and a working `iptables`). */
-export function partitionUnsupportedReason(): string | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root';
-  try {
-    execFileSync('iptables', ['-S', 'INPUT'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return err.code === 'ENOENT' ? 'no iptables command' : `iptables does not work here (${err.message.split('\n')[0]})`;
-  }
-  return undefined;
-}
+/** Why partition tests cannot run here, or undefined when they can (root and a working `iptables`); the chaos run asks the same. */
+export { partitionUnsupportedReason } from '../../scripts/chaos/firewall.js';
 
 /** The compiled code must exist; a source newer than its output is reported (the test runs what was built). */
 export function checkBuilt(): void {

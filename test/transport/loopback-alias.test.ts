@@ -1,22 +1,8 @@
 // DESIGN.md §1: every replica dials from its own host, so a packet filter on loopback aliases can cut one link.
-import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Harness, heartbeat, waitFor } from './helpers.js';
+import { canBind } from '../support/can-bind.js';
 
-async function canBind(host: string): Promise<boolean> {
-  const s = net.createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(0, host, resolve);
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()));
-  }
-}
 
 const aliases = ['127.0.0.11', '127.0.0.12'] as const;
 const usable = (await canBind(aliases[0])) && (await canBind(aliases[1]));

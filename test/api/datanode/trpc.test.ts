@@ -6,6 +6,7 @@ import type { ReplicationBatch } from '../../../src/datanode/contract.js';
 import { createNodeClient } from '../../../src/client/node-client.js';
 import { ClusterError, ClusterErrorCode } from '../../../src/errors/index.js';
 import { sampleBatch, startNodeServer } from './helpers.js';
+import { canBind } from '../../support/can-bind.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -127,20 +128,6 @@ describe('data node tRPC router through createNodeClient', () => {
   });
 });
 
-async function canBind(host: string): Promise<boolean> {
-  const s = net.createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(0, host, resolve);
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()));
-  }
-}
 
 const aliases = ['127.0.0.11', '127.0.0.12'] as const;
 const usable = (await canBind(aliases[0])) && (await canBind(aliases[1]));
