@@ -106,6 +106,8 @@ const DEFAULT_READ_TIMEOUT_MS = 2_000;
 const MEMBERS_FETCH_TIMEOUT_MS = 300;
 /** Linearizable reads waiting here at most (each holds a timer and a promise); more are refused as overloaded. */
 const MAX_PENDING_READS = 10_000;
+/** A snapshot for a new member waits at most this many Ready cycles for the core to count what was answered early. */
+const MAX_ADVANCE_WAITS = 10;
 /** A ReadIndex round unanswered after this many heartbeat intervals (its message lost?) no longer holds the next one back. */
 const READ_ROUND_STALL_HEARTBEATS = 2;
 
@@ -240,6 +242,15 @@ export class CoordinatorReplica implements CoordinatorService {
     this.driveDone = this.drive();
   }
 
+  /** Callers waiting for the next advance() of the Ready in flight (see compactForNewMember). */
+  private advanceWaiters: (() => void)[] = [];
+
+  private wakeAdvanceWaiters(): void {
+    const waiters = this.advanceWaiters;
+    this.advanceWaiters = [];
+    for (const w of waiters) w();
+  }
+
   private async drive(): Promise<void> {
     try {
       // Steps, ticks and proposals arriving while a write is in flight land in
@@ -269,6 +280,7 @@ export class CoordinatorReplica implements CoordinatorService {
           this.confirmReads(rd);
         }
         this.raft.advance();
+        this.wakeAdvanceWaiters();
         this.settleReads();
         this.maybeSnapshot();
         this.updateMetrics();
@@ -279,6 +291,8 @@ export class CoordinatorReplica implements CoordinatorService {
       this.modules.onFatal?.(e);
     } finally {
       this.driving = false;
+      // Whoever waits for an advance learns the cycle ended (and re-checks), also when it failed.
+      this.wakeAdvanceWaiters();
     }
     if (!this.closed && this.raft.hasReady()) this.kick();
   }
@@ -644,7 +658,7 @@ export class CoordinatorReplica implements CoordinatorService {
   async addMember(member: NewMember, timeoutMs = 30_000): Promise<void> {
     this.checkLeader();
     const deadline = this.clock.nowMs() + timeoutMs;
-    this.compactForNewMember();
+    await this.compactForNewMember();
     const context = encodeMemberContext({ atMs: this.clock.nowMs(), host: member.host, apiPort: member.apiPort, peerPort: member.peerPort });
     // Talk to it from the moment it is a learner, not only once the change commits.
     const peers = new Map<string, { host: string; peerPort: number }>();
@@ -665,12 +679,20 @@ export class CoordinatorReplica implements CoordinatorService {
    * differ in settings, so its state would diverge. Compacting up to the
    * applied index first leaves the leader nothing older to send but a snapshot.
    */
-  private compactForNewMember(): void {
+  private async compactForNewMember(): Promise<void> {
     if (this.appliedIndex === 0) {
       throw new ClusterError(
         { code: ClusterErrorCode.Unavailable, reason: 'the leader has not applied its first entry yet', retryAfterMs: 100 },
         'the new leader has not applied its first entry yet; retry shortly',
       );
+    }
+    // Entries answered early (before their Ready's own write completed) count as applied in the core only
+    // once that Ready is advanced; the snapshot must be taken at an index both agree on.
+    for (let i = 0; i < MAX_ADVANCE_WAITS && this.driving && !this.closed && this.raft.raftLog.applied < this.appliedIndex; i++) {
+      await new Promise<void>((resolve) => this.advanceWaiters.push(resolve));
+    }
+    if (this.raft.raftLog.applied < this.appliedIndex) {
+      throw new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'the log store is busy', retryAfterMs: 100 }, 'could not take a snapshot for the new member now; retry shortly');
     }
     if (this.appliedIndex <= this.raft.raftLog.snapshot.meta.index) return;
     this.raft.compact(this.appliedIndex, serializeState(this.table));
