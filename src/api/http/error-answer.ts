@@ -10,6 +10,14 @@ import { describeError, isInternal } from '../coordinator/errors/describe-error.
 import { hasBody } from '../coordinator/http/json-body.js';
 import { sendJson } from '../coordinator/http/send.js';
 
+/**
+ * A client that sends its whole body before reading the answer (most do)
+ * would meet a reset instead of our 413 if the connection closed at once:
+ * the rest of the body is discarded (Node dumps it once the answer is out),
+ * for this long at most, and then the connection is cut.
+ */
+const UNREAD_BODY_GRACE_MS = 2_000;
+
 export interface ErrorAnswerContext {
   readonly route: string;
   /** Whether the request's body was read to its end; one that was not is not drained, the connection closes instead. */
@@ -34,7 +42,15 @@ export function sendErrorAnswer(req: IncomingMessage, res: ServerResponse, err: 
   if (failure.httpStatus === 405 && Array.isArray(allowed)) headers['Allow'] = allowed.join(', ');
   const retryAfter = retryAfterSeconds(failure);
   if (retryAfter !== undefined) headers['Retry-After'] = retryAfter;
-  if ((!context.bodyRead && hasBody(req)) || failure.httpStatus === 413) headers['Connection'] = 'close';
+  if (!context.bodyRead && hasBody(req)) {
+    // Answered before the body was read: no `Connection: close` (the server would reset the socket while
+    // the client still sends); the rest is read and discarded until it ends or the grace runs out.
+    const cut = setTimeout(() => req.socket.destroy(), UNREAD_BODY_GRACE_MS);
+    cut.unref();
+    req.once('end', () => clearTimeout(cut));
+    req.once('close', () => clearTimeout(cut));
+    res.once('finish', () => req.resume());
+  }
   sendJson(res, failure.httpStatus, failure.body, headers);
   return failure;
 }
