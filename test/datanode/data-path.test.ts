@@ -130,6 +130,20 @@ describe('replication failures', () => {
     await c.node('n1').put(c.keyIn(0, 'next'), bytes('w'), before + 1);
   });
 
+  it('a fenced primary keeps asking to take the lagging replica out, and serves again once that commits', async () => {
+    const c = await twoNodes();
+    const key = c.keyIn(0);
+    c.link('n2', 'fail');
+    c.coordinator.setInSyncMode = 'fail';
+    expect(await codeOf(c.node('n1').put(key, bytes('new')))).toBe(ClusterErrorCode.Unavailable);
+    expect(c.node('n1').info().shards.find((s) => s.id === 0)!.role).toBe('fenced');
+    // The coordinators answer again; nothing else changes the shard: the primary's own retry must lift the fence.
+    c.coordinator.setInSyncMode = 'ok';
+    await waitFor('fence lifted by the primary’s retry', () => c.node('n1').info().shards.find((s) => s.id === 0)!.role === 'primary');
+    expect(c.coordinator.shard(0).inSync).toEqual(['n1']);
+    expect(text(await c.node('n1').get(key))).toBe('new');
+  });
+
   it('fails the write with UNAVAILABLE and fences the shard when the replica cannot be taken out of sync', async () => {
     const c = await twoNodes();
     const key = c.keyIn(0);

@@ -6,6 +6,7 @@
  * committed, the shard is fenced, since a replica that may lack the batch
  * could still be promoted.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { ClusterErrorCode, isClusterError } from '../../errors/index.js';
 import type { ReplicatedOp, ReplicationBatch } from '../contract.js';
 import { describe, unavailable } from '../errors.js';
@@ -15,11 +16,16 @@ import { LiveStream } from './live-stream.js';
 
 /** Rounds of "a replica knows a newer epoch: renew and resend" per batch, and of setInSync retries. */
 const MAX_EPOCH_ROUNDS = 4;
+/** A shard fenced because a lagging replica could not be taken out of the in-sync set keeps trying, this often. */
+const UNFENCE_RETRY_MS = 500;
+/** …for at most this long (then only a new epoch from the table lifts the fence). */
+const UNFENCE_RETRY_LIMIT_MS = 120_000;
 
 type Outcome = { node: string; ok: true } | { node: string; ok: false; stale: boolean; reason: string };
 
 export class FanOut {
   private readonly live = new Map<string, LiveStream>();
+  private unfencing = false;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -98,8 +104,42 @@ export class FanOut {
     try {
       await this.setInSync(node, false, reason);
     } catch (e) {
-      throw this.fence(`could not take ${node} out of the in-sync set (${describe(e)}) after it ${reason}`);
+      // The change may have committed with its answer lost, and a renewal brought the new record meanwhile:
+      // a node out of the in-sync set cannot be promoted, so the batch need not wait for it.
+      if (!this.copy.isInSync(node)) return;
+      const err = this.fence(`could not take ${node} out of the in-sync set (${describe(e)}) after it ${reason}`);
+      this.keepTryingToUnfence(node, reason);
+      throw err;
     }
+  }
+
+  /**
+   * A fence lifts only when the table's epoch moves on, and nothing else
+   * would move it while the lagging replica looks healthy: the primary keeps
+   * asking for the change itself (bounded), until it commits, the epoch moves
+   * on some other way, or this node stops being the primary.
+   */
+  private keepTryingToUnfence(node: string, reason: string): void {
+    if (this.unfencing) return;
+    this.unfencing = true;
+    const until = performance.now() + UNFENCE_RETRY_LIMIT_MS;
+    void (async () => {
+      try {
+        while (this.copy.fence?.reason === 'replication failed' && this.copy.isInSync(node) && performance.now() < until) {
+          await delay(UNFENCE_RETRY_MS, undefined, { signal: this.ctx.signal });
+          if (this.copy.fence === null || !this.copy.isInSync(node)) break;
+          try {
+            await this.setInSync(node, false, `${reason} (retried while the shard is fenced)`);
+          } catch (e) {
+            this.ctx.logger.debug('fenced shard: taking the lagging replica out failed again', { shard: this.copy.id, node, err: describe(e) });
+          }
+        }
+      } catch {
+        /* the node is stopping */
+      } finally {
+        this.unfencing = false;
+      }
+    })();
   }
 
   private batch(firstSeq: number, ops: readonly ReplicatedOp[]): ReplicationBatch {
