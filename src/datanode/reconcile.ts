@@ -26,6 +26,12 @@ export function reconcile(ctx: NodeContext, sessions: RecoverySessions, grant: L
     }
     const before = { role: copy.role(ctx.id), epoch: copy.epoch, known: copy.assignment !== null };
     if (!copy.take(a)) continue;
+    // The fence keeps a replica that may lack a batch from being promoted under writes it never saw; with this
+    // primary the only copy in sync, no other can be promoted, and its own store is the shard's truth.
+    if (copy.fence?.reason === 'replication failed' && a.primary === ctx.id && a.inSync.length === 1 && a.inSync[0] === ctx.id) {
+      copy.fence = null;
+      ctx.logger.info('fence lifted: no other copy is in sync', { shard: copy.id, epoch: copy.epoch });
+    }
     settle(ctx, sessions, copy);
     const role = copy.role(ctx.id);
     if (role !== before.role || copy.epoch !== before.epoch || !before.known) {
