@@ -140,7 +140,8 @@ describe('replication failures', () => {
     // The coordinators answer again; nothing else changes the shard: the primary's own retry must lift the fence.
     c.coordinator.setInSyncMode = 'ok';
     await waitFor('fence lifted by the primary’s retry', () => c.node('n1').info().shards.find((s) => s.id === 0)!.role === 'primary');
-    expect(c.coordinator.shard(0).inSync).toEqual(['n1']);
+    // The first attempt failed; a later one took n2 out (n2 may have recovered and rejoined since: not asserted here).
+    expect(c.coordinator.setInSyncCalls.filter((r) => r.node === 'n2' && !r.inSync).length).toBeGreaterThan(1);
     expect(text(await c.node('n1').get(key))).toBe('new');
   });
 
