@@ -52,10 +52,10 @@ const SELF_EXIT_RESTART_MS = 300;
 function faultSwitch(plan: DiskFaultPlan, id: string, life: number): string {
   const replica = Number(id.replace(/\D/g, '')) || 0;
   return JSON.stringify({
-    syncFailRate: 0.0005,
+    syncFailRate: 0.005,
     syncDelayRate: 0.02,
     syncDelayMs: [0, 150],
-    crashBetweenPersistAndSendRate: 0.0005,
+    crashBetweenPersistAndSendRate: 0.005,
     onlyWhenLeader: true,
     seed: (plan.seed * 1_000 + replica * 100 + life) >>> 0,
   });
