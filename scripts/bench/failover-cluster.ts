@@ -6,16 +6,11 @@
  * stopped and resumed (SIGSTOP/SIGCONT by PID), and it reads the table's
  * view: shards, node statuses and events.
  */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseJson, request } from './http.js';
-import { freePort, killAll, makeTempDir, now, removeDir, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
-import type { Endpoint } from './kv-cluster.js';
+import { now, signalChild, sleep, type Child } from './procs.js';
+import { DataCluster, SHARDS, type Endpoint } from './data-cluster.js';
 
-const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
-export const SHARDS = 8;
+export { SHARDS };
 const START_TIMEOUT_MS = 30_000;
 const READ_TIMEOUT_MS = 2_000;
 
@@ -47,52 +42,15 @@ export function notGreen(shards: readonly ShardView[], nodes: readonly NodeView[
   return lacking.length === 0 ? undefined : `shards without both copies in sync: ${lacking.map((s) => s.id).join(', ')}`;
 }
 
-export class FailoverBenchCluster {
-  readonly coordinators: Endpoint[] = [];
-  readonly nodes: Endpoint[] = [];
-  private dir = '';
-  private readonly children = new Map<string, Child>();
+export class FailoverBenchCluster extends DataCluster {
   private rr = 0;
 
-  async start(): Promise<void> {
-    this.dir = await makeTempDir('torua-failover-bench-');
-    await fsp.mkdir(path.join(this.dir, 'logs'));
-    const coordinators = [];
-    for (let i = 0; i < 3; i++) {
-      const host = `127.0.0.${11 + i}`;
-      const spec = { id: `c${i + 1}`, host, apiPort: await freePort(host), peerPort: await freePort(host) };
-      coordinators.push(spec);
-      this.coordinators.push({ id: spec.id, host, port: spec.apiPort });
-    }
-    for (let i = 0; i < 3; i++) {
-      const host = `127.0.0.${41 + i}`;
-      this.nodes.push({ id: `n${i + 1}`, host, port: await freePort(host) });
-    }
-    const file = path.join(this.dir, 'cluster.json');
-    const content = {
-      clusterId: 'failover-bench',
-      dataDir: path.join(this.dir, 'data'),
-      shards: SHARDS,
-      replicationFactor: 2,
-      coordinators,
-      nodes: this.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, capacity: 16 })),
-      logLevel: 'info',
-    };
-    await fsp.writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
-    await Promise.all(this.coordinators.map((c) => this.spawn(c, ['coordinator', '--config', file, '--id', c.id])));
-    await Promise.all(this.nodes.map((n) => this.spawn(n, ['node', '--config', file, '--id', n.id])));
+  constructor() {
+    super({ name: 'failover', nodeHostBase: 41, startTimeoutMs: START_TIMEOUT_MS });
   }
 
-  private async spawn(e: Endpoint, args: readonly string[]): Promise<void> {
-    const child = startChild(`torua ${e.id}`, process.execPath, [MAIN_JS, ...args], path.join(this.dir, 'logs', `${e.id}.log`), { ...process.env, NODE_OPTIONS: '' });
-    this.children.set(e.id, child);
-    const up = await waitFor(
-      `${e.id} to answer /health`,
-      async () => (!child.alive ? false : (await request(false, e.host, e.port, 'GET', '/health', undefined, 500)).status === 200 ? true : undefined),
-      START_TIMEOUT_MS,
-      25,
-    );
-    if (!up) throw new Error(`${e.id} exited before it answered /health\n${await this.logTail(e.id)}`);
+  start(): Promise<void> {
+    return this.startProcesses();
   }
 
   /** The coordinators in turn: a read goes to the next one when one does not answer. */
@@ -130,8 +88,8 @@ export class FailoverBenchCluster {
     let lacking = 'no answer yet';
     const deadline = now() + timeoutMs;
     for (let i = 0; i < 100_000 && now() < deadline; i++) {
-      const dead = [...this.children.entries()].filter(([, c]) => !c.alive).map(([id]) => id);
-      if (dead.length > 0) throw new Error(`${dead.join(', ')} exited\n${await this.logTail(dead[0]!)}`);
+      const dead = this.exited();
+      if (dead.length > 0) throw new Error(`${dead.join(', ')} exited\n${await this.logTails(dead.slice(0, 1))}`);
       try {
         const why = notGreen(await this.shards(), await this.nodeViews());
         if (why === undefined) return;
@@ -158,13 +116,7 @@ export class FailoverBenchCluster {
     return c;
   }
 
-  async logTail(id: string, lines = 12): Promise<string> {
-    const text = await fsp.readFile(path.join(this.dir, 'logs', `${id}.log`), 'utf8').catch(() => '');
-    return `--- ${id} (last lines) ---\n${text.split('\n').slice(-lines).join('\n')}`;
-  }
-
-  async close(): Promise<void> {
-    await killAll([...this.children.values()]);
-    if (this.dir) await removeDir(this.dir);
+  logTail(id: string, lines = 12): Promise<string> {
+    return this.logTails([id], lines);
   }
 }
