@@ -3,14 +3,13 @@
  * node:http so that the connection dials from this replica's own host
  * (DESIGN.md §1) and the wait is bounded.
  */
-import http from 'node:http';
 import { TRPC_ERROR_CODES_BY_NUMBER } from '@trpc/server/rpc';
 import { z } from 'zod';
 import { ClusterError, ClusterErrorCode, isClusterErrorCode, type PublicValue, type TrpcErrorCode } from '../../errors/index.js';
 import { FORWARDED_BY_HEADER } from './context.js';
 import { ForwardedError } from './errors/forwarded-error.js';
 import { MAX_FORWARDED_ANSWER_BYTES } from './limits.js';
-import { readBody } from './http/read-body.js';
+import { exchangeJson } from './http/json-exchange.js';
 
 export interface ForwardCall {
   /** The leader's id and API address (`host:port`). */
@@ -70,66 +69,29 @@ function forwardedError(call: ForwardCall, error: { code: number; data: Record<s
 }
 
 /** The leader's result data, or its error as a ForwardedError; UNAVAILABLE or TIMEOUT when it could not be asked. */
-export function forwardToLeader(call: ForwardCall): Promise<unknown> {
+export async function forwardToLeader(call: ForwardCall): Promise<unknown> {
   const target = splitAddress(call.address);
-  if (target === undefined) return Promise.reject(unreachable(call, `bad address ${JSON.stringify(call.address)}`));
+  if (target === undefined) throw unreachable(call, `bad address ${JSON.stringify(call.address)}`);
   const body = call.input === undefined ? '' : JSON.stringify(call.input);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-    };
-    const req = http.request({
-      host: target.host,
-      port: target.port,
-      method: 'POST',
-      path: `/trpc/${call.path}`,
-      localAddress: call.localAddress,
-      headers: {
-        'Content-Type': 'application/json',
-        'Content-Length': Buffer.byteLength(body),
-        Accept: 'application/json',
-        [FORWARDED_BY_HEADER]: call.from,
-      },
-    });
-    const timer = setTimeout(() => {
-      settle(() =>
-        reject(
-          new ClusterError(
-            { code: ClusterErrorCode.Timeout, operation: `${call.path} forwarded to ${call.leader}`, timeoutMs: call.timeoutMs },
-            `the leader ${call.leader} did not answer ${call.path} within ${call.timeoutMs} ms; it may still take effect`,
-          ),
-        ),
-      );
-      req.destroy();
-    }, call.timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(unreachable(call, err.code ?? err.message))));
-    req.on('response', (res) => {
-      readBody(res, MAX_FORWARDED_ANSWER_BYTES).then(
-        (raw) => {
-          let json: unknown;
-          try {
-            json = JSON.parse(raw.toString('utf8'));
-          } catch {
-            settle(() => reject(unreachable(call, `answered HTTP ${res.statusCode} with a body that is not JSON`)));
-            return;
-          }
-          const answer = answerSchema.safeParse(json);
-          if (!answer.success) settle(() => reject(unreachable(call, `answered HTTP ${res.statusCode} with an unexpected body`)));
-          else if ('result' in answer.data) {
-            const data = answer.data.result.data;
-            settle(() => resolve(data));
-          } else {
-            const error = forwardedError(call, answer.data.error);
-            settle(() => reject(error));
-          }
-        },
-        (err: unknown) => settle(() => reject(err instanceof ClusterError ? unreachable(call, err.message) : unreachable(call, String(err)))),
-      );
-    });
-    req.end(body);
+  const o = await exchangeJson({
+    method: 'POST',
+    url: `http://${call.address}/trpc/${call.path}`,
+    body,
+    headers: { [FORWARDED_BY_HEADER]: call.from },
+    localAddress: call.localAddress,
+    timeoutMs: call.timeoutMs,
+    maxAnswerBytes: MAX_FORWARDED_ANSWER_BYTES,
   });
+  if (o.kind === 'timeout') {
+    throw new ClusterError(
+      { code: ClusterErrorCode.Timeout, operation: `${call.path} forwarded to ${call.leader}`, timeoutMs: call.timeoutMs },
+      `the leader ${call.leader} did not answer ${call.path} within ${call.timeoutMs} ms; it may still take effect`,
+    );
+  }
+  if (o.kind === 'failed') throw unreachable(call, o.why);
+  if (o.json === undefined) throw unreachable(call, `answered HTTP ${o.statusCode} with a body that is not JSON`);
+  const answer = answerSchema.safeParse(o.json);
+  if (!answer.success) throw unreachable(call, `answered HTTP ${o.statusCode} with an unexpected body`);
+  if ('result' in answer.data) return answer.data.result.data;
+  throw forwardedError(call, answer.data.error);
 }

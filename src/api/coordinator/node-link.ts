@@ -8,13 +8,12 @@
  * node:http, so the connection dials from this replica's own host (DESIGN.md
  * §1) and every call is bounded in time and in answer size.
  */
-import http from 'node:http';
 import { z } from 'zod';
 import type { ConfirmAnswer, ConfirmRequest, ReplicaLink } from '../../coordinator/health/index.js';
 import type { NodeLink, NodeProbe } from '../../coordinator/node-link.js';
 import type { DataNodeHealth, HandoffDone, HandoffRequest } from '../../datanode/contract.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
-import { readBody } from './http/read-body.js';
+import { exchangeJson } from './http/json-exchange.js';
 
 export interface HttpNodeLinkOptions {
   /** Outgoing connections dial from this address. */
@@ -58,51 +57,28 @@ function failed(address: string, procedure: string, why: string, peer = 'node'):
   return new ClusterError({ code: ClusterErrorCode.Unavailable, reason: `${peer} at ${address}: ${why}` }, `${procedure} on the ${peer} at ${address} failed: ${why}`);
 }
 
-/** One bounded HTTP exchange with a peer: the answer's status and JSON body (undefined when it is not JSON). */
-function exchangeJson(
+/** The answer's status and JSON body (undefined when it is not JSON); UNAVAILABLE naming the peer when there is none. */
+async function peerJson(
   address: string,
   call: { readonly method: 'GET' | 'POST'; readonly path: string; readonly body?: string; readonly what: string; readonly peer: string },
   timeoutMs: number,
   localAddress: string | undefined,
 ): Promise<{ readonly statusCode: number; readonly json: unknown }> {
-  const { what, peer } = call;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-    };
-    const headers: http.OutgoingHttpHeaders =
-      call.body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(call.body), Accept: 'application/json' };
-    const req = http.request(`http://${address}${call.path}`, { method: call.method, localAddress, headers });
-    const timer = setTimeout(() => {
-      settle(() => reject(failed(address, what, `no answer within ${timeoutMs} ms`, peer)));
-      req.destroy();
-    }, timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(failed(address, what, err.code ?? err.message, peer))));
-    req.on('response', (res) => {
-      readBody(res, MAX_ANSWER_BYTES).then(
-        (raw) => {
-          let json: unknown;
-          try {
-            json = JSON.parse(raw.toString('utf8'));
-          } catch {
-            json = undefined;
-          }
-          settle(() => resolve({ statusCode: res.statusCode ?? 0, json }));
-        },
-        (err: unknown) => settle(() => reject(failed(address, what, err instanceof Error ? err.message : String(err), peer))),
-      );
-    });
-    req.end(call.body);
+  const o = await exchangeJson({
+    method: call.method,
+    url: `http://${address}${call.path}`,
+    ...(call.body === undefined ? {} : { body: call.body }),
+    localAddress,
+    timeoutMs,
+    maxAnswerBytes: MAX_ANSWER_BYTES,
   });
+  if (o.kind === 'answer') return o;
+  throw failed(address, call.what, o.kind === 'timeout' ? `no answer within ${timeoutMs} ms` : o.why, call.peer);
 }
 
 /** Posts one tRPC mutation to a node (or, `peer` says, another process); resolves with the answer's data. */
 export async function postNodeProcedure(address: string, procedure: string, input: unknown, timeoutMs: number, localAddress?: string, peer = 'node'): Promise<unknown> {
-  const { statusCode, json } = await exchangeJson(address, { method: 'POST', path: `/trpc/${procedure}`, body: JSON.stringify(input), what: procedure, peer }, timeoutMs, localAddress);
+  const { statusCode, json } = await peerJson(address, { method: 'POST', path: `/trpc/${procedure}`, body: JSON.stringify(input), what: procedure, peer }, timeoutMs, localAddress);
   const parsed = answerSchema.safeParse(json);
   if (!parsed.success) throw failed(address, procedure, `HTTP ${statusCode} with an unexpected body`, peer);
   if ('result' in parsed.data) return parsed.data.result.data;
@@ -113,7 +89,7 @@ export async function postNodeProcedure(address: string, procedure: string, inpu
 /** GETs a node's REST view (`/health`); resolves with the parsed JSON of a 200 answer. */
 export async function getNodeView(address: string, path: string, timeoutMs: number, localAddress?: string): Promise<unknown> {
   const what = `GET ${path}`;
-  const { statusCode, json } = await exchangeJson(address, { method: 'GET', path, what, peer: 'node' }, timeoutMs, localAddress);
+  const { statusCode, json } = await peerJson(address, { method: 'GET', path, what, peer: 'node' }, timeoutMs, localAddress);
   if (statusCode !== 200 || json === undefined) throw failed(address, what, `HTTP ${statusCode}${json === undefined ? ' with a body that is not JSON' : ''}`);
   return json;
 }
