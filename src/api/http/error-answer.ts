@@ -17,6 +17,8 @@ import { sendJson } from '../coordinator/http/send.js';
  * for this long at most, and then the connection is cut.
  */
 const UNREAD_BODY_GRACE_MS = 2_000;
+/** A declared body up to this size is drained before the answer; a larger one is answered at once. */
+const MAX_DRAINED_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface ErrorAnswerContext {
   readonly route: string;
@@ -42,14 +44,31 @@ export function sendErrorAnswer(req: IncomingMessage, res: ServerResponse, err: 
   if (failure.httpStatus === 405 && Array.isArray(allowed)) headers['Allow'] = allowed.join(', ');
   const retryAfter = retryAfterSeconds(failure);
   if (retryAfter !== undefined) headers['Retry-After'] = retryAfter;
-  if (!context.bodyRead && hasBody(req)) {
-    // Answered before the body was read: no `Connection: close` (the server would reset the socket while
-    // the client still sends); the rest is read and discarded until it ends or the grace runs out.
-    const cut = setTimeout(() => req.socket.destroy(), UNREAD_BODY_GRACE_MS);
-    cut.unref();
-    req.once('end', () => clearTimeout(cut));
-    req.once('close', () => clearTimeout(cut));
-    res.once('finish', () => req.resume());
+  if (!context.bodyRead && hasBody(req) && !req.complete) {
+    headers['Connection'] = 'close';
+    // Answered before the body was read. A client that sends its whole body before reading the answer
+    // (most do) meets a reset if the socket closes while it still sends. A body of declared, drainable size
+    // is read and discarded (never buffered) and the answer goes out when it ends; any other (streamed,
+    // huge) is answered at once and discarded until the grace runs out.
+    const declared = Number(req.headers['content-length']);
+    const drain = Number.isInteger(declared) && declared <= MAX_DRAINED_BODY_BYTES;
+    let sent = false;
+    const send = () => {
+      if (sent) return;
+      sent = true;
+      sendJson(res, failure.httpStatus, failure.body, headers);
+    };
+    const grace = setTimeout(() => (drain ? send() : req.socket.destroy()), UNREAD_BODY_GRACE_MS);
+    grace.unref();
+    const done = () => {
+      clearTimeout(grace);
+      send();
+    };
+    req.once('end', done);
+    req.once('close', done);
+    req.resume();
+    if (!drain) send();
+    return failure;
   }
   sendJson(res, failure.httpStatus, failure.body, headers);
   return failure;
