@@ -63,11 +63,18 @@ export function findJsonSyntaxProblem(text: string): JsonSyntaxProblem | undefin
     i = NUMBER.lastIndex;
     if (/[\d.eE]/.test(text[i] ?? '')) fail('expected the end of the number (no leading zeros, a digit after "." and "e")');
   };
-  const value = (): void => {
+  // Containers are tracked on an explicit stack, not by recursion: a body nested
+  // a million levels deep must get its line and column, not a stack overflow.
+  const open: ('{' | '[')[] = [];
+  /** One scalar, or the opening of a container (pushed on `open`). */
+  const valueStart = (): void => {
     ws();
     const c = text[i];
-    if (c === '{') return object();
-    if (c === '[') return array();
+    if (c === '{' || c === '[') {
+      i++;
+      open.push(c);
+      return;
+    }
     if (c === '"') return string();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
     for (const word of ['true', 'false', 'null']) {
@@ -78,59 +85,52 @@ export function findJsonSyntaxProblem(text: string): JsonSyntaxProblem | undefin
     }
     fail('expected a value (an object, array, string, number, true, false or null)');
   };
-  const object = () => {
-    i++;
+  const member = (): void => {
     ws();
-    if (text[i] === '}') {
-      i++;
-      return;
-    }
-    for (;;) {
-      ws();
-      if (text[i] !== '"') fail(text[i] === '}' ? "expected a property name in double quotes (no comma before '}')" : 'expected a property name in double quotes');
-      string();
-      ws();
-      if (text[i] !== ':') fail("expected ':' after the property name");
-      i++;
-      value();
-      ws();
-      if (text[i] === ',') {
-        i++;
-        continue;
-      }
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      fail("expected ',' or '}' after a property value");
-    }
+    if (text[i] !== '"') fail(text[i] === '}' ? "expected a property name in double quotes (no comma before '}')" : 'expected a property name in double quotes');
+    string();
+    ws();
+    if (text[i] !== ':') fail("expected ':' after the property name");
+    i++;
+    valueStart();
   };
-  const array = () => {
-    i++;
+  const element = (): void => {
     ws();
-    if (text[i] === ']') {
-      i++;
-      return;
-    }
-    for (;;) {
+    if (text[i] === ']') fail("expected a value (no comma before ']')");
+    valueStart();
+  };
+  const document = (): void => {
+    valueStart();
+    // Each pass handles the container on top of the stack right after an opening or a value.
+    let justOpened = open.length > 0;
+    while (open.length > 0) {
+      const depth = open.length;
+      const top = open[depth - 1] as '{' | '[';
+      const close = top === '{' ? '}' : ']';
       ws();
-      if (text[i] === ']') fail("expected a value (no comma before ']')");
-      value();
-      ws();
-      if (text[i] === ',') {
+      if (justOpened && text[i] === close) {
         i++;
+        open.pop();
+        justOpened = false;
         continue;
       }
-      if (text[i] === ']') {
+      if (!justOpened) {
+        if (text[i] === close) {
+          i++;
+          open.pop();
+          continue;
+        }
+        if (text[i] !== ',') fail(top === '{' ? "expected ',' or '}' after a property value" : "expected ',' or ']' after an array element");
         i++;
-        return;
       }
-      fail("expected ',' or ']' after an array element");
+      if (top === '{') member();
+      else element();
+      justOpened = open.length > depth;
     }
   };
 
   try {
-    value();
+    document();
     ws();
     if (i < text.length) fail('expected the end of the file after the JSON value');
     return undefined;

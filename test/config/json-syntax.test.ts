@@ -42,3 +42,16 @@ describe('findJsonSyntaxProblem', () => {
     expect(findJsonSyntaxProblem('"\\x"')).toMatchObject({ column: 3 });
   });
 });
+
+describe('findJsonSyntaxProblem on deep input', () => {
+  it('points at the error of a body nested far deeper than the call stack allows', () => {
+    const depth = 1_000_000;
+    const text = '['.repeat(depth) + '1,' + ']'.repeat(depth);
+    expect(findJsonSyntaxProblem(text)).toMatchObject({ offset: depth + 2, line: 1, problem: expect.stringContaining("expected a value (no comma before ']')") });
+  });
+
+  it('accepts valid deep nesting of objects and arrays', () => {
+    const depth = 200_000;
+    expect(findJsonSyntaxProblem('{"a":['.repeat(depth) + 'null' + ']}'.repeat(depth))).toBeUndefined();
+  });
+});
