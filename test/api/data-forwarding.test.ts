@@ -68,7 +68,8 @@ interface Answer {
 
 function send(base: string, method: string, path: string, body?: Buffer | AsyncIterable<Buffer>, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, headers }, (res) => {
+    // The path goes out as written: a URL string would have its dot segments resolved by the client.
+    const req = http.request(base, { method, headers, path }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -138,7 +139,7 @@ describe('/data/<key> on a coordinator', () => {
 
   it('keeps odd keys whole on the way to the node and back', async () => {
     const { a, req } = await setup();
-    for (const key of ['user@example.com', 'path/to/x', '数字', 'a key with spaces', 'a/../b', 'trailing/']) {
+    for (const key of ['user@example.com', 'path/to/x', '数字', 'a key with spaces', 'a/../b', 'trailing/', '..', '.', '../x', 'x/..']) {
       const value = Buffer.from(`value of ${key}`);
       expect((await req('PUT', path(key), value)).status, key).toBe(204);
       expect(a.values.get(key), key).toEqual(value);
@@ -146,6 +147,10 @@ describe('/data/<key> on a coordinator', () => {
     }
     // Unencoded slashes are part of the key too.
     expect((await req('GET', '/data/path/to/x')).body.toString()).toBe('value of path/to/x');
+    // Dot segments, plain or percent-encoded, are key bytes, never resolved away.
+    expect((await req('GET', '/data/%2E%2E')).body.toString()).toBe('value of ..');
+    expect((await req('GET', '/data/../x')).body.toString()).toBe('value of ../x');
+    expect((await req('GET', '/data/x/%2e%2e')).body.toString()).toBe('value of x/..');
   });
 
   it('retries on a fresh table when the node answers STALE_EPOCH, with the new epoch', async () => {

@@ -57,7 +57,10 @@ export function exchangeWithNode(req: NodeRequest, options: NodeExchangeOptions)
       settled = true;
       fn();
     };
-    const outgoing = http.request(`http://${req.address}${path}`, {
+    // The path is passed apart from the URL: as part of a URL string its dot
+    // segments would be resolved, and the key `..` would become the path `/`.
+    const outgoing = http.request(`http://${req.address}`, {
+      path,
       method: req.method,
       agent: options.agent,
       localAddress: options.localAddress,
