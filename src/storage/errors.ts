@@ -21,6 +21,8 @@ export enum StorageErrorCode {
   WriteFailed = 'WRITE_FAILED',
   /** The batch breaks the persist contract (an entry behind the snapshot, a gap after the log). */
   InvalidBatch = 'INVALID_BATCH',
+  /** A secret file (a node's identity) can be read or written by others than its owner. */
+  InsecurePermissions = 'INSECURE_PERMISSIONS',
   /** Used after close(). */
   Closed = 'CLOSED',
 }
