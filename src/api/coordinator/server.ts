@@ -19,7 +19,7 @@ import { UNMATCHED_ROUTE, type Exchange } from './http/exchange.js';
 import { instrumentExchange } from './http/http-metrics.js';
 import { sendJson } from './http/send.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.js';
-import { answerUnparsableRequests } from '../http/client-error.js';
+import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import { createDataHandler, isDataTarget } from './data/data-handler.js';
 import { createHttpNodeLink } from './node-link.js';
 import { createRestAdapter } from './rest.js';
@@ -148,7 +148,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     });
   }
 
-  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, onRequest);
+  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, onRequest);
   // A request node:http cannot even parse (bad request line, huge headers) gets a 400 and the connection closes.
   answerUnparsableRequests(server);
 

@@ -13,7 +13,7 @@ import { describeError, isInternal } from '../coordinator/errors/describe-error.
 import { UNMATCHED_ROUTE, type Exchange } from '../coordinator/http/exchange.js';
 import { instrumentExchange } from '../coordinator/http/http-metrics.js';
 import { sendJson } from '../coordinator/http/send.js';
-import { answerUnparsableRequests } from '../http/client-error.js';
+import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import type { NodeApiContext } from './context.js';
 import { DEFAULT_MAX_TRPC_BODY_BYTES } from './limits.js';
 import { requestTarget } from './request-target.js';
@@ -111,7 +111,7 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
   }
 
   // noDelay: an answer written in two parts (headers, then a chunked end) must not wait for a delayed ACK.
-  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, noDelay: true }, onRequest);
+  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, noDelay: true }, onRequest);
   answerUnparsableRequests(server);
   const port = await listen(server, options.host, options.port);
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
