@@ -64,6 +64,20 @@ describe('nodes router', () => {
     expect(service.proposed.map((c) => c.type)).toEqual(['registerNode', 'registerNode', 'registerNode']);
   });
 
+  it('re-registers a node that has an identity only with that identity; nothing changes otherwise', async () => {
+    const service = new FakeCoordinatorService();
+    const caller = callerFor(service);
+    await caller.nodes.register({ id: 'n1', address: '127.0.0.1:8081', identity: 'a'.repeat(32) });
+    for (const attempt of [{}, { identity: 'b'.repeat(32) }]) {
+      const { trpcCode, error } = await failure(caller.nodes.register({ id: 'n1', address: '127.0.0.99:1', ...attempt }));
+      expect(trpcCode).toBe('CONFLICT');
+      expect(error.message).toMatch(/needs the same identity/);
+    }
+    expect(service.proposed.map((c) => c.type)).toEqual(['registerNode']);
+    expect(await caller.nodes.get({ id: 'n1' })).toMatchObject({ address: '127.0.0.1:8081' });
+    expect(await caller.nodes.register({ id: 'n1', address: '127.0.0.1:8091', identity: 'a'.repeat(32) })).toMatchObject({ address: '127.0.0.1:8091' });
+  });
+
   it('replaces labels, lists and gets nodes, and 404s an unknown one', async () => {
     const service = new FakeCoordinatorService();
     const caller = callerFor(service);

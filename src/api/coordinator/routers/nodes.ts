@@ -98,7 +98,17 @@ export const nodesRouter = router({
    * means anyway.
    */
   register: publicProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
-    const known = nodeById((await ctx.service.read('stale')).state, input.id);
+    const known = nodeById((await ctx.service.read('linearizable')).state, input.id);
+    // Whoever knows only a node's id must not move it to another address: a
+    // node that registered with an identity is re-registered only with it.
+    // (Checked here and not in apply, which must treat the commands already
+    // in the log as it always has; apply still refuses a different identity.)
+    if (known !== undefined && known.status !== 'left' && known.identity !== null && input.identity !== known.identity) {
+      throw new ClusterError(
+        { code: ClusterErrorCode.Conflict, reason: 'identity' },
+        `node ${input.id} was registered with an identity: re-registering it needs the same identity (only the node's own process has it)`,
+      );
+    }
     await proposeCommand(
       ctx,
       {
