@@ -51,6 +51,21 @@ describe('evacuation', () => {
     expect(steps.filter((s) => s.command.type === 'finishEvacuation')).toHaveLength(1);
   });
 
+  it('keeps the evacuating copy until the copy rebuilt elsewhere is in sync, even when no other node could take one', () => {
+    let state = settle(cluster(1, ['n2', 'n3'])).state;
+    state = applyCommand(state, { ...cmd('registerNode', { nodeId: 'n1', address: '127.0.0.1:8081', capacity: 16, version: '' }), atMs: at });
+    state = applyCommand(state, cmd('startEvacuation', { nodeId: 'n3', atMs: at }));
+    // Rounds without recovery finishing: n1 is added (and n3's primary handed over), but n3's copy stays.
+    for (let i = 0; i < 5; i++) state = applyRound(state, planPlacement(state, { nowMs: at + i }));
+    const shard = state.shards[0]!;
+    expect(copiesOf(shard).sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(shard.inSync).not.toContain('n1');
+    // Once n1 is in sync, n3's copy goes and the evacuation ends.
+    const done = settle(catchUp(state, at + 10).state, { fromMs: at + 10 }).state;
+    expect(copiesOf(done.shards[0]!).sort()).toEqual(['n1', 'n2']);
+    expect(nodeById(done, 'n3')?.status).toBe('maintenance');
+  });
+
   it('says why it is stalled when a copy can go nowhere, and clears it once it can go on', () => {
     // Replication factor 1: n2 has no room, so n1's copies (the only ones) cannot move.
     let state = settle(cluster(2, [{ id: 'n1' }, { id: 'n2', capacity: 0 }], { replicationFactor: 1 })).state;
