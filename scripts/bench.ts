@@ -21,12 +21,18 @@
  * From SIGSTOP of a data node to its shards being served by promoted
  * primaries, over N trials (default 20), and a pause test that must decide
  * nothing: see scripts/bench/failover.ts.
+ *
+ * npm run bench -- evacuate [--keys N]
+ *
+ * Time to evacuate a data node holding data over 16 shards, without and with
+ * a writer, against the disk's copy rate: see scripts/bench/evacuate.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
 import { MemoryStorage, batchOf } from '../src/storage/index.js';
 import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
+import { runEvacuateBench } from './bench/evacuate.js';
 import { runFailoverBench } from './bench/failover.js';
 import { runKvBench } from './bench/kv.js';
 
@@ -142,7 +148,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -176,8 +182,17 @@ async function main(): Promise<void> {
     await runFailoverBench({ trials });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'evacuate') {
+    const keys = values.keys === undefined ? 8_000 : Number(values.keys);
+    if (!Number.isInteger(keys) || keys < 16 || keys > 200_000) {
+      process.stderr.write(`--keys must be an integer from 16 to 200000, got "${values.keys}"\n`);
+      process.exit(2);
+    }
+    await runEvacuateBench({ keys });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);
