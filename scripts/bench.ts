@@ -157,16 +157,17 @@ async function main(): Promise<void> {
     process.stderr.write(`--seconds must be a positive number (at most 600), got "${values.seconds}"\n`);
     process.exit(2);
   }
+  /** An integer flag within [min, max], or exit 2 saying what is expected. */
+  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys', dflt: number, min: number, max: number): number => {
+    const v = values[name] === undefined ? dflt : Number(values[name]);
+    if (!Number.isInteger(v) || v < min || v > max) {
+      process.stderr.write(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"\n`);
+      process.exit(2);
+    }
+    return v;
+  };
   if (which === 'coordinator') {
-    const count = (name: 'kills' | 'stops', dflt: number): number => {
-      const v = values[name] === undefined ? dflt : Number(values[name]);
-      if (!Number.isInteger(v) || v < 0 || v > 1_000) {
-        process.stderr.write(`--${name} must be an integer from 0 to 1000, got "${values[name]}"\n`);
-        process.exit(2);
-      }
-      return v;
-    };
-    await runCoordinatorBench({ seconds, kills: count('kills', 20), stops: count('stops', 10) });
+    await runCoordinatorBench({ seconds, kills: intFlag('kills', 20, 0, 1_000), stops: intFlag('stops', 10, 0, 1_000) });
     process.exit(0);
   }
   if (which === 'kv') {
@@ -174,21 +175,11 @@ async function main(): Promise<void> {
     process.exit(process.exitCode ?? 0);
   }
   if (which === 'failover') {
-    const trials = values.trials === undefined ? 20 : Number(values.trials);
-    if (!Number.isInteger(trials) || trials < 1 || trials > 200) {
-      process.stderr.write(`--trials must be an integer from 1 to 200, got "${values.trials}"\n`);
-      process.exit(2);
-    }
-    await runFailoverBench({ trials });
+    await runFailoverBench({ trials: intFlag('trials', 20, 1, 200) });
     process.exit(process.exitCode ?? 0);
   }
   if (which === 'evacuate') {
-    const keys = values.keys === undefined ? 8_000 : Number(values.keys);
-    if (!Number.isInteger(keys) || keys < 16 || keys > 200_000) {
-      process.stderr.write(`--keys must be an integer from 16 to 200000, got "${values.keys}"\n`);
-      process.exit(2);
-    }
-    await runEvacuateBench({ keys });
+    await runEvacuateBench({ keys: intFlag('keys', 8_000, 16, 200_000) });
     process.exit(process.exitCode ?? 0);
   }
   if (which !== 'raft') {
