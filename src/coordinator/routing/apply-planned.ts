@@ -1,5 +1,6 @@
 /** Handlers of the planned operations: maintenance of many nodes at once, and evacuation. */
 import { withNode } from './apply-node.js';
+import { sameValue } from './canonical-json.js';
 import type { CancelEvacuation, FinishEvacuation, SetEvacuationStall, SetMaintenance, StartEvacuation } from './commands.js';
 import type { EventDraft } from './events.js';
 import { nodeById, shardIdsOnNode } from './lookup.js';
@@ -45,12 +46,17 @@ function startMaintenance(state: RoutingState, c: SetMaintenance, nodes: readonl
   const events: EventDraft[] = [];
   for (const old of nodes) {
     const window = { reason: c.reason, sinceMs: old.maintenance?.sinceMs ?? c.atMs, untilMs };
+    if (old.status === 'maintenance' && old.statusReason === c.reason && sameValue(old.maintenance, window)) {
+      changed.push(old); // a repeated request: nothing to change
+      continue;
+    }
     const node = withStatus(state, old, { status: 'maintenance', atMs: c.atMs, reason: c.reason, window });
     changed.push(node);
     next = withNode(next, node);
     events.push({ kind: 'node-status', node: node.id, message: `${node.id} ${old.status} → maintenance${untilText(untilMs)}` });
   }
-  return { ok: true, state: next, result: { ok: true, changed: true, subject: 'nodes', nodes: changed }, events };
+  const result = { ok: true as const, changed: events.length > 0, subject: 'nodes' as const, nodes: changed };
+  return events.length === 0 ? unchanged(state, result) : { ok: true, state: next, result, events };
 }
 
 function endMaintenance(state: RoutingState, c: SetMaintenance, nodes: readonly NodeRecord[]): Outcome {

@@ -57,6 +57,10 @@ describe('setMaintenance', () => {
     let state = applyOk(placed(), maintenance(['n1'], true, { ttlMs: 1_000 })).state;
     state = applyOk(state, { ...maintenance(['n1'], true, { atMs: T0 + 500 }), reason: 'longer' }).state;
     expect(nodeById(state, 'n1')?.maintenance).toEqual({ reason: 'longer', sinceMs: T0, untilMs: null });
+    // The same request again (a retry) changes nothing.
+    const again = applyOk(state, { ...maintenance(['n1'], true, { atMs: T0 + 900 }), reason: 'longer' });
+    expect(again.result.changed).toBe(false);
+    expect(again.state).toBe(state);
   });
 
   test('enabled false makes the nodes unknown (probed again like any other), drops the window; nodes not in maintenance are left as they are', () => {
