@@ -34,6 +34,7 @@ interface EvacuationView {
   readonly moved: number;
   readonly remaining: number;
   readonly stalled_reason: string | null;
+  readonly bytes_copied: number;
 }
 
 const keyOf = (i: number) => `evac-${i}`;
@@ -87,13 +88,13 @@ function mostCopies(shards: readonly ShardView[]): string {
   return [...by].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
 }
 
-async function evacuate(cluster: FailoverBenchCluster, node: string): Promise<{ ms: number; total: number }> {
+async function evacuate(cluster: FailoverBenchCluster, node: string): Promise<{ ms: number; total: number; bytesCopied: number }> {
   const status = await cluster.post(`/nodes/${node}/evacuate`, { reason: 'bench evacuate' });
   if (status !== 200) throw new Error(`POST /nodes/${node}/evacuate answered ${status}`);
   const started = now();
   for (;;) {
     const ev = (await cluster.read<{ evacuation: EvacuationView | null }>(`/nodes/${node}/info`)).evacuation;
-    if (ev?.state === 'done') return { ms: now() - started, total: ev.total };
+    if (ev?.state === 'done') return { ms: now() - started, total: ev.total, bytesCopied: ev.bytes_copied };
     if (ev?.stalled_reason) throw new Error(`evacuation of ${node} stalled: ${ev.stalled_reason}`);
     if (now() - started > EVACUATION_TIMEOUT_MS) throw new Error(`evacuation of ${node} not done within ${EVACUATION_TIMEOUT_MS} ms: ${JSON.stringify(ev)}`);
     await sleep(50);
@@ -175,7 +176,7 @@ export async function runEvacuateBench(opts: EvacuateBenchOptions): Promise<void
     const idle = await evacuate(cluster, node);
     const idleRate = bytes / MIB / (idle.ms / 1000);
     log(`evacuation without a writer: ${Math.round(idle.ms)} ms`);
-    lines.push(`evacuation, no writer: ${Math.round(idle.ms)} ms for ${idle.total} copies (${idleRate.toFixed(1)} MiB/s, ${(idleRate / diskMiBs * 100).toFixed(1)} % of the disk's copy rate)`);
+    lines.push(`evacuation, no writer: ${Math.round(idle.ms)} ms for ${idle.total} copies (${idleRate.toFixed(1)} MiB/s, ${((idleRate / diskMiBs) * 100).toFixed(1)} % of the disk's copy rate); bytes_copied says ${mibs(idle.bytesCopied)} MiB`);
 
     await bringBack(cluster, node, copies - 1);
     const shards2 = await cluster.shards();
@@ -187,7 +188,7 @@ export async function runEvacuateBench(opts: EvacuateBenchOptions): Promise<void
     const busyRate = bytes2 / MIB / (busy.ms / 1000);
     log(`evacuation with a writer: ${Math.round(busy.ms)} ms`);
     lines.push(
-      `evacuation, ${WRITER_CONCURRENCY} smart-client writers of ${VALUE_BYTES} B: ${Math.round(busy.ms)} ms for ${busy.total} copies, ${mibs(bytes2)} MiB before the writes (${busyRate.toFixed(1)} MiB/s); ` +
+      `evacuation, ${WRITER_CONCURRENCY} smart-client writers of ${VALUE_BYTES} B: ${Math.round(busy.ms)} ms for ${busy.total} copies, ${mibs(bytes2)} MiB before the writes (${busyRate.toFixed(1)} MiB/s; bytes_copied says ${mibs(busy.bytesCopied)} MiB); ` +
         `${writer.acked} writes acknowledged (${(writer.acked / ((busy.ms + 1_000) / 1000)).toFixed(0)}/s), ${writer.failed} failed beyond the client's retries`,
     );
     if (writer.failed > 0) notes.push(`${writer.failed} writes failed during the evacuation`);

@@ -80,7 +80,7 @@ describe('nodes.evacuate', () => {
     const started = await caller.nodes.evacuate({ id: 'n1', reason: 'disk failing' });
     expect(started).toMatchObject({
       status: 'evacuating',
-      evacuation: { state: 'running', reason: 'disk failing', total: 3, moved: 0, remaining: 3, bytes_copied: null, eta_ms: null, stalled_reason: null },
+      evacuation: { state: 'running', reason: 'disk failing', total: 3, moved: 0, remaining: 3, bytes_copied: 0, eta_ms: null, stalled_reason: null },
     });
     // A copy moves (as the placement driver would do it).
     await caller.shards.assign({ id: 2, primary: 'n3', replicas: ['n2'], expectedEpoch: 1 });

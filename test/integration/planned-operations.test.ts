@@ -23,6 +23,7 @@ interface ShardView {
 }
 interface EvacuationView {
   state: string;
+  bytes_copied: number;
   total: number;
   moved: number;
   remaining: number;
@@ -226,6 +227,8 @@ describe('planned operations (real processes)', () => {
       const after = await node(h, 'n2');
       expect(after).toMatchObject({ status: 'maintenance', shard_count: 0, evacuation: { state: 'done', total: held, moved: held, remaining: 0, eta_ms: 0, stalled_reason: null } });
       expect(after.maintenance?.reason).toBe('evacuated: disk errors');
+      // 300 keys of about 13 bytes over 8 shards, of which n2 held some: their copies were rebuilt elsewhere.
+      expect(after.evacuation?.bytes_copied).toBeGreaterThan(0);
       expect(placedWithout(await shards(h), 2, ['n2'])).toBeUndefined();
       for (let i = 0; i < 300; i++) expect(await kv.getText(`e-${i}`)).toBe(`value-${i}`);
     } finally {

@@ -26,7 +26,7 @@ export function withStatus(state: RoutingState, old: NodeRecord, t: Transition):
 function evacuationAfter(state: RoutingState, old: NodeRecord, evacuation: Evacuation | undefined, t: Transition): Evacuation | undefined {
   if (t.status === 'evacuating') {
     if (old.status === 'evacuating' && evacuation !== undefined) return evacuation;
-    return { reason: t.reason, startedAtMs: t.atMs, total: shardIdsOnNode(state, old.id).length, state: 'running', endedAtMs: null, stalledReason: null };
+    return { reason: t.reason, startedAtMs: t.atMs, total: shardIdsOnNode(state, old.id).length, state: 'running', endedAtMs: null, stalledReason: null, bytesCopied: 0 };
   }
   if (evacuation?.state === 'running') return { ...evacuation, state: 'cancelled', endedAtMs: t.atMs, stalledReason: null };
   return evacuation;

@@ -27,6 +27,7 @@ const evacuationSchema = z.strictObject({
   state: z.enum(EVACUATION_STATES),
   endedAtMs: timeMsSchema.nullable(),
   stalledReason: reasonSchema.nullable(),
+  bytesCopied: counterSchema,
 });
 
 const nodeSchema = z.strictObject({

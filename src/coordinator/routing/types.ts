@@ -75,6 +75,8 @@ export interface Evacuation {
   readonly endedAtMs: number | null;
   /** Why a copy cannot move now (no room, no in-sync copy …), as the leader's last planning round saw it; null when none is stuck. */
   readonly stalledReason: string | null;
+  /** Bytes copied into new copies of the shards it holds, as their primaries reported them when each copy joined the in-sync set. */
+  readonly bytesCopied: number;
 }
 
 /**

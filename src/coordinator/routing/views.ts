@@ -150,6 +150,7 @@ export interface EvacuationView {
   /** At the pace so far; null before the first copy moved (or after a cancel), 0 when done. */
   readonly etaMs: number | null;
   readonly stalledReason: string | null;
+  readonly bytesCopied: number;
   readonly reason: string;
   readonly endedAtMs: number | null;
 }
@@ -162,5 +163,5 @@ export function evacuationView(state: RoutingState, id: NodeId, nowMs: number): 
   const moved = Math.max(0, ev.total - remaining);
   const elapsedMs = Math.max(1, (ev.endedAtMs ?? nowMs) - ev.startedAtMs);
   const etaMs = remaining === 0 ? 0 : ev.state !== 'running' || moved === 0 ? null : Math.round((elapsedMs / moved) * remaining);
-  return { startedAtMs: ev.startedAtMs, state: ev.state, total: ev.total, moved, remaining, etaMs, stalledReason: ev.stalledReason, reason: ev.reason, endedAtMs: ev.endedAtMs };
+  return { startedAtMs: ev.startedAtMs, state: ev.state, total: ev.total, moved, remaining, etaMs, stalledReason: ev.stalledReason, bytesCopied: ev.bytesCopied, reason: ev.reason, endedAtMs: ev.endedAtMs };
 }

@@ -114,6 +114,22 @@ describe('evacuation', () => {
     expect(invariantViolations(after)).toEqual([]);
   });
 
+  test('a copy joining the in-sync set of a shard the node holds adds the bytes its primary sent to the progress', () => {
+    let state = applyOk(placed(), cmd('startEvacuation', { nodeId: 'n2' })).state;
+    state = applyOk(state, cmd('moveShard', { shardId: 0, expectedEpoch: 1, primary: 'n1', replicas: ['n2', 'n4'] })).state;
+    const joined = applyOk(state, cmd('setInSync', { shardId: 0, expectedEpoch: 2, nodeId: 'n4', inSync: true, copiedBytes: 4_096 }));
+    expect(evacuationView(joined.state, 'n2', T0)?.bytesCopied).toBe(4_096);
+    expect(joined.state.events.items.at(-1)?.message).toMatch(/n4 joined the in-sync set \(4096 bytes copied\)/);
+    // Another shard it holds adds up; a shard it does not hold, and a node not evacuating, get nothing.
+    const other = applyOk(joined.state, cmd('moveShard', { shardId: 3, expectedEpoch: 1, primary: 'n4', replicas: ['n2', 'n3'] })).state;
+    let elsewhere = applyOk(other, cmd('setInSync', { shardId: 3, expectedEpoch: 2, nodeId: 'n3', inSync: true, copiedBytes: 100 })).state;
+    elsewhere = applyOk(elsewhere, cmd('moveShard', { shardId: 1, expectedEpoch: 1, primary: 'n1', replicas: ['n3', 'n4'] })).state;
+    elsewhere = applyOk(elsewhere, cmd('setInSync', { shardId: 1, expectedEpoch: 2, nodeId: 'n4', inSync: true, copiedBytes: 50 })).state;
+    expect(evacuationView(elsewhere, 'n2', T0)?.bytesCopied).toBe(4_196);
+    expect(nodeById(elsewhere, 'n4')?.evacuation).toBeUndefined();
+    expect(invariantViolations(elsewhere)).toEqual([]);
+  });
+
   test('finish is refused while the node holds a copy, and then puts it in maintenance with the evacuation done', () => {
     let state = applyOk(placed(), cmd('startEvacuation', { nodeId: 'n4' })).state;
     expectRejected(state, cmd('finishEvacuation', { nodeId: 'n4' }), 'NODE_HAS_SHARDS', /shards 3/);

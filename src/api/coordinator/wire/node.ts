@@ -61,11 +61,8 @@ export interface EvacuationInfo {
   readonly moved: number;
   /** Copies it still holds (0 exactly when done). */
   readonly remaining: number;
-  /**
-   * Not measured: the nodes report recovery progress in keys, not bytes, so
-   * this is always null (README, "Planned operations").
-   */
-  readonly bytes_copied: null;
+  /** Bytes of keys and values copied into the new copies so far, as their primaries counted them when each joined the in-sync set. */
+  readonly bytes_copied: number;
   /** At the pace so far; null until a copy has moved. */
   readonly eta_ms: number | null;
   readonly stalled_reason: string | null;
@@ -104,7 +101,7 @@ function evacuationInfo(state: RoutingState, id: string, nowMs: number): Evacuat
     total: v.total,
     moved: v.moved,
     remaining: v.remaining,
-    bytes_copied: null,
+    bytes_copied: v.bytesCopied,
     eta_ms: v.etaMs,
     stalled_reason: v.stalledReason,
   };
