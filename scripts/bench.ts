@@ -21,12 +21,18 @@
  * From SIGSTOP of a data node to its shards being served by promoted
  * primaries, over N trials (default 20), and a pause test that must decide
  * nothing: see scripts/bench/failover.ts.
+ *
+ * npm run bench -- evacuate [--keys N]
+ *
+ * Time to evacuate a data node holding data over 16 shards, without and with
+ * a writer, against the disk's copy rate: see scripts/bench/evacuate.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
 import { MemoryStorage, batchOf } from '../src/storage/index.js';
 import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
+import { runEvacuateBench } from './bench/evacuate.js';
 import { runFailoverBench } from './bench/failover.js';
 import { runKvBench } from './bench/kv.js';
 
@@ -142,7 +148,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -151,16 +157,17 @@ async function main(): Promise<void> {
     process.stderr.write(`--seconds must be a positive number (at most 600), got "${values.seconds}"\n`);
     process.exit(2);
   }
+  /** An integer flag within [min, max], or exit 2 saying what is expected. */
+  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys', dflt: number, min: number, max: number): number => {
+    const v = values[name] === undefined ? dflt : Number(values[name]);
+    if (!Number.isInteger(v) || v < min || v > max) {
+      process.stderr.write(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"\n`);
+      process.exit(2);
+    }
+    return v;
+  };
   if (which === 'coordinator') {
-    const count = (name: 'kills' | 'stops', dflt: number): number => {
-      const v = values[name] === undefined ? dflt : Number(values[name]);
-      if (!Number.isInteger(v) || v < 0 || v > 1_000) {
-        process.stderr.write(`--${name} must be an integer from 0 to 1000, got "${values[name]}"\n`);
-        process.exit(2);
-      }
-      return v;
-    };
-    await runCoordinatorBench({ seconds, kills: count('kills', 20), stops: count('stops', 10) });
+    await runCoordinatorBench({ seconds, kills: intFlag('kills', 20, 0, 1_000), stops: intFlag('stops', 10, 0, 1_000) });
     process.exit(0);
   }
   if (which === 'kv') {
@@ -168,16 +175,15 @@ async function main(): Promise<void> {
     process.exit(process.exitCode ?? 0);
   }
   if (which === 'failover') {
-    const trials = values.trials === undefined ? 20 : Number(values.trials);
-    if (!Number.isInteger(trials) || trials < 1 || trials > 200) {
-      process.stderr.write(`--trials must be an integer from 1 to 200, got "${values.trials}"\n`);
-      process.exit(2);
-    }
-    await runFailoverBench({ trials });
+    await runFailoverBench({ trials: intFlag('trials', 20, 1, 200) });
+    process.exit(process.exitCode ?? 0);
+  }
+  if (which === 'evacuate') {
+    await runEvacuateBench({ keys: intFlag('keys', 8_000, 16, 200_000) });
     process.exit(process.exitCode ?? 0);
   }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

@@ -1,7 +1,7 @@
 /**
  * What the KV and failover benches share: a temporary directory with a
  * cluster file of 3 coordinators (127.0.0.11–13) and 3 data nodes (on the
- * aliases from `nodeHostBase`), RF 2, 8 shards, and its processes started
+ * aliases from `nodeHostBase`), RF 2, 8 shards unless told, and its processes started
  * from dist/ one by one until each answers /health. Each bench adds its own
  * readiness check and measurements on top.
  */
@@ -28,8 +28,12 @@ export class DataCluster {
   protected readonly children = new Map<string, Child>();
 
   constructor(
-    private readonly opts: { readonly name: string; readonly nodeHostBase: number; readonly startTimeoutMs: number },
+    private readonly opts: { readonly name: string; readonly nodeHostBase: number; readonly startTimeoutMs: number; readonly shards?: number },
   ) {}
+
+  get shardCount(): number {
+    return this.opts.shards ?? SHARDS;
+  }
 
   /** Writes the cluster file and starts every coordinator, then every node. */
   protected async startProcesses(): Promise<void> {
@@ -50,7 +54,7 @@ export class DataCluster {
     const content = {
       clusterId: `${this.opts.name}-bench`,
       dataDir: path.join(this.dir, 'data'),
-      shards: SHARDS,
+      shards: this.shardCount,
       replicationFactor: 2,
       coordinators,
       nodes: this.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, capacity: 16 })),

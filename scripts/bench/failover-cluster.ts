@@ -34,10 +34,10 @@ export interface EventView {
 }
 
 /** Why the cluster is not green (every node healthy, every shard's two copies in sync), or undefined when it is. */
-export function notGreen(shards: readonly ShardView[], nodes: readonly NodeView[]): string | undefined {
+export function notGreen(shards: readonly ShardView[], nodes: readonly NodeView[], expectedShards = SHARDS): string | undefined {
   const sick = nodes.filter((n) => n.status !== 'healthy');
   if (sick.length > 0) return `nodes not healthy: ${sick.map((n) => `${n.id} ${n.status}`).join(', ')}`;
-  if (shards.length !== SHARDS) return `${shards.length} of ${SHARDS} shards listed`;
+  if (shards.length !== expectedShards) return `${shards.length} of ${expectedShards} shards listed`;
   const lacking = shards.filter((s) => s.primary === null || s.in_sync.length < 2 || !s.in_sync.includes(s.primary));
   return lacking.length === 0 ? undefined : `shards without both copies in sync: ${lacking.map((s) => s.id).join(', ')}`;
 }
@@ -45,8 +45,9 @@ export function notGreen(shards: readonly ShardView[], nodes: readonly NodeView[
 export class FailoverBenchCluster extends DataCluster {
   private rr = 0;
 
-  constructor() {
-    super({ name: 'failover', nodeHostBase: 41, startTimeoutMs: START_TIMEOUT_MS });
+  /** The failover bench's cluster by default; another bench names its own (and may have more shards). */
+  constructor(opts: { readonly name: string; readonly nodeHostBase: number; readonly shards?: number } = { name: 'failover', nodeHostBase: 41 }) {
+    super({ ...opts, startTimeoutMs: START_TIMEOUT_MS });
   }
 
   start(): Promise<void> {
@@ -91,7 +92,7 @@ export class FailoverBenchCluster extends DataCluster {
       const dead = this.exited();
       if (dead.length > 0) throw new Error(`${dead.join(', ')} exited\n${await this.logTails(dead.slice(0, 1))}`);
       try {
-        const why = notGreen(await this.shards(), await this.nodeViews());
+        const why = notGreen(await this.shards(), await this.nodeViews(), this.shardCount);
         if (why === undefined) return;
         lacking = why;
       } catch (e) {

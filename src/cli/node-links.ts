@@ -120,7 +120,10 @@ export function createCoordinatorLink(client: ClusterClient, options: Coordinato
       call(`shards.setInSync of shard ${req.shard} for ${req.node}`, async () =>
         checkedAnswer(
           inSyncAnswerSchema,
-          await client.shards.setInSync.mutate({ id: req.shard, nodeId: req.node, inSync: req.inSync, expectedEpoch: req.expectedEpoch, reason: req.reason }, { signal }),
+          await client.shards.setInSync.mutate(
+            { id: req.shard, nodeId: req.node, inSync: req.inSync, expectedEpoch: req.expectedEpoch, reason: req.reason, ...(req.copiedBytes === undefined ? {} : { copiedBytes: req.copiedBytes }) },
+            { signal },
+          ),
           'the coordinator leader (shards.setInSync)',
         ),
       ),

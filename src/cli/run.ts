@@ -4,6 +4,8 @@ import { runCoordinator } from './coordinator-command.js';
 import { kvSubcommand, runKv } from './kv-command.js';
 import { runLeaderTransfer } from './leader-command.js';
 import { runMembersAdd, runMembersRemove } from './members-command.js';
+import { runEvacuate } from './evacuate-command.js';
+import { runMaintenance } from './maintenance-command.js';
 import { runNode } from './node-command.js';
 import { runRebalance } from './rebalance-command.js';
 import { runStatus } from './status-command.js';
@@ -28,6 +30,12 @@ Commands:
   node --config FILE --id ID          run one data node
   node --id ID --host H --port P --coordinators A,B,C
                                       run a data node that is not in the file
+  node maintenance on|off ID… [--ttl 30m] [--reason R] [--wait]
+                                      put nodes in maintenance (their copies move away,
+                                      they are never declared failed) or end it
+  node evacuate ID [--reason R] [--wait] [--cancel]
+                                      move every copy off a node now (primaries first);
+                                      it ends in maintenance; --wait shows progress
   cluster up --config FILE            start every coordinator and node of FILE
                                       locally, stop them all on Ctrl-C
   status [--json]                     the replicas (role, term, commit, applied, last
@@ -51,6 +59,10 @@ Options:
                         any replica); default: the coordinators of --config FILE, or of
                         ./cluster.example.json when neither is given
   --json                status: the raw data as JSON
+  --ttl DURATION        node maintenance on: it ends by itself after 90s, 30m, 2h …
+  --reason R            node maintenance, node evacuate: why (kept in the events)
+  --wait                node maintenance, node evacuate: wait until done (exit 1 if stalled)
+  --cancel              node evacuate: stop the evacuation
   -h, --help            show this help
 `;
 
@@ -69,6 +81,10 @@ const options = {
   'api-port': { type: 'string' },
   'peer-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ttl: { type: 'string' },
+  reason: { type: 'string' },
+  wait: { type: 'boolean' },
+  cancel: { type: 'boolean' },
 } as const;
 
 /** Exit code for bad usage. */
@@ -98,6 +114,8 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
     case 'coordinator':
       return runCoordinator(values, io);
     case 'node':
+      if (sub === 'maintenance') return runMaintenance(positionals.slice(2), values, io, io === defaultIo && process.stdout.isTTY === true);
+      if (sub === 'evacuate') return runEvacuate(positionals.slice(2), values, io, io === defaultIo && process.stdout.isTTY === true);
       return runNode(values, io);
     case 'status':
       return runStatus(values, io);

@@ -96,6 +96,8 @@ export interface SetInSyncRequest {
   /** The epoch the primary holds; the change is refused (STALE_EPOCH) if the shard moved on. */
   readonly expectedEpoch: number;
   readonly reason: string;
+  /** A replica joining after a recovery: the bytes of keys and values the primary sent it (an evacuation's progress counts them). */
+  readonly copiedBytes?: number;
 }
 
 /** The data node's view of the coordinators (implemented over the cluster client; follows the leader). */

@@ -8,7 +8,7 @@ export type { ApiErrorData, ApiErrorShape } from './trpc.js';
 export type { ClusterInfo } from './wire/cluster-info.js';
 export type { ReplicaHealth } from './wire/health.js';
 export type { MemberInfo } from './wire/member.js';
-export type { NodeDetail, NodeInfo, NodeShardInfo } from './wire/node.js';
+export type { EvacuationInfo, MaintenanceInfo, NodeDetail, NodeInfo, NodeShardInfo } from './wire/node.js';
 export type { ShardInfo, ShardRecoveryInfo } from './wire/shard.js';
 export type { EventInfo } from './wire/event.js';
 export type { ConfigInfo } from './wire/config.js';

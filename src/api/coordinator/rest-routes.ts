@@ -1,12 +1,10 @@
 /**
  * The REST endpoints of DESIGN.md §7 that exist in this issue, each a thin
  * call of the tRPC procedure that implements it (through createCaller), so
- * that REST and tRPC can never disagree. The routes of later issues answer
- * 501 with the issue that brings them. (`/data/<key>` is not here: it
+ * that REST and tRPC can never disagree. (`/data/<key>` is not here: it
  * forwards raw bytes to the shard's primary, see data/data-handler.ts.)
  */
 import type { Consistency } from '../../coordinator/service.js';
-import { HttpError, HttpErrorCode } from './errors/http-error.js';
 import { numeric, withPathParams } from './rest-input.js';
 import type { AppCaller } from './caller.js';
 
@@ -50,18 +48,7 @@ function write(method: Exclude<HttpMethod, 'GET'>, pattern: string, handle: (req
   return { method, pattern, query: [], body, handle: (req) => json(handle(req)) };
 }
 
-function notImplemented(method: HttpMethod, pattern: string, comesWith: string): RestRoute {
-  return {
-    method,
-    pattern,
-    query: [],
-    body: false,
-    handle: () => Promise.reject(new HttpError(HttpErrorCode.NotImplemented, `${method} ${pattern} is not implemented yet: it comes with ${comesWith}`)),
-  };
-}
-
 const READ = ['stale'] as const;
-const UNSCHEDULED = 'a later issue (DESIGN.md §7 lists it; no issue schedules it yet)';
 
 export function restRoutes(metrics: { text(): Promise<string>; contentType: string }): readonly RestRoute[] {
   return [
@@ -81,6 +68,11 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
     write('PUT', '/nodes/:id/labels', ({ caller, params, body }) => caller.nodes.setLabels(unchecked(withPathParams(body, { id: params['id'] })))),
     write('POST', '/nodes/:id/drain', ({ caller, params, body }) => caller.nodes.drain(unchecked(withPathParams(body, { id: params['id'] })))),
     write('POST', '/nodes/:id/remove', ({ caller, params, body }) => caller.nodes.remove(unchecked(withPathParams(body, { id: params['id'] })))),
+    write('POST', '/nodes/maintenance', ({ caller, body }) => caller.nodes.maintenance(unchecked(body))),
+    write('POST', '/nodes/:id/evacuate', ({ caller, params, body }) => caller.nodes.evacuate(unchecked(withPathParams(body, { id: params['id'] })))),
+    write('POST', '/nodes/:id/evacuate/cancel', ({ caller, params, body }) =>
+      caller.nodes.cancelEvacuation(unchecked(withPathParams(body, { id: params['id'] }))),
+    ),
     get('/shards', READ, ({ caller, consistency }) => caller.shards.list({ consistency })),
     // Additions to §7: placing a shard by hand (the placement driver places them by itself), and what a primary calls when a replica caught up.
     write('POST', '/shards/:id/assign', ({ caller, params, body }) =>
@@ -94,8 +86,5 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
       return caller.events.list({ ...(since === null ? {} : { since: unchecked(numeric(since)) }), consistency });
     }),
     { method: 'GET', pattern: '/metrics', query: [], body: false, handle: async () => ({ text: await metrics.text(), contentType: metrics.contentType }) },
-
-    notImplemented('POST', '/nodes/maintenance', UNSCHEDULED),
-    notImplemented('POST', '/nodes/:id/evacuate', UNSCHEDULED),
   ];
 }

@@ -7,7 +7,7 @@
  * `newNodeHealth` for every node.
  */
 import type { HealthSettings } from '../../config/index.js';
-import type { NodeRecord, NodeStatus } from '../routing/index.js';
+import { statusRules, type NodeRecord, type NodeStatus } from '../routing/index.js';
 
 /** The table's statuses plus `suspect`: failed `failureThreshold` probes in a row, not (yet) confirmed. */
 export type LocalStatus = NodeStatus | 'suspect';
@@ -46,7 +46,7 @@ export type ProbeResult = { readonly ok: true; readonly leaseValid: boolean } | 
  * declared failed: that would lose what the operator asked for).
  */
 export function decidable(status: NodeStatus): boolean {
-  return status === 'healthy' || status === 'unknown';
+  return statusRules(status).mayBeDeclaredFailed;
 }
 
 /** A node the monitor has not probed yet: due now, shown with the table's status and reason. */

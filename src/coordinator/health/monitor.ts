@@ -19,7 +19,7 @@
 import type { HealthSettings } from '../../config/index.js';
 import type { HealthMetrics, Logger } from '../../observability/index.js';
 import type { NodeLink } from '../node-link.js';
-import { nodesInOrder, type Command, type RoutingEvent, type RoutingState } from '../routing/index.js';
+import { nodesInOrder, statusRules, type Command, type RoutingEvent, type RoutingState } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import { confirmationRound } from './confirmation-round.js';
 import { afterProbe, decidable, explained, newNodeHealth, withTableStatus, type LocalStatus, type NodeHealth, type ProbePath } from './detector.js';
@@ -200,7 +200,7 @@ export class HealthMonitor {
   private syncNodes(state: RoutingState, settings: HealthSettings, now: number): void {
     const present = new Set<string>();
     for (const node of nodesInOrder(state)) {
-      if (node.status === 'left') continue;
+      if (!statusRules(node.status).probed) continue;
       present.add(node.id);
       const t = this.tracked.get(node.id);
       if (t === undefined) {

@@ -4,12 +4,12 @@
  * planner also avoids what would have to be undone (a copy on a node that is
  * leaving).
  */
-import { acceptsNewCopies, canServe, type NodeRecord, type NodeStatus } from '../routing/index.js';
+import { acceptsNewCopies, canServe, copiesMoveAway, type NodeRecord, type NodeStatus } from '../routing/index.js';
 
-/** Asked to go: its copies move elsewhere, then it becomes `left`. */
-export const isLeaving = (status: NodeStatus): boolean => status === 'draining' || status === 'evacuating';
+/** Its copies must leave it (maintenance, evacuating, draining: routing/node-status.ts); it serves them until they have. */
+export const isLeaving = (status: NodeStatus): boolean => copiesMoveAway(status);
 
-/** Serves and nobody asked it to go (unknown, healthy, maintenance): copies on it stay. */
+/** Serves and nobody asked its copies to go (unknown, healthy): copies on it stay. */
 export const isStaying = (status: NodeStatus): boolean => canServe(status) && !isLeaving(status);
 
 /** A node that may receive a new copy (room aside). */

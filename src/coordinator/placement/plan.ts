@@ -27,7 +27,11 @@ const shardOf = (step: PlannedStep): number | undefined => ('shardId' in step.co
 export function planPlacement(state: RoutingState, input: PlacementInput): PlannedStep[] {
   const round = startRound(state, input.nowMs);
   const steps = planFirstAssignment(round, { settleMs: input.settleMs ?? DEFAULT_SETTLE_MS, graceMs: input.graceMs ?? DEFAULT_GRACE_MS });
-  const planned = new Set(steps.map(shardOf));
+  const planned = new Set<number>();
+  for (const step of steps) {
+    const shard = shardOf(step);
+    if (shard !== undefined) planned.add(shard);
+  }
   for (const rule of SHARD_RULES) {
     for (const shard of state.shards) {
       if (planned.has(shard.id)) continue;
@@ -37,7 +41,7 @@ export function planPlacement(state: RoutingState, input: PlacementInput): Plann
       planned.add(shard.id);
     }
   }
-  steps.push(...planDepartures(round));
+  steps.push(...planDepartures(round, planned));
   if (steps.length > 0 || anyRecovering(state) || input.rebalance !== true) return steps;
   const balance = planBalance(round);
   return balance === undefined ? [] : [balance];

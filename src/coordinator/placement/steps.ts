@@ -41,3 +41,23 @@ export function leftStep(node: NodeRecord, nowMs: number, reason: string): Plann
     demotes: null,
   };
 }
+
+export function finishEvacuationStep(node: NodeRecord, nowMs: number, reason: string): PlannedStep {
+  return { command: { type: 'finishEvacuation', atMs: nowMs, reason: clip(reason), nodeId: node.id }, demotes: null };
+}
+
+/** Ends the node's maintenance if its TTL has run out when the command applies (a window renewed meanwhile stays). */
+export function maintenanceExpiryStep(node: NodeRecord, nowMs: number): PlannedStep {
+  return {
+    command: { type: 'setMaintenance', atMs: nowMs, reason: `${node.id}'s maintenance TTL ran out`, nodeIds: [node.id], enabled: false, onlyExpired: true },
+    demotes: null,
+  };
+}
+
+export function evacuationStallStep(node: NodeRecord, startedAtMs: number, stalledReason: string | null, nowMs: number): PlannedStep {
+  const reason = stalledReason === null ? `${node.id}'s evacuation can go on` : `${node.id}'s evacuation is stalled`;
+  return {
+    command: { type: 'setEvacuationStall', atMs: nowMs, reason, nodeId: node.id, startedAtMs, stalledReason: stalledReason === null ? null : clip(stalledReason) },
+    demotes: null,
+  };
+}

@@ -1,8 +1,9 @@
 /**
  * Rule 4: copies the shard no longer needs are dropped, never the primary and
  * never its last in-sync copy. A copy on a node that is leaving or failed for
- * good goes once the shard is whole elsewhere — or at once when no node could
- * take a copy (a drain must finish, with fewer copies if need be). A surplus
+ * good goes once the shard is whole elsewhere — or, when no node could take
+ * a copy and none is being filled, at once (a drain must finish, with fewer
+ * copies if need be). A surplus
  * copy (left by balancing, or after the replication factor went down) goes
  * from the most loaded node once every other copy is in sync.
  */
@@ -33,7 +34,9 @@ function dropUncounted(round: Round, shard: ShardRecord, counted: readonly strin
   if (gone.length === 0) return undefined;
   const inSyncElsewhere = counted.filter((id) => shard.inSync.includes(id)).length;
   const whole = inSyncElsewhere >= factor;
-  if (!whole && targetsFor(round, shard).length > 0) return undefined;
+  // Not whole yet: wait while a copy elsewhere is being filled (it makes the shard whole) or could be added.
+  const filling = counted.some((id) => !shard.inSync.includes(id));
+  if (!whole && (filling || targetsFor(round, shard).length > 0)) return undefined;
   const id = gone.find((r) => safeToDrop(round, shard, r));
   if (id === undefined) return undefined;
   const status = nodeById(round.state, id)?.status ?? 'not in the table';

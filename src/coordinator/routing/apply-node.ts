@@ -2,10 +2,12 @@
 import { sameValue } from './canonical-json.js';
 import type { RegisterNode, RemoveNode, SetNodeLabels, SetNodeStatus } from './commands.js';
 import { nodeById, shardIdsOnNode } from './lookup.js';
+import { healthyShareKept, statusRules } from './node-status.js';
+import { withStatus } from './node-transition.js';
 import { reject, unchanged, type Outcome } from './outcome.js';
 import type { NodeRecord, RoutingState } from './types.js';
 
-function withNode(state: RoutingState, node: NodeRecord): RoutingState {
+export function withNode(state: RoutingState, node: NodeRecord): RoutingState {
   return { ...state, nodes: { ...state.nodes, [node.id]: node } };
 }
 
@@ -42,6 +44,9 @@ export function registerNode(state: RoutingState, c: RegisterNode): Outcome {
     registeredAtMs: rejoin ? c.atMs : old.registeredAtMs,
     statusChangedAtMs: rejoin ? c.atMs : old.statusChangedAtMs,
     statusReason: rejoin ? c.reason : old.statusReason,
+    // A restart keeps what the operator asked of the node (a maintenance window, an evacuation's record).
+    ...(rejoin || old.maintenance === undefined ? {} : { maintenance: old.maintenance }),
+    ...(rejoin || old.evacuation === undefined ? {} : { evacuation: old.evacuation }),
   };
   if (old !== undefined && sameValue(old, node)) return unchanged(state, { ok: true, changed: false, subject: 'node', node: old });
   const message =
@@ -76,15 +81,16 @@ export const majorityOf = (voters: number): number => Math.floor(voters / 2) + 1
 
 /**
  * Storm guard (DESIGN.md §5): refuse a failure decision that would leave fewer
- * than `minHealthyFraction` of the nodes (those that have not left) healthy.
+ * than `minHealthyFraction` of the counted nodes healthy (node-status.ts says
+ * which count: not those that left, nor those in planned operations).
  * Checked here as well as by the leader, because two decisions proposed on
  * the same table could each pass alone and not together.
  */
 function stormGuard(state: RoutingState, c: SetNodeStatus, old: NodeRecord): string | undefined {
-  const nodes = Object.values(state.nodes).filter((n) => n.status !== 'left');
-  const healthyAfter = nodes.filter((n) => n.status === 'healthy' && n.id !== old.id).length;
+  const nodes = Object.values(state.nodes).filter((n) => statusRules(n.status).healthCount !== 'excluded' || n.id === old.id);
+  const healthyAfter = nodes.filter((n) => statusRules(n.status).healthCount === 'healthy' && n.id !== old.id).length;
   const fraction = state.config.settings.minHealthyFraction;
-  if (healthyAfter >= fraction * nodes.length) return undefined;
+  if (healthyShareKept(healthyAfter, nodes.length, fraction)) return undefined;
   return `marking ${c.nodeId} unhealthy would leave ${healthyAfter} of ${nodes.length} nodes healthy, below minHealthyFraction ${fraction}`;
 }
 
@@ -111,7 +117,7 @@ export function setNodeStatus(state: RoutingState, c: SetNodeStatus): Outcome {
     const refused = stormGuard(state, c, old);
     if (refused !== undefined) return reject('STORM_GUARD', refused);
   }
-  const node: NodeRecord = { ...old, status: c.status, statusChangedAtMs: c.atMs, statusReason: c.reason };
+  const node = withStatus(state, old, { status: c.status, atMs: c.atMs, reason: c.reason });
   const confirmed = c.status === 'unhealthy' ? ` (confirmed by ${c.confirmedBy.join(', ')} of ${c.voters} voters)` : '';
   return {
     ok: true,

@@ -3,6 +3,7 @@
  * the shard's epoch, and each successful change bumps it.
  */
 import type { AssignShard, MoveShard, PromotePrimary, SetInSync } from './commands.js';
+import { withNode } from './apply-node.js';
 import { copyCounts, nodeById, shardById } from './lookup.js';
 import { acceptsNewCopies, canServe } from './node-status.js';
 import { reject, unchanged, type Outcome } from './outcome.js';
@@ -108,7 +109,20 @@ export function setInSync(state: RoutingState, c: SetInSync): Outcome {
   const node = nodeById(state, c.nodeId);
   if (node === undefined || !canServe(node.status)) return reject('NODE_NOT_AVAILABLE', `node ${c.nodeId} is ${node?.status ?? 'gone'}`, 'nodeId');
   const next = makeShard(shard.id, shard.epoch + 1, shard.primary, shard.replicas, [...shard.inSync, c.nodeId]);
-  return changed(state, shard, next, 'shard-in-sync', `${c.nodeId} joined the in-sync set`);
+  const copied = c.copiedBytes === undefined ? '' : ` (${c.copiedBytes} bytes copied)`;
+  return changed(creditEvacuations(state, shard, c), shard, next, 'shard-in-sync', `${c.nodeId} joined the in-sync set${copied}`);
+}
+
+/** A copy rebuilt while a node holding the shard is evacuating is that evacuation's work: its bytes count there. */
+function creditEvacuations(state: RoutingState, shard: ShardRecord, c: SetInSync): RoutingState {
+  if (c.copiedBytes === undefined || c.copiedBytes === 0) return state;
+  let next = state;
+  for (const id of copiesOf(shard)) {
+    const node = nodeById(next, id);
+    if (id === c.nodeId || node?.status !== 'evacuating' || node.evacuation === undefined) continue;
+    next = withNode(next, { ...node, evacuation: { ...node.evacuation, bytesCopied: node.evacuation.bytesCopied + c.copiedBytes } });
+  }
+  return next;
 }
 
 export function promotePrimary(state: RoutingState, c: PromotePrimary): Outcome {

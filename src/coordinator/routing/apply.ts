@@ -10,6 +10,7 @@
  * does not crash-loop replaying a poisoned entry.
  */
 import * as nodes from './apply-node.js';
+import * as planned from './apply-planned.js';
 import * as shards from './apply-shard.js';
 import { updateSettings } from './apply-settings.js';
 import { decodeCommand } from './codec.js';
@@ -38,6 +39,16 @@ function dispatch(state: RoutingState, c: Command): Outcome {
       return shards.promotePrimary(state, c);
     case 'updateSettings':
       return updateSettings(state, c);
+    case 'setMaintenance':
+      return planned.setMaintenance(state, c);
+    case 'startEvacuation':
+      return planned.startEvacuation(state, c);
+    case 'cancelEvacuation':
+      return planned.cancelEvacuation(state, c);
+    case 'finishEvacuation':
+      return planned.finishEvacuation(state, c);
+    case 'setEvacuationStall':
+      return planned.setEvacuationStall(state, c);
   }
 }
 

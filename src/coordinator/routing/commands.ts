@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { commandBase as base } from './command-base.js';
 import { counterSchema } from './fields.js';
 import { registerNode, removeNode, setNodeLabels, setNodeStatus } from './node-commands.js';
+import { cancelEvacuation, finishEvacuation, setEvacuationStall, setMaintenance, startEvacuation } from './planned-commands.js';
 import { settingsPatchSchema } from './settings-patch.js';
 import { assignShard, moveShard, promotePrimary, setInSync } from './shard-commands.js';
 import type { Rejection } from './types.js';
@@ -39,6 +40,11 @@ export const commandSchema = z.discriminatedUnion('type', [
   setInSync,
   promotePrimary,
   updateSettings,
+  setMaintenance,
+  startEvacuation,
+  cancelEvacuation,
+  finishEvacuation,
+  setEvacuationStall,
 ]);
 
 export type Command = z.infer<typeof commandSchema>;
@@ -53,6 +59,11 @@ export type MoveShard = CommandOf<'moveShard'>;
 export type SetInSync = CommandOf<'setInSync'>;
 export type PromotePrimary = CommandOf<'promotePrimary'>;
 export type UpdateSettings = CommandOf<'updateSettings'>;
+export type SetMaintenance = CommandOf<'setMaintenance'>;
+export type StartEvacuation = CommandOf<'startEvacuation'>;
+export type CancelEvacuation = CommandOf<'cancelEvacuation'>;
+export type FinishEvacuation = CommandOf<'finishEvacuation'>;
+export type SetEvacuationStall = CommandOf<'setEvacuationStall'>;
 
 // A record, so the compiler says when a command type is missing here.
 const COMMAND_TYPE_SET: Readonly<Record<CommandType, true>> = {
@@ -65,6 +76,11 @@ const COMMAND_TYPE_SET: Readonly<Record<CommandType, true>> = {
   setInSync: true,
   promotePrimary: true,
   updateSettings: true,
+  setMaintenance: true,
+  startEvacuation: true,
+  cancelEvacuation: true,
+  finishEvacuation: true,
+  setEvacuationStall: true,
 };
 export const COMMAND_TYPES = Object.keys(COMMAND_TYPE_SET) as readonly CommandType[];
 

@@ -17,7 +17,13 @@ export {
   type SetInSync,
   type PromotePrimary,
   type UpdateSettings,
+  type SetMaintenance,
+  type StartEvacuation,
+  type CancelEvacuation,
+  type FinishEvacuation,
+  type SetEvacuationStall,
 } from './commands.js';
+export { MAX_NODES_PER_COMMAND, MAX_MAINTENANCE_TTL_MS, maintenanceNodesSchema, maintenanceTtlSchema } from './planned-commands.js';
 export { encodeCommand, decodeCommand, COMMAND_FORMAT_VERSION } from './codec.js';
 export { apply, applyEntry } from './apply.js';
 export { majorityOf } from './apply-node.js';
@@ -29,7 +35,17 @@ export { serializeState, deserializeState, SnapshotError, SNAPSHOT_FORMAT, SNAPS
 export { invariantViolations } from './invariants.js';
 export { canonicalJson } from './canonical-json.js';
 export { nodeById, memberById, shardById, nodesInOrder, shardIdsOnNode } from './lookup.js';
-export { acceptsNewCopies, canServe } from './node-status.js';
+export {
+  acceptsNewCopies,
+  canServe,
+  copiesMoveAway,
+  healthyShareKept,
+  statusRules,
+  STATUS_RULES,
+  type HealthCount,
+  type LocalNodeStatus,
+  type StatusRules,
+} from './node-status.js';
 export { copiesOf } from './shard-state.js';
 export { settingsPatchSchema, mergeSettings, type SettingsPatch, type DeepPartial } from './settings-patch.js';
 export * from './views.js';

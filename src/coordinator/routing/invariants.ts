@@ -11,7 +11,11 @@ const isSortedDistinct = (ids: readonly string[]) => ids.every((id, i) => i === 
 
 export function invariantViolations(state: RoutingState): string[] {
   const out: string[] = [];
-  for (const [key, node] of Object.entries(state.nodes)) if (node.id !== key) out.push(`nodes.${key} has id ${node.id}`);
+  for (const [key, node] of Object.entries(state.nodes)) {
+    if (node.id !== key) out.push(`nodes.${key} has id ${node.id}`);
+    if ((node.status === 'maintenance') !== (node.maintenance !== undefined)) out.push(`nodes.${key} is ${node.status} with${node.maintenance ? '' : 'out'} a maintenance window`);
+    if ((node.status === 'evacuating') !== (node.evacuation?.state === 'running')) out.push(`nodes.${key} is ${node.status}, its evacuation ${node.evacuation?.state ?? 'absent'}`);
+  }
   for (const [key, member] of Object.entries(state.members)) if (member.id !== key) out.push(`members.${key} has id ${member.id}`);
 
   state.shards.forEach((shard, i) => {

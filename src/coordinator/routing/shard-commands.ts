@@ -49,6 +49,8 @@ export const setInSync = z.strictObject({
   ...shardBase,
   nodeId: nodeIdSchema,
   inSync: z.boolean(),
+  /** What the primary sent to fill the copy (keys and values), when it joins after a recovery: an evacuation's progress counts it. */
+  copiedBytes: counterSchema.optional(),
 });
 
 /** An in-sync replica becomes primary; the old primary stays as a replica, out of sync (it may hold unacknowledged writes). */

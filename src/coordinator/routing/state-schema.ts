@@ -16,7 +16,19 @@ import {
   softwareVersionSchema,
   timeMsSchema,
 } from './fields.js';
-import { EVENT_KINDS, NODE_STATUSES, SHARD_STATES, type RoutingState } from './types.js';
+import { EVACUATION_STATES, EVENT_KINDS, NODE_STATUSES, SHARD_STATES, type RoutingState } from './types.js';
+
+const maintenanceSchema = z.strictObject({ reason: reasonSchema, sinceMs: timeMsSchema, untilMs: timeMsSchema.nullable() });
+
+const evacuationSchema = z.strictObject({
+  reason: reasonSchema,
+  startedAtMs: timeMsSchema,
+  total: counterSchema,
+  state: z.enum(EVACUATION_STATES),
+  endedAtMs: timeMsSchema.nullable(),
+  stalledReason: reasonSchema.nullable(),
+  bytesCopied: counterSchema,
+});
 
 const nodeSchema = z.strictObject({
   id: nodeIdSchema,
@@ -29,6 +41,8 @@ const nodeSchema = z.strictObject({
   registeredAtMs: timeMsSchema,
   statusChangedAtMs: timeMsSchema,
   statusReason: reasonSchema,
+  maintenance: maintenanceSchema.optional(),
+  evacuation: evacuationSchema.optional(),
 });
 
 const shardSchema = z.strictObject({

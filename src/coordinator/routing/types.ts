@@ -43,6 +43,40 @@ export interface NodeRecord {
   readonly registeredAtMs: number;
   readonly statusChangedAtMs: number;
   readonly statusReason: string;
+  /** Present exactly while the status is `maintenance`. */
+  readonly maintenance?: MaintenanceWindow;
+  /** The node's latest evacuation (running while the status is `evacuating`, then kept to show how it ended). */
+  readonly evacuation?: Evacuation;
+}
+
+/** An operator's maintenance of a node: its copies move away, it is never declared failed. */
+export interface MaintenanceWindow {
+  readonly reason: string;
+  readonly sinceMs: number;
+  /** When it ends by itself (the leader's clock, stamped at the start plus the TTL asked), or null: until turned off. */
+  readonly untilMs: number | null;
+}
+
+export const EVACUATION_STATES = ['running', 'done', 'cancelled'] as const;
+export type EvacuationState = (typeof EVACUATION_STATES)[number];
+
+/**
+ * An evacuation's progress, replicated so that a new leader carries on and
+ * shows the same. What is left is not stored: it is the copies the node
+ * still holds (views.ts), so the progress can never claim done early.
+ */
+export interface Evacuation {
+  readonly reason: string;
+  readonly startedAtMs: number;
+  /** Copies the node held when it started (it takes no new ones meanwhile). */
+  readonly total: number;
+  readonly state: EvacuationState;
+  /** When it finished or was cancelled; null while running. */
+  readonly endedAtMs: number | null;
+  /** Why a copy cannot move now (no room, no in-sync copy …), as the leader's last planning round saw it; null when none is stuck. */
+  readonly stalledReason: string | null;
+  /** Bytes copied into new copies of the shards it holds, as their primaries reported them when each copy joined the in-sync set. */
+  readonly bytesCopied: number;
 }
 
 /**
@@ -88,6 +122,7 @@ export const EVENT_KINDS = [
   'node-updated',
   'node-labels',
   'node-status',
+  'node-evacuation',
   'node-removed',
   'shard-assigned',
   'shard-moved',
@@ -171,6 +206,8 @@ export type RejectCode =
   | 'NO_PRIMARY'
   | 'INVALID_SETTINGS'
   | 'INVALID_MEMBER'
+  | 'WRONG_STATUS'
+  | 'TOO_FEW_NODES'
   | 'INTERNAL';
 
 export interface Rejection {
@@ -185,6 +222,7 @@ export interface Rejection {
 export type Applied =
   | { readonly ok: true; readonly changed: boolean; readonly subject: 'node'; readonly node: NodeRecord }
   | { readonly ok: true; readonly changed: boolean; readonly subject: 'nodeRemoved'; readonly node: NodeRecord }
+  | { readonly ok: true; readonly changed: boolean; readonly subject: 'nodes'; readonly nodes: readonly NodeRecord[] }
   | { readonly ok: true; readonly changed: boolean; readonly subject: 'shard'; readonly shard: ShardRecord }
   | { readonly ok: true; readonly changed: boolean; readonly subject: 'config'; readonly config: ClusterConfig }
   | { readonly ok: true; readonly changed: boolean; readonly subject: 'member'; readonly memberId: MemberId; readonly member: MemberRecord | null };

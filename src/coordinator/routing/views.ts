@@ -1,7 +1,7 @@
 /** Derived, read-only views of the table for the REST and tRPC API. Pure functions of the state. */
 import { eventsSince as ringSince } from './events.js';
 import { copyCounts, nodeById, nodesInOrder } from './lookup.js';
-import { canServe } from './node-status.js';
+import { canServe, copiesMoveAway, statusRules } from './node-status.js';
 import { copiesOf } from './shard-state.js';
 import type { NodeId, NodeRecord, RoutingEvent, RoutingState, ShardRecord } from './types.js';
 
@@ -23,7 +23,8 @@ function servesOn(state: RoutingState, id: NodeId): boolean {
 /**
  * red: a shard without a serving primary (none, or on an unhealthy node).
  * yellow: every shard has one, but some copy is missing (fewer than
- * replicationFactor), recovering, or on a node that cannot serve.
+ * replicationFactor), recovering, on a node that cannot serve, or on a node
+ * whose copies must move away (maintenance, evacuating, draining).
  * green: every shard has all its copies, all in sync, all on serving nodes.
  * ("No quorum" is red too, but that is the replica's to know, not the table's.)
  */
@@ -46,6 +47,8 @@ export function clusterHealth(state: RoutingState): ClusterHealth {
     if (behind.length > 0) yellow.push(`shard ${shard.id}: ${behind.join(', ')} recovering`);
     const down = shard.replicas.filter((r) => shard.inSync.includes(r) && !servesOn(state, r));
     if (down.length > 0) yellow.push(`shard ${shard.id}: replica ${down.join(', ')} cannot serve`);
+    const moving = copies.filter((id) => copiesMoveAway(nodeById(state, id)?.status ?? 'left'));
+    if (moving.length > 0) yellow.push(`shard ${shard.id}: copies on ${moving.map((id) => `${id} (${nodeById(state, id)?.status})`).join(', ')} are moving away`);
   }
   const status: HealthColor = red.length > 0 ? 'red' : yellow.length > 0 ? 'yellow' : 'green';
   const all = [...red, ...yellow];
@@ -66,7 +69,7 @@ export function clusterCounts(state: RoutingState): ClusterCounts {
   const nodes = Object.values(state.nodes).filter((n) => n.status !== 'left');
   return {
     totalNodes: nodes.length,
-    healthyNodes: nodes.filter((n) => n.status === 'healthy').length,
+    healthyNodes: nodes.filter((n) => statusRules(n.status).healthCount === 'healthy').length,
     totalShards: state.shards.length,
     assignedShards: state.shards.filter((s) => s.primary !== null).length,
   };
@@ -135,4 +138,30 @@ export function nodeSummaries(state: RoutingState): NodeSummary[] {
 /** `GET /events?since=N`. */
 export function eventsSince(state: RoutingState, since: number): RoutingEvent[] {
   return ringSince(state.events, since);
+}
+
+export interface EvacuationView {
+  readonly startedAtMs: number;
+  readonly state: 'running' | 'done' | 'cancelled';
+  readonly total: number;
+  readonly moved: number;
+  /** Copies the node still holds, from the shards themselves: done means none. */
+  readonly remaining: number;
+  /** At the pace so far; null before the first copy moved (or after a cancel), 0 when done. */
+  readonly etaMs: number | null;
+  readonly stalledReason: string | null;
+  readonly bytesCopied: number;
+  readonly reason: string;
+  readonly endedAtMs: number | null;
+}
+
+/** The node's latest evacuation as `/nodes/:id/info` shows it (the reader's clock for the ETA), or null when it had none. */
+export function evacuationView(state: RoutingState, id: NodeId, nowMs: number): EvacuationView | null {
+  const ev = nodeById(state, id)?.evacuation;
+  if (ev === undefined) return null;
+  const remaining = copyCounts(state).get(id) ?? 0;
+  const moved = Math.max(0, ev.total - remaining);
+  const elapsedMs = Math.max(1, (ev.endedAtMs ?? nowMs) - ev.startedAtMs);
+  const etaMs = remaining === 0 ? 0 : ev.state !== 'running' || moved === 0 ? null : Math.round((elapsedMs / moved) * remaining);
+  return { startedAtMs: ev.startedAtMs, state: ev.state, total: ev.total, moved, remaining, etaMs, stalledReason: ev.stalledReason, bytesCopied: ev.bytesCopied, reason: ev.reason, endedAtMs: ev.endedAtMs };
 }

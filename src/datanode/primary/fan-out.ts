@@ -78,13 +78,13 @@ export class FanOut {
    * set) at the copy's current epoch, renewing and retrying when the shard
    * moved on; on success the copy continues at the committed epoch.
    */
-  async setInSync(node: string, inSync: boolean, reason: string): Promise<number> {
+  async setInSync(node: string, inSync: boolean, reason: string, copiedBytes?: number): Promise<number> {
     for (let round = 0; round < MAX_EPOCH_ROUNDS; round++) {
       this.checkPrimary();
       if (this.copy.isInSync(node) === inSync) return this.copy.epoch;
       try {
         const { epoch } = await this.ctx.coordinators.setInSync(
-          { shard: this.copy.id, node, inSync, expectedEpoch: this.copy.epoch, reason },
+          { shard: this.copy.id, node, inSync, expectedEpoch: this.copy.epoch, reason, ...(copiedBytes === undefined ? {} : { copiedBytes }) },
           callSignal(this.ctx, this.ctx.settings.coordinatorCallTimeoutMs),
         );
         this.copy.applyInSyncChange(epoch, node, inSync);

@@ -26,6 +26,8 @@ interface Session {
   lastUsedMs: number;
   /** Pages of one session are read one at a time. */
   reading: Promise<unknown>;
+  /** Bytes of keys and values sent in pages so far. */
+  bytesSent: number;
 }
 
 const SWEEP_EVERY_MS = 5_000;
@@ -64,6 +66,7 @@ export class RecoverySessions {
         stream: pipeline.fanOut.addLive(req.replica, copy.lastSeq + 1),
         lastUsedMs: ctx.nowMs(),
         reading: Promise.resolve(),
+        bytesSent: 0,
       };
       this.sessions.set(session.id, session);
       ctx.logger.info('recovery begun', { shard: copy.id, node: req.replica, snapshotSeq: copy.lastSeq, totalKeys: copy.keyCount });
@@ -78,6 +81,7 @@ export class RecoverySessions {
       if (!this.sessions.has(s.id)) throw this.gone(s.id);
       s.lastUsedMs = this.ctx.nowMs();
       const entries = await s.cursor.page(limit, this.ctx.settings.recoveryPageBytes);
+      for (const e of entries) s.bytesSent += Buffer.byteLength(e.key) + e.value.length;
       return { entries: entries.map((e) => ({ key: e.key, value: Buffer.from(e.value).toString('base64') })), done: s.cursor.done };
     });
     s.reading = next.catch(() => undefined);
@@ -101,7 +105,7 @@ export class RecoverySessions {
         if (stream.ackedSeq !== copy.lastSeq || req.lastSeq > copy.lastSeq) {
           throw resync(copy.id, s.replica, `it reports seq ${req.lastSeq} and acknowledged ${stream.ackedSeq}; the primary is at ${copy.lastSeq}`);
         }
-        const epoch = await s.pipeline.fanOut.setInSync(s.replica, true, `recovered from ${ctx.id} up to seq ${copy.lastSeq}`);
+        const epoch = await s.pipeline.fanOut.setInSync(s.replica, true, `recovered from ${ctx.id} up to seq ${copy.lastSeq}`, s.bytesSent);
         return { epoch };
       } finally {
         this.end(s, 'finished');

@@ -149,11 +149,13 @@ describe('draining', () => {
     expect(state.shards.map((s) => copiesOf(s))).toEqual(Array(4).fill(['n2']));
   });
 
-  it('a leaving node that holds nothing leaves at once', () => {
-    const state = setStatus(cluster(2, ['n1', 'n2', 'n3']), 'n3', 'evacuating');
-    expect(planPlacement(state, { nowMs: T0 }).map((s) => s.command)).toEqual([
-      expect.objectContaining({ type: 'setNodeStatus', nodeId: 'n3', status: 'left', expectedStatus: 'evacuating' }),
+  it('a draining node that holds nothing leaves at once; an evacuating one is in maintenance at once', () => {
+    const draining = setStatus(cluster(2, ['n1', 'n2', 'n3']), 'n3', 'draining');
+    expect(planPlacement(draining, { nowMs: T0 }).map((s) => s.command)).toEqual([
+      expect.objectContaining({ type: 'setNodeStatus', nodeId: 'n3', status: 'left', expectedStatus: 'draining' }),
     ]);
+    const evacuating = setStatus(cluster(2, ['n1', 'n2', 'n3']), 'n3', 'evacuating');
+    expect(planPlacement(evacuating, { nowMs: T0 }).map((s) => s.command)).toEqual([expect.objectContaining({ type: 'finishEvacuation', nodeId: 'n3' })]);
   });
 });
 

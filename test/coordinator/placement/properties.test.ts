@@ -55,7 +55,7 @@ describe('placement properties', () => {
     );
   });
 
-  it('with room enough, ends in the goal placement: factor copies on distinct nodes, spread within 1, nothing on leaving or failed nodes, drained nodes left', TIMEOUT, () => {
+  it('with room enough, ends in the goal placement: factor copies on distinct nodes, spread within 1, nothing on leaving or failed nodes, drained nodes left, evacuated ones in maintenance', TIMEOUT, () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -73,11 +73,11 @@ describe('placement properties', () => {
           // Fewer failures than copies per shard, so every shard keeps an in-sync copy.
           const at = T0 + 1_000_000;
           let failuresLeft = Math.min(factor, nodeCount) - 1;
-          const leaving: string[] = [];
+          const leaving: [string, 'draining' | 'evacuating'][] = [];
           ids(nodeCount).forEach((id, i) => {
             const fate = fates[i] ?? 'stay';
             if (fate === 'unhealthy' && failuresLeft-- <= 0) return;
-            if (fate === 'draining' || fate === 'evacuating') leaving.push(id);
+            if (fate === 'draining' || fate === 'evacuating') leaving.push([id, fate]);
             if (fate !== 'stay') state = tryStatus(state, id, fate, at);
           });
           for (let i = 0; i < joining; i++) state = join(state, { id: `x${i + 1}`, capacity, atMs: at });
@@ -92,7 +92,7 @@ describe('placement properties', () => {
   });
 });
 
-function checkGoal(state: RoutingState, leaving: readonly string[], evenly: boolean): void {
+function checkGoal(state: RoutingState, leaving: readonly (readonly [string, 'draining' | 'evacuating'])[], evenly: boolean): void {
   const eligible = eligibleNodes(state).map((n) => n.id);
   const want = Math.min(state.config.settings.replicationFactor, eligible.length);
   for (const shard of state.shards) {
@@ -113,6 +113,6 @@ function checkGoal(state: RoutingState, leaving: readonly string[], evenly: bool
       expect(movable, `${heavy} could give ${light} a copy: ${JSON.stringify(loads)}`).toEqual([]);
     }
   }
-  for (const id of leaving) expect(nodeById(state, id)?.status).toBe('left');
+  for (const [id, how] of leaving) expect(nodeById(state, id)?.status).toBe(how === 'draining' ? 'left' : 'maintenance');
   for (const [id, load] of Object.entries(loads)) if (!eligible.includes(id)) expect(load, `${id} holds copies`).toBe(0);
 }

@@ -22,6 +22,11 @@ describe('parseCommand', () => {
       cmd('setInSync', { shardId: 0, expectedEpoch: 1, nodeId: 'n2', inSync: true }),
       cmd('promotePrimary', { shardId: 0, expectedEpoch: 1, nodeId: 'n2' }),
       cmd('updateSettings', { expectedVersion: 1, settings: { health: { leaseMs: 2000 } } }),
+      cmd('setMaintenance', { nodeIds: ['n1', 'n2'], enabled: true, ttlMs: 60_000 }),
+      cmd('startEvacuation', { nodeId: 'n1' }),
+      cmd('cancelEvacuation', { nodeId: 'n1' }),
+      cmd('finishEvacuation', { nodeId: 'n1' }),
+      cmd('setEvacuationStall', { nodeId: 'n1', startedAtMs: 5, stalledReason: null }),
     ];
     expect(new Set(valid.map((c) => c.type))).toEqual(new Set(COMMAND_TYPES));
     for (const c of valid) {

@@ -6,7 +6,15 @@
  */
 import { z } from 'zod';
 import { intInRange, strictObject } from '../../../config/index.js';
-import { MAX_SHARDS, nodeById, nodeSummaries, type NodeSummary, type RoutingState } from '../../../coordinator/routing/index.js';
+import {
+  MAX_SHARDS,
+  maintenanceNodesSchema,
+  maintenanceTtlSchema,
+  nodeById,
+  nodeSummaries,
+  type NodeSummary,
+  type RoutingState,
+} from '../../../coordinator/routing/index.js';
 import {
   addressSchema as address,
   capacitySchema as capacity,
@@ -47,6 +55,15 @@ const renewLeaseInput = strictObject({
   recoveries: z.array(recoveryInput, { error: 'expected an array of recovery progress entries' }).max(MAX_SHARDS, { error: `expected at most ${MAX_SHARDS} recoveries` }).optional(),
 });
 const nodeChangeInput = strictObject({ id: nodeId, reason: reasonInput.optional() });
+const maintenanceInput = strictObject({
+  nodes: maintenanceNodesSchema,
+  enabled: z.boolean({ error: 'expected enabled: true or false' }),
+  reason: reasonInput.optional(),
+  /** Maintenance ends by itself this long after it is committed (the leader ends it). */
+  ttlMs: maintenanceTtlSchema.optional(),
+}).superRefine((input, ctx) => {
+  if (!input.enabled && input.ttlMs !== undefined) ctx.addIssue({ code: 'custom', path: ['ttlMs'], message: 'a TTL is for starting maintenance: only with enabled true' });
+});
 
 function unknownNode(id: string): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id }, `no node ${id}`);
@@ -71,7 +88,7 @@ function summaryOf(state: RoutingState, id: string): NodeSummary | undefined {
 function detailOf(ctx: ApiContext, state: RoutingState, id: string): NodeDetail {
   const summary = summaryOf(state, id);
   if (summary === undefined) throw unknownNode(id);
-  return nodeDetail(state, summary, ctx.nodeControl.healthOf(id));
+  return nodeDetail(state, summary, ctx.nodeControl.healthOf(id), Date.now());
 }
 
 /** The node as the table holds it after a write, read from this replica (which applied the write before answering). */
@@ -82,7 +99,8 @@ async function nodeAfterWrite(ctx: ApiContext, id: string): Promise<NodeDetail> 
 export const nodesRouter = router({
   list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
-    return { nodes: nodeSummaries(read.state).map((n) => nodeInfo(n, ctx.nodeControl.healthOf(n.id))), ...readMeta(read) };
+    const nowMs = Date.now();
+    return { nodes: nodeSummaries(read.state).map((n) => nodeInfo(read.state, n, ctx.nodeControl.healthOf(n.id), nowMs)), ...readMeta(read) };
   }),
 
   get: publicProcedure.input(getInput).query(async ({ ctx, input }) => {
@@ -150,6 +168,43 @@ export const nodesRouter = router({
       { type: 'setNodeStatus', ...commandBase(input.reason ?? 'drained through the API'), nodeId: input.id, status: 'draining' },
       { node: input.id },
     );
+    return nodeAfterWrite(ctx, input.id);
+  }),
+
+  /**
+   * Puts the nodes in maintenance, or makes them ordinary members again: one
+   * command, so an unknown id (404), a node in the wrong status or too few
+   * nodes left to hold every shard's copies (409) changes nothing at all.
+   * The placement driver moves their copies away; the leader ends a TTL.
+   */
+  maintenance: publicProcedure.input(maintenanceInput).mutation(async ({ ctx, input }) => {
+    // Only for the error's `id`: the table's apply decides, and its message names the node too.
+    const known = (await ctx.service.read('stale')).state;
+    const unknown = input.nodes.find((id) => nodeById(known, id) === undefined);
+    await proposeCommand(
+      ctx,
+      {
+      type: 'setMaintenance',
+      ...commandBase(input.reason ?? (input.enabled ? 'maintenance through the API' : 'maintenance ended through the API')),
+      nodeIds: input.nodes,
+      enabled: input.enabled,
+        ...(input.ttlMs === undefined ? {} : { ttlMs: input.ttlMs }),
+      },
+      unknown === undefined ? {} : { node: unknown },
+    );
+    const { state } = await ctx.service.read('stale');
+    return { nodes: input.nodes.map((id) => detailOf(ctx, state, id)) };
+  }),
+
+  /** Evacuating at once: primaries are handed over first, then the other copies rebuilt elsewhere; it ends in maintenance. */
+  evacuate: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+    await proposeCommand(ctx, { type: 'startEvacuation', ...commandBase(input.reason ?? 'evacuated through the API'), nodeId: input.id }, { node: input.id });
+    return nodeAfterWrite(ctx, input.id);
+  }),
+
+  /** Stops an evacuation: the node is an ordinary member again; what moved stays moved. */
+  cancelEvacuation: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+    await proposeCommand(ctx, { type: 'cancelEvacuation', ...commandBase(input.reason ?? 'evacuation cancelled through the API'), nodeId: input.id }, { node: input.id });
     return nodeAfterWrite(ctx, input.id);
   }),
 

@@ -35,6 +35,8 @@ const setInSyncInput = strictObject({
   /** The epoch the primary holds: refused (409 STALE_EPOCH) if the shard moved on. */
   expectedEpoch: seqSchema,
   reason: reasonInput.optional(),
+  /** After a recovery: the bytes of keys and values the primary sent the copy. */
+  copiedBytes: seqSchema.optional(),
 });
 type AssignInput = z.infer<typeof assignInput>;
 
@@ -92,7 +94,15 @@ export const shardsRouter = router({
   /** Resolves with the shard's epoch after the change (unchanged when the node already was so). */
   setInSync: publicProcedure.input(setInSyncInput).mutation(async ({ ctx, input }) => {
     const reason = input.reason ?? `${input.nodeId} ${input.inSync ? 'caught up' : 'fell behind'} (through the API)`;
-    const command: SetInSync = { type: 'setInSync', ...commandBase(reason), shardId: input.id, expectedEpoch: input.expectedEpoch, nodeId: input.nodeId, inSync: input.inSync };
+    const command: SetInSync = {
+      type: 'setInSync',
+      ...commandBase(reason),
+      shardId: input.id,
+      expectedEpoch: input.expectedEpoch,
+      nodeId: input.nodeId,
+      inSync: input.inSync,
+      ...(input.copiedBytes === undefined ? {} : { copiedBytes: input.copiedBytes }),
+    };
     const { changed } = await proposeShardCommand(ctx, command, input.expectedEpoch);
     // Every change bumps the epoch by one, and the compare-and-set held: the new epoch is exact, whatever applied since.
     return { epoch: input.expectedEpoch + (changed ? 1 : 0) };

@@ -1,6 +1,7 @@
 /** A data node as `GET /nodes` and `GET /nodes/:id/info` show it (DESIGN.md §7). */
 import type { LocalStatus, NodeHealthView, ProbePath } from '../../../coordinator/health/index.js';
-import { shardsOfNode, type NodeStatus, type NodeSummary, type RoutingState } from '../../../coordinator/routing/index.js';
+import { evacuationView, shardsOfNode, type NodeStatus, type NodeSummary, type RoutingState } from '../../../coordinator/routing/index.js';
+import { formatDuration } from './duration.js';
 
 /** The leader's own view of a node from its probes (leader-local, never replicated). */
 export interface NodeHealthInfo {
@@ -26,8 +27,9 @@ export interface NodeInfo {
    * replicated table, so the replicas would disagree on them.
    */
   readonly last_heartbeat: string | null;
-  /** Not known to the coordinators (a node's own `GET /info` has it). */
-  readonly uptime: null;
+  /** Since the node registered (as in the table: a restart under the same identity keeps its registration), e.g. `2h03m`. */
+  readonly uptime: string;
+  readonly uptime_ms: number;
   readonly available_capacity: number;
   readonly version: string;
   readonly capacity: number;
@@ -37,6 +39,33 @@ export interface NodeInfo {
   readonly status_reason: string;
   /** The leader's health monitor's view; null on followers (and on a leader that runs no monitor). */
   readonly health: NodeHealthInfo | null;
+  /** While the status is `maintenance`: why, since when, and until when (null: until turned off). */
+  readonly maintenance: MaintenanceInfo | null;
+  /** The node's latest evacuation (running, done or cancelled), null if it never had one. Replicated: every replica shows the same. */
+  readonly evacuation: EvacuationInfo | null;
+}
+
+export interface MaintenanceInfo {
+  readonly reason: string;
+  readonly since_ms: number;
+  readonly until_ms: number | null;
+}
+
+export interface EvacuationInfo {
+  readonly state: 'running' | 'done' | 'cancelled';
+  readonly reason: string;
+  readonly started_at_ms: number;
+  readonly ended_at_ms: number | null;
+  /** Copies the node held when it started. */
+  readonly total: number;
+  readonly moved: number;
+  /** Copies it still holds (0 exactly when done). */
+  readonly remaining: number;
+  /** Bytes of keys and values copied into the new copies so far, as their primaries counted them when each joined the in-sync set. */
+  readonly bytes_copied: number;
+  /** At the pace so far; null until a copy has moved. */
+  readonly eta_ms: number | null;
+  readonly stalled_reason: string | null;
 }
 
 export interface NodeShardInfo {
@@ -61,15 +90,34 @@ export function nodeHealthInfo(view: NodeHealthView): NodeHealthInfo {
   };
 }
 
-/** `health`: the leader's view of this node, if this replica has one. */
-export function nodeInfo(n: NodeSummary, health: NodeHealthView | null): NodeInfo {
+function evacuationInfo(state: RoutingState, id: string, nowMs: number): EvacuationInfo | null {
+  const v = evacuationView(state, id, nowMs);
+  if (v === null) return null;
+  return {
+    state: v.state,
+    reason: v.reason,
+    started_at_ms: v.startedAtMs,
+    ended_at_ms: v.endedAtMs,
+    total: v.total,
+    moved: v.moved,
+    remaining: v.remaining,
+    bytes_copied: v.bytesCopied,
+    eta_ms: v.etaMs,
+    stalled_reason: v.stalledReason,
+  };
+}
+
+/** `health`: the leader's view of this node, if this replica has one; `nowMs` this replica's clock (uptime, ETA). */
+export function nodeInfo(state: RoutingState, n: NodeSummary, health: NodeHealthView | null, nowMs: number): NodeInfo {
+  const uptimeMs = Math.max(0, nowMs - n.registeredAtMs);
   return {
     id: n.id,
     address: n.address,
     status: n.status,
     shard_count: n.shardCount,
     last_heartbeat: health?.lastSuccessfulProbeMs == null ? null : new Date(health.lastSuccessfulProbeMs).toISOString(),
-    uptime: null,
+    uptime: formatDuration(uptimeMs),
+    uptime_ms: uptimeMs,
     available_capacity: n.availableCapacity,
     version: n.version,
     capacity: n.capacity,
@@ -78,10 +126,12 @@ export function nodeInfo(n: NodeSummary, health: NodeHealthView | null): NodeInf
     status_changed_at_ms: n.statusChangedAtMs,
     status_reason: n.statusReason,
     health: health === null ? null : nodeHealthInfo(health),
+    maintenance: n.maintenance === undefined ? null : { reason: n.maintenance.reason, since_ms: n.maintenance.sinceMs, until_ms: n.maintenance.untilMs },
+    evacuation: evacuationInfo(state, n.id, nowMs),
   };
 }
 
-export function nodeDetail(state: RoutingState, n: NodeSummary, health: NodeHealthView | null): NodeDetail {
+export function nodeDetail(state: RoutingState, n: NodeSummary, health: NodeHealthView | null, nowMs: number): NodeDetail {
   const shards = shardsOfNode(state, n.id).map((s) => ({ shard: s.shard, role: s.role, in_sync: s.inSync, epoch: s.epoch }));
-  return { ...nodeInfo(n, health), shards };
+  return { ...nodeInfo(state, n, health, nowMs), shards };
 }
