@@ -21,6 +21,12 @@
  * From SIGSTOP of a data node to its shards being served by promoted
  * primaries, over N trials (default 20), and a pause test that must decide
  * nothing: see scripts/bench/failover.ts.
+ *
+ * npm run bench -- leader-faults [--trials N] [--writers W]
+ *
+ * What a kill, pause or isolation of the coordinator leader, or a cut of
+ * one leader<->node link, costs smart-client writers: see
+ * scripts/bench/leader-faults.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
@@ -29,6 +35,7 @@ import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
 import { runFailoverBench } from './bench/failover.js';
 import { runKvBench } from './bench/kv.js';
+import { runLeaderFaultsBench } from './bench/leader-faults.js';
 
 interface Row {
   readonly measure: string;
@@ -142,7 +149,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, writers: { type: 'string' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -176,8 +183,20 @@ async function main(): Promise<void> {
     await runFailoverBench({ trials });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'leader-faults') {
+    const bounded = (name: 'trials' | 'writers', dflt: number, max: number): number => {
+      const v = values[name] === undefined ? dflt : Number(values[name]);
+      if (!Number.isInteger(v) || v < 1 || v > max) {
+        process.stderr.write(`--${name} must be an integer from 1 to ${max}, got "${values[name]}"\n`);
+        process.exit(2);
+      }
+      return v;
+    };
+    await runLeaderFaultsBench({ trials: bounded('trials', 3, 50), writers: bounded('writers', 8, 64) });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, leader-faults)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

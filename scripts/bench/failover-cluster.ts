@@ -45,8 +45,9 @@ export function notGreen(shards: readonly ShardView[], nodes: readonly NodeView[
 export class FailoverBenchCluster extends DataCluster {
   private rr = 0;
 
-  constructor() {
-    super({ name: 'failover', nodeHostBase: 41, startTimeoutMs: START_TIMEOUT_MS });
+  /** Other benches reuse this cluster under their own name and node aliases, so their runs never share addresses. */
+  constructor(opts: { readonly name: string; readonly nodeHostBase: number } = { name: 'failover', nodeHostBase: 41 }) {
+    super({ ...opts, startTimeoutMs: START_TIMEOUT_MS });
   }
 
   start(): Promise<void> {
@@ -110,7 +111,7 @@ export class FailoverBenchCluster extends DataCluster {
     return signalChild(this.child(nodeId), 'SIGCONT');
   }
 
-  private child(id: string): Child {
+  protected child(id: string): Child {
     const c = this.children.get(id);
     if (c === undefined || !c.alive) throw new Error(`${id} is not running`);
     return c;
