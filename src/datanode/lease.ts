@@ -10,6 +10,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, LeaseGrant, LeaseInfo, RecoveryProgress } from './contract.js';
+import { ClusterErrorCode, isClusterError } from '../errors/index.js';
 import { describe } from './errors.js';
 import type { NodeSettings } from './options.js';
 
@@ -30,6 +31,44 @@ export interface LeaseKeeperDeps {
 }
 
 const FIRST_RENEW_MS = 250;
+/** Before the first grant: the attempt and budget sizes assume this lease. */
+const DEFAULT_LEASE_MS = 2_000;
+const MIN_RENEWAL_BUDGET_MS = 500;
+/** Attempts of one renewal fit this many times into a lease: a silent replica costs a quarter of it. */
+const ATTEMPTS_PER_LEASE = 4;
+const MIN_ATTEMPT_MS = 50;
+/** Bounds a renewal against links that fail at once forever. */
+const MAX_ATTEMPTS_PER_RENEWAL = 32;
+const MAX_RETRY_PAUSE_MS = 100;
+
+/** Answers no other replica would change: the node is unknown or another process holds its id. */
+function isFinal(e: unknown): boolean {
+  return isClusterError(e, ClusterErrorCode.NotFound) || isClusterError(e, ClusterErrorCode.Conflict) || isClusterError(e, ClusterErrorCode.InvalidInput);
+}
+
+/** `p`, or a rejection once `signal` aborts: an attempt given up is given up, whatever the link does later. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+async function pause(ms: number, leftMs: number, signal: AbortSignal): Promise<void> {
+  const wait = Math.min(ms, leftMs);
+  if (wait > 0) await delay(wait, undefined, { signal }).catch(() => undefined);
+}
 
 export class LeaseKeeper {
   grant: LeaseGrant | null = null;
@@ -38,6 +77,9 @@ export class LeaseKeeper {
   private loop: NodeJS.Timeout | undefined;
   private expiry: NodeJS.Timeout | undefined;
   private failing = false;
+  /** The highest term of a grant taken, and when the request of the last grant taken was sent. */
+  private highestTerm = 0;
+  private lastSentAtMs = -Infinity;
   private wasValid = false;
   private stopped = false;
 
@@ -97,31 +139,76 @@ export class LeaseKeeper {
     }, this.periodMs());
   }
 
+  /**
+   * One renewal: attempts one after another, each bounded by a fraction of
+   * the lease, until one is granted or the renewal's budget (a lease) is
+   * spent. The link picks each attempt's replica (the one that answered last,
+   * or the leader named, then the others): a leader that went silent costs
+   * one short attempt, not the lease. Each attempt's lease counts from when
+   * THAT attempt was sent.
+   */
   private async renewOnce(): Promise<void> {
     const { deps } = this;
     if (this.stopped) return;
-    const sentAtMs = deps.nowMs();
+    const leaseMs = this.grant === null || this.grant.leaseMs === 0 ? DEFAULT_LEASE_MS : this.grant.leaseMs;
     // An answer later than a lease period is of no use: the lease it grants has run out.
-    const timeoutMs = Math.max(500, this.grant?.leaseMs ?? 2_000);
-    let grant: LeaseGrant;
-    try {
-      grant = await deps.coordinators.renewLease(
-        { id: deps.id, identity: deps.identity, recoveries: deps.recoveries() },
-        AbortSignal.any([deps.signal, AbortSignal.timeout(timeoutMs)]),
-      );
-    } catch (e) {
-      if (!this.failing && !this.stopped) deps.logger.warn('lease renewal failed; the lease runs out unless a later one succeeds', { err: e, reason: describe(e) });
-      this.failing = true;
-      return;
+    const deadlineMs = deps.nowMs() + Math.max(MIN_RENEWAL_BUDGET_MS, leaseMs);
+    const attemptMs = Math.max(MIN_ATTEMPT_MS, Math.floor(leaseMs / ATTEMPTS_PER_LEASE));
+    let fastFailures = 0;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_RENEWAL && !this.stopped; attempt++) {
+      const leftMs = deadlineMs - deps.nowMs();
+      if (leftMs <= 0) break;
+      const sentAtMs = deps.nowMs();
+      const signal = AbortSignal.any([deps.signal, AbortSignal.timeout(Math.min(attemptMs, leftMs))]);
+      let grant: LeaseGrant;
+      try {
+        grant = await abortable(deps.coordinators.renewLease({ id: deps.id, identity: deps.identity, recoveries: deps.recoveries() }, signal), signal);
+      } catch (e) {
+        lastError = e;
+        if (isFinal(e)) break;
+        // Refused at once (a dead replica, no leader yet): the next replica at once, then a short, growing pause.
+        fastFailures = deps.nowMs() - sentAtMs < attemptMs / 2 ? fastFailures + 1 : 0;
+        if (fastFailures > 1) await pause(Math.min(MAX_RETRY_PAUSE_MS, 10 * 2 ** (fastFailures - 2)), deadlineMs - deps.nowMs(), deps.signal);
+        continue;
+      }
+      if (this.stopped) return;
+      const refused = this.accept(grant, sentAtMs);
+      if (refused === undefined) return;
+      lastError = new Error(refused);
     }
     if (this.stopped) return;
+    if (!this.failing) deps.logger.warn('lease renewal failed; the lease runs out unless a later one succeeds', { err: lastError, reason: describe(lastError) });
+    this.failing = true;
+  }
+
+  /**
+   * Takes a grant answered to an attempt sent at `sentAtMs`, or says why
+   * not. Refused: a grant of an older term than one already taken (an old
+   * leader's late answer: its view of the table may be older than what this
+   * node already acts on) and one whose request was sent before the request
+   * of a grant already taken (superseded). Neither shortens the lease.
+   */
+  private accept(grant: LeaseGrant, sentAtMs: number): string | undefined {
+    const { deps } = this;
+    if (grant.term < this.highestTerm) {
+      deps.logger.warn('a lease grant of an older term was ignored', { term: grant.term, highestTerm: this.highestTerm, leader: grant.leader });
+      return `a grant of term ${grant.term} after one of term ${this.highestTerm}`;
+    }
+    if (sentAtMs < this.lastSentAtMs) {
+      deps.logger.warn('a lease grant answering an older request was ignored', { term: grant.term, leader: grant.leader });
+      return 'a grant answering a request older than the last granted one';
+    }
     if (this.failing) deps.logger.info('lease renewed again', { leader: grant.leader, term: grant.term });
     this.failing = false;
+    this.highestTerm = grant.term;
+    this.lastSentAtMs = sentAtMs;
     this.validUntilMs = Math.max(this.validUntilMs, sentAtMs + grant.leaseMs);
     this.grant = grant;
     deps.onGrant(grant);
     this.armExpiry();
     this.noteValidity();
+    return undefined;
   }
 
   private armExpiry(): void {
