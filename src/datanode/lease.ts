@@ -34,9 +34,25 @@ const FIRST_RENEW_MS = 250;
 /** Before the first grant: the attempt and budget sizes assume this lease. */
 const DEFAULT_LEASE_MS = 2_000;
 const MIN_RENEWAL_BUDGET_MS = 500;
-/** Attempts of one renewal fit this many times into a lease: a silent replica costs a quarter of it. */
-const ATTEMPTS_PER_LEASE = 4;
+/**
+ * One attempt waits a few times as long as grants have recently taken, but
+ * at least a tenth and at most a quarter of the lease: a silent replica (a
+ * paused or cut-off leader, a follower still relaying to it) costs little
+ * of the lease, and a loaded but live leader is not given up on too soon.
+ */
+const ATTEMPT_LATENCY_FACTOR = 3;
+const MIN_ATTEMPT_LEASE_FRACTION = 10;
+const MAX_ATTEMPT_LEASE_FRACTION = 4;
 const MIN_ATTEMPT_MS = 50;
+/** Weight of the newest grant's round trip in the running estimate. */
+const LATENCY_WEIGHT = 0.2;
+
+/** How long one attempt may take, given the lease and the recent round trip of a grant. */
+export function attemptTimeoutMs(leaseMs: number, latencyMs: number): number {
+  const floor = Math.max(MIN_ATTEMPT_MS, leaseMs / MIN_ATTEMPT_LEASE_FRACTION);
+  const ceiling = Math.max(floor, leaseMs / MAX_ATTEMPT_LEASE_FRACTION);
+  return Math.ceil(Math.min(ceiling, Math.max(floor, ATTEMPT_LATENCY_FACTOR * latencyMs)));
+}
 /** Bounds a renewal against links that fail at once forever. */
 const MAX_ATTEMPTS_PER_RENEWAL = 32;
 const MAX_RETRY_PAUSE_MS = 100;
@@ -66,7 +82,7 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 async function pause(ms: number, leftMs: number, signal: AbortSignal): Promise<void> {
-  const wait = Math.min(ms, leftMs);
+  const wait = Math.ceil(Math.min(ms, leftMs));
   if (wait > 0) await delay(wait, undefined, { signal }).catch(() => undefined);
 }
 
@@ -80,6 +96,8 @@ export class LeaseKeeper {
   /** The highest term of a grant taken, and when the request of the last grant taken was sent. */
   private highestTerm = 0;
   private lastSentAtMs = -Infinity;
+  /** A running estimate of how long a grant takes to come back (0 before the first). */
+  private latencyMs = 0;
   private wasValid = false;
   private stopped = false;
 
@@ -153,14 +171,14 @@ export class LeaseKeeper {
     const leaseMs = this.grant === null || this.grant.leaseMs === 0 ? DEFAULT_LEASE_MS : this.grant.leaseMs;
     // An answer later than a lease period is of no use: the lease it grants has run out.
     const deadlineMs = deps.nowMs() + Math.max(MIN_RENEWAL_BUDGET_MS, leaseMs);
-    const attemptMs = Math.max(MIN_ATTEMPT_MS, Math.floor(leaseMs / ATTEMPTS_PER_LEASE));
+    const attemptMs = attemptTimeoutMs(leaseMs, this.latencyMs);
     let fastFailures = 0;
     let lastError: unknown;
     for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_RENEWAL && !this.stopped; attempt++) {
       const leftMs = deadlineMs - deps.nowMs();
       if (leftMs <= 0) break;
       const sentAtMs = deps.nowMs();
-      const signal = AbortSignal.any([deps.signal, AbortSignal.timeout(Math.min(attemptMs, leftMs))]);
+      const signal = AbortSignal.any([deps.signal, AbortSignal.timeout(Math.max(1, Math.ceil(Math.min(attemptMs, leftMs))))]);
       let grant: LeaseGrant;
       try {
         grant = await abortable(deps.coordinators.renewLease({ id: deps.id, identity: deps.identity, recoveries: deps.recoveries() }, signal), signal);
@@ -173,6 +191,8 @@ export class LeaseKeeper {
         continue;
       }
       if (this.stopped) return;
+      const tookMs = deps.nowMs() - sentAtMs;
+      this.latencyMs = this.latencyMs === 0 ? tookMs : (1 - LATENCY_WEIGHT) * this.latencyMs + LATENCY_WEIGHT * tookMs;
       const refused = this.accept(grant, sentAtMs);
       if (refused === undefined) return;
       lastError = new Error(refused);
