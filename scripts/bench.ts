@@ -22,7 +22,7 @@
  * primaries, over N trials (default 20), and a pause test that must decide
  * nothing: see scripts/bench/failover.ts.
  *
- * npm run bench -- leader-faults [--trials N] [--writers W]
+ * npm run bench -- leader-faults [--trials N] [--writers W] [--faults kill,pause,isolate,link] [--logs DIR]
  *
  * What a kill, pause or isolation of the coordinator leader, or a cut of
  * one leader<->node link, costs smart-client writers: see
@@ -35,7 +35,7 @@ import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
 import { runFailoverBench } from './bench/failover.js';
 import { runKvBench } from './bench/kv.js';
-import { runLeaderFaultsBench } from './bench/leader-faults.js';
+import { FAULTS, runLeaderFaultsBench } from './bench/leader-faults.js';
 
 interface Row {
   readonly measure: string;
@@ -149,7 +149,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, writers: { type: 'string' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -192,7 +192,13 @@ async function main(): Promise<void> {
       }
       return v;
     };
-    await runLeaderFaultsBench({ trials: bounded('trials', 3, 50), writers: bounded('writers', 8, 64) });
+    const faults = values.faults?.split(',').map((f) => f.trim());
+    const unknown = faults?.filter((f) => !(FAULTS as readonly string[]).includes(f)) ?? [];
+    if (unknown.length > 0 || faults?.length === 0) {
+      process.stderr.write(`--faults: expected a comma-separated list of ${FAULTS.join(', ')}, got "${values.faults}"\n`);
+      process.exit(2);
+    }
+    await runLeaderFaultsBench({ trials: bounded('trials', 3, 50), writers: bounded('writers', 8, 64), faults, logsTo: values.logs });
     process.exit(process.exitCode ?? 0);
   }
   if (which !== 'raft') {

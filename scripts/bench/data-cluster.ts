@@ -104,6 +104,12 @@ export class DataCluster {
     return tails.join('\n');
   }
 
+  /** Copies every process's log to `to` (created if need be): the temporary directory goes away with close(). */
+  async copyLogs(to: string): Promise<void> {
+    if (!this.dir) return;
+    await fsp.cp(path.join(this.dir, 'logs'), to, { recursive: true });
+  }
+
   async close(): Promise<void> {
     await killAll([...this.children.values()]);
     if (this.dir) await removeDir(this.dir);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- leader-faults [--trials N] [--writers W]`: what a fault
+ * `npm run bench -- leader-faults [--trials N] [--writers W] [--faults a,b] [--logs DIR]`: what a fault
  * of the coordinator LEADER costs the data path. 3 coordinators
  * (127.0.0.11–13) and 3 data nodes (127.0.0.51–53), RF 2, 8 shards, default
  * health settings; W smart-client writers (default 8) put fresh keys back to
@@ -18,20 +18,24 @@
  * the failed share of the puts to that node's shards. The partition faults
  * need root and iptables; without them they are reported as not run.
  */
-import { shardForKey } from '../../src/config/key-hash.js';
 import { createKvClient, type KvClient } from '../../src/client/index.js';
 import { Firewall, partitionUnsupportedReason, type Cut, type Endpoint as FirewallEndpoint } from '../chaos/firewall.js';
 import { FailoverBenchCluster, SHARDS, type ShardView } from './failover-cluster.js';
 import { parseJson, request } from './http.js';
 import { log, now, signalChild, sleep } from './procs.js';
+import { lostOf, maxGap, startWriters } from './smart-writers.js';
 
 export interface LeaderFaultsBenchOptions {
   readonly trials: number;
   readonly writers: number;
+  /** Where to copy the processes' logs at the end (none: they go with the temporary directory). */
+  readonly logsTo?: string | undefined;
+  /** Which faults to run (default all). */
+  readonly faults?: readonly string[] | undefined;
 }
 
 type Fault = 'kill' | 'pause' | 'isolate' | 'link';
-const FAULTS: readonly Fault[] = ['kill', 'pause', 'isolate', 'link'];
+export const FAULTS: readonly Fault[] = ['kill', 'pause', 'isolate', 'link'];
 const FAULT_LABEL: Record<Fault, string> = {
   kill: 'leader SIGKILL',
   pause: 'leader SIGSTOP 5 s',
@@ -44,19 +48,6 @@ const AFTER_MS = 2_000;
 const GREEN_TIMEOUT_MS = 60_000;
 const GOAL_GAP_MS = 500;
 const GOAL_LINK_FAILED_SHARE = 0.02;
-/** Each writer rests this long between puts: enough resolution for gaps, little load on a shared machine. */
-const WRITER_PAUSE_MS = 5;
-const MAX_PUTS_PER_WRITER = 20_000;
-const READ_BACK_CONCURRENCY = 32;
-
-interface Put {
-  readonly key: string;
-  readonly value: string;
-  readonly shard: number;
-  readonly sentAt: number;
-  readonly doneAt: number;
-  readonly ok: boolean;
-}
 
 interface TrialResult {
   readonly fault: Fault;
@@ -113,68 +104,11 @@ function mostPrimaries(shards: readonly ShardView[]): { node: string; shards: nu
   return { node, shards: of };
 }
 
-/** W writers putting fresh keys back to back until stopped (bounded in count). */
-function startWriters(kv: KvClient, tag: string, writers: number): { stop(): Promise<Put[]> } {
-  let stopped = false;
-  const all: Put[] = [];
-  const loops = Array.from({ length: writers }, async (_, w) => {
-    for (let n = 0; !stopped && n < MAX_PUTS_PER_WRITER; n++) {
-      const key = `${tag}-${w}-${n}`;
-      const value = `${key}@${Date.now()}`;
-      const sentAt = now();
-      const ok = await kv.put(key, value).then(
-        () => true,
-        () => false,
-      );
-      all.push({ key, value, shard: shardForKey(key, SHARDS), sentAt, doneAt: now(), ok });
-      await sleep(WRITER_PAUSE_MS);
-    }
-  });
-  return {
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      return all;
-    },
-  };
-}
-
-/** The longest time between two acknowledgements in [fromMs, toMs] (the window's edges count as acknowledgements). */
-function maxGap(puts: readonly Put[], fromMs: number, toMs: number): number {
-  const acks = puts.filter((p) => p.ok && p.doneAt >= fromMs && p.doneAt <= toMs).map((p) => p.doneAt);
-  acks.sort((a, b) => a - b);
-  let gap = 0;
-  let last = fromMs;
-  for (const t of [...acks, toMs]) {
-    gap = Math.max(gap, t - last);
-    last = t;
-  }
-  return gap;
-}
-
-/** Acknowledged puts whose key does not read back with its value. */
-async function lostOf(kv: KvClient, puts: readonly Put[]): Promise<string[]> {
-  const acked = puts.filter((p) => p.ok);
-  const lost: string[] = [];
-  for (let i = 0; i < acked.length; i += READ_BACK_CONCURRENCY) {
-    await Promise.all(
-      acked.slice(i, i + READ_BACK_CONCURRENCY).map(async (p) => {
-        const got = await kv.getText(p.key).then(
-          (v) => v ?? 'absent',
-          (e: unknown) => `error ${String(e).split('\n')[0]}`,
-        );
-        if (got !== p.value) lost.push(`${p.key}: ${got}`);
-      }),
-    );
-  }
-  return lost;
-}
-
 async function trial(cluster: LeaderFaultsCluster, kv: KvClient, firewall: Firewall | undefined, fault: Fault, i: number, writers: number): Promise<TrialResult> {
   await cluster.waitGreen(GREEN_TIMEOUT_MS);
   const leader = await cluster.leader();
   const target = fault === 'link' ? mostPrimaries(await cluster.shards()) : undefined;
-  const writing = startWriters(kv, `lf-${fault}-${i}-${Date.now().toString(36)}`, writers);
+  const writing = startWriters(kv, { tag: `lf-${fault}-${i}-${Date.now().toString(36)}`, writers, shards: SHARDS });
   let cut: Cut | undefined;
   let faultAt = 0;
   let endAt = 0;
@@ -216,7 +150,7 @@ async function trial(cluster: LeaderFaultsCluster, kv: KvClient, firewall: Firew
     failed: failedPuts.length,
     lost: lost.length,
     ...(toNode === undefined ? {} : { toNode }),
-    firstFailures: [...failedPuts.slice(0, 3).map((p) => `${p.key} failed`), ...lost.slice(0, 3)],
+    firstFailures: [...failedPuts.slice(0, 3).map((p) => `${p.key}: ${p.error ?? 'failed'}`), ...lost.slice(0, 3)],
   };
   log(
     `${FAULT_LABEL[fault]} trial ${i + 1} (leader ${leader}${toNode ? `, node ${toNode.node}` : ''}): longest gap ${Math.round(r.maxGapMs)} ms, ` +
@@ -237,6 +171,7 @@ export async function runLeaderFaultsBench(opts: LeaderFaultsBenchOptions): Prom
     await cluster.start();
     kv = createKvClient({ coordinators: cluster.coordinators.map((c) => `${c.host}:${c.port}`) });
     for (const fault of FAULTS) {
+      if (opts.faults !== undefined && !opts.faults.includes(fault)) continue;
       if ((fault === 'isolate' || fault === 'link') && firewall === undefined) {
         notes.push(`${FAULT_LABEL[fault]}: not run (${noPartitions})`);
         continue;
@@ -250,6 +185,12 @@ export async function runLeaderFaultsBench(opts: LeaderFaultsBenchOptions): Prom
     const errors = firewall?.healAll() ?? [];
     for (const e of errors) notes.push(`firewall: ${e}`);
     kv?.close();
+    if (opts.logsTo !== undefined) {
+      await cluster.copyLogs(opts.logsTo).then(
+        () => log(`logs copied to ${opts.logsTo}`),
+        (e: unknown) => notes.push(`logs not copied: ${String(e)}`),
+      );
+    }
     await cluster.close();
   }
   const ms = (n: number): string => `${Math.round(n)} ms`;
