@@ -42,6 +42,14 @@ export function notGreen(shards: readonly ShardView[], nodes: readonly NodeView[
   return lacking.length === 0 ? undefined : `shards without both copies in sync: ${lacking.map((s) => s.id).join(', ')}`;
 }
 
+/** The node that is primary of the most shards (ties: the first by id), and those shards. */
+export function mostPrimaries(shards: readonly ShardView[]): { node: string; shards: number[] } {
+  const by = new Map<string, number[]>();
+  for (const s of shards) if (s.primary !== null) by.set(s.primary, [...(by.get(s.primary) ?? []), s.id]);
+  const [node, of] = [...by].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))[0]!;
+  return { node, shards: of };
+}
+
 export class FailoverBenchCluster extends DataCluster {
   private rr = 0;
 

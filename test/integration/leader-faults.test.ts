@@ -13,6 +13,7 @@
 import { describe, expect, test } from 'vitest';
 import { createKvClient, type KvClient } from '../../src/client/index.js';
 import { lostOf, maxGap, startWriters, type Put } from '../../scripts/bench/smart-writers.js';
+import { Firewall, type Cut, type Endpoint } from '../../scripts/chaos/firewall.js';
 import { now, partitionUnsupportedReason, sleep, useClusters, waitFor, type Cluster } from '../support/cluster-harness.js';
 
 const clusters = useClusters();
@@ -21,6 +22,8 @@ if (unsupported !== undefined) {
   console.warn(`leader-faults.test.ts: partition cases SKIPPED, they need root and a working iptables: ${unsupported}`);
 }
 
+/** Deletes its rules at the latest when this process exits; every test heals its own cut in a finally. */
+const firewall = new Firewall({ tag: `torua-it-leader-faults-${process.pid}` });
 const SHARDS = 8;
 const WRITERS = 4;
 /** Generous: the bench's goal is 500 ms; before leases were renewed through any replica a pause cost over 4 s. */
@@ -58,18 +61,44 @@ async function dataCluster(name: string): Promise<{ h: Cluster; kv: KvClient }> 
   return { h, kv };
 }
 
-/** Runs writers for `beforeMs`, applies the fault for `faultMs`, heals, runs `afterMs` more; returns the puts and the window. */
-async function underWriters(kv: KvClient, tag: string, fault: { apply(): void; heal(): void }, faultMs: number): Promise<{ puts: Put[]; fromMs: number; toMs: number; faultAt: number; healedAt: number }> {
+/** A coordinator's or data node's alias and ports, for the packet filter. */
+function endpointOf(h: Cluster, id: string): Endpoint {
+  const m = h.members.find((x) => x.id === id);
+  if (m !== undefined) return { host: m.host, ports: [m.apiPort, m.peerPort] };
+  const n = h.node(id);
+  return { host: n.host, ports: [n.port] };
+}
+
+/**
+ * Cuts `center` off from each of `others` (both directions) with one
+ * iptables-restore that this process does not block on: the writers' event
+ * loop keeps running, so the gaps measured are the cluster's.
+ */
+function linkCut(h: Cluster, firewall: Firewall, center: string, others: readonly string[]): { apply(): Promise<void>; heal(): Promise<void> } {
+  let cut: Cut | undefined;
+  return {
+    async apply() {
+      cut = await firewall.dropBothAtOnce(others.map((id) => [endpointOf(h, center), endpointOf(h, id)] as const));
+    },
+    async heal() {
+      const errors = cut === undefined ? [] : await firewall.healAtOnce(cut);
+      if (errors.length > 0) throw new Error(errors.join('\n'));
+    },
+  };
+}
+
+/** Runs writers for a second, applies the fault for `faultMs`, heals, runs two seconds more; returns the puts and the window. */
+async function underWriters(kv: KvClient, tag: string, fault: { apply(): void | Promise<void>; heal(): void | Promise<void> }, faultMs: number): Promise<{ puts: Put[]; fromMs: number; toMs: number; faultAt: number; healedAt: number }> {
   const writing = startWriters(kv, { tag, writers: WRITERS, shards: SHARDS });
   let faultAt = 0;
   let healedAt = 0;
   try {
     await sleep(1_000);
     faultAt = now();
-    fault.apply();
+    await fault.apply();
     await sleep(faultMs);
   } finally {
-    fault.heal();
+    await fault.heal();
     healedAt = now();
   }
   await sleep(2_000);
@@ -101,11 +130,8 @@ describe('leader faults under smart-client writers (real processes)', () => {
     const { h, kv } = await dataCluster('lf-isolate');
     try {
       const leader = await h.waitForLeader({ all: true });
-      const cut = () => {
-        h.isolate(leader.id);
-        for (const n of h.nodes) h.cutCoordinatorFromNode(leader.id, n.id);
-      };
-      const run = await underWriters(kv, 'isolate', { apply: cut, heal: () => h.heal() }, 5_000);
+      const others = [...h.voters, ...h.nodes.map((n) => n.id)].filter((id) => id !== leader.id);
+      const run = await underWriters(kv, 'isolate', linkCut(h, firewall, leader.id, others), 5_000);
       expect(failures(run.puts)).toEqual([]);
       expect(run.puts.filter((p) => p.ok && p.sentAt > run.faultAt && p.doneAt < run.healedAt).length).toBeGreaterThan(20);
       expect(maxGap(run.puts, run.fromMs, run.toMs)).toBeLessThan(MAX_GAP_MS);
@@ -125,7 +151,7 @@ describe('leader faults under smart-client writers (real processes)', () => {
       for (const s of shards) if (s.primary !== null) counts.set(s.primary, (counts.get(s.primary) ?? 0) + 1);
       const [node] = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]!;
       const itsShards = shards.filter((s) => s.primary === node).map((s) => s.id);
-      const run = await underWriters(kv, 'link', { apply: () => h.cutCoordinatorFromNode(leader.id, node), heal: () => h.heal() }, 8_000);
+      const run = await underWriters(kv, 'link', linkCut(h, firewall, leader.id, [node]), 8_000);
       const toNode = run.puts.filter((p) => itsShards.includes(p.shard) && p.sentAt >= run.faultAt && p.sentAt <= run.healedAt);
       expect(toNode.length).toBeGreaterThan(20);
       const failed = toNode.filter((p) => !p.ok);
