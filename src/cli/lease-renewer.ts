@@ -19,6 +19,7 @@ import { agentFetch } from '../client/node-fetch.js';
 import { toClusterError } from '../client/node-errors.js';
 import { ReplicaClients } from '../client/replica-clients.js';
 import type { LeaseGrant, LeaseRequest } from '../datanode/contract.js';
+import type { Logger } from '../observability/index.js';
 
 export interface LeaseRenewerOptions {
   /** Coordinator API addresses, `host:port`. */
@@ -27,6 +28,8 @@ export interface LeaseRenewerOptions {
   readonly localAddress?: string | undefined;
   /** A backstop for a caller that passes no signal; the keeper's own attempt timeout is far shorter. */
   readonly maxAttemptMs?: number;
+  /** Failed attempts are logged at debug level, with the replica and why. */
+  readonly logger?: Logger | undefined;
 }
 
 /** Grants are small; a longer answer is refused. */
@@ -44,10 +47,12 @@ export class LeaseRenewer {
   /** The replica that answered the last renewal. */
   private answered: string | undefined;
   private rotation = 0;
+  private readonly logger: Logger | undefined;
 
   constructor(opts: LeaseRenewerOptions) {
     this.addresses = [...parseAddresses(opts.coordinators)];
     this.maxAttemptMs = opts.maxAttemptMs ?? DEFAULT_MAX_ATTEMPT_MS;
+    this.logger = opts.logger;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) });
     this.clients = new ReplicaClients(agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: this.maxAttemptMs }));
   }
@@ -59,10 +64,23 @@ export class LeaseRenewer {
     return target;
   }
 
-  /** One attempt; rejects with the ClusterError the replica (or the leader it relayed to) answered, or UNAVAILABLE / TIMEOUT. */
+  /**
+   * One attempt; rejects with the ClusterError the replica (or the leader it
+   * relayed to) answered, or UNAVAILABLE / TIMEOUT. When `signal` aborts, the
+   * replica counts as failed at that instant, before the caller's next
+   * attempt picks its replica.
+   */
   async renew(req: LeaseRequest, signal?: AbortSignal): Promise<LeaseGrant> {
     const address = this.next();
     const operation = `nodes.renewLease of ${req.id} via ${address}`;
+    let settled = false;
+    const settle = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      this.failed(address, err);
+    };
+    const onAbort = (): void => settle(undefined);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const answer = await this.clients
         .get(address)
@@ -71,11 +89,18 @@ export class LeaseRenewer {
           { signal: signal ?? AbortSignal.timeout(this.maxAttemptMs) },
         );
       const grant = checkedAnswer(leaseGrantSchema, answer, `the coordinators (${operation})`);
-      this.answered = address;
+      if (!settled) {
+        settled = true;
+        this.answered = address;
+      }
       return grant;
     } catch (err) {
-      this.failed(address, err);
-      throw toClusterError(err, { operation, timeoutMs: this.maxAttemptMs });
+      settle(err);
+      const error = toClusterError(err, { operation, timeoutMs: this.maxAttemptMs });
+      this.logger?.debug('lease renewal attempt failed', { via: address, code: error.code, reason: error.message });
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -66,7 +66,7 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
   let maxValueBytes = config.maxValueBytes;
 
   const client = createClusterClient({ coordinators: config.coordinators, ...(localAddress === undefined ? {} : { localAddress }) });
-  const renewer = new LeaseRenewer({ coordinators: config.coordinators, localAddress });
+  const renewer = new LeaseRenewer({ coordinators: config.coordinators, localAddress, logger });
   const coordinators = observed(createCoordinatorLink(client, { renewer }), (limit) => {
     if (limit !== maxValueBytes) logger.info('value limit from the cluster', { maxValueBytes: limit });
     maxValueBytes = limit;

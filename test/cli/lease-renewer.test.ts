@@ -96,6 +96,23 @@ describe('LeaseRenewer', () => {
     expect([a.hits, b.hits, c.hits]).toEqual([2, 3, 1]);
   });
 
+  it('a replica whose attempt was given up counts as failed at once: the very next attempt goes elsewhere', async () => {
+    const a = await replica('grant');
+    const b = await replica('grant');
+    const renewer = new LeaseRenewer({ coordinators: [a.address, b.address] });
+    expect(await attempt(renewer)).toEqual(grant);
+    a.behaviour = 'silent';
+    const giveUp = new AbortController();
+    const first = renewer.renew(req, giveUp.signal).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    giveUp.abort(new Error('attempt timed out'));
+    // No tick in between: the keeper starts its next attempt right when it gives up on one.
+    const second = renewer.renew(req, AbortSignal.timeout(1_000));
+    expect(await second).toEqual(grant);
+    expect(isClusterError(await first)).toBe(true);
+    expect([a.hits, b.hits]).toEqual([2, 1]);
+  });
+
   it('refuses a grant of the wrong shape as UNAVAILABLE naming the field', async () => {
     const bad = await replica('grant');
     const renewer = new LeaseRenewer({ coordinators: [bad.address] });
