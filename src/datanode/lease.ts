@@ -56,10 +56,33 @@ export function attemptTimeoutMs(leaseMs: number, latencyMs: number): number {
 /** Bounds a renewal against links that fail at once forever. */
 const MAX_ATTEMPTS_PER_RENEWAL = 32;
 const MAX_RETRY_PAUSE_MS = 100;
+const RETRY_AFTER_FAILED_RENEWAL_MS = 10;
 
 /** Answers no other replica would change: the node is unknown or another process holds its id. */
 function isFinal(e: unknown): boolean {
   return isClusterError(e, ClusterErrorCode.NotFound) || isClusterError(e, ClusterErrorCode.Conflict) || isClusterError(e, ClusterErrorCode.InvalidInput);
+}
+
+/**
+ * A signal that aborts after `ms` or with `parent`, on a timer held here and
+ * cleared by `dispose`. Not AbortSignal.any over AbortSignal.timeout: Node
+ * holds a timeout signal only weakly, and one that only a composite refers
+ * to can be collected before it fires (nodejs/node#57736), leaving an
+ * attempt to a silent replica waiting for seconds.
+ */
+function attemptSignal(ms: number, parent: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  const onParentAbort = (): void => controller.abort(parent.reason);
+  if (parent.aborted) onParentAbort();
+  else parent.addEventListener('abort', onParentAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onParentAbort);
+    },
+  };
 }
 
 /** `p`, or a rejection once `signal` aborts: an attempt given up is given up, whatever the link does later. */
@@ -93,6 +116,8 @@ export class LeaseKeeper {
   private loop: NodeJS.Timeout | undefined;
   private expiry: NodeJS.Timeout | undefined;
   private failing = false;
+  /** The last renewal spent its attempts without a grant (not refused for good): the next starts at once. */
+  private retrySoon = false;
   /** The highest term of a grant taken, and when the request of the last grant taken was sent. */
   private highestTerm = 0;
   private lastSentAtMs = -Infinity;
@@ -144,6 +169,9 @@ export class LeaseKeeper {
   }
 
   private periodMs(): number {
+    // A renewal that ran out of attempts (no replica could grant in time) is followed at once by the next:
+    // waiting a period would keep the lease lapsed that much longer after the cluster is back.
+    if (this.retrySoon) return RETRY_AFTER_FAILED_RENEWAL_MS;
     if (this.deps.settings.renewEveryMs !== undefined) return this.deps.settings.renewEveryMs;
     // No grant yet, or an empty one (a node that left gets no lease): ask now and then, not in a loop.
     if (this.grant === null || this.grant.leaseMs === 0) return FIRST_RENEW_MS;
@@ -174,21 +202,27 @@ export class LeaseKeeper {
     const attemptMs = attemptTimeoutMs(leaseMs, this.latencyMs);
     let fastFailures = 0;
     let lastError: unknown;
+    this.retrySoon = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_RENEWAL && !this.stopped; attempt++) {
       const leftMs = deadlineMs - deps.nowMs();
       if (leftMs <= 0) break;
       const sentAtMs = deps.nowMs();
-      const signal = AbortSignal.any([deps.signal, AbortSignal.timeout(Math.max(1, Math.ceil(Math.min(attemptMs, leftMs))))]);
+      const bound = attemptSignal(Math.max(1, Math.ceil(Math.min(attemptMs, leftMs))), deps.signal);
       let grant: LeaseGrant;
       try {
-        grant = await abortable(deps.coordinators.renewLease({ id: deps.id, identity: deps.identity, recoveries: deps.recoveries() }, signal), signal);
+        grant = await abortable(deps.coordinators.renewLease({ id: deps.id, identity: deps.identity, recoveries: deps.recoveries() }, bound.signal), bound.signal);
       } catch (e) {
         lastError = e;
-        if (isFinal(e)) break;
+        if (isFinal(e)) {
+          this.failed(e);
+          return;
+        }
         // Refused at once (a dead replica, no leader yet): the next replica at once, then a short, growing pause.
         fastFailures = deps.nowMs() - sentAtMs < attemptMs / 2 ? fastFailures + 1 : 0;
         if (fastFailures > 1) await pause(Math.min(MAX_RETRY_PAUSE_MS, 10 * 2 ** (fastFailures - 2)), deadlineMs - deps.nowMs(), deps.signal);
         continue;
+      } finally {
+        bound.dispose();
       }
       if (this.stopped) return;
       const tookMs = deps.nowMs() - sentAtMs;
@@ -198,7 +232,12 @@ export class LeaseKeeper {
       lastError = new Error(refused);
     }
     if (this.stopped) return;
-    if (!this.failing) deps.logger.warn('lease renewal failed; the lease runs out unless a later one succeeds', { err: lastError, reason: describe(lastError) });
+    this.retrySoon = true;
+    this.failed(lastError);
+  }
+
+  private failed(error: unknown): void {
+    if (!this.failing) this.deps.logger.warn('lease renewal failed; the lease runs out unless a later one succeeds', { err: error, reason: describe(error) });
     this.failing = true;
   }
 

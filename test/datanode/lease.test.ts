@@ -86,7 +86,7 @@ describe('lease keeper (node side)', () => {
     expect(grants.at(-1)!.leader).toBe('c2');
     const expectedRemaining = link.sentAtMs[1]! + LEASE_MS - performance.now();
     const remaining = keeper.info().remainingMs;
-    expect(Math.abs(remaining - expectedRemaining)).toBeLessThanOrEqual(3);
+    expect(Math.abs(remaining - expectedRemaining)).toBeLessThanOrEqual(10);
     // Never longer than counted from the attempt's own send.
     expect(remaining).toBeLessThanOrEqual(Math.ceil(expectedRemaining) + 1);
   });
@@ -155,6 +155,20 @@ describe('lease keeper (node side)', () => {
     expect(tookMs).toBeLessThan(2_500);
     expect(link.sentAtMs.length).toBeGreaterThan(3);
     expect(link.sentAtMs.length).toBeLessThanOrEqual(32);
+  });
+
+  it('a renewal that ran out of attempts is followed at once by the next, not a renewal period later', async () => {
+    const link = new ScriptedLink([async () => grantOf(1, 'c1', 300)]);
+    const { keeper } = keeperOver(link);
+    await keeper.renew();
+    // From now on nothing answers for 700 ms (an election), then a new leader grants.
+    const backAt = performance.now() + 700;
+    link.script = [(signal) => (performance.now() < backAt ? silent(signal) : Promise.resolve(grantOf(2, 'c2', 300)))];
+    // The renewal period is set to a minute here: only the retry can bring the lease back in time.
+    keeper.start();
+    while (!(keeper.valid() && keeper.info().term === 2) && performance.now() < backAt + 2_000) await new Promise((r) => setTimeout(r, 5));
+    expect(keeper.info()).toMatchObject({ valid: true, term: 2 });
+    expect(performance.now()).toBeLessThan(backAt + 600);
   });
 
   it('with no replica answering, the lease ends a lease after the last granted attempt was sent, never later', async () => {
