@@ -5,13 +5,14 @@
  *
  * The lease runs from when the renewal was *sent* (contract.ts), measured on
  * the node's monotonic clock, so the node stops serving no later than the
- * leader believes it does.
+ * leader believes it does. A renewal is a series of short attempts through
+ * any coordinator replica (lease-attempt.ts; README, "Leases").
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, LeaseGrant, LeaseInfo, RecoveryProgress } from './contract.js';
-import { ClusterErrorCode, isClusterError } from '../errors/index.js';
 import { describe } from './errors.js';
+import { abortable, attemptSignal, attemptTimeoutMs, isFinal, pause } from './lease-attempt.js';
 import type { NodeSettings } from './options.js';
 
 export interface LeaseKeeperDeps {
@@ -34,80 +35,12 @@ const FIRST_RENEW_MS = 250;
 /** Before the first grant: the attempt and budget sizes assume this lease. */
 const DEFAULT_LEASE_MS = 2_000;
 const MIN_RENEWAL_BUDGET_MS = 500;
-/**
- * One attempt waits a few times as long as grants have recently taken, but
- * at least a tenth and at most a quarter of the lease: a silent replica (a
- * paused or cut-off leader, a follower still relaying to it) costs little
- * of the lease, and a loaded but live leader is not given up on too soon.
- */
-const ATTEMPT_LATENCY_FACTOR = 3;
-const MIN_ATTEMPT_LEASE_FRACTION = 10;
-const MAX_ATTEMPT_LEASE_FRACTION = 4;
-const MIN_ATTEMPT_MS = 50;
 /** Weight of the newest grant's round trip in the running estimate. */
 const LATENCY_WEIGHT = 0.2;
-
-/** How long one attempt may take, given the lease and the recent round trip of a grant. */
-export function attemptTimeoutMs(leaseMs: number, latencyMs: number): number {
-  const floor = Math.max(MIN_ATTEMPT_MS, leaseMs / MIN_ATTEMPT_LEASE_FRACTION);
-  const ceiling = Math.max(floor, leaseMs / MAX_ATTEMPT_LEASE_FRACTION);
-  return Math.ceil(Math.min(ceiling, Math.max(floor, ATTEMPT_LATENCY_FACTOR * latencyMs)));
-}
 /** Bounds a renewal against links that fail at once forever. */
 const MAX_ATTEMPTS_PER_RENEWAL = 32;
 const MAX_RETRY_PAUSE_MS = 100;
 const RETRY_AFTER_FAILED_RENEWAL_MS = 10;
-
-/** Answers no other replica would change: the node is unknown or another process holds its id. */
-function isFinal(e: unknown): boolean {
-  return isClusterError(e, ClusterErrorCode.NotFound) || isClusterError(e, ClusterErrorCode.Conflict) || isClusterError(e, ClusterErrorCode.InvalidInput);
-}
-
-/**
- * A signal that aborts after `ms` or with `parent`, on a timer held here and
- * cleared by `dispose`. Not AbortSignal.any over AbortSignal.timeout: Node
- * holds a timeout signal only weakly, and one that only a composite refers
- * to can be collected before it fires (nodejs/node#57736), leaving an
- * attempt to a silent replica waiting for seconds.
- */
-function attemptSignal(ms: number, parent: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
-  const onParentAbort = (): void => controller.abort(parent.reason);
-  if (parent.aborted) onParentAbort();
-  else parent.addEventListener('abort', onParentAbort, { once: true });
-  return {
-    signal: controller.signal,
-    dispose() {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', onParentAbort);
-    },
-  };
-}
-
-/** `p`, or a rejection once `signal` aborts: an attempt given up is given up, whatever the link does later. */
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-async function pause(ms: number, leftMs: number, signal: AbortSignal): Promise<void> {
-  const wait = Math.ceil(Math.min(ms, leftMs));
-  if (wait > 0) await delay(wait, undefined, { signal }).catch(() => undefined);
-}
 
 export class LeaseKeeper {
   grant: LeaseGrant | null = null;

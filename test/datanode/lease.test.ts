@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CoordinatorLink, LeaseGrant, LeaseRequest } from '../../src/datanode/contract.js';
-import { attemptTimeoutMs, LeaseKeeper } from '../../src/datanode/lease.js';
+import { LeaseKeeper } from '../../src/datanode/lease.js';
+import { attemptTimeoutMs } from '../../src/datanode/lease-attempt.js';
 import { nodeSettings } from '../../src/datanode/options.js';
 import { ClusterError, ClusterErrorCode } from '../../src/errors/index.js';
 import { silentLogger } from '../../src/observability/index.js';
