@@ -195,7 +195,7 @@ export async function runLeaderFaultsBench(opts: LeaderFaultsBenchOptions): Prom
     const lost = rs.reduce((a, r) => a + r.lost, 0);
     const node = rs.filter((r) => r.toNode !== undefined);
     const nodeShare = node.length === 0 ? '' : `   to the node's shards: ${node.map((r) => `${r.toNode!.failed}/${r.toNode!.puts}`).join(', ')}`;
-    return `  ${FAULT_LABEL[fault].padEnd(32)} ${String(rs.length).padStart(6)}   ${ms(Math.max(...gaps)).padStart(8)}   ${gaps.map((g) => Math.round(g)).join(', ').padEnd(20)} ${`${failed}/${puts}`.padStart(10)} ${String(lost).padStart(5)}${nodeShare}`;
+    return `  ${FAULT_LABEL[fault].padEnd(32)} ${String(rs.length).padStart(6)}   ${ms(Math.max(...gaps)).padStart(8)}   ${gaps.map((g) => Math.round(g)).join(', ').padEnd(28)} ${`${failed}/${puts}`.padStart(10)} ${String(lost).padStart(5)}${nodeShare}`;
   });
   const worst = (f: Fault) => results.filter((r) => r.fault === f);
   const gapGoal = (['kill', 'pause', 'isolate'] as const).flatMap(worst);
@@ -204,7 +204,7 @@ export async function runLeaderFaultsBench(opts: LeaderFaultsBenchOptions): Prom
   const out = [
     '',
     `Leader faults: 3 coordinators + 3 data nodes (RF 2, ${SHARDS} shards), default settings (1 s lease), ${opts.writers} smart-client writers`,
-    `  ${'fault'.padEnd(32)} ${'trials'.padStart(6)}   ${'max gap'.padStart(8)}   ${'per trial (ms)'.padEnd(20)} ${'failed'.padStart(10)} ${'lost'.padStart(5)}`,
+    `  ${'fault'.padEnd(32)} ${'trials'.padStart(6)}   ${'max gap'.padStart(8)}   ${'per trial (ms)'.padEnd(28)} ${'failed'.padStart(10)} ${'lost'.padStart(5)}`,
     ...rows,
     '',
     `goal: kill, pause and isolation of the leader leave no gap over ${GOAL_GAP_MS} ms and fail no put: ${
