@@ -110,7 +110,7 @@ export class LeaseKeeper {
     if (pending.length > 0) {
       throw new ClusterError(
         { code: ClusterErrorCode.Unavailable, reason: 'DEMOTION_PENDING', retryAfterMs: 100 },
-        `node ${req.id} is being given up as primary of shard ${pending.join(', ')} (its lease ran out): no lease until that is committed`,
+        `node ${req.id} is being replaced as primary of shard ${pending.join(', ')}: no lease until that step is committed or refused`,
       );
     }
     const leaseMs = read.state.config.settings.health.leaseMs;

@@ -131,7 +131,8 @@ export const nodesRouter = router({
    * granted by the leader only (a follower relays it), after a linearizable
    * read, with the node's assignments. The lease runs from when the node sent
    * this. 503 UNAVAILABLE, reason DEMOTION_PENDING, while the leader is
-   * giving one of the node's shards another primary because its lease ran out.
+   * giving one of the node's shards another primary (it handed off or its
+   * lease ran out) and the step is not committed yet.
    */
   renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => leaseGrant(await ctx.nodeControl.renewLease(input))),
 
