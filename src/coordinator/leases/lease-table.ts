@@ -16,10 +16,9 @@
  * Every bound carries a margin for clocks that run at slightly different
  * rates (a lease is a duration on two clocks, never a shared instant).
  *
- * A node whose lease this leader let run out in order to demote it gets no
- * grant until the demotion settled (see markDemoting): a renewal read before
- * the demotion committed would otherwise hand it a fresh lease on the old
- * assignment.
+ * A node found fenced for a demotion gets no grant until the demotion
+ * settled (see markDemoting): a renewal read before the demotion committed
+ * would otherwise hand it a fresh lease on the old assignment.
  */
 
 /** Clock-rate margin: a fiftieth of the lease (20 ms at the default 1 s), at least 5 ms. */
@@ -109,8 +108,9 @@ export class LeaseTable {
   }
 
   /**
-   * The leader decided that `nodeId`'s lease ran out and proposes to give
-   * `shard` (at `epoch`) another primary: no grant to that node until the
+   * The leader found `nodeId` fenced (it handed off, or its lease ran out)
+   * and proposes to give `shard` (at `epoch`) another primary: no grant to
+   * that node until the
    * table shows the shard past that epoch (settle) or the step was refused
    * (release). Ignored while not leader.
    */
