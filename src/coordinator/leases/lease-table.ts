@@ -110,9 +110,8 @@ export class LeaseTable {
   /**
    * The leader found `nodeId` fenced (it handed off, or its lease ran out)
    * and proposes to give `shard` (at `epoch`) another primary: no grant to
-   * that node until the
-   * table shows the shard past that epoch (settle) or the step was refused
-   * (release). Ignored while not leader.
+   * that node until the table shows the shard past that epoch (settle) or
+   * the step was refused (release). Ignored while not leader.
    */
   markDemoting(nodeId: string, shard: number, epoch: number): void {
     if (this.leaderSinceMs === null) return;
