@@ -25,6 +25,7 @@
 export function driftMarginMs(leaseMs: number): number {
   return Math.max(5, Math.ceil(leaseMs / 50));
 }
+
 export class LeaseTable {
   /** When this replica became leader; null while it is not leader (it then fences nothing). */
   private leaderSinceMs: number | null = null;
