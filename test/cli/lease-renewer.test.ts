@@ -66,17 +66,20 @@ describe('LeaseRenewer', () => {
     const leader = await replica('grant');
     const silent = await replica('silent');
     const follower = await replica({ notLeader: () => leader.address });
-    const renewer = new LeaseRenewer({ coordinators: [silent.address, follower.address, leader.address] });
+    // Next in turn after the follower, but not the leader it names: never asked.
+    const decoy = await replica('grant');
+    const renewer = new LeaseRenewer({ coordinators: [silent.address, follower.address, decoy.address, leader.address] });
 
     const first = await attempt(renewer, 100);
     expect(isClusterError(first, ClusterErrorCode.Timeout) || isClusterError(first, ClusterErrorCode.Unavailable)).toBe(true);
-    expect(silent.hits).toBe(1);
     const second = await attempt(renewer);
     expect(isClusterError(second, ClusterErrorCode.NotLeader)).toBe(true);
     expect(follower.hits).toBe(1);
     expect(await attempt(renewer)).toEqual(grant);
     expect(await attempt(renewer)).toEqual(grant);
-    expect([silent.hits, follower.hits, leader.hits]).toEqual([1, 1, 2]);
+    // The silent one may not even have read the request before it was given up (a loaded machine): at most once.
+    expect(silent.hits).toBeLessThanOrEqual(1);
+    expect([follower.hits, decoy.hits, leader.hits]).toEqual([1, 0, 2]);
   });
 
   it('after the replica that answered fails, goes on from the one after it (a relay through a follower is as good)', async () => {
@@ -90,11 +93,12 @@ describe('LeaseRenewer', () => {
     // b relays (here: grants) from now on; a is not asked again while b answers.
     expect(await attempt(renewer)).toEqual(grant);
     expect(await attempt(renewer)).toEqual(grant);
-    expect([a.hits, b.hits, c.hits]).toEqual([2, 2, 0]);
+    expect([b.hits, c.hits]).toEqual([2, 0]);
+    const aHits = a.hits;
     b.behaviour = 'silent';
     expect(isClusterError(await attempt(renewer, 100))).toBe(true);
     expect(await attempt(renewer)).toEqual(grant);
-    expect([a.hits, b.hits, c.hits]).toEqual([2, 3, 1]);
+    expect([a.hits, c.hits]).toEqual([aHits, 1]);
   });
 
   it('a replica whose attempt was given up counts as failed at once: the very next attempt goes elsewhere', async () => {
@@ -111,7 +115,8 @@ describe('LeaseRenewer', () => {
     const second = renewer.renew(req, AbortSignal.timeout(1_000));
     expect(await second).toEqual(grant);
     expect(isClusterError(await first)).toBe(true);
-    expect([a.hits, b.hits]).toEqual([2, 1]);
+    expect(b.hits).toBe(1);
+    expect(a.hits).toBeLessThanOrEqual(2);
   });
 
   it('refuses a grant of the wrong shape as UNAVAILABLE naming the field', async () => {
