@@ -26,6 +26,12 @@
  *
  * Time to evacuate a data node holding data over 16 shards, without and with
  * a writer, against the disk's copy rate: see scripts/bench/evacuate.ts.
+ *
+ * npm run bench -- leader-faults [--trials N] [--writers W] [--faults kill,pause,isolate,link] [--logs DIR]
+ *
+ * What a kill, pause or isolation of the coordinator leader, or a cut of
+ * one leader<->node link, costs smart-client writers: see
+ * scripts/bench/leader-faults.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
@@ -35,6 +41,7 @@ import { runCoordinatorBench } from './bench/coordinator.js';
 import { runEvacuateBench } from './bench/evacuate.js';
 import { runFailoverBench } from './bench/failover.js';
 import { runKvBench } from './bench/kv.js';
+import { FAULTS, runLeaderFaultsBench } from './bench/leader-faults.js';
 
 interface Row {
   readonly measure: string;
@@ -148,7 +155,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -158,7 +165,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   /** An integer flag within [min, max], or exit 2 saying what is expected. */
-  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys', dflt: number, min: number, max: number): number => {
+  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'writers', dflt: number, min: number, max: number): number => {
     const v = values[name] === undefined ? dflt : Number(values[name]);
     if (!Number.isInteger(v) || v < min || v > max) {
       process.stderr.write(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"\n`);
@@ -182,8 +189,18 @@ async function main(): Promise<void> {
     await runEvacuateBench({ keys: intFlag('keys', 8_000, 16, 200_000) });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'leader-faults') {
+    const faults = values.faults?.split(',').map((f) => f.trim());
+    const unknown = faults?.filter((f) => !(FAULTS as readonly string[]).includes(f)) ?? [];
+    if (unknown.length > 0 || faults?.length === 0) {
+      process.stderr.write(`--faults: expected a comma-separated list of ${FAULTS.join(', ')}, got "${values.faults}"\n`);
+      process.exit(2);
+    }
+    await runLeaderFaultsBench({ trials: intFlag('trials', 3, 1, 50), writers: intFlag('writers', 8, 1, 64), faults, logsTo: values.logs });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, leader-faults)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

@@ -24,7 +24,11 @@ export interface Endpoint {
 export class DataCluster {
   readonly coordinators: Endpoint[] = [];
   readonly nodes: Endpoint[] = [];
+  /** Each coordinator's Raft peer port, by id (a partition must cut it too). */
+  readonly peerPorts = new Map<string, number>();
   protected dir = '';
+  /** The cluster file every process was started with. */
+  protected file = '';
   protected readonly children = new Map<string, Child>();
 
   constructor(
@@ -45,12 +49,14 @@ export class DataCluster {
       const spec = { id: `c${i + 1}`, host, apiPort: await freePort(host), peerPort: await freePort(host) };
       coordinators.push(spec);
       this.coordinators.push({ id: spec.id, host, port: spec.apiPort });
+      this.peerPorts.set(spec.id, spec.peerPort);
     }
     for (let i = 0; i < 3; i++) {
       const host = `127.0.0.${this.opts.nodeHostBase + i}`;
       this.nodes.push({ id: `n${i + 1}`, host, port: await freePort(host) });
     }
     const file = path.join(this.dir, 'cluster.json');
+    this.file = file;
     const content = {
       clusterId: `${this.opts.name}-bench`,
       dataDir: path.join(this.dir, 'data'),
@@ -63,6 +69,16 @@ export class DataCluster {
     await fsp.writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
     await Promise.all(this.coordinators.map((c) => this.spawn(c, ['coordinator', '--config', file, '--id', c.id])));
     await Promise.all(this.nodes.map((n) => this.spawn(n, ['node', '--config', file, '--id', n.id])));
+  }
+
+  /** Starts a process of the file again (after it exited), under the same id, and waits for its /health. */
+  async restart(id: string): Promise<void> {
+    if (this.children.get(id)?.alive === true) throw new Error(`${id} is still running`);
+    const coordinator = this.coordinators.find((c) => c.id === id);
+    const node = this.nodes.find((n) => n.id === id);
+    if (coordinator !== undefined) await this.spawn(coordinator, ['coordinator', '--config', this.file, '--id', id]);
+    else if (node !== undefined) await this.spawn(node, ['node', '--config', this.file, '--id', id]);
+    else throw new Error(`no process ${id} in the cluster file`);
   }
 
   private async spawn(e: Endpoint, args: readonly string[]): Promise<void> {
@@ -90,6 +106,12 @@ export class DataCluster {
       }),
     );
     return tails.join('\n');
+  }
+
+  /** Copies every process's log to `to` (created if need be): the temporary directory goes away with close(). */
+  async copyLogs(to: string): Promise<void> {
+    if (!this.dir) return;
+    await fsp.cp(path.join(this.dir, 'logs'), to, { recursive: true });
   }
 
   async close(): Promise<void> {

@@ -42,10 +42,18 @@ export function notGreen(shards: readonly ShardView[], nodes: readonly NodeView[
   return lacking.length === 0 ? undefined : `shards without both copies in sync: ${lacking.map((s) => s.id).join(', ')}`;
 }
 
+/** The node that is primary of the most shards (ties: the first by id), and those shards. */
+export function mostPrimaries(shards: readonly ShardView[]): { node: string; shards: number[] } {
+  const by = new Map<string, number[]>();
+  for (const s of shards) if (s.primary !== null) by.set(s.primary, [...(by.get(s.primary) ?? []), s.id]);
+  const [node, of] = [...by].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))[0]!;
+  return { node, shards: of };
+}
+
 export class FailoverBenchCluster extends DataCluster {
   private rr = 0;
 
-  /** The failover bench's cluster by default; another bench names its own (and may have more shards). */
+  /** Other benches reuse this cluster under their own name and node aliases (and may have more shards), so their runs never share addresses. */
   constructor(opts: { readonly name: string; readonly nodeHostBase: number; readonly shards?: number } = { name: 'failover', nodeHostBase: 41 }) {
     super({ ...opts, startTimeoutMs: START_TIMEOUT_MS });
   }
@@ -111,7 +119,7 @@ export class FailoverBenchCluster extends DataCluster {
     return signalChild(this.child(nodeId), 'SIGCONT');
   }
 
-  private child(id: string): Child {
+  protected child(id: string): Child {
     const c = this.children.get(id);
     if (c === undefined || !c.alive) throw new Error(`${id} is not running`);
     return c;

@@ -12,7 +12,7 @@
  */
 import { shardForKey } from '../../src/config/key-hash.js';
 import { createKvAgent, sendRaw } from '../../src/client/kv-http.js';
-import { FailoverBenchCluster, SHARDS, type ShardView } from './failover-cluster.js';
+import { FailoverBenchCluster, mostPrimaries, SHARDS } from './failover-cluster.js';
 import { percentile } from './kv-measure.js';
 import { log, now, sleep } from './procs.js';
 
@@ -45,13 +45,6 @@ const PAUSE_SETTLE_MS = 2_000;
 function keyOfShard(shard: number): string {
   for (let i = 0; i < 100_000; i++) if (shardForKey(`failover-${shard}-${i}`, SHARDS) === shard) return `failover-${shard}-${i}`;
   throw new Error(`no key found for shard ${shard}`);
-}
-
-function mostPrimaries(shards: readonly ShardView[]): { node: string; shards: number[] } {
-  const by = new Map<string, number[]>();
-  for (const s of shards) if (s.primary !== null) by.set(s.primary, [...(by.get(s.primary) ?? []), s.id]);
-  const [node, of] = [...by].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))[0]!;
-  return { node, shards: of };
 }
 
 /**

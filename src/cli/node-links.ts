@@ -34,6 +34,7 @@ import type {
 } from '../datanode/contract.js';
 import { encodeReplicationFrame, REPLICATION_FRAME_CONTENT_TYPE } from '../datanode/wire/replication-frame.js';
 import { REPLICATE_PATH } from '../api/datanode/replicate-route.js';
+import type { LeaseRenewer } from './lease-renewer.js';
 
 export interface PeerLinkOptions {
   /** Dial from the node's own host (DESIGN.md §1). */
@@ -96,6 +97,12 @@ export function createPeerLink(options: PeerLinkOptions = {}): PeerLink {
 export interface CoordinatorLinkOptions {
   /** The cluster client's per-attempt timeout, named by a TIMEOUT error. Default: the client's. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Where lease renewals go, one attempt per call (the LeaseKeeper times
+   * and repeats them). Without one they go through the cluster client, which
+   * follows the leader with its own retries.
+   */
+  readonly renewer?: LeaseRenewer | undefined;
 }
 
 export function createCoordinatorLink(client: ClusterClient, options: CoordinatorLinkOptions = {}): CoordinatorLink {
@@ -109,7 +116,9 @@ export function createCoordinatorLink(client: ClusterClient, options: Coordinato
       );
     },
     renewLease: (req, signal) =>
-      call(`nodes.renewLease of ${req.id}`, async () =>
+      options.renewer !== undefined
+        ? options.renewer.renew(req, signal)
+        : call(`nodes.renewLease of ${req.id}`, async () =>
         checkedAnswer(
           leaseGrantSchema,
           await client.nodes.renewLease.mutate({ id: req.id, identity: req.identity, ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }) }, { signal }),

@@ -13,6 +13,7 @@ import { DataNode } from '../datanode/index.js';
 import { createLogger, createMetrics, type Logger } from '../observability/index.js';
 import { COORDINATOR_VERSION } from './coordinator-process.js';
 import type { NodeProcessConfig } from './node-flags.js';
+import { LeaseRenewer } from './lease-renewer.js';
 import { createCoordinatorLink, createPeerLink } from './node-links.js';
 
 /** One release, one version: nodes and coordinators are built together. */
@@ -64,7 +65,9 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
   const localAddress = isIP(host) === 0 ? undefined : host;
   let maxValueBytes = config.maxValueBytes;
 
-  const coordinators = observed(createCoordinatorLink(createClusterClient({ coordinators: config.coordinators, ...(localAddress === undefined ? {} : { localAddress }) })), (limit) => {
+  const client = createClusterClient({ coordinators: config.coordinators, ...(localAddress === undefined ? {} : { localAddress }) });
+  const renewer = new LeaseRenewer({ coordinators: config.coordinators, localAddress, logger });
+  const coordinators = observed(createCoordinatorLink(client, { renewer }), (limit) => {
     if (limit !== maxValueBytes) logger.info('value limit from the cluster', { maxValueBytes: limit });
     maxValueBytes = limit;
   });

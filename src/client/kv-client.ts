@@ -47,11 +47,19 @@ export interface KvClientModules {
 
 /** Table reads retry inside the cluster client too; kept low so a KV call's own attempts and deadline decide. */
 const TABLE_READ_RETRIES = 2;
+/**
+ * One table read from one replica is given up after this (or the client's
+ * timeout, if shorter): a linearizable read takes a heartbeat round, and a
+ * leader that went silent (paused, cut off) must cost the writers waiting
+ * for the table a second, not the whole attempt timeout, before another
+ * replica is asked.
+ */
+const TABLE_READ_ATTEMPT_MS = 1_000;
 
 function clusterTableSource(settings: KvSettings): TableSource {
   const client = createClusterClient({
     coordinators: settings.coordinators,
-    timeoutMs: settings.timeoutMs,
+    timeoutMs: Math.min(settings.timeoutMs, TABLE_READ_ATTEMPT_MS),
     maxRetries: TABLE_READ_RETRIES,
     backoffMs: settings.backoffBaseMs,
     maxBackoffMs: settings.backoffCapMs,

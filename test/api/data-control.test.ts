@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createAppCaller } from '../../src/api/coordinator/index.js';
 import { LeaseKeeper } from '../../src/coordinator/leases/index.js';
+import { driftMarginMs } from '../../src/coordinator/leases/lease-table.js';
+import { Fencer } from '../../src/coordinator/placement-driver/fencing.js';
+import { leaseGrant } from '../../src/api/coordinator/wire/lease-grant.js';
 import { NodeControl } from '../../src/coordinator/node-control.js';
 import type { NodeLink } from '../../src/coordinator/node-link.js';
 import { ClusterError, ClusterErrorCode } from '../../src/errors/index.js';
@@ -9,6 +12,17 @@ import { FakeCoordinatorService, nodeControlFor, unreachableNodes } from './fake
 import { failure as callFailure, rawRequest, startServer } from './helpers.js';
 
 const failure = async (call: Promise<unknown>): Promise<ClusterError> => (await callFailure(call)).error;
+/** The ClusterError an in-process call rejected with. */
+const refusal = (call: Promise<unknown>): Promise<ClusterError> =>
+  call.then(
+    () => {
+      throw new Error('expected a refusal');
+    },
+    (e: unknown) => {
+      if (!(e instanceof ClusterError)) throw e;
+      return e;
+    },
+  );
 
 const handsOff: NodeLink = { handoff: async () => ({ lastSeq: 0 }) };
 
@@ -78,15 +92,72 @@ describe('nodes.renewLease', () => {
     const clock = { ms: 50_000, nowMs: () => clock.ms };
     const keeper = new LeaseKeeper({}, { service, clock });
     service.onRoleChange((c) => keeper.roleChanged(c));
-    expect(keeper.fencedAtMs('n1', 1_000)).toBe(51_000);
+    const M = driftMarginMs(1_000);
+    expect(keeper.fencedAtMs('n1', 1_000)).toBe(51_000 + M);
     clock.ms = 50_600;
     await keeper.renew({ id: 'n1', identity: 'id-n1' });
-    expect(keeper.fencedAtMs('n1', 1_000)).toBe(51_600);
+    expect(keeper.fencedAtMs('n1', 1_000)).toBe(51_600 + M);
     service.followerOf('c2');
     expect(keeper.fencedAtMs('n1', 1_000)).toBe(Number.POSITIVE_INFINITY);
     clock.ms = 60_000;
     service.becomeLeader();
-    expect(keeper.fencedAtMs('n1', 1_000)).toBe(61_000);
+    expect(keeper.fencedAtMs('n1', 1_000)).toBe(61_000 + M);
+  });
+
+  it('a renewal whose ReadIndex is under way holds off a demotion decided meanwhile, by the lease it may become', async () => {
+    const { service } = await cluster();
+    const clock = { ms: 50_000, nowMs: () => clock.ms };
+    const keeper = new LeaseKeeper({}, { service, clock });
+    const M = driftMarginMs(1_000);
+    await keeper.renew({ id: 'n1', identity: 'id-n1' });
+    let open!: () => void;
+    service.readGate = new Promise<void>((r) => (open = r));
+    clock.ms = 50_900;
+    const renewing = keeper.renew({ id: 'n1', identity: 'id-n1' });
+    await new Promise((r) => setImmediate(r));
+    clock.ms = 51_100;
+    // The last grant (50 000 + lease) is over, but the one being checked counts from 50 900.
+    expect(keeper.fencedAtMs('n1', 1_000)).toBe(51_900 + M);
+    open();
+    service.readGate = undefined;
+    await renewing;
+    expect(keeper.fencedAtMs('n1', 1_000)).toBe(51_900 + M);
+  });
+
+  it('a node whose lease ran out for a demotion gets no lease until the demotion committed, then one without the shard it lost', async () => {
+    const { service } = await cluster();
+    const clock = { ms: 50_000, nowMs: () => clock.ms };
+    const keeper = new LeaseKeeper({}, { service, clock });
+    const fencer = new Fencer({}, { leases: keeper, nodeLink: unreachableNodes, logger: silentLogger, clock });
+    await keeper.renew({ id: 'n1', identity: 'id-n1' });
+    clock.ms = 51_100;
+    const epoch = service.state.shards[1]!.epoch;
+    expect(await fencer.fence(service.state, 'n1', 1, epoch)).toMatchObject({ fenced: true });
+    // A renewal (direct, or relayed by a follower) read before the promotion commits: refused, not granted on the old table.
+    const refused = await refusal(keeper.renew({ id: 'n1', identity: 'id-n1' }));
+    expect(refused.type).toMatchObject({ code: ClusterErrorCode.Unavailable, reason: 'DEMOTION_PENDING' });
+    expect(keeper.fencedAtMs('n1', 1_000)).toBeLessThanOrEqual(clock.ms);
+    expect(await service.propose({ type: 'promotePrimary', atMs: 0, reason: 'n1 failed', shardId: 1, expectedEpoch: epoch, nodeId: 'n2' })).toMatchObject({ ok: true });
+    // Arriving after the demotion: granted on the new table, where n1 is no longer the primary.
+    const grant = leaseGrant(await keeper.renew({ id: 'n1', identity: 'id-n1' }));
+    const shard1 = grant.shards.find((s) => s.id === 1);
+    expect(shard1 === undefined || (shard1.primary === 'n2' && shard1.epoch > epoch)).toBe(true);
+    expect(grant.shards.some((s) => s.primary === 'n1' && s.id === 1)).toBe(false);
+  });
+
+  it('a demotion step that was refused releases the node: it is granted again', async () => {
+    const { service } = await cluster();
+    const clock = { ms: 50_000, nowMs: () => clock.ms };
+    const keeper = new LeaseKeeper({}, { service, clock });
+    const fencer = new Fencer({}, { leases: keeper, nodeLink: unreachableNodes, logger: silentLogger, clock });
+    clock.ms = 52_000;
+    const epoch = service.state.shards[1]!.epoch;
+    expect(await fencer.fence(service.state, 'n1', 1, epoch)).toMatchObject({ fenced: true });
+    expect((await refusal(keeper.renew({ id: 'n1', identity: 'id-n1' }))).type).toMatchObject({ reason: 'DEMOTION_PENDING' });
+    // Other nodes are not held up.
+    expect(await keeper.renew({ id: 'n2', identity: 'id-n2' })).toMatchObject({ leaseMs: 1_000 });
+    fencer.release('n1', 1, epoch);
+    expect(leaseGrant(await keeper.renew({ id: 'n1', identity: 'id-n1' })).shards.find((s) => s.id === 1)).toMatchObject({ primary: 'n1', epoch });
   });
 
   it('shows the progress a recovering node reports in shards.list', async () => {

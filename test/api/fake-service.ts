@@ -48,6 +48,8 @@ export class FakeCoordinatorService implements CoordinatorService {
   noQuorum = false;
   /** Proposals (and linearizable reads) fail with TIMEOUT. */
   timesOut = false;
+  /** Awaited by every linearizable read before it reads the table (a ReadIndex under way). */
+  readGate: Promise<void> | undefined;
   /** What stale reads report on a follower. */
   stalenessMs = 250;
   readonly startedAtMs = Date.now() - 5_000;
@@ -121,7 +123,10 @@ export class FakeCoordinatorService implements CoordinatorService {
   }
 
   async read(consistency: Consistency): Promise<StateRead> {
-    if (consistency === 'linearizable') this.checkQuorum('linearizable read');
+    if (consistency === 'linearizable') {
+      this.checkQuorum('linearizable read');
+      if (this.readGate !== undefined) await this.readGate;
+    }
     const stalenessMs = consistency === 'stale' && this.role !== 'leader' ? this.stalenessMs : 0;
     return { state: this.state, appliedIndex: this.appliedIndex, consistency, stalenessMs };
   }

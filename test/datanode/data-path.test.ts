@@ -109,6 +109,26 @@ describe('data path', () => {
     expect(text(await c.node('n1').get(key))).toBe('v');
   });
 
+  it('a node whose lease ran out does not serve on the grants of an older leader (older term), only on the current one', async () => {
+    const c = await twoNodes();
+    const key = c.keyIn(0);
+    c.coordinator.term = 3;
+    await waitFor('a grant of term 3', () => c.node('n1').info().lease.term === 3);
+    await c.node('n1').put(key, bytes('v'));
+    // A deposed leader (term 2) keeps answering; the lease it would extend has run out.
+    c.coordinator.term = 2;
+    c.clockOffsetMs += c.coordinator.leaseMs + 1_000;
+    expect(c.node('n1').info().lease.valid).toBe(false);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.node('n1').info().lease).toMatchObject({ valid: false, term: 3 });
+    expect(await codeOf(c.node('n1').put(key, bytes('w')))).toBe(ClusterErrorCode.NoLease);
+    expect(await codeOf(c.node('n1').get(key))).toBe(ClusterErrorCode.NoLease);
+    c.coordinator.term = 4;
+    await waitFor('lease from the current leader', () => c.node('n1').info().lease.valid);
+    expect(c.node('n1').info().lease.term).toBe(4);
+    expect(text(await c.node('n1').get(key))).toBe('v');
+  });
+
   it('refuses invalid keys and values above the limit', async () => {
     const c = await twoNodes();
     expect(await codeOf(c.node('n1').put('', bytes('x')))).toBe(ClusterErrorCode.InvalidInput);

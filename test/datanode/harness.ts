@@ -51,6 +51,8 @@ type LinkMode = 'ok' | 'fail' | 'hang';
 export class FakeCoordinator implements CoordinatorLink {
   state: RoutingState;
   leaseMs = 5_000;
+  /** The term grants name (a test plays an old leader by lowering it). */
+  term = 1;
   private index = 0;
   /** Node ids whose renewals fail. */
   readonly refuseRenewals = new Set<string>();
@@ -83,7 +85,7 @@ export class FakeCoordinator implements CoordinatorLink {
     return {
       leaseMs: this.leaseMs,
       leader: 'c1',
-      term: 1,
+      term: this.term,
       status: node.status,
       shardCount: this.state.shards.length,
       maxValueBytes: 1024,

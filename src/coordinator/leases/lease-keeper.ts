@@ -7,7 +7,7 @@
  */
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import { notLeaderError } from '../not-leader.js';
-import { nodeById, type NodeRecord, type RoutingState } from '../routing/index.js';
+import { nodeById, shardById, type NodeRecord, type RoutingState } from '../routing/index.js';
 import type { CoordinatorService, RoleChange } from '../service.js';
 import { LeaseTable } from './lease-table.js';
 import { RecoveryBoard, type RecoveryReport, type ShardRecovery } from './recovery-board.js';
@@ -81,19 +81,52 @@ export class LeaseKeeper {
     const service = this.modules.service;
     const before = service.status();
     if (before.role !== 'leader') throw notLeaderError(before, 'lease renewals', before.leader ? service.apiAddressOf(before.leader) : undefined);
+    // Counted as a grant while it is checked: a demotion decided during the read waits for the lease it may become.
+    const staleLeaseMs = (await service.read('stale')).state.config.settings.health.leaseMs;
+    const renewing = this.table.renewing(req.id, receivedAtMs, staleLeaseMs);
+    try {
+      return await this.grantAfterRead(req, receivedAtMs, before.term);
+    } finally {
+      renewing.done();
+    }
+  }
+
+  private async grantAfterRead(req: LeaseRenewal, receivedAtMs: number, term: number): Promise<Renewed> {
+    const service = this.modules.service;
     const read = await service.read('linearizable');
     const after = service.status();
-    if (after.role !== 'leader' || after.term !== before.term) {
+    if (after.role !== 'leader' || after.term !== term) {
       throw notLeaderError(after, 'lease renewals', after.leader ? service.apiAddressOf(after.leader) : undefined);
     }
     const node = checkedNode(read.state, req);
     // A node that left (drained to the end) is told so with an empty grant and
     // no lease: that is what a draining node waits for before it exits.
     if (node.status === 'left') return { state: read.state, node, leaseMs: 0, leader: after.id, term: after.term };
+    const pending = this.table.pendingDemotions(
+      req.id,
+      (shard) => shardById(read.state, shard)?.epoch,
+      (shard) => shardById(read.state, shard)?.primary,
+    );
+    if (pending.length > 0) {
+      throw new ClusterError(
+        { code: ClusterErrorCode.Unavailable, reason: 'DEMOTION_PENDING', retryAfterMs: 100 },
+        `node ${req.id} is being replaced as primary of shard ${pending.join(', ')}: no lease until that step is committed or refused`,
+      );
+    }
     const leaseMs = read.state.config.settings.health.leaseMs;
     this.table.grant(req.id, receivedAtMs, leaseMs);
     this.board.record(req.id, req.recoveries ?? [], this.clock.nowMs());
     return { state: read.state, node, leaseMs, leader: after.id, term: after.term };
+  }
+
+  /** See LeaseTable.markDemoting (the placement driver's fencer calls it when a lease ran out). */
+  markDemoting(nodeId: string, shard: number, epoch: number): void {
+    this.table.markDemoting(nodeId, shard, epoch);
+  }
+
+  /** See LeaseTable.releaseDemoting. */
+  releaseDemoting(nodeId: string, shard: number, epoch: number): void {
+    this.table.releaseDemoting(nodeId, shard, epoch);
   }
 
   /** See LeaseTable.fencedAtMs; `leaseMs` is the current setting. */

@@ -270,6 +270,7 @@ export class PlacementDriver {
       try {
         const outcome = await service.propose(step.command);
         if (!outcome.ok) {
+          if (step.demotes !== null) this.release(step, step.demotes);
           this.modules.logger.info('placement step refused; planning again next round', { ...stepFields(step), code: outcome.code, refusal: outcome.message });
           return report(`${step.command.type} refused: ${outcome.code}`);
         }
@@ -282,6 +283,11 @@ export class PlacementDriver {
       this.modules.logger.info('placement step', stepFields(step));
     }
     return report(null);
+  }
+
+  private release(step: PlannedStep, demotes: string): void {
+    const subject = shardOf(step.command);
+    if (subject !== undefined) this.modules.fencer.release(demotes, subject.shard, subject.epoch);
   }
 
   /** Fences the node a step demotes, logging once per node, shard and epoch why it must wait. */

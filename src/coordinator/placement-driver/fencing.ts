@@ -6,6 +6,11 @@
  * until it learns a newer epoch), or X's lease has run out (it refuses
  * writes by itself then). A node that did not answer a handoff is not asked
  * again for a while: it is probably down, and its lease will run out anyway.
+ *
+ * Once X is fenced for a step, the leader grants X no lease until the table
+ * shows the step committed (or the step is released as refused): a renewal
+ * whose read came before the commit would give X a fresh lease on the old
+ * assignment (LeaseTable.markDemoting).
  */
 import type { Logger } from '../../observability/index.js';
 import type { NodeLink } from '../node-link.js';
@@ -19,7 +24,11 @@ export interface FencerOptions {
 }
 
 export interface FencerModules {
-  readonly leases: { fencedAtMs(nodeId: string, leaseMs: number): number };
+  readonly leases: {
+    fencedAtMs(nodeId: string, leaseMs: number): number;
+    markDemoting(nodeId: string, shard: number, epoch: number): void;
+    releaseDemoting(nodeId: string, shard: number, epoch: number): void;
+  };
   readonly nodeLink: NodeLink;
   readonly logger: Logger;
   readonly clock?: { nowMs(): number };
@@ -34,6 +43,8 @@ export type FenceResult =
 export interface Fencing {
   /** Whether `nodeId` is fenced for `shardId` at `epoch` (the shard's current epoch in `state`). */
   fence(state: RoutingState, nodeId: string, shardId: number, epoch: number): Promise<FenceResult>;
+  /** The step a `fence` was for was refused: `nodeId` may be granted leases again. */
+  release(nodeId: string, shardId: number, epoch: number): void;
 }
 
 const DEFAULT_HANDOFF_TIMEOUT_MS = 500;
@@ -52,6 +63,17 @@ export class Fencer implements Fencing {
   }
 
   async fence(state: RoutingState, nodeId: string, shardId: number, epoch: number): Promise<FenceResult> {
+    const result = await this.check(state, nodeId, shardId, epoch);
+    // Synchronously with the answer: no renewal of X can be granted between this and the step's proposal.
+    if (result.fenced) this.modules.leases.markDemoting(nodeId, shardId, epoch);
+    return result;
+  }
+
+  release(nodeId: string, shardId: number, epoch: number): void {
+    this.modules.leases.releaseDemoting(nodeId, shardId, epoch);
+  }
+
+  private async check(state: RoutingState, nodeId: string, shardId: number, epoch: number): Promise<FenceResult> {
     const leaseMs = state.config.settings.health.leaseMs;
     const untilMs = this.modules.leases.fencedAtMs(nodeId, leaseMs);
     const now = this.clock.nowMs();

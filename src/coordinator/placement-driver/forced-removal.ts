@@ -65,6 +65,8 @@ export class ForcedRemoval {
         if (step.demotes !== null) await this.waitFenced(state, step, step.demotes);
         const outcome = await this.modules.service.propose(step.command);
         if (!outcome.ok) {
+          const subject = step.demotes === null ? undefined : shardOf(step.command);
+          if (subject !== undefined) this.modules.fencer.release(step.demotes!, subject.shard, subject.epoch);
           lastRefusal = `${step.command.type} refused: ${outcome.message}`;
           this.modules.logger.info('forced removal step refused; planning again', { ...stepFields(step), code: outcome.code, refusal: outcome.message });
           break;

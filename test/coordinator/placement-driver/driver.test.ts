@@ -46,7 +46,7 @@ function driverFor(service: FakeCoordinatorService, plan: PlanFunction, options:
   const clock = options.clock ?? new TestClock();
   const link = options.link ?? new TestNodeLink();
   const fencedAtMs = options.fencedAtMs ?? clock.ms + 1_000;
-  const fencer = new Fencer({ handoffRetryMs: 0 }, { leases: { fencedAtMs: () => fencedAtMs }, nodeLink: link, logger: silentLogger, clock });
+  const fencer = new Fencer({ handoffRetryMs: 0 }, { leases: { fencedAtMs: () => fencedAtMs, markDemoting: () => undefined, releaseDemoting: () => undefined }, nodeLink: link, logger: silentLogger, clock });
   const driver = new PlacementDriver({}, { service, fencer, logger: silentLogger, plan, clock });
   return { driver, clock, link };
 }
@@ -135,7 +135,7 @@ describe('placement driver: one round', () => {
 
   it('takes at most maxStepsPerRound steps in a round', async () => {
     const service = await serviceWithNodes();
-    const fencer = new Fencer({}, { leases: { fencedAtMs: () => 0 }, nodeLink: new TestNodeLink(), logger: silentLogger });
+    const fencer = new Fencer({}, { leases: { fencedAtMs: () => 0, markDemoting: () => undefined, releaseDemoting: () => undefined }, nodeLink: new TestNodeLink(), logger: silentLogger });
     const driver = new PlacementDriver({ maxStepsPerRound: 2 }, { service, fencer, logger: silentLogger, plan: () => [0, 1, 2, 3].map((i) => step(assign(i, 0, 'n1'))) });
     expect((await driver.runRound()).proposed).toHaveLength(2);
   });

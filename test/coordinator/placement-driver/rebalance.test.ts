@@ -45,7 +45,7 @@ async function healthyCluster(): Promise<FakeCoordinatorService> {
  * interval and debounce), so the test drives the rounds that follow.
  */
 async function runningDriver(service: FakeCoordinatorService, plan: PlanFunction) {
-  const fencer = new Fencer({}, { leases: { fencedAtMs: () => 0 }, nodeLink: unreachableNodes, logger: silentLogger });
+  const fencer = new Fencer({}, { leases: { fencedAtMs: () => 0, markDemoting: () => undefined, releaseDemoting: () => undefined }, nodeLink: unreachableNodes, logger: silentLogger });
   const driver = new PlacementDriver({ intervalMs: 600_000, debounceMs: 600_000 }, { service, fencer, logger: silentLogger, plan });
   return driver;
 }

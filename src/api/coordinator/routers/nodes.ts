@@ -155,9 +155,12 @@ export const nodesRouter = router({
   }),
 
   /**
-   * A data node renews its lease (DESIGN.md §5, §6): granted by the leader
-   * only, after a linearizable read, with the node's assignments. The lease
-   * runs from when the node sent this.
+   * A data node renews its lease (DESIGN.md §5, §6; README, "Leases"):
+   * granted by the leader only (a follower relays it), after a linearizable
+   * read, with the node's assignments. The lease runs from when the node sent
+   * this. 503 UNAVAILABLE, reason DEMOTION_PENDING, while the leader is
+   * giving one of the node's shards another primary (it handed off or its
+   * lease ran out) and the step is not committed yet.
    */
   renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => leaseGrant(await ctx.nodeControl.renewLease(input))),
 
