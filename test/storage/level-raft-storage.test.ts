@@ -101,7 +101,8 @@ describe('LevelRaftStorage: round trips', () => {
     const again = await dirs.open(dir);
     expect(await again.load()).toEqual(before);
     expect(before.entries).toHaveLength(1000);
-  });
+    // Real compactions and a verifying reopen: well under a second alone, several on a loaded 2-core machine.
+  }, 30_000);
 
   it('continues after a reopen from the stored bounds (a truncation still deletes the stale tail)', async () => {
     const memory = new MemoryStorage();
