@@ -319,7 +319,7 @@ function Replicas({ ov, onAction }) {
           <td class="num">${lag ?? '—'}</td>
           <td>${m.role === 'leader' ? '—' : (m.last_contact ?? '—')}</td>
           <td><code>${short(m.state_hash)}</code> <${Badge} value=${agreement[m.id]} /></td>
-          <td>${m.role !== 'leader' ? html`<button aria-label=${`Transfer leadership to ${m.id}`} onClick=${() => onAction({ kind: 'transfer', target: m.id })}>Make leader</button>` : ''}</td>
+          <td>${m.role !== 'leader' ? html`<button aria-label=${`Make leader: ${m.id}`} onClick=${() => onAction({ kind: 'transfer', target: m.id })}>Make leader</button>` : ''}</td>
         </tr>`;
       })}</tbody>
     </table>
@@ -530,4 +530,7 @@ function App() {
   </div>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+// The placeholder is static text for a browser without modules; the app replaces it.
+root.textContent = '';
+render(html`<${App} />`, root);
