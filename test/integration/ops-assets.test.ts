@@ -90,9 +90,11 @@ describe('deploy/: alerts and dashboard over a real cluster’s metrics', () => 
     expect(missing).toEqual([]);
   });
 
-  test.skipIf(!promtool)('promtool accepts the rules', () => {
+  test.skipIf(!promtool)('promtool accepts the rules and the scrape configuration', () => {
     const out = execFileSync('promtool', ['check', 'rules', ALERTS], { encoding: 'utf8' });
     expect(out).toMatch(/SUCCESS: \d+ rules found/);
+    const config = execFileSync('promtool', ['check', 'config', path.join(REPO_ROOT, 'deploy/prometheus/prometheus.yml')], { encoding: 'utf8' });
+    expect(config).toMatch(/is valid prometheus config file/);
   });
   if (!promtool) console.warn('\n*** ops-assets: `promtool check rules` SKIPPED: promtool is not installed (Debian package `prometheus`) ***\n');
 });
