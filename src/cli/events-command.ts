@@ -5,7 +5,7 @@
  * replica when its replica goes away. Ctrl-C ends it (exit 0).
  */
 import type { EventInfo } from '../client/index.js';
-import { CliError, usage } from './cli-error.js';
+import { usage } from './cli-error.js';
 import { runClientCommand, type OutputFlags } from './admin-call.js';
 import { exitCodeOf, EXIT_OK } from './exit-codes.js';
 import { jsonFailure, jsonSuccess } from './json-output.js';
@@ -44,24 +44,14 @@ function untilInterrupted(): { done: Promise<void>; stop(): void } {
 }
 
 export async function runEvents(flags: EventsFlags, io: CliIo): Promise<number> {
-  let since: number | undefined;
-  try {
-    since = parseSince(flags.since);
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    if (flags.json) io.out(jsonFailure('events', e.exitCode, e));
-    else io.err(`torua ${e.message}\n`);
-    return e.exitCode;
-  }
-  let lastSeq = since ?? 0;
   let followed: Promise<number> | undefined;
   const code = await runClientCommand('events', flags, io, async ({ client, context }) => {
+    const since = parseSince(flags.since);
     const page = await client.events.list.query(since === undefined ? undefined : { since }, { context });
-    lastSeq = page.last_seq;
     if (flags.follow) {
       // Printed here, as they come, so that the stream's events follow in order.
       for (const e of page.events) io.out(flags.json ? jsonSuccess('events', e) : `${renderEvent(e)}\n`);
-      followed = follow(client, lastSeq, flags, io);
+      followed = follow(client, page.last_seq, flags, io);
       return { data: null, text: '', printed: true };
     }
     const text = page.events.length === 0 ? `no events after seq ${since ?? 0} (the newest is ${page.last_seq})` : page.events.map(renderEvent).join('\n');

@@ -6,10 +6,9 @@
  * on a terminal. Remove takes the node out at once.
  */
 import { errorCodeOf, type ClusterClient, type NodeDetail } from '../client/index.js';
-import { CliError, usage } from './cli-error.js';
+import { usage } from './cli-error.js';
 import { runClientCommand, type CommandResult, type OutputFlags } from './admin-call.js';
 import { EXIT_FAILED } from './exit-codes.js';
-import { jsonFailure } from './json-output.js';
 import { createProgress } from './progress.js';
 import type { CliIo } from './run.js';
 
@@ -61,18 +60,11 @@ async function waitForDrain(client: ClusterClient, id: string, first: NodeDetail
   }
 }
 
-export async function runNodeDrain(id: string | undefined, flags: NodeAdminFlags, io: CliIo): Promise<number> {
-  let deadlineIn: number;
-  try {
-    if (!id) throw usage('node drain: which node? torua node drain ID');
-    deadlineIn = timeoutOf(flags.timeout);
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    if (flags.json) io.out(jsonFailure('node drain', e.exitCode, e));
-    else io.err(`torua ${e.message}\n`);
-    return e.exitCode;
-  }
+/** Usage problems are thrown inside the command, so that they are reported like any failure (text or --json); nothing is sent before them. */
+export function runNodeDrain(id: string | undefined, flags: NodeAdminFlags, io: CliIo): Promise<number> {
   return runClientCommand('node drain', flags, io, async ({ client, context }) => {
+    if (!id) throw usage('node drain: which node? torua node drain ID');
+    const deadlineIn = timeoutOf(flags.timeout);
     const node = await client.nodes.drain.mutate({ id, reason: 'torua node drain' }, { context });
     if (!flags.wait) {
       return { data: node, text: `${id} is draining: its ${node.shard_count} shard copies move away, then it is left (follow with torua node drain ${id} --wait, or torua nodes)` };
@@ -81,13 +73,9 @@ export async function runNodeDrain(id: string | undefined, flags: NodeAdminFlags
   });
 }
 
-export async function runNodeRemove(id: string | undefined, flags: OutputFlags, io: CliIo): Promise<number> {
-  if (!id) {
-    if (flags.json) io.out(jsonFailure('node remove', 2, usage('node remove: which node? torua node remove ID')));
-    else io.err('torua node remove: which node? torua node remove ID\n');
-    return 2;
-  }
+export function runNodeRemove(id: string | undefined, flags: OutputFlags, io: CliIo): Promise<number> {
   return runClientCommand('node remove', flags, io, async ({ client, context }) => {
+    if (!id) throw usage('node remove: which node? torua node remove ID');
     const node = await client.nodes.remove.mutate({ id, reason: 'torua node remove' }, { context });
     return { data: node, text: `removed ${id} (it held ${node.shard_count} shard copies; in-sync replicas took over its primaries, lost copies are re-created elsewhere)` };
   });

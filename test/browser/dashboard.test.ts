@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { now, useClusters, waitFor, type Cluster } from '../support/cluster-harness.js';
 import { chromiumPath, launchBrowser, NO_BROWSER_NOTICE, screenshot } from '../support/browser.js';
+import { startPlacedCluster } from '../support/placed-cluster.js';
 
 const executable = chromiumPath();
 if (executable === undefined) console.warn(`\n*** ${NO_BROWSER_NOTICE} ***\n`);
@@ -26,23 +27,8 @@ const SUSPECT_BOUND_MS = HEALTH.failureThreshold * (HEALTH.probeIntervalMs + HEA
 /** Then the lease runs out and a majority confirms: one lease more, plus the confirmation round and slack. */
 const UNHEALTHY_BOUND_MS = SUSPECT_BOUND_MS + HEALTH.leaseMs + 8_000;
 
-async function startCluster(name: string): Promise<Cluster> {
-  const h = await clusters.create({ name, nodes: 3, shards: 8, replicationFactor: 2, settings: { health: HEALTH } });
-  await h.startVoters();
-  await h.waitForLeader({ all: true });
-  await Promise.all(h.nodes.map((n) => h.start(n.id)));
-  await waitFor(
-    'every shard placed and every node healthy',
-    async () => {
-      const [nodes, shards] = await Promise.all([h.get(h.voters[0]!, '/nodes?stale=true'), h.get(h.voters[0]!, '/shards?stale=true')]);
-      if (nodes.status !== 200 || shards.status !== 200) return undefined;
-      const healthy = (nodes.body.nodes as { status: string }[]).filter((n) => n.status === 'healthy').length;
-      const placed = (shards.body.shards as { primary: string | null; in_sync: string[] }[]).every((s) => s.primary !== null && s.in_sync.length === 2);
-      return healthy === 3 && placed ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
-  return h;
+function startCluster(name: string): Promise<Cluster> {
+  return startPlacedCluster(clusters.create, { name, nodes: 3, shards: 8, replicationFactor: 2, settings: { health: HEALTH } });
 }
 
 const uiUrl = (h: Cluster, id: string): string => {
@@ -149,6 +135,17 @@ describe.skipIf(executable === undefined)('the dashboard in Chromium (real proce
     await screenshot(page, 'confirm-drain');
     expect(await audit()).toEqual([]);
     await page.getByRole('button', { name: 'Cancel' }).click();
+
+    // An action end to end: leadership handed to another replica from the page, after its confirmation.
+    const next = h.voters.find((id) => id !== leader)!;
+    await page.getByRole('button', { name: `Make leader: ${next}` }).click();
+    await waitForText(page, 'the transfer confirmation', '[data-testid=plan]', (t) => t === 'This action moves no shard.', 10_000);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await waitForText(page, 'the transfer done', '[data-testid=action-result]', (t) => t === 'Done.', 30_000);
+    await waitForText(page, `${next} named leader on the page`, '[data-testid=leader]', (t) => t === next, 15_000);
+    await screenshot(page, 'leader-transferred');
+    await page.getByRole('button', { name: 'Close' }).click();
+    expect((await h.waitForLeader({ all: true })).id).toBe(next);
     expect(problemsOf(page)).toEqual([]);
   });
 

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { MAIN_JS, REPO_ROOT, useClusters, waitFor, type Cluster } from '../support/cluster-harness.js';
+import { startPlacedCluster } from '../support/placed-cluster.js';
 
 const clusters = useClusters();
 const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -49,23 +50,8 @@ function tableRows(text: string, header: readonly string[]): string[][] {
   return lines.slice(1).map((line) => starts.map((s, i) => line.slice(s, i + 1 < starts.length ? starts[i + 1] : undefined).trim()));
 }
 
-async function startCluster(name: string): Promise<Cluster> {
-  const h = await clusters.create({ name, nodes: 3, shards: 8, replicationFactor: 2 });
-  await h.startVoters();
-  await h.waitForLeader({ all: true });
-  await Promise.all(h.nodes.map((n) => h.start(n.id)));
-  await waitFor(
-    'every shard placed in sync and every node healthy',
-    async () => {
-      const [nodes, shards] = await Promise.all([h.get(h.voters[0]!, '/nodes'), h.get(h.voters[0]!, '/shards')]);
-      if (nodes.status !== 200 || shards.status !== 200) return undefined;
-      const healthy = (nodes.body.nodes as { status: string }[]).every((n) => n.status === 'healthy');
-      const placed = (shards.body.shards as { primary: string | null; in_sync: string[] }[]).every((s) => s.primary !== null && s.in_sync.length === 2);
-      return healthy && placed ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
-  return h;
+function startCluster(name: string): Promise<Cluster> {
+  return startPlacedCluster(clusters.create, { name, nodes: 3, shards: 8, replicationFactor: 2 });
 }
 
 describe('torua commands through the real binary (real processes)', () => {

@@ -19,24 +19,13 @@ const MAX_EVENTS = 300;
 // Data
 // ---------------------------------------------------------------------------
 
-async function getJson(path, init = {}) {
-  const res = await fetch(path, { ...init, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { Accept: 'application/json', ...(init.headers ?? {}) } });
-  const text = await res.text();
-  let body;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = text;
-  }
-  return { status: res.status, body };
-}
-
-async function postJson(path, body, timeoutMs = 60000) {
+/** One call to the replica; the answer's status and its body (JSON when it is JSON). */
+async function call(method, path, body, timeoutMs = FETCH_TIMEOUT_MS) {
   const res = await fetch(path, {
-    method: 'POST',
+    method,
     signal: AbortSignal.timeout(timeoutMs),
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(body ?? {}),
+    headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
   let parsed;
@@ -47,6 +36,10 @@ async function postJson(path, body, timeoutMs = 60000) {
   }
   return { status: res.status, body: parsed };
 }
+
+const getJson = (path) => call('GET', path);
+/** Admin calls wait for the cluster (a transfer, a removal): longer than a read. */
+const postJson = (path, body, timeoutMs = 60000) => call('POST', path, body ?? {}, timeoutMs);
 
 const errorText = (answer) => (answer.body && answer.body.error ? `${answer.body.error.message} (${answer.body.error.code}, HTTP ${answer.status})` : `HTTP ${answer.status}`);
 
