@@ -124,8 +124,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     words: ['kv'],
-    usage: ['kv get|put|delete KEY [VALUE]', 'read and write keys'],
-    flags: [...TARGET],
+    usage: ['kv get|put|delete KEY [VALUE]', 'read and write keys (--json: the value as', 'UTF-8 text and base64)'],
+    flags: [...TARGET, 'json'],
     values: ['get', 'put', 'delete'],
     run: ({ flags, rest, io }) => {
       const [sub, ...args] = rest;

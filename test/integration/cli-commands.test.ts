@@ -93,6 +93,14 @@ describe('torua commands through the real binary (real processes)', () => {
     expect(unknownFlag.code).toBe(2);
     expect(unknownFlag.err).toContain("'--frobnicate'");
 
+    // kv with --json: the value as text and as base64; a missing key is exit 1 with NOT_FOUND.
+    expect(jsonData(await torua(['kv', 'put', 'k1', 'héllo', '--json', ...target]), 'kv put')).toEqual({ key: 'k1' });
+    expect(jsonData(await torua(['kv', 'get', 'k1', '--json', ...target]), 'kv get')).toEqual({ key: 'k1', value: 'héllo', value_base64: Buffer.from('héllo').toString('base64') });
+    expect(jsonData(await torua(['kv', 'delete', 'k1', '--json', ...target]), 'kv delete')).toEqual({ key: 'k1' });
+    const missing = await torua(['kv', 'get', 'k1', '--json', ...target]);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.out)).toEqual({ ok: false, command: 'kv get', exit_code: 1, error: { code: 'NOT_FOUND', message: 'not found: k1' } });
+
     const status = jsonData(await torua(['status', '--json', ...target]), 'status');
     expect(status.cluster.leader).toBe((await h.waitForLeader()).id);
 
