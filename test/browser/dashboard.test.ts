@@ -176,7 +176,7 @@ describe.skipIf(executable === undefined)('the dashboard in Chromium (real proce
     expect(unhealthyMs).toBeGreaterThan(suspectMs);
     // The colour and its reasons follow, and the failover is in the event list.
     await waitForText(page, 'the cluster not green', '[data-testid=cluster-colour]', (t) => t === 'yellow' || t === 'red', 10_000);
-    expect(await text(page, '[data-testid=reasons]')).toContain('n2');
+    await waitForText(page, 'n2 among the reasons', '[data-testid=reasons]', (t) => t.includes('n2'), 10_000);
     await waitForText(page, 'the failure decision in the events', '[data-testid=events] tbody', (t) => t.includes('n2') && t.includes('unhealthy'), 10_000);
     await page.fill('[data-testid=event-filter]', 'n2');
     const filtered = await page.locator('[data-testid=events] tbody tr').allTextContents();
