@@ -53,7 +53,7 @@ describe('the dashboard route', () => {
     const leader = await startServer(new FakeCoordinatorService({ id: 'c1' }), { uiAssetsDir: assets });
     const own = await rawRequest(`${leader.url}/ui/api/overview`, 'GET');
     expect(own.status).toBe(200);
-    expect(own.body).toMatchObject({ served_by: 'c1', view_of: 'c1', view_note: null, info: { cluster_id: 'torua-test' }, nodes: [], shards: expect.any(Array), members: expect.any(Array) });
+    expect(own.body).toMatchObject({ served_by: 'c1', view_of: 'c1', view_note: null, info: { cluster_id: 'torua-test' }, nodes: [], shards: expect.any(Array), members: expect.any(Array), node_leases: {} });
 
     const follower = await startServer(new FakeCoordinatorService({ id: 'c2' }).followerOf('c1', leader.address), { uiAssetsDir: assets });
     const forwarded = await rawRequest(`${follower.url}/ui/api/overview`, 'GET');

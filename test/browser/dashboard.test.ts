@@ -105,6 +105,8 @@ describe.skipIf(executable === undefined)('the dashboard in Chromium (real proce
       // Waited for, not read once: on a loaded machine a stale `cluster.info` whose side quorum check (300 ms) runs out says red for a refresh.
       await waitForText(page, `the page from ${id} green`, '[data-testid=cluster-colour]', (t) => t === 'green', 10_000);
       for (const n of h.nodes) await waitForText(page, `${n.id} healthy on the page`, `[data-testid=node-${n.id}] [data-field=status]`, (t) => t === 'healthy', 10_000);
+      // Each node's lease, as the node reports it: held, from the leader.
+      for (const n of h.nodes) await waitForText(page, `${n.id}'s lease on the page`, `[data-testid=node-${n.id}] [data-field=lease]`, (t) => t.endsWith(`ms from ${leader}`), 10_000);
       // The shard map: every shard has one primary and one in-sync replica.
       for (let s = 0; s < 8; s++) {
         const cells = await page.locator(`[data-testid=shard-${s}] td[data-node]`).allTextContents();
@@ -172,6 +174,7 @@ describe.skipIf(executable === undefined)('the dashboard in Chromium (real proce
     await waitForText(page, 'n2 unhealthy on the page', status, (t) => t === 'unhealthy', UNHEALTHY_BOUND_MS);
     const unhealthyMs = now() - stoppedAt;
     await screenshot(page, 'sigstop-2-unhealthy');
+    expect(await text(page, '[data-testid=node-n2] [data-field=lease]')).toMatch(/^no answer/);
     console.log(`dashboard: n2 SIGSTOP → suspect on the page after ${Math.round(suspectMs)} ms, unhealthy after ${Math.round(unhealthyMs)} ms (bounds ${SUSPECT_BOUND_MS}, ${UNHEALTHY_BOUND_MS} ms)`);
     expect(unhealthyMs).toBeGreaterThan(suspectMs);
     // The colour and its reasons follow, and the failover is in the event list.

@@ -108,7 +108,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     },
   });
 
-  const ui = createUiHandler({ contextFor, ...(options.uiAssetsDir === undefined ? {} : { assetsDir: options.uiAssetsDir }) });
+  const ui = createUiHandler({ contextFor, localAddress, ...(options.uiAssetsDir === undefined ? {} : { assetsDir: options.uiAssetsDir }) });
   const feed = new MetricsFeed({}, { service: options.service, metrics, ...(options.transportStats === undefined ? {} : { transportStats: options.transportStats }) });
   const metricsText = async (): Promise<string> => {
     await feed.refresh();

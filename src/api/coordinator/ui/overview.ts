@@ -15,6 +15,10 @@ import { FORWARDED_BY_HEADER, type ApiContext } from '../context.js';
 import { createAppCaller } from '../caller.js';
 import { exchangeJson } from '../http/json-exchange.js';
 import { MAX_FORWARDED_ANSWER_BYTES } from '../limits.js';
+import type { NodeLease } from './node-leases.js';
+
+/** Each node's lease as the node reports it (node-leases.ts). */
+export type LeaseProbe = (nodes: readonly { id: string; address: string }[]) => Promise<Record<string, NodeLease>>;
 
 /** Short: the page refreshes every second, and a leader that cannot answer in this time is as good as gone for a dashboard. */
 export const OVERVIEW_FORWARD_TIMEOUT_MS = 1_000;
@@ -35,9 +39,11 @@ export interface Overview {
   readonly nodes: unknown;
   readonly shards: unknown;
   readonly config: unknown;
+  /** By node id: the node's own account of its lease, or why it gave none. */
+  readonly node_leases: Record<string, NodeLease>;
 }
 
-async function localOverview(ctx: ApiContext, note: string | null): Promise<Overview> {
+async function localOverview(ctx: ApiContext, leases: LeaseProbe, note: string | null): Promise<Overview> {
   const caller = createAppCaller(ctx);
   const stale = { consistency: 'stale' } as const;
   const [health, info, members, nodes, shards, config] = await Promise.all([
@@ -48,6 +54,7 @@ async function localOverview(ctx: ApiContext, note: string | null): Promise<Over
     caller.shards.list(stale),
     caller.admin.config(stale),
   ]);
+  const nodeLeases = await leases(nodes.nodes.filter((n) => n.status !== 'left'));
   return {
     served_by: health.id,
     view_of: health.id,
@@ -59,6 +66,7 @@ async function localOverview(ctx: ApiContext, note: string | null): Promise<Over
     nodes: nodes.nodes,
     shards: shards.shards,
     config,
+    node_leases: nodeLeases,
   };
 }
 
@@ -66,13 +74,13 @@ function isOverview(v: unknown): v is Overview {
   return typeof v === 'object' && v !== null && typeof (v as Overview).view_of === 'string' && Array.isArray((v as Overview).nodes);
 }
 
-export async function overview(ctx: ApiContext, req: IncomingMessage): Promise<Overview> {
+export async function overview(ctx: ApiContext, req: IncomingMessage, leases: LeaseProbe): Promise<Overview> {
   const status = ctx.service.status();
   const forwarded = req.headers[FORWARDED_BY_HEADER] !== undefined;
-  if (status.role === 'leader' || forwarded) return localOverview(ctx, null);
-  if (status.leader === '') return localOverview(ctx, 'no leader known: this replica’s own view (no health monitor data)');
+  if (status.role === 'leader' || forwarded) return localOverview(ctx, leases, null);
+  if (status.leader === '') return localOverview(ctx, leases, 'no leader known: this replica’s own view (no health monitor data)');
   const address = ctx.service.apiAddressOf(status.leader);
-  if (address === undefined) return localOverview(ctx, `the leader ${status.leader} has no known address: this replica’s own view`);
+  if (address === undefined) return localOverview(ctx, leases, `the leader ${status.leader} has no known address: this replica’s own view`);
   const outcome = await exchangeJson({
     method: 'GET',
     url: `http://${address}/ui/api/overview`,
@@ -85,5 +93,5 @@ export async function overview(ctx: ApiContext, req: IncomingMessage): Promise<O
     return { ...outcome.json, served_by: status.id };
   }
   const why = outcome.kind === 'timeout' ? `no answer in ${OVERVIEW_FORWARD_TIMEOUT_MS} ms` : outcome.kind === 'failed' ? outcome.why : `answered ${outcome.statusCode}`;
-  return localOverview(ctx, `the leader ${status.leader} (${address}) did not give its view (${why}): this replica’s own view`);
+  return localOverview(ctx, leases, `the leader ${status.leader} (${address}) did not give its view (${why}): this replica’s own view`);
 }

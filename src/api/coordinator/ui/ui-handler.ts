@@ -9,6 +9,7 @@ import type { ApiContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { sendJson } from '../http/send.js';
 import { ClusterErrorCode } from '../../../errors/index.js';
+import { createLeaseProbe } from './node-leases.js';
 import { overview } from './overview.js';
 import { DEFAULT_ASSETS_DIR, loadAssets, type StaticAsset } from './static-assets.js';
 
@@ -25,6 +26,8 @@ export interface UiHandlerOptions {
   readonly contextFor: (req: IncomingMessage) => ApiContext;
   /** Where the built page is; by default next to this module. */
   readonly assetsDir?: string;
+  /** Outgoing connections (to the leader, to nodes) dial from this address. */
+  readonly localAddress?: string | undefined;
 }
 
 export interface UiHandler {
@@ -42,6 +45,7 @@ function sendAsset(res: ServerResponse, asset: StaticAsset, head: boolean): void
 
 export function createUiHandler(options: UiHandlerOptions): UiHandler {
   const assets = loadAssets(options.assetsDir ?? DEFAULT_ASSETS_DIR);
+  const leases = createLeaseProbe(options.localAddress);
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL, exchange: Exchange): Promise<void> {
     const method = req.method ?? 'GET';
@@ -59,7 +63,7 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
     if (url.pathname === OVERVIEW_PATH) {
       exchange.route = OVERVIEW_PATH;
       try {
-        sendJson(res, 200, await overview(options.contextFor(req), req));
+        sendJson(res, 200, await overview(options.contextFor(req), req, leases));
       } catch (e) {
         sendJson(res, 503, { error: { code: ClusterErrorCode.Unavailable, message: `overview: ${e instanceof Error ? e.message : String(e)}` } });
       }

@@ -327,14 +327,15 @@ function Nodes({ ov, onAction }) {
       <tbody>${ov.nodes.map((n) => {
         const status = nodeStatus(n);
         const load = n.capacity > 0 ? Math.round((100 * n.shard_count) / n.capacity) : 0;
-        const lease = n.lease ? (typeof n.lease === 'object' ? (n.lease.valid === false ? 'expired' : `${n.lease.remaining_ms ?? '?'} ms`) : String(n.lease)) : n.health ? (n.health.status === 'healthy' ? 'renewing' : '—') : '—';
+        const l = ov.node_leases?.[n.id];
+        const lease = l === undefined ? '—' : 'error' in l ? `no answer (${l.error})` : l.valid ? `${l.remaining_ms} ms from ${l.leader ?? '?'}` : 'expired';
         const reason = n.health?.reason || n.status_reason;
         return html`<tr data-testid=${`node-${n.id}`}>
           <th scope="row">${n.id}</th>
           <td>${n.address}</td>
           <td><span data-field="status" title=${reason}><${Badge} value=${status} /></span></td>
           <td data-field="path">${n.health ? html`<${Badge} value=${n.health.path === 'degraded' ? 'degraded' : 'healthy'} label=${n.health.path} />` : '—'}</td>
-          <td>${lease}</td>
+          <td data-field="lease">${lease}</td>
           <td class="num">${n.shard_count}</td>
           <td class="num">${primaryCount(ov.shards, n.id)}</td>
           <td class="num">${n.capacity}</td>
