@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/sim/**', 'test/integration/**'],
+          exclude: ['test/sim/**', 'test/integration/**', 'test/browser/**'],
         },
       },
       {
@@ -28,6 +28,17 @@ export default defineConfig({
           pool: 'forks',
           fileParallelism: false,
           testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          // Real processes and a real Chromium: one file at a time, like the integration tests.
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 180_000,
           hookTimeout: 120_000,
         },
       },

@@ -55,21 +55,27 @@ describe('torua command', () => {
     }
   });
 
-  it('status shows a replica that does not answer as down, and exits 1 when the cluster does not answer', async () => {
+  it('status shows a replica that does not answer as down, and exits 3 when no replica answers', async () => {
     const dead = await deadAddress();
     const r = await toruaAsync('status', '--coordinators', dead);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.out).toMatch(/^cluster: no answer \(cluster\.info: no coordinator could serve it after \d+ attempts/);
     expect(r.out).toMatch(new RegExp(`^\\?\\s+${dead}\\s+down\\s.*connection refused$`, 'm'));
     const json = await toruaAsync('status', '--json', '--coordinators', dead);
-    expect(json.code).toBe(1);
-    expect(JSON.parse(json.out)).toMatchObject({ cluster: null, replicas: [{ address: dead, ok: false, error: 'connection refused', id: null }] });
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.out)).toMatchObject({
+      ok: false,
+      command: 'status',
+      exit_code: 3,
+      error: { code: 'UNAVAILABLE' },
+      data: { cluster: null, replicas: [{ address: dead, ok: false, error: 'connection refused', id: null }] },
+    });
   });
 
-  it('admin commands print the error and its code when no coordinator answers', async () => {
+  it('admin commands print the error and its code, and exit 3, when no coordinator answers', async () => {
     const dead = await deadAddress();
     const r = await toruaAsync('leader', 'transfer', '--to', 'c2', '--coordinators', dead);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toBe(r.err.split('\n')[0] + '\n');
     expect(r.err).toMatch(/^torua leader transfer: members\.transferLeader: no coordinator could serve it after \d+ attempts in [\d.]+ s \(/);
     expect(r.err).toContain(`(${dead}: connection refused) (UNAVAILABLE)`);

@@ -124,6 +124,9 @@ export async function runClusterUp(flags: ClusterUpFlags, io: CliIo): Promise<nu
     const child = nodes[i];
     io.out(`  ${n.id}  pid ${child?.process.pid ?? '?'}  http://${joinAddress(n.host, n.port)}/info  log ${shown(child?.logFile ?? '')}\n`);
   }
+  const first = file.coordinators[0];
+  // Any replica serves the dashboard; the first is as good as any (its page links the others if it goes away).
+  if (first !== undefined) io.out(`dashboard: http://${joinAddress(first.host, first.apiPort)}/ui/\n`);
   io.out(`status: node ${shown(MAIN_SCRIPT)} status --config ${flags.config}   (Ctrl-C stops the cluster)\n`);
 
   const ids = file.coordinators.map((c) => c.id);

@@ -12,7 +12,8 @@ import { runAdminCall } from './admin-call.js';
 import type { PlannedFlags } from './maintenance-command.js';
 import type { CliIo } from './run.js';
 import { WAIT_INTERVAL_MS, WAIT_STUCK_AFTER_MS } from './maintenance-command.js';
-import { pollUntil, ProgressPrinter } from './wait-progress.js';
+import { createProgress } from './progress.js';
+import { pollUntil } from './wait-progress.js';
 
 export interface EvacuateFlags extends PlannedFlags {
   readonly cancel?: boolean | undefined;
@@ -25,16 +26,16 @@ export function evacuationLine(ev: EvacuationInfo): string {
   return `copies moved, ${ev.remaining} left${eta}${ev.stalled_reason === null ? '' : `, stalled: ${ev.stalled_reason}`}`;
 }
 
-async function waitDone(client: ClusterClient, id: string, io: CliIo, tty: boolean): Promise<string> {
-  const printer = new ProgressPrinter(io, tty);
+async function waitDone(client: ClusterClient, id: string, io: CliIo): Promise<{ data: unknown; text: string }> {
+  const progress = createProgress({ label: `evacuate ${id}`, tty: io.errIsTty ?? false, write: io.err });
   try {
-    return await pollUntil<string>(
+    return await pollUntil<{ data: unknown; text: string }>(
       async () => {
         const node = await client.nodes.get.query({ id });
         const ev = node.evacuation;
         if (ev === null) throw new Error(`${id} has no evacuation`);
-        printer.show({ done: ev.moved, total: ev.total, detail: evacuationLine(ev) });
-        if (ev.state === 'done') return { result: `done: ${id} evacuated (${ev.total} copies moved) and in maintenance`, progressKey: '' };
+        progress.update(ev.moved, ev.total, evacuationLine(ev));
+        if (ev.state === 'done') return { result: { data: node, text: `done: ${id} evacuated (${ev.total} copies moved) and in maintenance` }, progressKey: '' };
         if (ev.state === 'cancelled') throw new Error(`the evacuation of ${id} was cancelled with ${ev.remaining} copies left`);
         if (ev.stalled_reason !== null) throw new Error(`the evacuation of ${id} is stalled: ${ev.stalled_reason}`);
         return { progressKey: `${ev.moved}` };
@@ -43,11 +44,11 @@ async function waitDone(client: ClusterClient, id: string, io: CliIo, tty: boole
       `the evacuation of ${id}`,
     );
   } finally {
-    printer.end();
+    progress.finish();
   }
 }
 
-export function runEvacuate(args: readonly string[], flags: EvacuateFlags, io: CliIo, tty: boolean): Promise<number> {
+export function runEvacuate(args: readonly string[], flags: EvacuateFlags, io: CliIo): Promise<number> {
   const [id, ...rest] = args;
   const problems = [
     ...(id === undefined ? ['a node ID is required'] : []),
@@ -63,11 +64,12 @@ export function runEvacuate(args: readonly string[], flags: EvacuateFlags, io: C
   return runAdminCall('node evacuate', flags, io, async (client, context) => {
     if (flags.cancel === true) {
       const node = await client.nodes.cancelEvacuation.mutate({ id, ...reason }, { context });
-      return `${id}: evacuation cancelled (${node.evacuation?.moved ?? 0} copies moved stay moved, ${node.shard_count} still on ${id})`;
+      return { data: node, text: `${id}: evacuation cancelled (${node.evacuation?.moved ?? 0} copies moved stay moved, ${node.shard_count} still on ${id})` };
     }
     const node = await client.nodes.evacuate.mutate({ id, ...reason }, { context });
-    io.out(`${id}: evacuating, ${node.evacuation?.total ?? node.shard_count} copies to move\n`);
-    if (flags.wait !== true) return `follow it with: torua node evacuate ${id} --wait, or GET /nodes/${id}/info`;
-    return waitDone(client, id, io, tty);
+    const started = `${id}: evacuating, ${node.evacuation?.total ?? node.shard_count} copies to move`;
+    if (flags.wait !== true) return { data: node, text: `${started}\nfollow it with: torua node evacuate ${id} --wait, or GET /nodes/${id}/info` };
+    io.err(`${started}\n`);
+    return waitDone(client, id, io);
   });
 }

@@ -5,11 +5,15 @@
  * `--coordinators A,B,C`, each request straight to the key's primary.
  * `get` prints the value as it is, then a newline; a missing key is exit 1
  * with `not found: KEY` on stderr. Bad usage (and a bad key) is exit 2.
+ * `--json` prints the one documented document instead (json-output.ts):
+ * `data` is `{key}`, and for `get` also the value as `value_base64` and as
+ * `value` (its UTF-8 text, null when it is not valid UTF-8).
  */
 import { keyProblem } from '../config/data-key.js';
 import { createKvClient, describeClientError, KvError, type KvClient } from '../client/index.js';
 import { CliError, usage } from './cli-error.js';
 import { resolveTarget, type TargetFlags } from './cluster-target.js';
+import { jsonFailure, jsonSuccess } from './json-output.js';
 import type { CliIo } from './run.js';
 
 export interface KvIo extends CliIo {
@@ -29,7 +33,7 @@ Options: --config FILE | --coordinators A,B,C (default: ./cluster.example.json)
 
 /** As much as a cluster can be set to accept (settings.maxValueBytes at its maximum). */
 const MAX_STDIN_BYTES = 1024 * 1024 * 1024;
-const ALLOWED_FLAGS: ReadonlySet<string> = new Set(['config', 'coordinators', 'help']);
+const ALLOWED_FLAGS: ReadonlySet<string> = new Set(['config', 'coordinators', 'help', 'json']);
 
 interface KeyOp {
   readonly kind: 'get' | 'delete';
@@ -77,16 +81,36 @@ async function readProcessStdin(maxBytes: number): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-async function execute(op: Op, kv: KvClient, io: KvIo): Promise<number> {
-  if (op.kind === 'put') return put(op, kv, io);
+/** The value's text when it is valid UTF-8, else null (the bytes are in value_base64 either way). */
+function utf8OrNull(value: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(value);
+  } catch {
+    return null;
+  }
+}
+
+async function execute(op: Op, kv: KvClient, io: KvIo, json: boolean): Promise<number> {
+  const command = `kv ${op.kind}`;
+  if (op.kind === 'put') {
+    await put(op, kv, io);
+    if (json) io.out(jsonSuccess(command, { key: op.key }));
+    return 0;
+  }
   if (op.kind === 'delete') {
     await kv.delete(op.key);
+    if (json) io.out(jsonSuccess(command, { key: op.key }));
     return 0;
   }
   const value = await kv.get(op.key);
   if (value === null) {
-    io.err(`not found: ${op.key}\n`);
+    if (json) io.out(`${JSON.stringify({ ok: false, command, exit_code: 1, error: { code: 'NOT_FOUND', message: `not found: ${op.key}` } })}\n`);
+    else io.err(`not found: ${op.key}\n`);
     return 1;
+  }
+  if (json) {
+    io.out(jsonSuccess(command, { key: op.key, value: utf8OrNull(value), value_base64: Buffer.from(value).toString('base64') }));
+    return 0;
   }
   if (io.outBytes !== undefined) io.outBytes(value);
   else io.out(Buffer.from(value).toString('utf8'));
@@ -108,14 +132,16 @@ export async function runKv(sub: string, args: readonly string[], flags: KvFlags
     const op = parseOp(sub, args, flags);
     const target = await resolveTarget(command, flags);
     kv = createKvClient({ coordinators: target.coordinators.map((c) => c.address) });
-    return await execute(op, kv, io);
+    return await execute(op, kv, io, flags['json'] === true);
   } catch (e) {
     if (e instanceof CliError) {
-      io.err(`torua ${e.message}\n${e.exitCode === 2 ? `\n${KV_USAGE}` : ''}`);
+      if (flags['json'] === true) io.out(jsonFailure(command, e.exitCode, e));
+      else io.err(`torua ${e.message}\n${e.exitCode === 2 ? `\n${KV_USAGE}` : ''}`);
       return e.exitCode;
     }
     if (e instanceof KvError) {
-      io.err(`torua ${command}: ${describeClientError(e)}\n`);
+      if (flags['json'] === true) io.out(jsonFailure(command, 1, e));
+      else io.err(`torua ${command}: ${describeClientError(e)}\n`);
       return 1;
     }
     throw e;

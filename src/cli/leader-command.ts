@@ -5,6 +5,7 @@ import type { CliIo } from './run.js';
 
 export interface LeaderFlags extends TargetFlags {
   readonly to?: string | undefined;
+  readonly json?: boolean | undefined;
 }
 
 export function runLeaderTransfer(flags: LeaderFlags, io: CliIo): Promise<number> {
@@ -14,7 +15,7 @@ export function runLeaderTransfer(flags: LeaderFlags, io: CliIo): Promise<number
     return Promise.resolve(2);
   }
   return runAdminCall('leader transfer', flags, io, async (client, context) => {
-    const { leader } = await client.members.transferLeader.mutate({ to }, { context });
-    return `leader is now ${leader}`;
+    const answer = await client.members.transferLeader.mutate({ to }, { context });
+    return { data: answer, text: `leader is now ${answer.leader}` };
   });
 }

@@ -9,7 +9,8 @@ import type { ClusterClient } from '../client/index.js';
 import { runAdminCall } from './admin-call.js';
 import type { TargetFlags } from './cluster-target.js';
 import type { CliIo } from './run.js';
-import { parseDurationFlag, pollUntil, ProgressPrinter } from './wait-progress.js';
+import { createProgress } from './progress.js';
+import { parseDurationFlag, pollUntil } from './wait-progress.js';
 
 export interface PlannedFlags extends TargetFlags {
   readonly ttl?: string | undefined;
@@ -28,8 +29,8 @@ async function copiesLeft(client: ClusterClient, ids: readonly string[]): Promis
   return new Map(ids.map((id) => [id, nodes.find((n) => n.id === id)?.shard_count ?? 0]));
 }
 
-async function waitEmpty(client: ClusterClient, ids: readonly string[], io: CliIo, tty: boolean): Promise<void> {
-  const printer = new ProgressPrinter(io, tty);
+async function waitEmpty(client: ClusterClient, ids: readonly string[], io: CliIo): Promise<void> {
+  const progress = createProgress({ label: 'maintenance', tty: io.errIsTty ?? false, write: io.err });
   let total: number | undefined;
   try {
     await pollUntil(
@@ -38,14 +39,14 @@ async function waitEmpty(client: ClusterClient, ids: readonly string[], io: CliI
         const remaining = [...left.values()].reduce((a, b) => a + b, 0);
         total ??= remaining;
         const busy = [...left].filter(([, n]) => n > 0).map(([id, n]) => `${id} ${n}`);
-        printer.show({ done: Math.max(0, total - remaining), total, detail: `copies moved${busy.length > 0 ? ` (left: ${busy.join(', ')})` : ''}` });
+        progress.update(Math.max(0, total - remaining), total, `copies moved${busy.length > 0 ? ` (left: ${busy.join(', ')})` : ''}`);
         return { ...(remaining === 0 ? { result: true } : {}), progressKey: String(remaining) };
       },
       { intervalMs: WAIT_INTERVAL_MS, stuckAfterMs: WAIT_STUCK_AFTER_MS },
       'copies still on the nodes',
     );
   } finally {
-    printer.end();
+    progress.finish();
   }
 }
 
@@ -61,7 +62,7 @@ async function waitHealthy(client: ClusterClient, ids: readonly string[]): Promi
   );
 }
 
-export function runMaintenance(args: readonly string[], flags: PlannedFlags, io: CliIo, tty: boolean): Promise<number> {
+export function runMaintenance(args: readonly string[], flags: PlannedFlags, io: CliIo): Promise<number> {
   const [mode, ...ids] = args;
   const problems: string[] = [];
   if (mode !== 'on' && mode !== 'off') problems.push(mode === undefined ? 'on or off is required' : `expected on or off, got ${JSON.stringify(mode)}`);
@@ -79,18 +80,20 @@ export function runMaintenance(args: readonly string[], flags: PlannedFlags, io:
       { nodes: ids, enabled, ...(flags.reason === undefined ? {} : { reason: flags.reason }), ...(ttlMs === undefined ? {} : { ttlMs }) },
       { context },
     );
-    const lines = answer.nodes.map((n) =>
-      n.maintenance === null
-        ? `${n.id}: ${n.status}`
-        : `${n.id}: maintenance${n.maintenance.until_ms === null ? '' : ` until ${new Date(n.maintenance.until_ms).toISOString()}`}, ${n.shard_count} cop${n.shard_count === 1 ? 'y' : 'ies'} to move`,
-    );
-    io.out(`${lines.join('\n')}\n`);
-    if (flags.wait !== true) return enabled ? 'their copies move to other nodes; --wait waits for it' : 'ordinary members again';
+    const lines = answer.nodes
+      .map((n) =>
+        n.maintenance === null
+          ? `${n.id}: ${n.status}`
+          : `${n.id}: maintenance${n.maintenance.until_ms === null ? '' : ` until ${new Date(n.maintenance.until_ms).toISOString()}`}, ${n.shard_count} cop${n.shard_count === 1 ? 'y' : 'ies'} to move`,
+      )
+      .join('\n');
+    if (flags.wait !== true) return { data: answer, text: `${lines}\n${enabled ? 'their copies move to other nodes; --wait waits for it' : 'ordinary members again'}` };
+    io.err(`${lines}\n`);
     if (enabled) {
-      await waitEmpty(client, ids, io, tty);
-      return `done: ${ids.join(', ')} hold no copy`;
+      await waitEmpty(client, ids, io);
+      return { data: answer, text: `done: ${ids.join(', ')} hold no copy` };
     }
     await waitHealthy(client, ids);
-    return `done: ${ids.join(', ')} healthy`;
+    return { data: answer, text: `done: ${ids.join(', ')} healthy` };
   });
 }

@@ -13,6 +13,7 @@ export interface MembersFlags extends TargetFlags {
   readonly host?: string | undefined;
   readonly 'api-port'?: string | undefined;
   readonly 'peer-port'?: string | undefined;
+  readonly json?: boolean | undefined;
 }
 
 function port(flag: string, text: string | undefined): number | string {
@@ -36,8 +37,9 @@ export function runMembersAdd(flags: MembersFlags, io: CliIo): Promise<number> {
     return Promise.resolve(2);
   }
   return runAdminCall('members add', flags, io, async (client, context) => {
-    const { member } = await client.members.add.mutate({ id, host, apiPort, peerPort }, { context });
-    return `added ${member.id} (API ${host}:${member.api_port}, peer ${host}:${member.peer_port}): it caught up as a learner and votes now`;
+    const answer = await client.members.add.mutate({ id, host, apiPort, peerPort }, { context });
+    const { member } = answer;
+    return { data: answer, text: `added ${member.id} (API ${host}:${member.api_port}, peer ${host}:${member.peer_port}): it caught up as a learner and votes now` };
   });
 }
 
@@ -48,7 +50,7 @@ export function runMembersRemove(flags: MembersFlags, io: CliIo): Promise<number
     return Promise.resolve(2);
   }
   return runAdminCall('members remove', flags, io, async (client, context) => {
-    const { removed } = await client.members.remove.mutate({ id }, { context });
-    return `removed ${removed}`;
+    const answer = await client.members.remove.mutate({ id }, { context });
+    return { data: answer, text: `removed ${answer.removed}` };
   });
 }

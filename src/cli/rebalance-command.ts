@@ -1,9 +1,9 @@
 /** `torua rebalance`: asks the leader to spread the shard copies evenly again, and prints what its next placement round did. */
 import { runAdminCall } from './admin-call.js';
-import type { TargetFlags } from './cluster-target.js';
+import type { OutputFlags } from './admin-call.js';
 import type { CliIo } from './run.js';
 
-export function runRebalance(flags: TargetFlags, io: CliIo): Promise<number> {
+export function runRebalance(flags: OutputFlags, io: CliIo): Promise<number> {
   return runAdminCall('rebalance', flags, io, async (client, context) => {
     const answer = await client.admin.rebalance.mutate({ reason: 'torua rebalance' }, { context });
     const lines = [
@@ -15,6 +15,6 @@ export function runRebalance(flags: TargetFlags, io: CliIo): Promise<number> {
       ...(answer.stopped_by === null ? [] : [`  the round stopped early: ${answer.stopped_by}`]),
       answer.in_progress ? 'more steps follow as copies catch up; watch /events or torua status' : 'the copies are as even as they can be',
     ];
-    return lines.join('\n');
+    return { data: answer, text: lines.join('\n') };
   });
 }

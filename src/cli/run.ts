@@ -1,143 +1,105 @@
-import { parseArgs } from 'node:util';
-import { runClusterUp } from './cluster-up-command.js';
-import { runCoordinator } from './coordinator-command.js';
-import { kvSubcommand, runKv } from './kv-command.js';
-import { runLeaderTransfer } from './leader-command.js';
-import { runMembersAdd, runMembersRemove } from './members-command.js';
-import { runEvacuate } from './evacuate-command.js';
-import { runMaintenance } from './maintenance-command.js';
-import { runNode } from './node-command.js';
-import { runRebalance } from './rebalance-command.js';
-import { runStatus } from './status-command.js';
+/** The `torua` command: parses the flags, picks the command from commands.ts and runs it. */
+import { CliError } from './cli-error.js';
+import { COMMANDS, findCommand } from './commands.js';
+import { EXIT_USAGE } from './exit-codes.js';
+import { parseFlags } from './flags.js';
+import { packageVersion } from './version.js';
+
+export { EXIT_USAGE } from './exit-codes.js';
 
 /** Where the command writes; injected so tests can capture it. */
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Whether stderr is a terminal (progress bars redraw in place there). */
+  errIsTty?: boolean;
+  /** A value's raw bytes (`kv get`); a test's io gets them as text instead. */
+  outBytes?: (bytes: Uint8Array) => void;
 }
 
 const defaultIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  errIsTty: process.stderr.isTTY === true,
+  outBytes: (bytes) => process.stdout.write(bytes),
 };
 
-export const USAGE = `Usage: torua <command> [options]
+const SYNOPSIS_WIDTH = 36;
+
+function usageText(): string {
+  const lines: string[] = [];
+  for (const c of COMMANDS) {
+    const [synopsis, ...description] = c.usage;
+    const first = description[0] ?? '';
+    if (synopsis.length + 2 > SYNOPSIS_WIDTH || first === '') {
+      lines.push(`  ${synopsis}`);
+      for (const d of description) if (d !== '') lines.push(`  ${''.padEnd(SYNOPSIS_WIDTH)}${d}`);
+    } else {
+      lines.push(`  ${synopsis.padEnd(SYNOPSIS_WIDTH)}${first}`);
+      for (const d of description.slice(1)) lines.push(`  ${''.padEnd(SYNOPSIS_WIDTH)}${d}`);
+    }
+  }
+  return `Usage: torua <command> [options]
 
 Commands:
-  coordinator --config FILE --id ID   run one coordinator replica
-              [--join]                a replica that is not a voter of the file's cluster
-                                      yet: it waits to be added (POST /cluster/members)
-  node --config FILE --id ID          run one data node
-  node --id ID --host H --port P --coordinators A,B,C
-                                      run a data node that is not in the file
-  node maintenance on|off ID… [--ttl 30m] [--reason R] [--wait]
-                                      put nodes in maintenance (their copies move away,
-                                      they are never declared failed) or end it
-  node evacuate ID [--reason R] [--wait] [--cancel]
-                                      move every copy off a node now (primaries first);
-                                      it ends in maintenance; --wait shows progress
-  cluster up --config FILE            start every coordinator and node of FILE
-                                      locally, stop them all on Ctrl-C
-  status [--json]                     the replicas (role, term, commit, applied, last
-                                      contact, state hash) and the cluster state
-  leader transfer --to ID             hand leadership to replica ID
-  members add --id ID --host H --api-port P --peer-port Q
-                                      add a coordinator replica (started first); it
-                                      joins as a learner and votes once caught up
-  members remove --id ID              remove a coordinator replica
-  rebalance                           spread the shard copies evenly again (nothing is
-                                      moved back to a returning node by itself)
-  kv get|put|delete KEY [VALUE]       read and write keys
-  help                                show this help
+${lines.join('\n')}
 
 Options:
   --config FILE         cluster file (see cluster.example.json)
   --id ID               which coordinator or node of the file to run
   --data-dir DIR        overrides the file's dataDir
   --log-level LEVEL     overrides the log level
-  --coordinators A,B,C  where status, leader, members and rebalance connect (host:apiPort,
+  --coordinators A,B,C  where the commands that talk to a cluster connect (host:apiPort,
                         any replica); default: the coordinators of --config FILE, or of
                         ./cluster.example.json when neither is given
-  --json                status: the raw data as JSON
-  --ttl DURATION        node maintenance on: it ends by itself after 90s, 30m, 2h …
-  --reason R            node maintenance, node evacuate: why (kept in the events)
-  --wait                node maintenance, node evacuate: wait until done (exit 1 if stalled)
-  --cancel              node evacuate: stop the evacuation
+  --json                one JSON document on stdout: {"ok":true,"command","data"} or
+                        {"ok":false,"command","exit_code","error":{"code","message"}}
+  -V, --version         print the version
   -h, --help            show this help
+
+Exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 no coordinator reachable.
 `;
+}
 
-const options = {
-  config: { type: 'string' },
-  id: { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  coordinators: { type: 'string' },
-  capacity: { type: 'string' },
-  'data-dir': { type: 'string' },
-  'log-level': { type: 'string' },
-  join: { type: 'boolean' },
-  json: { type: 'boolean' },
-  to: { type: 'string' },
-  'api-port': { type: 'string' },
-  'peer-port': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  ttl: { type: 'string' },
-  reason: { type: 'string' },
-  wait: { type: 'boolean' },
-  cancel: { type: 'boolean' },
-} as const;
-
-/** Exit code for bad usage. */
-export const EXIT_USAGE = 2;
+export const USAGE = usageText();
 
 function usageError(io: CliIo, message: string): number {
   io.err(`torua: ${message}\n\n${USAGE}`);
   return EXIT_USAGE;
 }
 
+/** What to say about positionals that select no command: an unknown command, or a group without (or with a wrong) subcommand. */
+function unknownCommand(positionals: readonly string[]): string {
+  const [first, second] = positionals;
+  const subs = COMMANDS.filter((c) => c.words[0] === first && c.words.length > 1).map((c) => c.words[1]!);
+  if (subs.length === 0) return `unknown command '${first}'`;
+  return second === undefined ? `${first}: missing subcommand (${subs.join(', ')})` : `${first}: unknown subcommand '${second}'`;
+}
+
 /** Runs the `torua` command with `argv` (without node and script) and returns the exit code. */
 export function run(argv: readonly string[], io: CliIo = defaultIo): number | Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseFlags(argv);
   } catch (e) {
     return usageError(io, (e as Error).message);
   }
   const { values, positionals } = parsed;
-  const [command, sub] = positionals;
-
-  if (values.help || command === undefined || command === 'help') {
+  if (values.version && positionals.length === 0) {
+    io.out(`torua ${packageVersion()}\n`);
+    return 0;
+  }
+  if (values.help || positionals.length === 0 || positionals[0] === 'help') {
     io.out(USAGE);
     return 0;
   }
-  switch (command) {
-    case 'coordinator':
-      return runCoordinator(values, io);
-    case 'node':
-      if (sub === 'maintenance') return runMaintenance(positionals.slice(2), values, io, io === defaultIo && process.stdout.isTTY === true);
-      if (sub === 'evacuate') return runEvacuate(positionals.slice(2), values, io, io === defaultIo && process.stdout.isTTY === true);
-      return runNode(values, io);
-    case 'status':
-      return runStatus(values, io);
-    case 'cluster':
-      if (sub === 'up') return runClusterUp(values, io);
-      return usageError(io, sub === undefined ? 'cluster: missing subcommand (up)' : `cluster: unknown subcommand '${sub}'`);
-    case 'leader':
-      if (sub === 'transfer') return runLeaderTransfer(values, io);
-      return usageError(io, sub === undefined ? 'leader: missing subcommand (transfer)' : `leader: unknown subcommand '${sub}'`);
-    case 'members':
-      if (sub === 'add') return runMembersAdd(values, io);
-      if (sub === 'remove') return runMembersRemove(values, io);
-      return usageError(io, sub === undefined ? 'members: missing subcommand (add, remove)' : `members: unknown subcommand '${sub}'`);
-    case 'rebalance':
-      return runRebalance(values, io);
-    case 'kv':
-      if (sub === undefined || kvSubcommand(sub) === undefined) {
-        return usageError(io, sub === undefined ? 'kv: missing subcommand (get, put, delete)' : `kv: unknown subcommand '${sub}'`);
-      }
-      // The real stdout takes a value's raw bytes; a test's io gets them as text.
-      return runKv(sub, positionals.slice(2), values, io === defaultIo ? { ...io, outBytes: (b) => process.stdout.write(b) } : io);
-    default:
-      return usageError(io, `unknown command '${command}'`);
+  const command = findCommand(positionals);
+  if (command === undefined) return usageError(io, unknownCommand(positionals));
+  try {
+    const code = command.run({ flags: values, rest: positionals.slice(command.words.length), io });
+    return typeof code === 'number' ? code : code.catch((e: unknown) => (e instanceof CliError && e.exitCode === EXIT_USAGE ? usageError(io, e.message) : Promise.reject(e)));
+  } catch (e) {
+    if (e instanceof CliError && e.exitCode === EXIT_USAGE) return usageError(io, e.message);
+    throw e;
   }
 }

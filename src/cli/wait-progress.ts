@@ -1,54 +1,8 @@
 /**
- * Showing a long operation's progress while `--wait` polls it: a bar redrawn
- * in place on a terminal, one plain line per change otherwise (a log or a
- * pipe gets no carriage returns), and a bound on waiting without progress.
+ * Waiting for a long operation (`--wait`): a poll loop bounded by how long
+ * it may go without progress, and the duration flag those commands take.
+ * Drawing the progress is progress.ts's.
  */
-import type { CliIo } from './run.js';
-
-export interface Progress {
-  readonly done: number;
-  readonly total: number;
-  /** What the numbers count and anything else worth a glance, e.g. `copies moved, eta 12.0s`. */
-  readonly detail: string;
-}
-
-const BAR_WIDTH = 30;
-
-/** `[##########--------------------] 4/12 copies moved`: pure, for the terminal. */
-export function progressBar(p: Progress): string {
-  const share = p.total <= 0 ? 1 : Math.min(1, Math.max(0, p.done / p.total));
-  const filled = Math.round(share * BAR_WIDTH);
-  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${p.done}/${p.total} ${p.detail}`;
-}
-
-export class ProgressPrinter {
-  private last = '';
-  private drawn = false;
-
-  constructor(
-    private readonly io: CliIo,
-    private readonly tty: boolean,
-  ) {}
-
-  show(p: Progress): void {
-    const text = this.tty ? progressBar(p) : `${p.done}/${p.total} ${p.detail}`;
-    if (text === this.last) return;
-    this.last = text;
-    if (this.tty) {
-      this.io.out(`\r\x1b[2K${text}`);
-      this.drawn = true;
-    } else {
-      this.io.out(`${text}\n`);
-    }
-  }
-
-  /** Ends the bar's line, so what follows starts on its own. */
-  end(): void {
-    if (this.drawn) this.io.out('\n');
-    this.drawn = false;
-  }
-}
-
 export interface PollOptions {
   readonly intervalMs: number;
   /** Gives up when the progress has not changed for this long. */

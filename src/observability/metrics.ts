@@ -35,6 +35,8 @@ export interface HealthMetrics {
   recoveriesActive: Gauge;
   /** 1 for the current state (`green`, `yellow`, `red`), 0 for the others. */
   clusterState: Gauge<'state'>;
+  /** Shards with fewer in-sync copies on serving nodes than replicationFactor (what the under-replication alert watches). */
+  underReplicatedShards: Gauge;
 }
 
 /** The HTTP API (tRPC and REST), coordinators and data nodes alike. */

@@ -27,6 +27,7 @@ export function createNoopMetrics(): Metrics {
       recoveries: c,
       recoveriesActive: g,
       clusterState: g,
+      underReplicatedShards: g,
     },
     http: { requestSeconds: h, errors: c, receivedBytes: c, sentBytes: c },
     transport: {

@@ -64,6 +64,7 @@ function healthMetrics(f: Factory): HealthMetrics {
     recoveries: f.counter('torua_recoveries_total', 'Replica recoveries by outcome', ['outcome']),
     recoveriesActive: f.gauge('torua_recoveries_active', 'Replica recoveries under way'),
     clusterState: f.gauge('torua_cluster_state', '1 for the current cluster state (green, yellow, red)', ['state']),
+    underReplicatedShards: f.gauge('torua_shards_under_replicated', 'Shards with fewer in-sync copies on serving nodes than replicationFactor'),
   };
 }
 

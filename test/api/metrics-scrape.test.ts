@@ -104,6 +104,7 @@ describe('GET /metrics on a coordinator', () => {
     expect(at('torua_cluster_state', { state: 'green' })).toBe(1);
     expect(at('torua_cluster_state', { state: 'red' })).toBe(0);
     expect(at('torua_recoveries_active')).toBe(0);
+    expect(at('torua_shards_under_replicated')).toBe(0);
     // Shard moves and recoveries, counted from the applied events.
     expect(at('torua_shard_moves_total', { kind: 'assign' })).toBe(2);
     expect(at('torua_shard_moves_total', { kind: 'add_replica' })).toBe(1);

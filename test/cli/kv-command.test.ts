@@ -25,7 +25,7 @@ describe('torua kv: usage', () => {
       [['kv', 'get', 'a', 'b'], /^torua kv get: expected KEY, got 2 arguments\n/],
       [['kv', 'put', 'k'], /^torua kv put: expected KEY and VALUE, got 1 argument\n/],
       [['kv', 'del'], /^torua kv del: expected KEY/],
-      [['kv', 'get', 'k', '--json'], /^torua kv get: --json does not apply here\n/],
+      [['kv', 'get', 'k', '--follow'], /^torua kv get: --follow does not apply here\n/],
       [['kv', 'get', ''], /^torua kv get: key: expected 1 to 1024 bytes of UTF-8, got an empty key\n/],
       [['kv', 'put', 'x'.repeat(1_100), 'v'], /^torua kv put: key: expected at most 1024 bytes/],
       [['kv', 'get', 'k', '--config', 'cluster.example.json', '--coordinators', '127.0.0.1:7001'], /give --config FILE or --coordinators A,B,C, not both/],

@@ -2,7 +2,7 @@
 // the placement driver's moves are played by the test), and the progress helpers on their own.
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
-import { parseDurationFlag, pollUntil, progressBar, ProgressPrinter } from '../../src/cli/wait-progress.js';
+import { parseDurationFlag, pollUntil } from '../../src/cli/wait-progress.js';
 import type { Command } from '../../src/coordinator/routing/index.js';
 import { FakeCoordinatorService, registerCommand } from '../api/fake-service.js';
 import { startServer } from '../api/helpers.js';
@@ -21,7 +21,8 @@ function started(...argv: string[]) {
   const done = run(argv, { out: (t) => (out += t), err: (t) => (err += t) });
   const seen = async (pattern: RegExp) => {
     const deadline = Date.now() + 10_000;
-    while (!pattern.test(out)) {
+    // Progress goes to stderr, so that stdout stays the command's answer (one JSON document with --json).
+    while (!pattern.test(out + err)) {
       if (Date.now() > deadline) throw new Error(`no ${pattern} in ${JSON.stringify(out)} / ${JSON.stringify(err)}`);
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -44,21 +45,7 @@ const propose = async (service: FakeCoordinatorService, c: Command) => {
 };
 
 describe('progress helpers', () => {
-  it('draws a bar, prints plain lines only on change, and parses durations', () => {
-    expect(progressBar({ done: 3, total: 12, detail: 'copies moved' })).toBe(`[${'#'.repeat(8)}${'-'.repeat(22)}] 3/12 copies moved`);
-    expect(progressBar({ done: 0, total: 0, detail: 'x' })).toMatch(/^\[#{30}\] 0\/0 x$/);
-    let out = '';
-    const plain = new ProgressPrinter({ out: (t) => (out += t), err: () => undefined }, false);
-    plain.show({ done: 1, total: 2, detail: 'a' });
-    plain.show({ done: 1, total: 2, detail: 'a' });
-    plain.show({ done: 2, total: 2, detail: 'a' });
-    plain.end();
-    expect(out).toBe('1/2 a\n2/2 a\n');
-    out = '';
-    const tty = new ProgressPrinter({ out: (t) => (out += t), err: () => undefined }, true);
-    tty.show({ done: 1, total: 2, detail: 'a' });
-    tty.end();
-    expect(out).toMatch(/^\r\x1b\[2K\[#{15}-{15}\] 1\/2 a\n$/);
+  it('parses durations', () => {
     expect(parseDurationFlag('--ttl', '30m')).toBe(1_800_000);
     expect(parseDurationFlag('--ttl', '1500')).toBe(1_500);
     expect(parseDurationFlag('--ttl', '2x')).toMatch(/--ttl: expected a duration/);
@@ -111,13 +98,14 @@ describe('torua node maintenance', () => {
     const { service, at } = await served(['n1', 'n2', 'n3']);
     const waiting = started('node', 'maintenance', 'on', 'n1', '--wait', ...at);
     // What the placement driver would do: hand over shard 0, then drop n1's copies.
-    await waiting.seen(/0\/2 copies moved/);
+    await waiting.seen(/0\/2 \(0%\) copies moved/);
     await propose(service, { type: 'moveShard', atMs: 0, reason: 't', shardId: 0, expectedEpoch: 1, primary: 'n2', replicas: ['n3'] });
     await propose(service, { type: 'moveShard', atMs: 0, reason: 't', shardId: 1, expectedEpoch: 1, primary: 'n2', replicas: [] });
     const r = await waiting.result();
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/0\/2 copies moved \(left: n1 2\)\n/);
-    expect(r.out).toMatch(/2\/2 copies moved\ndone: n1 hold no copy\n$/);
+    expect(r.err).toMatch(/^maintenance: 0\/2 \(0%\) copies moved \(left: n1 2\), /m);
+    expect(r.err).toMatch(/^maintenance: 2\/2 \(100%\) copies moved, /m);
+    expect(r.out).toBe('done: n1 hold no copy\n');
   });
 });
 
@@ -125,22 +113,22 @@ describe('torua node evacuate', () => {
   it('--wait prints the progress and exits 0 when done', async () => {
     const { service, at } = await served(['n1', 'n2', 'n3']);
     const waiting = started('node', 'evacuate', 'n1', '--wait', '--reason', 'disk', ...at);
-    await waiting.seen(/0\/2 copies moved/);
+    await waiting.seen(/0\/2 \(0%\) copies moved/);
     await propose(service, { type: 'moveShard', atMs: 0, reason: 't', shardId: 0, expectedEpoch: 1, primary: 'n2', replicas: ['n3'] });
-    await waiting.seen(/1\/2 copies moved/);
+    await waiting.seen(/1\/2 \(50%\) copies moved/);
     await propose(service, { type: 'moveShard', atMs: 0, reason: 't', shardId: 1, expectedEpoch: 1, primary: 'n2', replicas: ['n3'] });
     await propose(service, { type: 'finishEvacuation', atMs: 0, reason: 't', nodeId: 'n1' });
     const r = await waiting.result();
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^n1: evacuating, 2 copies to move\n0\/2 copies moved, 2 left\n1\/2 copies moved, 1 left, eta \S+\n/);
-    expect(r.out).toMatch(/done: n1 evacuated \(2 copies moved\) and in maintenance\n$/);
+    expect(r.err).toMatch(/^n1: evacuating, 2 copies to move\nevacuate n1: 0\/2 \(0%\) copies moved, 2 left, [\d.]+ s\nevacuate n1: 1\/2 \(50%\) copies moved, 1 left, eta \S+, [\d.]+ s\n/);
+    expect(r.out).toBe('done: n1 evacuated (2 copies moved) and in maintenance\n');
     expect(service.state.nodes.n1?.status).toBe('maintenance');
   });
 
   it('--wait exits 1 with the reason when the evacuation is stalled; --cancel stops it', async () => {
     const { service, at } = await served(['n1', 'n2', 'n3']);
     const waiting = started('node', 'evacuate', 'n2', '--wait', ...at);
-    await waiting.seen(/0\/2 copies moved/);
+    await waiting.seen(/0\/2 \(0%\) copies moved/);
     const startedAtMs = service.state.nodes.n2?.evacuation?.startedAtMs ?? 0;
     await propose(service, { type: 'setEvacuationStall', atMs: 0, reason: 't', nodeId: 'n2', startedAtMs, stalledReason: 'shard 1: no room' });
     const r = await waiting.result();

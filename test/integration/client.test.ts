@@ -99,7 +99,10 @@ describe('torua/client against real coordinators', () => {
     await cluster.kill(follower.id, 'SIGKILL');
     const status = await cluster.torua('status', ['status', '--json', '--config', cluster.configPath], { pipeStdout: true });
     expect(status.exitCode, String(status.stdout)).toBe(0);
-    const report = JSON.parse(String(status.stdout)) as {
+    // The documented --json envelope: {ok, command, data}.
+    const doc = JSON.parse(String(status.stdout)) as { ok: boolean; command: string; data: unknown };
+    expect(doc).toMatchObject({ ok: true, command: 'status' });
+    const report = doc.data as {
       replicas: { id: string; address: string; ok: boolean; health?: { role: string; state_hash: string }; error?: string }[];
       members: { id: string }[];
       cluster: { leader: string; cluster_id: string; cluster_state: string };

@@ -32,11 +32,17 @@ describe('torua cluster up', () => {
     cluster.extraPids.add(nodePid);
     pids.push({ id: 'n1', pid: nodePid, address: node?.[2] });
     expect(out).toMatch(/status: node \S+main\.js status --config /);
+    // It prints where the dashboard is, and the dashboard is there (files from the package, no leader needed).
+    const dashboard = /^dashboard: (http:\/\/\S+\/ui\/)$/m.exec(out);
+    expect(dashboard?.[1]).toBe(`http://${cluster.addresses[0]}/ui/`);
 
     const leader = await waitFor('a leader, reported once', () => /leader elected: (c\d) \(term (\d+)\)/.exec(out)?.[1]);
     await waitFor('the node up, with a lease', () => (/n1 up \(/.test(out) && /n1 holds a lease from c\d/.test(out) ? true : undefined));
     const info = (await (await fetch(`http://${cluster.replica(leader).address}/cluster/info`)).json()) as { leader: string };
     expect(info.leader).toBe(leader);
+    const page = await fetch(dashboard![1]!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Torua dashboard</title>');
 
     const status = await cluster.torua('status', ['status', '--config', cluster.configPath], { pipeStdout: true });
     expect(status.exitCode, String(status.stdout)).toBe(0);

@@ -2,7 +2,8 @@
  * The HTTP server of one coordinator replica, on its `host:apiPort`
  * (DESIGN.md §1): tRPC under `/trpc` (queries, mutations and the SSE event
  * subscription), `/data/<key>` forwarded to the shard's primary, the REST
- * endpoints of §7 everywhere else, `/metrics` among them. It binds to the
+ * endpoints of §7 everywhere else, `/metrics` among them, and the dashboard
+ * under `/ui/`. It binds to the
  * replica's host only.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -24,6 +25,7 @@ import { createDataHandler, isDataTarget } from './data/data-handler.js';
 import { createHttpNodeLink } from './node-link.js';
 import { createRestAdapter } from './rest.js';
 import { appRouter } from './routers/_app.js';
+import { createUiHandler, isUiPath } from './ui/ui-handler.js';
 
 export interface CoordinatorApiServerOptions {
   readonly service: CoordinatorService;
@@ -48,6 +50,8 @@ export interface CoordinatorApiServerOptions {
   readonly nodeControl?: NodeControl;
   /** How long `/data/<key>` waits for the primary's answer. */
   readonly dataTimeoutMs?: number;
+  /** Where the dashboard's built files are (`/ui/`); by default next to the UI module in dist/. */
+  readonly uiAssetsDir?: string;
 }
 
 export interface CoordinatorApiServer {
@@ -104,6 +108,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     },
   });
 
+  const ui = createUiHandler({ contextFor, localAddress, ...(options.uiAssetsDir === undefined ? {} : { assetsDir: options.uiAssetsDir }) });
   const feed = new MetricsFeed({}, { service: options.service, metrics, ...(options.transportStats === undefined ? {} : { transportStats: options.transportStats }) });
   const metricsText = async (): Promise<string> => {
     await feed.refresh();
@@ -138,6 +143,13 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     if (url.pathname === TRPC_PREFIX || url.pathname.startsWith(`${TRPC_PREFIX}/`)) {
       exchange.route = trpcRoute(url.pathname);
       trpc(req, res);
+      return;
+    }
+    if (isUiPath(url.pathname)) {
+      ui.handle(req, res, url, exchange).catch((err: unknown) => {
+        logger.error('dashboard handler failed', { err });
+        res.destroy();
+      });
       return;
     }
     rest.handle(req, res, url, exchange).catch((err: unknown) => {

@@ -2,8 +2,8 @@
  * Feeds the metrics that no single code path owns, at every scrape, from
  * this replica's routing table: counters from the events applied since the
  * last scrape (shard moves by kind, recoveries), gauges recounted (nodes by
- * status, shards per node and role, recoveries under way, the table's
- * cluster state), and the peer transport's byte and message counts. Every
+ * status, shards per node and role, recoveries under way, under-replicated
+ * shards, the table's cluster state), and the peer transport's byte and message counts. Every
  * replica feeds its own: the table is replicated, so followers show the same
  * counts, labelled with their own replica id. Nothing runs between scrapes
  * (no event listener): events the ring dropped before a scrape saw them are
@@ -12,7 +12,7 @@
  */
 import type { Counter, Metrics } from '../../observability/index.js';
 import type { TransportStats } from '../../transport/index.js';
-import { clusterHealth, eventsSince, nodeShardCounts, nodesInOrder, NODE_STATUSES, type RoutingState } from '../routing/index.js';
+import { canServe, clusterHealth, eventsSince, nodeById, nodeShardCounts, nodesInOrder, NODE_STATUSES, type RoutingState } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import { recoveryOutcome, shardMoveKind } from './move-kinds.js';
 
@@ -71,6 +71,12 @@ export class MetricsFeed {
       health.shards.set({ node, role: 'replica' }, load.replicas);
     }
     health.recoveriesActive.set(state.shards.reduce((n, s) => n + s.replicas.filter((r) => !s.inSync.includes(r)).length, 0));
+    const factor = state.config.settings.replicationFactor;
+    const serving = (id: string): boolean => {
+      const node = nodeById(state, id);
+      return node !== undefined && canServe(node.status);
+    };
+    health.underReplicatedShards.set(state.shards.filter((s) => s.inSync.filter(serving).length < factor).length);
     const color = clusterHealth(state).status;
     for (const c of HEALTH_COLORS) health.clusterState.set({ state: c }, c === color ? 1 : 0);
   }

@@ -1,0 +1,182 @@
+/**
+ * Every `torua` command, in the one place that registers them: the words
+ * that select it, its usage lines, the flags it takes (for completion) and
+ * the function that runs it. run.ts dispatches from this list, the help and
+ * the shell completion are generated from it. A new command is a file of its
+ * own plus one entry here.
+ */
+import type { ParsedFlags } from './flags.js';
+import type { CliIo } from './run.js';
+import { runClusterUp } from './cluster-up-command.js';
+import { runCompletion } from './completion-command.js';
+import { runCoordinator } from './coordinator-command.js';
+import { runEvacuate } from './evacuate-command.js';
+import { runEvents } from './events-command.js';
+import { kvSubcommand, runKv } from './kv-command.js';
+import { usage } from './cli-error.js';
+import { runLeaderTransfer } from './leader-command.js';
+import { runMaintenance } from './maintenance-command.js';
+import { runMembersAdd, runMembersRemove } from './members-command.js';
+import { runNodeDrain, runNodeRemove } from './node-admin-command.js';
+import { runNode } from './node-command.js';
+import { runNodes } from './nodes-command.js';
+import { runRebalance } from './rebalance-command.js';
+import { runShards } from './shards-command.js';
+import { runStatus } from './status-command.js';
+import { packageVersion } from './version.js';
+
+export interface CommandArgs {
+  readonly flags: ParsedFlags;
+  /** The positionals after the command's words (`torua node drain n1` → `['n1']`). */
+  readonly rest: readonly string[];
+  readonly io: CliIo;
+}
+
+export interface CommandSpec {
+  readonly words: readonly string[];
+  /** The usage lines: the first is the synopsis, the others its description (in the help, next to it). */
+  readonly usage: readonly [synopsis: string, ...description: string[]];
+  /** Long flags it reads, for completion (every command also takes --help). */
+  readonly flags: readonly string[];
+  /** Values of its first positional, for completion. */
+  readonly values?: readonly string[];
+  readonly run: (args: CommandArgs) => number | Promise<number>;
+}
+
+const TARGET = ['config', 'coordinators'] as const;
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    words: ['coordinator'],
+    usage: ['coordinator --config FILE --id ID', 'run one coordinator replica', '[--join]: a replica that is not a voter of the', "file's cluster yet: it waits to be added"],
+    flags: ['config', 'id', 'join', 'data-dir', 'log-level'],
+    run: ({ flags, io }) => runCoordinator(flags, io),
+  },
+  {
+    words: ['node', 'drain'],
+    usage: ['node drain ID [--wait] [--timeout S]', "move a node's shard copies away, then it is", 'left; --wait follows it with a progress bar'],
+    flags: [...TARGET, 'json', 'wait', 'timeout'],
+    run: ({ flags, rest, io }) => runNodeDrain(rest[0], flags, io),
+  },
+  {
+    words: ['node', 'remove'],
+    usage: ['node remove ID', 'take a node out now (its primaries are handed', 'to in-sync replicas, its copies re-created)'],
+    flags: [...TARGET, 'json'],
+    run: ({ flags, rest, io }) => runNodeRemove(rest[0], flags, io),
+  },
+  {
+    words: ['node', 'maintenance'],
+    usage: ['node maintenance on|off ID… [--ttl 30m] [--reason R] [--wait]', 'put nodes in maintenance (their copies move away,', 'they are never declared failed) or end it'],
+    flags: [...TARGET, 'json', 'ttl', 'reason', 'wait'],
+    values: ['on', 'off'],
+    run: ({ flags, rest, io }) => runMaintenance(rest, flags, io),
+  },
+  {
+    words: ['node', 'evacuate'],
+    usage: ['node evacuate ID [--reason R] [--wait] [--cancel]', 'move every copy off a node now (primaries first);', 'it ends in maintenance; --wait shows progress'],
+    flags: [...TARGET, 'json', 'reason', 'wait', 'cancel'],
+    run: ({ flags, rest, io }) => runEvacuate(rest, flags, io),
+  },
+  {
+    words: ['node'],
+    usage: ['node --config FILE --id ID', 'run one data node; or, for a node not in the', 'file: --id ID --host H --port P --coordinators A,B'],
+    flags: ['config', 'id', 'host', 'port', 'coordinators', 'capacity', 'data-dir', 'log-level'],
+    run: ({ flags, io }) => runNode(flags, io),
+  },
+  {
+    words: ['cluster', 'up'],
+    usage: ['cluster up --config FILE', 'start every coordinator and node of FILE', 'locally, stop them all on Ctrl-C'],
+    flags: ['config', 'data-dir', 'log-level'],
+    run: ({ flags, io }) => runClusterUp(flags, io),
+  },
+  {
+    words: ['status'],
+    usage: ['status [--json]', 'the replicas (role, term, commit, applied, last', 'contact, state hash) and the cluster state'],
+    flags: [...TARGET, 'json'],
+    run: ({ flags, io }) => runStatus(flags, io),
+  },
+  {
+    words: ['nodes'],
+    usage: ['nodes [--json]', 'the data nodes: status (suspect included), path,', 'shards, primaries, capacity, version, zone'],
+    flags: [...TARGET, 'json'],
+    run: ({ flags, io }) => runNodes(flags, io),
+  },
+  {
+    words: ['shards'],
+    usage: ['shards [--json]', 'every shard: primary, replicas, in sync, epoch,', 'state, recovery progress'],
+    flags: [...TARGET, 'json'],
+    run: ({ flags, io }) => runShards(flags, io),
+  },
+  {
+    words: ['events'],
+    usage: ['events [--since N] [--follow] [--json]', 'the latest events; --follow streams new ones', 'until Ctrl-C'],
+    flags: [...TARGET, 'json', 'since', 'follow'],
+    run: ({ flags, io }) => runEvents(flags, io),
+  },
+  {
+    words: ['leader', 'transfer'],
+    usage: ['leader transfer --to ID', 'hand leadership to replica ID'],
+    flags: [...TARGET, 'json', 'to'],
+    run: ({ flags, io }) => runLeaderTransfer(flags, io),
+  },
+  {
+    words: ['members', 'add'],
+    usage: ['members add --id ID --host H --api-port P --peer-port Q', '', 'add a coordinator replica (started first); it', 'joins as a learner and votes once caught up'],
+    flags: [...TARGET, 'json', 'id', 'host', 'api-port', 'peer-port'],
+    run: ({ flags, io }) => runMembersAdd(flags, io),
+  },
+  {
+    words: ['members', 'remove'],
+    usage: ['members remove --id ID', 'remove a coordinator replica'],
+    flags: [...TARGET, 'json', 'id'],
+    run: ({ flags, io }) => runMembersRemove(flags, io),
+  },
+  {
+    words: ['rebalance'],
+    usage: ['rebalance', 'spread the shard copies evenly again (nothing is', 'moved back to a returning node by itself)'],
+    flags: [...TARGET, 'json'],
+    run: ({ flags, io }) => runRebalance(flags, io),
+  },
+  {
+    words: ['kv'],
+    usage: ['kv get|put|delete KEY [VALUE]', 'read and write keys (--json: the value as', 'UTF-8 text and base64)'],
+    flags: [...TARGET, 'json'],
+    values: ['get', 'put', 'delete'],
+    run: ({ flags, rest, io }) => {
+      const [sub, ...args] = rest;
+      if (sub === undefined || kvSubcommand(sub) === undefined) throw usage(sub === undefined ? 'kv: missing subcommand (get, put, delete)' : `kv: unknown subcommand '${sub}'`);
+      return runKv(sub, args, flags, io);
+    },
+  },
+  {
+    words: ['completion'],
+    usage: ['completion bash|zsh', 'print the shell completion script'],
+    flags: [],
+    values: ['bash', 'zsh'],
+    run: ({ rest, io }) => runCompletion(rest[0], COMMANDS, io),
+  },
+  {
+    words: ['version'],
+    usage: ['version', 'print the version (also: --version)'],
+    flags: [],
+    run: ({ io }) => {
+      io.out(`torua ${packageVersion()}\n`);
+      return 0;
+    },
+  },
+  {
+    words: ['help'],
+    usage: ['help', 'show this help'],
+    flags: [],
+    run: () => 0,
+  },
+];
+
+/** The command `positionals` select: the longest `words` they start with. */
+export function findCommand(positionals: readonly string[]): CommandSpec | undefined {
+  let best: CommandSpec | undefined;
+  for (const c of COMMANDS) {
+    if (c.words.every((w, i) => positionals[i] === w) && (best === undefined || c.words.length > best.words.length)) best = c;
+  }
+  return best;
+}

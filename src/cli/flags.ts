@@ -1,0 +1,33 @@
+/** Every flag of every `torua` command, for node:util's parseArgs (its errors name the flag: "Unknown option '--bogus'"). */
+import { parseArgs } from 'node:util';
+
+export const FLAG_OPTIONS = {
+  config: { type: 'string' },
+  id: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  coordinators: { type: 'string' },
+  capacity: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'log-level': { type: 'string' },
+  join: { type: 'boolean' },
+  json: { type: 'boolean' },
+  to: { type: 'string' },
+  'api-port': { type: 'string' },
+  'peer-port': { type: 'string' },
+  since: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  wait: { type: 'boolean' },
+  timeout: { type: 'string' },
+  ttl: { type: 'string' },
+  reason: { type: 'string' },
+  cancel: { type: 'boolean' },
+  version: { type: 'boolean', short: 'V' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function parseFlags(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: FLAG_OPTIONS, allowPositionals: true, strict: true });
+}
+
+export type ParsedFlags = ReturnType<typeof parseFlags>['values'];
