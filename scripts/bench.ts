@@ -21,6 +21,13 @@
  * From SIGSTOP of a data node to its shards being served by promoted
  * primaries, over N trials (default 20), and a pause test that must decide
  * nothing: see scripts/bench/failover.ts.
+ *
+ * npm run bench -- fleet [--nodes N] [--dead D] [--seconds S | --minutes M] [--json]
+ *
+ * One leader under N impersonated data nodes (default 1000) and D dead
+ * ones: its CPU, probe regularity, the followers' longest gap without a
+ * heartbeat, leader changes, false decisions, and the time to detect one
+ * hung node: see scripts/bench/fleet.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
@@ -28,6 +35,7 @@ import { MemoryStorage, batchOf } from '../src/storage/index.js';
 import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
 import { runFailoverBench } from './bench/failover.js';
+import { runFleetBench } from './bench/fleet.js';
 import { runKvBench } from './bench/kv.js';
 
 interface Row {
@@ -142,7 +150,16 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' } },
+    options: {
+      seconds: { type: 'string' },
+      kills: { type: 'string' },
+      stops: { type: 'string' },
+      trials: { type: 'string' },
+      nodes: { type: 'string' },
+      dead: { type: 'string' },
+      minutes: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -176,8 +193,26 @@ async function main(): Promise<void> {
     await runFailoverBench({ trials });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'fleet') {
+    const int = (name: 'nodes' | 'dead', dflt: number, max: number): number => {
+      const v = values[name] === undefined ? dflt : Number(values[name]);
+      if (!Number.isInteger(v) || v < 0 || v > max) {
+        process.stderr.write(`--${name} must be an integer from 0 to ${max}, got "${values[name]}"\n`);
+        process.exit(2);
+      }
+      return v;
+    };
+    const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
+    if (minutes !== undefined && !(minutes > 0 && minutes <= 60)) {
+      process.stderr.write(`--minutes must be a positive number (at most 60), got "${values.minutes}"\n`);
+      process.exit(2);
+    }
+    const window = minutes !== undefined ? minutes * 60 : values.seconds === undefined ? 30 : seconds;
+    await runFleetBench({ nodes: int('nodes', 1_000, 10_000), dead: int('dead', 0, 20_000), seconds: window, json: values.json === true });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, fleet)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

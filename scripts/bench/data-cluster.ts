@@ -1,7 +1,7 @@
 /**
  * What the KV and failover benches share: a temporary directory with a
  * cluster file of 3 coordinators (127.0.0.11–13) and 3 data nodes (on the
- * aliases from `nodeHostBase`), RF 2, 8 shards, and its processes started
+ * aliases from `nodeHostBase`; `nodeCount` may ask for fewer), RF 2, 8 shards, and its processes started
  * from dist/ one by one until each answers /health. Each bench adds its own
  * readiness check and measurements on top.
  */
@@ -28,7 +28,7 @@ export class DataCluster {
   protected readonly children = new Map<string, Child>();
 
   constructor(
-    private readonly opts: { readonly name: string; readonly nodeHostBase: number; readonly startTimeoutMs: number },
+    private readonly opts: { readonly name: string; readonly nodeHostBase: number; readonly startTimeoutMs: number; readonly nodeCount?: number },
   ) {}
 
   /** Writes the cluster file and starts every coordinator, then every node. */
@@ -42,7 +42,7 @@ export class DataCluster {
       coordinators.push(spec);
       this.coordinators.push({ id: spec.id, host, port: spec.apiPort });
     }
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < (this.opts.nodeCount ?? 3); i++) {
       const host = `127.0.0.${this.opts.nodeHostBase + i}`;
       this.nodes.push({ id: `n${i + 1}`, host, port: await freePort(host) });
     }

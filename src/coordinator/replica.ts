@@ -145,6 +145,9 @@ export class CoordinatorReplica implements CoordinatorService {
   private readonly lastHeardMs = new Map<string, number>();
   /** The last leader this replica knew ('' before it knew any), for the staleness of reads while none is known. */
   private lastLeader = '';
+  /** The leader whose contact gaps are measured, and the longest gap since it became leader. */
+  private gapLeader = '';
+  private maxGapMs = 0;
   private ticker: NodeJS.Timeout | undefined;
   private driving = false;
   private driveDone: Promise<void> = Promise.resolve();
@@ -207,7 +210,9 @@ export class CoordinatorReplica implements CoordinatorService {
   /** A message from a peer. */
   receive(m: Message): void {
     if (this.closed) return;
-    this.lastHeardMs.set(m.from, this.clock.nowMs());
+    const now = this.clock.nowMs();
+    if (m.from === this.raft.currentLeader && m.from !== this.opts.id) this.noteLeaderContact(m.from, now);
+    this.lastHeardMs.set(m.from, now);
     let msg = m;
     if (m.type === 'prop' && this.raft.currentRole === 'leader') {
       // Apply reads no clock: the leader stamps its own time into forwarded commands.
@@ -216,6 +221,25 @@ export class CoordinatorReplica implements CoordinatorService {
     }
     this.raft.step(msg);
     this.kick();
+  }
+
+  /** How regularly the leader's messages arrive: the measure of a leader starved by its other work. */
+  private noteLeaderContact(leader: string, now: number): void {
+    const m = this.modules.metrics;
+    if (!m) return;
+    const previous = this.lastHeardMs.get(leader);
+    if (this.gapLeader !== leader || previous === undefined) {
+      this.gapLeader = leader;
+      this.maxGapMs = 0;
+      m.raft.leaderContactGapMaxSeconds.set(0);
+      return;
+    }
+    const gapMs = now - previous;
+    m.raft.leaderContactGapSeconds.observe(gapMs / 1000);
+    if (gapMs > this.maxGapMs) {
+      this.maxGapMs = gapMs;
+      m.raft.leaderContactGapMaxSeconds.set(gapMs / 1000);
+    }
   }
 
   /** The transport lost a connection to `peer` (a crashed leader is replaced sooner). */

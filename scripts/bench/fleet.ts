@@ -1,0 +1,322 @@
+/**
+ * npm run bench -- fleet [--nodes N] [--dead D] [--seconds S | --minutes M] [--json]
+ *
+ * What one coordinator leader costs per data node, and whether Raft keeps
+ * its time under that load: 3 real coordinator replicas and one fleet
+ * process (fleet-process.ts) that impersonates N live data nodes (register,
+ * renew leases every quarter lease through `nodes.renewLease`, answer
+ * `/health`) and D dead ones (registered at a closed port). Once every live
+ * node is healthy it measures, for S seconds with a writer proposing label
+ * changes through the leader:
+ *
+ * - the leader process's CPU (/proc/<pid>/stat, utime + stime);
+ * - the interval between two probes of one node, as the fleet saw them;
+ * - the followers' longest gap without a message from the leader;
+ * - leader changes (must be 0) and failure decisions (must be 0);
+ *
+ * then hangs one live node (no more answers, no more renewals) and times
+ * until the table says it is unhealthy. `--json` ends the output with one
+ * line of JSON (the integration test reads it).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataCluster, type Endpoint } from './data-cluster.js';
+import { parseJson, request } from './http.js';
+import { freePort, log, now, sleep, startChild, waitFor, type Child } from './procs.js';
+
+const FLEET_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fleet-process.js');
+const CLK_TCK = 100;
+const READ_TIMEOUT_MS = 2_000;
+const WRITE_TIMEOUT_MS = 5_000;
+/** The writer's pause between two label writes: a steady trickle, not a flood. */
+const WRITE_PAUSE_MS = 20;
+/** Followers' gap histogram bounds (seconds) worth reporting. */
+const GAP_REPORT_BOUNDS = ['0.1', '0.2', '0.3'];
+
+export interface FleetBenchOptions {
+  readonly nodes: number;
+  readonly dead: number;
+  readonly seconds: number;
+  readonly json: boolean;
+}
+
+export interface FleetReport {
+  readonly nodes: number;
+  readonly dead: number;
+  readonly seconds: number;
+  readonly registerSeconds: number;
+  readonly leaderCpuPercent: number;
+  readonly leaderCpuPerNodeUs: number;
+  readonly probeIntervalMs: { readonly p1: number | null; readonly p50: number | null; readonly p99: number | null; readonly max: number | null; readonly count: number };
+  readonly probesPerSecond: number;
+  readonly renewalsPerSecond: number;
+  readonly renewalsFailed: number;
+  readonly followerMaxGapMs: number;
+  readonly followerGapsOver: Record<string, number>;
+  readonly leaderChanges: number;
+  readonly falseDecisions: number;
+  readonly writes: number;
+  readonly writeErrors: number;
+  readonly writeP99Ms: number | null;
+  readonly hungNode: string | null;
+  readonly detectMs: number | null;
+  readonly decisionsAfterHang: number;
+}
+
+class FleetCluster extends DataCluster {
+  fleet: Child | undefined;
+  controlPort = 0;
+
+  constructor() {
+    super({ name: 'fleet', nodeHostBase: 0, nodeCount: 0, startTimeoutMs: 30_000 });
+  }
+
+  async start(fleetArgs: (coordinators: string) => string[]): Promise<void> {
+    await this.startProcesses();
+    this.controlPort = await freePort('127.0.0.1');
+    const list = this.coordinators.map((c) => `${c.host}:${c.port}`).join(',');
+    this.fleet = startChild('fleet', process.execPath, [FLEET_JS, '--coordinators', list, '--control-port', String(this.controlPort), ...fleetArgs(list)], path.join(this.dir, 'logs', 'fleet.log'), {
+      ...process.env,
+      NODE_OPTIONS: '',
+    });
+  }
+
+  pidOf(id: string): number | undefined {
+    return this.children.get(id)?.pid;
+  }
+
+  async get<T>(c: Endpoint, urlPath: string): Promise<T | undefined> {
+    const a = await request(false, c.host, c.port, 'GET', urlPath, undefined, READ_TIMEOUT_MS);
+    return a.status === 200 ? (parseJson(a.text) as T | undefined) : undefined;
+  }
+
+  async fleetCall<T>(method: 'GET' | 'POST', urlPath: string): Promise<T> {
+    const a = await request(false, '127.0.0.1', this.controlPort, method, urlPath, undefined, 10_000);
+    if (a.status !== 200) throw new Error(`fleet ${method} ${urlPath}: ${a.status} ${a.text.slice(0, 200)}`);
+    return parseJson(a.text) as T;
+  }
+
+  /** The coordinator every replica that answers names as leader, when they agree. */
+  async leader(): Promise<{ readonly endpoint: Endpoint; readonly term: number } | undefined> {
+    const views = await Promise.all(this.coordinators.map((c) => this.get<{ role: string; leader: string; term: number }>(c, '/health')));
+    const leader = views.find((v) => v?.role === 'leader');
+    if (leader === undefined) return undefined;
+    const endpoint = this.coordinators.find((c) => c.id === leader.leader);
+    return endpoint === undefined ? undefined : { endpoint, term: leader.term };
+  }
+
+  async metrics(c: Endpoint): Promise<string> {
+    const a = await request(false, c.host, c.port, 'GET', '/metrics', undefined, READ_TIMEOUT_MS);
+    return a.status === 200 ? a.text : '';
+  }
+
+  tails(): Promise<string> {
+    return this.logTails([...this.coordinators.map((c) => c.id), 'fleet'], 8);
+  }
+}
+
+interface FleetStats {
+  readonly registered: number;
+  readonly ready: boolean;
+  readonly failure: string | null;
+  readonly windowMs: number;
+  readonly renewalsOk: number;
+  readonly renewalsFailed: number;
+  readonly probes: number;
+  readonly probeIntervalMs: FleetReport['probeIntervalMs'];
+}
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at state, field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** One sample (no labels beyond `node`/`le`) of a metric in Prometheus text. */
+function sample(text: string, name: string, le?: string): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    if (le !== undefined && !rest.includes(`le="${le}"`)) continue;
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(v)) return v;
+  }
+  return 0;
+}
+
+const GAP = 'torua_raft_leader_contact_gap_seconds';
+
+/** Label writes through the leader until `stop()`; latencies kept. */
+function startWriter(leader: Endpoint, nodeId: string): { stop(): Promise<{ ok: number; errors: number; latenciesMs: number[] }> } {
+  let running = true;
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  const loop = (async () => {
+    for (let i = 0; running && i < 1_000_000; i++) {
+      const t = now();
+      const a = await request(false, leader.host, leader.port, 'PUT', `/nodes/${nodeId}/labels`, { labels: { bench: String(i) } }, WRITE_TIMEOUT_MS);
+      if (a.status === 200) latenciesMs.push(now() - t);
+      else errors++;
+      await sleep(WRITE_PAUSE_MS);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { ok: latenciesMs.length, errors, latenciesMs };
+    },
+  };
+}
+
+async function failureDecisions(cluster: FleetCluster, c: Endpoint): Promise<number> {
+  return sample(await cluster.metrics(c), 'torua_failure_decisions_total{outcome="committed"}');
+}
+
+async function leaderChangesSeen(cluster: FleetCluster): Promise<number> {
+  const texts = await Promise.all(cluster.coordinators.map((c) => cluster.metrics(c)));
+  return texts.reduce((s, t) => s + sample(t, 'torua_raft_leader_changes_total'), 0);
+}
+
+export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport> {
+  const cluster = new FleetCluster();
+  try {
+    log(`fleet: starting 3 coordinators and a fleet of ${opts.nodes} live + ${opts.dead} dead nodes`);
+    const t0 = now();
+    await cluster.start(() => ['--nodes', String(opts.nodes), '--dead', String(opts.dead)]);
+    const first = await waitFor('a leader', () => cluster.leader(), 30_000);
+    const registerTimeoutMs = 60_000 + (opts.nodes + opts.dead) * 60;
+    await waitFor(
+      'the fleet to register',
+      async () => {
+        const s = await cluster.fleetCall<FleetStats>('GET', '/stats');
+        if (s.failure !== null) throw new Error(`fleet failed: ${s.failure}`);
+        return s.ready ? s : undefined;
+      },
+      registerTimeoutMs,
+      500,
+    );
+    const registerSeconds = (now() - t0) / 1000;
+    log(`fleet: registered after ${registerSeconds.toFixed(1)} s; waiting for every live node to be healthy`);
+    await waitFor(
+      'every live node healthy',
+      async () => {
+        const info = await cluster.get<{ healthy_nodes: number }>(first.endpoint, '/cluster/info');
+        return info !== undefined && info.healthy_nodes >= opts.nodes ? true : undefined;
+      },
+      60_000,
+      500,
+    );
+    // Settle: leases renewed, the first probes of every node done.
+    await sleep(3_000);
+    const leader = await waitFor('a leader', () => cluster.leader(), 10_000);
+    if (leader.endpoint.id !== first.endpoint.id) log(`fleet: the leader changed during registration (${first.endpoint.id} → ${leader.endpoint.id})`);
+    const pid = cluster.pidOf(leader.endpoint.id)!;
+    const followers = cluster.coordinators.filter((c) => c.id !== leader.endpoint.id);
+    const gapBefore = await Promise.all(followers.map((f) => cluster.metrics(f)));
+    const changesBefore = await leaderChangesSeen(cluster);
+    const decisionsBefore = await failureDecisions(cluster, leader.endpoint);
+    await cluster.fleetCall('GET', '/stats?reset=1');
+    const cpu0 = cpuSeconds(pid);
+    const w0 = now();
+    log(`fleet: measuring for ${opts.seconds} s (leader ${leader.endpoint.id}, pid ${pid})`);
+    const writer = startWriter(leader.endpoint, 'f1');
+    const progressEveryMs = 60_000;
+    for (let waited = 0; waited < opts.seconds * 1000; waited += progressEveryMs) {
+      await sleep(Math.min(progressEveryMs, opts.seconds * 1000 - waited));
+      if (opts.seconds > 90) log(`fleet: ${Math.round((now() - w0) / 1000)} s of ${opts.seconds} s`);
+    }
+    const cpu1 = cpuSeconds(pid);
+    const elapsedS = (now() - w0) / 1000;
+    const stats = await cluster.fleetCall<FleetStats>('GET', '/stats');
+    const written = await writer.stop();
+    const gapAfter = await Promise.all(followers.map((f) => cluster.metrics(f)));
+    const changesAfter = await leaderChangesSeen(cluster);
+    const decisionsAfter = await failureDecisions(cluster, leader.endpoint);
+    const still = await cluster.leader();
+    const leaderChanges = changesAfter - changesBefore + (still?.endpoint.id === leader.endpoint.id && still.term === leader.term ? 0 : 1);
+    const followerGapsOver: Record<string, number> = {};
+    for (const le of GAP_REPORT_BOUNDS) {
+      const over = (t: string) => sample(t, `${GAP}_count`) - sample(t, `${GAP}_bucket`, le);
+      followerGapsOver[`${Number(le) * 1000}ms`] = followers.reduce((s, _, i) => s + over(gapAfter[i]!) - over(gapBefore[i]!), 0);
+    }
+    const followerMaxGapMs = Math.max(...gapAfter.map((t) => sample(t, 'torua_raft_leader_contact_gap_max_seconds') * 1000));
+    const sorted = [...written.latenciesMs].sort((a, b) => a - b);
+
+    // Detection: one live node hangs (no answers, no renewals).
+    const hungNode = opts.nodes > 0 ? `f${opts.nodes}` : null;
+    let detectMs: number | null = null;
+    let decisionsAfterHang = 0;
+    if (hungNode !== null && still !== undefined) {
+      await cluster.fleetCall('POST', `/hang/${hungNode}`);
+      const h0 = now();
+      await waitFor(
+        `${hungNode} declared unhealthy`,
+        async () => ((await cluster.get<{ status: string }>(still.endpoint, `/nodes/${hungNode}/info`))?.status === 'unhealthy' ? true : undefined),
+        30_000,
+        20,
+      ).then(
+        () => (detectMs = now() - h0),
+        (e: unknown) => log(`fleet: ${String(e)}`),
+      );
+      decisionsAfterHang = (await failureDecisions(cluster, still.endpoint)) - decisionsAfter;
+    }
+    const cpuPercent = ((cpu1 - cpu0) / elapsedS) * 100;
+    return {
+      nodes: opts.nodes,
+      dead: opts.dead,
+      seconds: Math.round(elapsedS),
+      registerSeconds,
+      leaderCpuPercent: cpuPercent,
+      leaderCpuPerNodeUs: opts.nodes + opts.dead === 0 ? 0 : ((cpu1 - cpu0) / elapsedS / (opts.nodes + opts.dead)) * 1e6,
+      probeIntervalMs: stats.probeIntervalMs,
+      probesPerSecond: stats.probes / (stats.windowMs / 1000),
+      renewalsPerSecond: stats.renewalsOk / (stats.windowMs / 1000),
+      renewalsFailed: stats.renewalsFailed,
+      followerMaxGapMs,
+      followerGapsOver,
+      leaderChanges,
+      falseDecisions: decisionsAfter - decisionsBefore,
+      writes: written.ok,
+      writeErrors: written.errors,
+      writeP99Ms: sorted.length === 0 ? null : sorted[Math.floor(0.99 * (sorted.length - 1))]!,
+      hungNode,
+      detectMs,
+      decisionsAfterHang,
+    };
+  } catch (e) {
+    log(`fleet: failed: ${e instanceof Error ? e.message : String(e)}\n${await cluster.tails()}`);
+    throw e;
+  } finally {
+    if (cluster.fleet !== undefined && cluster.controlPort !== 0) await cluster.fleetCall('POST', '/stop').catch(() => undefined);
+    await cluster.close();
+  }
+}
+
+const ms = (v: number | null): string => (v === null ? '—' : v.toFixed(0));
+
+export async function runFleetBench(opts: FleetBenchOptions): Promise<void> {
+  const r = await measureFleet(opts);
+  const rows: [string, string, string][] = [
+    ['leader CPU', `${r.leaderCpuPercent.toFixed(1)} %`, `of one core; ${r.leaderCpuPerNodeUs.toFixed(0)} µs per node per second`],
+    ['probes/s (live nodes)', r.probesPerSecond.toFixed(0), `renewals/s ${r.renewalsPerSecond.toFixed(0)}, ${r.renewalsFailed} failed`],
+    ['probe interval p50 / p99', `${ms(r.probeIntervalMs.p50)} / ${ms(r.probeIntervalMs.p99)} ms`, `p1 ${ms(r.probeIntervalMs.p1)} ms, max ${ms(r.probeIntervalMs.max)} ms over ${r.probeIntervalMs.count} intervals`],
+    ['followers: longest gap without the leader', `${r.followerMaxGapMs.toFixed(0)} ms`, `gaps over 100/200/300 ms in the window: ${Object.values(r.followerGapsOver).join(' / ')}`],
+    ['leader changes', String(r.leaderChanges), 'must be 0'],
+    ['false failure decisions', String(r.falseDecisions), 'must be 0'],
+    ['writer (label writes via the leader)', `${r.writes}`, `${r.writeErrors} errors, p99 ${ms(r.writeP99Ms)} ms`],
+    ['detect one hung node', `${ms(r.detectMs)} ms`, `${r.hungNode ?? '—'}; other decisions meanwhile: ${Math.max(0, r.decisionsAfterHang - 1)}`],
+  ];
+  const w0 = Math.max(...rows.map((x) => x[0].length));
+  const w1 = Math.max(...rows.map((x) => x[1].length));
+  process.stdout.write(`\nfleet: ${r.nodes} live + ${r.dead} dead nodes on one leader, ${r.seconds} s (registered in ${r.registerSeconds.toFixed(0)} s)\n`);
+  for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}\n`);
+  const ok = r.leaderChanges === 0 && r.falseDecisions === 0 && r.detectMs !== null;
+  process.stdout.write(`\ngoal: no leader change, no false decision, the hung node detected — ${ok ? 'met' : 'NOT met'}; leader CPU ≤ 25 % at 1,000 nodes — ${r.leaderCpuPercent <= 25 ? 'met' : 'NOT met'} (${r.leaderCpuPercent.toFixed(1)} %)\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  if (!ok) process.exitCode = 1;
+}
