@@ -28,7 +28,7 @@ export class DataCluster {
   protected readonly children = new Map<string, Child>();
 
   constructor(
-    private readonly opts: { readonly name: string; readonly nodeHostBase: number; readonly startTimeoutMs: number; readonly nodeCount?: number },
+    private readonly opts: { readonly name: string; readonly nodeHostBase: number; readonly startTimeoutMs: number; readonly nodeCount?: number; readonly coordinatorNodeArgs?: readonly string[]; readonly settings?: Record<string, unknown> },
   ) {}
 
   /** Writes the cluster file and starts every coordinator, then every node. */
@@ -55,14 +55,15 @@ export class DataCluster {
       coordinators,
       nodes: this.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, capacity: 16 })),
       logLevel: 'info',
+      ...(this.opts.settings === undefined ? {} : { settings: this.opts.settings }),
     };
     await fsp.writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
-    await Promise.all(this.coordinators.map((c) => this.spawn(c, ['coordinator', '--config', file, '--id', c.id])));
+    await Promise.all(this.coordinators.map((c) => this.spawn(c, ['coordinator', '--config', file, '--id', c.id], this.opts.coordinatorNodeArgs)));
     await Promise.all(this.nodes.map((n) => this.spawn(n, ['node', '--config', file, '--id', n.id])));
   }
 
-  private async spawn(e: Endpoint, args: readonly string[]): Promise<void> {
-    const child = startChild(`torua ${e.id}`, process.execPath, [MAIN_JS, ...args], path.join(this.dir, 'logs', `${e.id}.log`), { ...process.env, NODE_OPTIONS: '' });
+  private async spawn(e: Endpoint, args: readonly string[], nodeArgs: readonly string[] = []): Promise<void> {
+    const child = startChild(`torua ${e.id}`, process.execPath, [...nodeArgs, MAIN_JS, ...args], path.join(this.dir, 'logs', `${e.id}.log`), { ...process.env, NODE_OPTIONS: '' });
     this.children.set(e.id, child);
     const up = await waitFor(
       `${e.id} to answer /health`,

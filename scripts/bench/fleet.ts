@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataCluster, type Endpoint } from './data-cluster.js';
 import { parseJson, request } from './http.js';
-import { freePort, log, now, sleep, startChild, waitFor, type Child } from './procs.js';
+import { freePort, log, now, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
 
 const FLEET_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fleet-process.js');
 const CLK_TCK = 100;
@@ -69,7 +69,12 @@ class FleetCluster extends DataCluster {
   controlPort = 0;
 
   constructor() {
-    super({ name: 'fleet', nodeHostBase: 0, nodeCount: 0, startTimeoutMs: 30_000 });
+    // TORUA_FLEET_CPU_PROF=<dir>: every coordinator writes a CPU profile there when it exits (SIGTERM, see close).
+    const profDir = process.env['TORUA_FLEET_CPU_PROF'];
+    super({ name: 'fleet', nodeHostBase: 0, nodeCount: 0, startTimeoutMs: 30_000, coordinatorNodeArgs: profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+      // TORUA_FLEET_SETTINGS='{"health":{…}}': other initial settings, for experiments.
+      ...(process.env['TORUA_FLEET_SETTINGS'] === undefined ? {} : { settings: JSON.parse(process.env['TORUA_FLEET_SETTINGS']) as Record<string, unknown> }),
+    });
   }
 
   async start(fleetArgs: (coordinators: string) => string[]): Promise<void> {
@@ -80,6 +85,14 @@ class FleetCluster extends DataCluster {
       ...process.env,
       NODE_OPTIONS: '',
     });
+  }
+
+  /** A profiled coordinator writes its profile only on a clean exit: SIGTERM first. */
+  override async close(): Promise<void> {
+    if (process.env['TORUA_FLEET_CPU_PROF'] !== undefined) {
+      await Promise.all(this.coordinators.map((c) => this.children.get(c.id)).map((c) => (c === undefined ? undefined : signalChild(c, 'SIGTERM'))));
+    }
+    await super.close();
   }
 
   pidOf(id: string): number | undefined {

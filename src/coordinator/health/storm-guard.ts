@@ -8,12 +8,42 @@
  */
 import { failing, type NodeHealth } from './detector.js';
 
+/** What the guard needs of all nodes, counted once per monitor round (not once per suspect: that is quadratic). */
+export interface StormCounts {
+  /** Nodes that have not left. */
+  readonly present: number;
+  /** Of them, healthy in the table and not failing. */
+  readonly healthy: number;
+  /** Of them, failing (suspect, or unhealthy in the table). */
+  readonly failing: number;
+}
+
+const countsHealthy = (n: NodeHealth): boolean => n.tableStatus === 'healthy' && !failing(n);
+
+export function stormCounts(nodes: Iterable<NodeHealth>): StormCounts {
+  let present = 0;
+  let healthy = 0;
+  let failingCount = 0;
+  for (const n of nodes) {
+    if (n.tableStatus === 'left') continue;
+    present++;
+    if (countsHealthy(n)) healthy++;
+    if (failing(n)) failingCount++;
+  }
+  return { present, healthy, failing: failingCount };
+}
+
+/** Why deciding `node` failed is refused, given the counts of every node (it among them), or undefined when it may be decided. */
+export function stormGuardRefusalOf(counts: StormCounts, node: NodeHealth | undefined, minHealthyFraction: number): string | undefined {
+  const counted = node !== undefined && node.tableStatus !== 'left';
+  const healthyAfter = counts.healthy - (counted && countsHealthy(node!) ? 1 : 0);
+  if (healthyAfter >= minHealthyFraction * counts.present) return undefined;
+  const failingCount = counts.failing + (counted && !failing(node!) ? 1 : 0);
+  const percent = Math.round(minHealthyFraction * 1000) / 10;
+  return `storm guard: ${failingCount} of ${counts.present} nodes failing, deciding would leave ${healthyAfter} of ${counts.present} healthy (< ${percent}%)`;
+}
+
 /** Why deciding `nodeId` failed is refused, or undefined when it may be decided. */
 export function stormGuardRefusal(nodes: readonly NodeHealth[], nodeId: string, minHealthyFraction: number): string | undefined {
-  const present = nodes.filter((n) => n.tableStatus !== 'left');
-  const healthyAfter = present.filter((n) => n.nodeId !== nodeId && n.tableStatus === 'healthy' && !failing(n)).length;
-  if (healthyAfter >= minHealthyFraction * present.length) return undefined;
-  const failingCount = present.filter((n) => failing(n) || n.nodeId === nodeId).length;
-  const percent = Math.round(minHealthyFraction * 1000) / 10;
-  return `storm guard: ${failingCount} of ${present.length} nodes failing, deciding would leave ${healthyAfter} of ${present.length} healthy (< ${percent}%)`;
+  return stormGuardRefusalOf(stormCounts(nodes), nodes.find((n) => n.nodeId === nodeId), minHealthyFraction);
 }

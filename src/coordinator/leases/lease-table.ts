@@ -16,16 +16,20 @@ export class LeaseTable {
   /** When this replica became leader; null while it is not leader (it then fences nothing). */
   private leaderSinceMs: number | null = null;
   private readonly grantedUntilMs = new Map<string, number>();
+  /** When each node's latest renewal was received: the health monitor's proof of life. */
+  private readonly receivedMs = new Map<string, number>();
 
   /** This replica won an election at `atMs`: what it knew of leases belongs to an older term. */
   becameLeader(atMs: number): void {
     this.grantedUntilMs.clear();
+    this.receivedMs.clear();
     this.leaderSinceMs = atMs;
   }
 
   /** Leadership lost: grants are the next leader's business, and it starts from nothing. */
   reset(): void {
     this.grantedUntilMs.clear();
+    this.receivedMs.clear();
     this.leaderSinceMs = null;
   }
 
@@ -40,11 +44,17 @@ export class LeaseTable {
    */
   grant(nodeId: string, receivedAtMs: number, leaseMs: number): number | undefined {
     if (this.leaderSinceMs === null) return undefined;
+    if (receivedAtMs > (this.receivedMs.get(nodeId) ?? Number.NEGATIVE_INFINITY)) this.receivedMs.set(nodeId, receivedAtMs);
     const until = receivedAtMs + leaseMs;
     // A delayed renewal answered after a later one must not shorten the record.
     const known = this.grantedUntilMs.get(nodeId);
     if (known === undefined || until > known) this.grantedUntilMs.set(nodeId, until);
     return Math.max(until, known ?? until);
+  }
+
+  /** When this leader last received a renewal from `nodeId` (read only; undefined: none in this reign). */
+  renewedAtMs(nodeId: string): number | undefined {
+    return this.receivedMs.get(nodeId);
   }
 
   /**
