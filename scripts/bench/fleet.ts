@@ -19,6 +19,8 @@
  * line of JSON (the integration test reads it).
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataCluster, type Endpoint } from './data-cluster.js';
@@ -53,6 +55,8 @@ export interface FleetReport {
   readonly renewalsPerSecond: number;
   readonly renewalsFailed: number;
   readonly followerMaxGapMs: number;
+  /** The leader's longest event loop delay in the window (what holds Raft's tick back). */
+  readonly leaderLoopDelayMaxMs: number;
   readonly followerGapsOver: Record<string, number>;
   readonly leaderChanges: number;
   readonly falseDecisions: number;
@@ -93,6 +97,13 @@ class FleetCluster extends DataCluster {
       await Promise.all(this.coordinators.map((c) => this.children.get(c.id)).map((c) => (c === undefined ? undefined : signalChild(c, 'SIGTERM'))));
     }
     await super.close();
+  }
+
+  /** Copies the processes' logs out of the temporary directory (removed on close); returns where. */
+  async keepLogs(): Promise<string> {
+    const to = path.join(os.tmpdir(), `torua-fleet-logs-${Date.now()}`);
+    await fsp.cp(path.join(this.dir, 'logs'), to, { recursive: true });
+    return to;
   }
 
   pidOf(id: string): number | undefined {
@@ -249,7 +260,10 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     const written = await writer.stop();
     const gapAfter = await Promise.all(followers.map((f) => cluster.metrics(f)));
     const changesAfter = await leaderChangesSeen(cluster);
-    const decisionsAfter = await failureDecisions(cluster, leader.endpoint);
+    const leaderMetrics = await cluster.metrics(leader.endpoint);
+    const decisionsAfter = sample(leaderMetrics, 'torua_failure_decisions_total{outcome="committed"}');
+    // prom-client resets the event loop delay histogram at each scrape: this is the window's (decisionsBefore scraped it).
+    const leaderLoopDelayMaxMs = sample(leaderMetrics, 'nodejs_eventloop_lag_max_seconds') * 1000;
     const still = await cluster.leader();
     const leaderChanges = changesAfter - changesBefore + (still?.endpoint.id === leader.endpoint.id && still.term === leader.term ? 0 : 1);
     const followerGapsOver: Record<string, number> = {};
@@ -291,6 +305,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
       renewalsPerSecond: stats.renewalsOk / (stats.windowMs / 1000),
       renewalsFailed: stats.renewalsFailed,
       followerMaxGapMs,
+      leaderLoopDelayMaxMs,
       followerGapsOver,
       leaderChanges,
       falseDecisions: decisionsAfter - decisionsBefore,
@@ -303,6 +318,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     };
   } catch (e) {
     log(`fleet: failed: ${e instanceof Error ? e.message : String(e)}\n${await cluster.tails()}`);
+    log(`fleet: logs kept in ${await cluster.keepLogs()}`);
     throw e;
   } finally {
     if (cluster.fleet !== undefined && cluster.controlPort !== 0) await cluster.fleetCall('POST', '/stop').catch(() => undefined);
@@ -319,6 +335,7 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<void> {
     ['probes/s (live nodes)', r.probesPerSecond.toFixed(0), `renewals/s ${r.renewalsPerSecond.toFixed(0)}, ${r.renewalsFailed} failed`],
     ['probe interval p50 / p99', `${ms(r.probeIntervalMs.p50)} / ${ms(r.probeIntervalMs.p99)} ms`, `p1 ${ms(r.probeIntervalMs.p1)} ms, max ${ms(r.probeIntervalMs.max)} ms over ${r.probeIntervalMs.count} intervals`],
     ['followers: longest gap without the leader', `${r.followerMaxGapMs.toFixed(0)} ms`, `gaps over 100/200/300 ms in the window: ${Object.values(r.followerGapsOver).join(' / ')}`],
+    ['leader: longest event loop delay', `${r.leaderLoopDelayMaxMs.toFixed(0)} ms`, 'in the window; Raft ticks every 10 ms, followers elect after 300–600 ms'],
     ['leader changes', String(r.leaderChanges), 'must be 0'],
     ['false failure decisions', String(r.falseDecisions), 'must be 0'],
     ['writer (label writes via the leader)', `${r.writes}`, `${r.writeErrors} errors, p99 ${ms(r.writeP99Ms)} ms`],

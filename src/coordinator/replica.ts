@@ -28,6 +28,7 @@ import type { RaftSettings } from '../config/index.js';
 import { notLeaderError } from './not-leader.js';
 import { decodeProposal, encodeProposal, restampProposal } from './proposal-envelope.js';
 import { toClusterError } from './raft-errors.js';
+import { TurnQueue } from './turn-queue.js';
 import {
   apply,
   applyMemberChange,
@@ -106,6 +107,8 @@ const DEFAULT_READ_TIMEOUT_MS = 2_000;
 const MEMBERS_FETCH_TIMEOUT_MS = 300;
 /** Linearizable reads waiting here at most (each holds a timer and a promise); more are refused as overloaded. */
 const MAX_PENDING_READS = 10_000;
+/** Confirmed reads answered per turn of the event loop (each answer runs its caller's continuation: a renewal's grant, its JSON). */
+const READS_ANSWERED_PER_TURN = 32;
 /** A snapshot for a new member waits at most this many Ready cycles for the core to count what was answered early. */
 const MAX_ADVANCE_WAITS = 10;
 /** A ReadIndex round unanswered after this many heartbeat intervals (its message lost?) no longer holds the next one back. */
@@ -149,6 +152,8 @@ export class CoordinatorReplica implements CoordinatorService {
   private gapLeader = '';
   private maxGapMs = 0;
   private ticker: NodeJS.Timeout | undefined;
+  /** Answers to confirmed reads, a batch per turn (see settleReads). */
+  private readonly answers = new TurnQueue({ perTurn: READS_ANSWERED_PER_TURN, maxQueued: MAX_PENDING_READS + 1 });
   private driving = false;
   private driveDone: Promise<void> = Promise.resolve();
   private closed = false;
@@ -589,12 +594,18 @@ export class CoordinatorReplica implements CoordinatorService {
     }
   }
 
-  /** Reads whose index is applied are answered from the table as it is now (at least that fresh). */
+  /**
+   * Reads whose index is applied are answered from the table as it is when
+   * their turn comes (at least that fresh): a batch per turn of the event
+   * loop, since one ReadIndex round may answer a thousand lease renewals,
+   * and all their continuations at once would hold back Raft's tick.
+   */
   private settleReads(): void {
     for (const [id, r] of this.reads) {
       if (r.index !== undefined && r.index <= this.appliedIndex) {
         this.dropRead(id);
-        r.resolve({ state: this.table, appliedIndex: this.appliedIndex, consistency: 'linearizable', stalenessMs: 0 });
+        // Never refused: reads are bounded at MAX_PENDING_READS before they get here.
+        this.answers.push(() => r.resolve({ state: this.table, appliedIndex: this.appliedIndex, consistency: 'linearizable', stalenessMs: 0 }));
       }
     }
   }

@@ -9,6 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { NodeControl } from '../../coordinator/node-control.js';
+import { TurnQueue } from '../../coordinator/turn-queue.js';
 import { MetricsFeed, type MetricsFeedModules } from '../../coordinator/notifications/index.js';
 import type { CoordinatorService } from '../../coordinator/service.js';
 import { ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
@@ -60,6 +61,9 @@ export interface CoordinatorApiServer {
 const TRPC_PREFIX = '/trpc';
 /** Slow clients may not hold a connection open by dribbling headers or a body. */
 const HEADERS_TIMEOUT_MS = 10_000;
+/** Requests begun per turn of the event loop, and waiting at most (beyond: 429). */
+const REQUESTS_PER_TURN = 32;
+const MAX_QUEUED_REQUESTS = 4_096;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The header's value if it names a replica; anything else present still marks the call as forwarded. */
@@ -117,7 +121,16 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     metrics,
   });
 
+  // Requests are handled a batch per turn of the event loop: a flood of them (a thousand nodes renewing) must not hold back Raft's tick.
+  const admitted = new TurnQueue({ perTurn: REQUESTS_PER_TURN, maxQueued: MAX_QUEUED_REQUESTS, failed: (err) => logger.error('request handler failed', { err }) });
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (admitted.push(() => handle(req, res))) return;
+    metrics.http.errors.inc({ code: ClusterErrorCode.Overloaded });
+    res.setHeader('Retry-After', '1');
+    sendJson(res, 429, { error: { code: ClusterErrorCode.Overloaded, message: `replica busy: ${MAX_QUEUED_REQUESTS} requests waiting; retry shortly` } });
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
     const exchange: Exchange = { route: UNMATCHED_ROUTE, receivedBytes: 0 };
     instrumentExchange(req, res, exchange, metrics, logger);
     if (isDataTarget(req.url)) {
