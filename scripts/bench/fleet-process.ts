@@ -93,6 +93,8 @@ let intervals: number[] = [];
 let intervalAt = 0;
 let renewalsOk = 0;
 let renewalsFailed = 0;
+/** Why renewals failed (the first words of the error), counted; at most 50 distinct. */
+const failureReasons = new Map<string, number>();
 let windowStartMs = now();
 const held = new Set<http.ServerResponse>();
 
@@ -120,6 +122,8 @@ function counted(link: CoordinatorLink): CoordinatorLink {
         return grant;
       } catch (e) {
         renewalsFailed++;
+        const why = (e instanceof Error ? e.message : String(e)).slice(0, 80);
+        if (failureReasons.size < 50 || failureReasons.has(why)) failureReasons.set(why, (failureReasons.get(why) ?? 0) + 1);
         throw e;
       }
     },
@@ -227,6 +231,8 @@ function stats(reset: boolean): Record<string, unknown> {
     failure: failure ?? null,
     renewalsOk,
     renewalsFailed,
+    failureReasons: Object.fromEntries(failureReasons),
+    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     leasesValid: live.filter((n) => n.keeper?.valid() === true).length,
     probes: nodes.reduce((s, n) => s + n.probes, 0),
     neverProbed: live.filter((n) => n.probes === 0).length,
@@ -244,6 +250,7 @@ function stats(reset: boolean): Record<string, unknown> {
     intervalAt = 0;
     renewalsOk = 0;
     renewalsFailed = 0;
+    failureReasons.clear();
     windowStartMs = now();
     for (const n of nodes) n.probes = 0;
   }

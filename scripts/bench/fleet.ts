@@ -54,6 +54,8 @@ export interface FleetReport {
   readonly probesPerSecond: number;
   readonly renewalsPerSecond: number;
   readonly renewalsFailed: number;
+  /** The fleet process's own CPU: on a small machine it competes with the leader. */
+  readonly fleetCpuPercent: number;
   readonly followerMaxGapMs: number;
   /** The leader's longest event loop delay in the window (what holds Raft's tick back). */
   readonly leaderLoopDelayMaxMs: number;
@@ -147,6 +149,8 @@ interface FleetStats {
   readonly windowMs: number;
   readonly renewalsOk: number;
   readonly renewalsFailed: number;
+  readonly failureReasons: Record<string, number>;
+  readonly cpuSeconds: number;
   readonly probes: number;
   readonly probeIntervalMs: FleetReport['probeIntervalMs'];
 }
@@ -244,7 +248,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     const gapBefore = await Promise.all(followers.map((f) => cluster.metrics(f)));
     const changesBefore = await leaderChangesSeen(cluster);
     const decisionsBefore = await failureDecisions(cluster, leader.endpoint);
-    await cluster.fleetCall('GET', '/stats?reset=1');
+    const fleetBefore = await cluster.fleetCall<FleetStats>('GET', '/stats?reset=1');
     const cpu0 = cpuSeconds(pid);
     const w0 = now();
     log(`fleet: measuring for ${opts.seconds} s (leader ${leader.endpoint.id}, pid ${pid})`);
@@ -258,6 +262,8 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     const elapsedS = (now() - w0) / 1000;
     const stats = await cluster.fleetCall<FleetStats>('GET', '/stats');
     const written = await writer.stop();
+    if (stats.renewalsFailed > 0) log(`fleet: renewals failed: ${JSON.stringify(stats.failureReasons)}`);
+    const fleetCpuPercent = ((stats.cpuSeconds - fleetBefore.cpuSeconds) / elapsedS) * 100;
     const gapAfter = await Promise.all(followers.map((f) => cluster.metrics(f)));
     const changesAfter = await leaderChangesSeen(cluster);
     const leaderMetrics = await cluster.metrics(leader.endpoint);
@@ -304,6 +310,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
       probesPerSecond: stats.probes / (stats.windowMs / 1000),
       renewalsPerSecond: stats.renewalsOk / (stats.windowMs / 1000),
       renewalsFailed: stats.renewalsFailed,
+      fleetCpuPercent,
       followerMaxGapMs,
       leaderLoopDelayMaxMs,
       followerGapsOver,
@@ -332,7 +339,7 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<void> {
   const r = await measureFleet(opts);
   const rows: [string, string, string][] = [
     ['leader CPU', `${r.leaderCpuPercent.toFixed(1)} %`, `of one core; ${r.leaderCpuPerNodeUs.toFixed(0)} µs per node per second`],
-    ['probes/s (live nodes)', r.probesPerSecond.toFixed(0), `renewals/s ${r.renewalsPerSecond.toFixed(0)}, ${r.renewalsFailed} failed`],
+    ['probes/s (live nodes)', r.probesPerSecond.toFixed(0), `renewals/s ${r.renewalsPerSecond.toFixed(0)}, ${r.renewalsFailed} failed; the fleet itself used ${r.fleetCpuPercent.toFixed(0)} % of a core`],
     ['probe interval p50 / p99', `${ms(r.probeIntervalMs.p50)} / ${ms(r.probeIntervalMs.p99)} ms`, `p1 ${ms(r.probeIntervalMs.p1)} ms, max ${ms(r.probeIntervalMs.max)} ms over ${r.probeIntervalMs.count} intervals`],
     ['followers: longest gap without the leader', `${r.followerMaxGapMs.toFixed(0)} ms`, `gaps over 100/200/300 ms in the window: ${Object.values(r.followerGapsOver).join(' / ')}`],
     ['leader: longest event loop delay', `${r.leaderLoopDelayMaxMs.toFixed(0)} ms`, 'in the window; Raft ticks every 10 ms, followers elect after 300–600 ms'],

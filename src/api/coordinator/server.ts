@@ -17,6 +17,7 @@ import { createNoopMetrics, silentLogger, type Logger, type Metrics } from '../.
 import { FORWARDED_BY_HEADER, type ApiContext, type ForwardingOptions } from './context.js';
 import { describeError, isInternal } from './errors/describe-error.js';
 import { UNMATCHED_ROUTE, type Exchange } from './http/exchange.js';
+import { handleDirectMutation, isDirectMutation } from './http/direct-mutation.js';
 import { instrumentExchange } from './http/http-metrics.js';
 import { sendJson } from './http/send.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.js';
@@ -150,6 +151,11 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     }
     if (url.pathname === TRPC_PREFIX || url.pathname.startsWith(`${TRPC_PREFIX}/`)) {
       exchange.route = trpcRoute(url.pathname);
+      if (isDirectMutation(req.method, url.pathname, url.search, TRPC_PREFIX)) {
+        // handleDirectMutation answers every error itself.
+        void handleDirectMutation(req, res, url.pathname.slice(TRPC_PREFIX.length + 1), contextFor(req));
+        return;
+      }
       trpc(req, res);
       return;
     }
