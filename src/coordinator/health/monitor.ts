@@ -14,8 +14,8 @@
  *   having probed every node, and the storm guard not objecting.
  *
  * A renewal is the node's own answer: a node the table calls healthy (or
- * the operator manages) that renewed within the last probe interval (or
- * quarter lease, its renewal period, if longer) and timeout is not probed; probes go to the silent ones, and to unknown and
+ * the operator manages) that renewed within the last probe interval and
+ * timeout is not probed; probes go to the silent ones, and to unknown and
  * unhealthy nodes, whose address must answer before they are marked healthy.
  * So a leader with many live nodes spends on renewals what it once spent on
  * renewals and probes together (README, "The leader's load").
@@ -226,8 +226,7 @@ export class HealthMonitor {
     const settings = state.config.settings.health;
     const now = this.clock.nowMs();
     if (state.nodes !== this.syncedNodes) this.syncNodes(state, settings, now);
-    // A node renews every quarter lease (the probe interval, by default); a renewal that late, plus a probe's timeout, still counts.
-    const heardWithinMs = Math.max(settings.probeIntervalMs, Math.floor(settings.leaseMs / 4)) + settings.probeTimeoutMs;
+    const heardWithinMs = settings.probeIntervalMs + settings.probeTimeoutMs;
     let probes = 0;
     for (const [id, t] of this.tracked) {
       if (t.probing || now < t.health.nextProbeMs) continue;
