@@ -1,0 +1,64 @@
+/**
+ * One leader under a thousand data nodes, with real processes: the fleet
+ * bench (scripts/bench/fleet.ts) started as a process, its report read from
+ * its last line of JSON. Three coordinators and one fleet process that
+ * impersonates 1,000 nodes (registering, renewing through nodes.renewLease
+ * with the real node's code, answering /health); for 40 s with a writer
+ * proposing through the leader, no leader change, no failure decision, and
+ * Raft on time (no follower gap near the election timeout, no long event
+ * loop stall on the leader); then one node hangs and is detected.
+ * Needs `npm run build` first; takes two to four minutes.
+ */
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterEach, describe, expect, test } from 'vitest';
+import type { FleetReport } from '../../scripts/bench/fleet.js';
+import { REPO } from '../support/coordinator-processes.js';
+
+const BENCH_JS = path.join(REPO, 'dist/scripts/bench.js');
+const NODES = 1_000;
+const WINDOW_SECONDS = 40;
+let bench: ResultPromise | undefined;
+
+afterEach(async () => {
+  if (bench === undefined) return;
+  // SIGTERM: the bench kills its own children by PID and removes its directory; SIGKILL only if it hangs.
+  bench.kill('SIGTERM');
+  const timer = setTimeout(() => bench?.kill('SIGKILL'), 15_000);
+  await bench.catch(() => undefined);
+  clearTimeout(timer);
+  bench = undefined;
+});
+
+describe('a leader with 1,000 nodes', () => {
+  test(
+    'keeps its leadership and decides nothing false, with Raft on time; a hung node is still detected',
+    async () => {
+      bench = execa(process.execPath, [BENCH_JS, 'fleet', '--nodes', String(NODES), '--seconds', String(WINDOW_SECONDS), '--json'], { reject: false, all: true, timeout: 420_000 });
+      const result = await bench;
+      const output = String(result.all ?? '');
+      const last = output.trim().split('\n').at(-1) ?? '';
+      let report: FleetReport;
+      try {
+        report = JSON.parse(last) as FleetReport;
+      } catch {
+        throw new Error(`the fleet bench gave no report (exit ${result.exitCode}):\n${output.slice(-4_000)}`);
+      }
+      const shown = JSON.stringify(report);
+      expect(report.nodes, shown).toBe(NODES);
+      expect(report.seconds, shown).toBeGreaterThanOrEqual(WINDOW_SECONDS - 1);
+      expect(report.leaderChanges, shown).toBe(0);
+      expect(report.falseDecisions, shown).toBe(0);
+      // Raft on time: no follower went 300 ms (the shortest election timeout) without the leader in the window.
+      expect(report.followerGapsOver['300ms'], shown).toBe(0);
+      expect(report.leaderLoopDelayMaxMs, shown).toBeLessThan(300);
+      // The writer got through the leader all along.
+      expect(report.writes, shown).toBeGreaterThan(WINDOW_SECONDS);
+      // interval × threshold + timeout + lease (1.95 s) and generous room for a loaded machine.
+      expect(report.detectMs, shown).not.toBeNull();
+      expect(report.detectMs!, shown).toBeLessThan(10_000);
+      expect(report.decisionsAfterHang, shown).toBe(1);
+    },
+    450_000,
+  );
+});
