@@ -35,10 +35,11 @@ export function stormCounts(nodes: Iterable<NodeHealth>): StormCounts {
 
 /** Why deciding `node` failed is refused, given the counts of every node (it among them), or undefined when it may be decided. */
 export function stormGuardRefusalOf(counts: StormCounts, node: NodeHealth | undefined, minHealthyFraction: number): string | undefined {
-  const counted = node !== undefined && node.tableStatus !== 'left';
-  const healthyAfter = counts.healthy - (counted && countsHealthy(node!) ? 1 : 0);
+  // The node itself, when it is among the counted: it would no longer be healthy, and it would be failing.
+  const self = node !== undefined && node.tableStatus !== 'left' ? node : undefined;
+  const healthyAfter = counts.healthy - (self !== undefined && countsHealthy(self) ? 1 : 0);
   if (healthyAfter >= minHealthyFraction * counts.present) return undefined;
-  const failingCount = counts.failing + (counted && !failing(node!) ? 1 : 0);
+  const failingCount = counts.failing + (self !== undefined && !failing(self) ? 1 : 0);
   const percent = Math.round(minHealthyFraction * 1000) / 10;
   return `storm guard: ${failingCount} of ${counts.present} nodes failing, deciding would leave ${healthyAfter} of ${counts.present} healthy (< ${percent}%)`;
 }
