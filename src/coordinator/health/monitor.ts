@@ -40,7 +40,7 @@ import { afterProbe, decidable, explained, newNodeHealth, withTableStatus, type 
 import { probeNode } from './probe.js';
 import { RoundTimer } from './round-timer.js';
 import type { ReplicaLink } from './replica-link.js';
-import { stormCounts, stormGuardRefusal, stormGuardRefusalOf, type StormCounts } from './storm-guard.js';
+import { stormCounts, stormGuardRefusal, stormGuardRefusalOf } from './storm-guard.js';
 import type { Tally } from './tally.js';
 
 export interface HealthMonitorOptions {
@@ -97,7 +97,8 @@ const ROUNDS_PER_INTERVAL = 25;
 
 /** What one round knows of all nodes, counted in one pass. */
 interface RoundFacts {
-  readonly storm: StormCounts;
+  /** The storm guard's refusal for a suspect node (the same for every one: each already counts as failing), or undefined. */
+  readonly stormRefusal: string | undefined;
   /** Every tracked node has been probed (or has renewed) since this leader started. */
   readonly allSeen: boolean;
 }
@@ -244,11 +245,11 @@ export class HealthMonitor {
         break;
       }
     }
-    const facts = this.roundFacts();
+    const facts = this.roundFacts(state.config.settings.minHealthyFraction);
     for (const [id, t] of this.tracked) this.consider(id, t, state, generation, facts);
   }
 
-  private roundFacts(): RoundFacts {
+  private roundFacts(minHealthyFraction: number): RoundFacts {
     let allSeen = true;
     for (const t of this.tracked.values()) {
       if (t.health.lastProbeMs === null) {
@@ -256,7 +257,8 @@ export class HealthMonitor {
         break;
       }
     }
-    return { storm: stormCounts([...this.tracked.values()].map((t) => t.health)), allSeen };
+    const storm = stormCounts(Array.from(this.tracked.values(), (t) => t.health));
+    return { stormRefusal: stormGuardRefusalOf(storm, undefined, minHealthyFraction), allSeen };
   }
 
   private syncNodes(state: RoutingState, settings: HealthSettings, now: number): void {
@@ -370,7 +372,7 @@ export class HealthMonitor {
       t.wakeMs = settledAtMs;
       return;
     }
-    const storm = stormGuardRefusalOf(facts.storm, t.health, state.config.settings.minHealthyFraction);
+    const storm = facts.stormRefusal;
     if (storm !== undefined) {
       this.holdBack(id, t, storm, 'storm_guard', 'ok');
       return;
@@ -428,10 +430,8 @@ export class HealthMonitor {
   private holdBack(id: string, t: Tracked, reason: string, outcome: 'storm_guard' | 'no_majority' | null, path: ProbePath, fields: Record<string, unknown> = {}): void {
     const now = this.clock.nowMs();
     t.health = explained(t.health, reason, path, now);
-    if (t.holdback === reason) {
-      this.modules.logger.debug('failure decision still held back', { node: id, reason });
-      return;
-    }
+    // Unchanged: said already (with thousands of nodes held back, once per round each would flood the log).
+    if (t.holdback === reason) return;
     t.holdback = reason;
     if (outcome !== null) this.modules.metrics?.failureDecisions.inc({ outcome });
     const msg = outcome === 'storm_guard' ? 'failure decision held back by the storm guard' : outcome === 'no_majority' ? 'confirmation round without a majority' : 'suspicion refuted: degraded path';
