@@ -33,7 +33,7 @@
 import type { HealthSettings } from '../../config/index.js';
 import type { HealthMetrics, Logger } from '../../observability/index.js';
 import type { NodeLink } from '../node-link.js';
-import { nodesInOrder, type Command, type RoutingEvent, type RoutingState } from '../routing/index.js';
+import type { Command, RoutingEvent, RoutingState } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import { confirmationRound } from './confirmation-round.js';
 import { afterProbe, decidable, explained, newNodeHealth, withTableStatus, type LocalStatus, type NodeHealth, type ProbePath, type ProbeResult } from './detector.js';
@@ -72,6 +72,8 @@ export interface NodeHealthView {
 }
 
 interface Tracked {
+  /** The table's record this was last synced with. */
+  record: RoutingState['nodes'][string];
   health: NodeHealth;
   address: string;
   probing: boolean;
@@ -265,16 +267,20 @@ export class HealthMonitor {
     this.syncedNodes = state.nodes;
     const present = new Set<string>();
     const added: Tracked[] = [];
-    for (const node of nodesInOrder(state)) {
+    // Own properties only (ids are object keys); no order needed here, so no sort of thousands of ids per change.
+    for (const node of Object.values(state.nodes)) {
       if (node.status === 'left') continue;
       present.add(node.id);
       const t = this.tracked.get(node.id);
       if (t === undefined) {
-        const fresh: Tracked = { health: newNodeHealth(node, now), address: node.address, probing: false, acting: false, nextRoundMs: 0, nextProposalMs: 0, confirmed: null, holdback: null, wakeMs: 0 };
+        const fresh: Tracked = { record: node, health: newNodeHealth(node, now), address: node.address, probing: false, acting: false, nextRoundMs: 0, nextProposalMs: 0, confirmed: null, holdback: null, wakeMs: 0 };
         this.tracked.set(node.id, fresh);
         added.push(fresh);
         continue;
       }
+      // The table's records are immutable: the same object is the same node (a label write elsewhere changes nothing here).
+      if (t.record === node) continue;
+      t.record = node;
       t.address = node.address;
       const before = t.health.tableStatus;
       t.health = withTableStatus(t.health, node, settings);
