@@ -438,7 +438,10 @@ export class HealthMonitor {
     t.health = explained(t.health, reason, path, now);
     // Unchanged: said already (with thousands of nodes held back, once per round each would flood the log).
     if (t.holdback === reason) return;
+    // Still held by the storm guard, only its counts moved: shown updated, not logged again per node.
+    const sameStorm = outcome === 'storm_guard' && t.holdback?.startsWith('storm guard') === true;
     t.holdback = reason;
+    if (sameStorm) return;
     if (outcome !== null) this.modules.metrics?.failureDecisions.inc({ outcome });
     const msg = outcome === 'storm_guard' ? 'failure decision held back by the storm guard' : outcome === 'no_majority' ? 'confirmation round without a majority' : 'suspicion refuted: degraded path';
     this.modules.logger.warn(msg, { node: id, reason, ...fields });
