@@ -41,6 +41,7 @@ interface FleetNode {
   hung: boolean;
   lastProbeMs: number | null;
   probes: number;
+  lastGrantMs: number | null;
 }
 
 /** Probe intervals kept for the stats (a ring: the latest this many). */
@@ -91,6 +92,9 @@ const byAddress = new Map<string, FleetNode>();
 const links = new Map<string, CoordinatorLink>();
 let intervals: number[] = [];
 let intervalAt = 0;
+/** Time between two grants of one node (the leader's view of it: a renewal is its proof of life). */
+let grantIntervals: number[] = [];
+let grantIntervalAt = 0;
 let renewalsOk = 0;
 let renewalsFailed = 0;
 /** Why renewals failed (the first words of the error), counted; at most 50 distinct. */
@@ -128,6 +132,15 @@ function counted(link: CoordinatorLink): CoordinatorLink {
       }
     },
   };
+}
+
+function noteGrant(node: FleetNode): void {
+  const t = now();
+  if (node.lastGrantMs !== null) {
+    if (grantIntervals.length < MAX_INTERVALS) grantIntervals.push(t - node.lastGrantMs);
+    else grantIntervals[grantIntervalAt++ % MAX_INTERVALS] = t - node.lastGrantMs;
+  }
+  node.lastGrantMs = t;
 }
 
 function answerProbe(node: FleetNode, res: http.ServerResponse): void {
@@ -198,7 +211,7 @@ function startKeeper(node: FleetNode): void {
     settings: nodeSettings({ id: node.id, address: `${node.host}:${node.port}`, dataDir: '', capacity: 16, version: NODE_VERSION }),
     signal: abort.signal,
     recoveries: () => [],
-    onGrant: () => undefined,
+    onGrant: () => noteGrant(node),
     onLeaseChange: () => undefined,
   });
   node.keeper.start();
@@ -218,8 +231,19 @@ function percentile(sorted: readonly number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
+function summary(values: readonly number[]): Record<string, number | null> {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    p1: percentile(sorted, 0.01),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    max: sorted.length === 0 ? null : sorted[sorted.length - 1]!,
+    min: sorted.length === 0 ? null : sorted[0]!,
+  };
+}
+
 function stats(reset: boolean): Record<string, unknown> {
-  const sorted = [...intervals].sort((a, b) => a - b);
   const live = nodes.filter((n) => !n.hung);
   const out = {
     uptimeMs: Math.round(now() - started),
@@ -236,18 +260,14 @@ function stats(reset: boolean): Record<string, unknown> {
     leasesValid: live.filter((n) => n.keeper?.valid() === true).length,
     probes: nodes.reduce((s, n) => s + n.probes, 0),
     neverProbed: live.filter((n) => n.probes === 0).length,
-    probeIntervalMs: {
-      count: sorted.length,
-      p1: percentile(sorted, 0.01),
-      p50: percentile(sorted, 0.5),
-      p99: percentile(sorted, 0.99),
-      max: sorted.length === 0 ? null : sorted[sorted.length - 1],
-      min: sorted.length === 0 ? null : sorted[0],
-    },
+    probeIntervalMs: summary(intervals),
+    renewalIntervalMs: summary(grantIntervals),
   };
   if (reset) {
     intervals = [];
     intervalAt = 0;
+    grantIntervals = [];
+    grantIntervalAt = 0;
     renewalsOk = 0;
     renewalsFailed = 0;
     failureReasons.clear();
@@ -303,7 +323,7 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void shutdown(130));
   for (let i = 0; i < liveCount; i++) {
     const host = hostOf(i);
-    nodes.push({ id: `${idPrefix}${i + 1}`, host, port: 0, identity: randomUUID(), link: linkFor(host), server: undefined, keeper: undefined, registered: false, hung: false, lastProbeMs: null, probes: 0 });
+    nodes.push({ id: `${idPrefix}${i + 1}`, host, port: 0, identity: randomUUID(), link: linkFor(host), server: undefined, keeper: undefined, registered: false, hung: false, lastProbeMs: null, probes: 0, lastGrantMs: null });
   }
   for (const n of nodes) await listen(n);
   process.stderr.write(`fleet: ${nodes.length} nodes listening, registering …\n`);

@@ -51,6 +51,8 @@ export interface FleetReport {
   readonly leaderCpuPercent: number;
   readonly leaderCpuPerNodeUs: number;
   readonly probeIntervalMs: { readonly p1: number | null; readonly p50: number | null; readonly p99: number | null; readonly max: number | null; readonly count: number };
+  /** Between two grants of one node: the leader's proof of life when renewals replace probes. */
+  readonly renewalIntervalMs: FleetReport['probeIntervalMs'];
   readonly probesPerSecond: number;
   readonly renewalsPerSecond: number;
   readonly renewalsFailed: number;
@@ -154,6 +156,7 @@ interface FleetStats {
   readonly cpuSeconds: number;
   readonly probes: number;
   readonly probeIntervalMs: FleetReport['probeIntervalMs'];
+  readonly renewalIntervalMs: FleetReport['probeIntervalMs'];
 }
 
 /** utime + stime of a process, in seconds. */
@@ -311,6 +314,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
       leaderCpuPercent: cpuPercent,
       leaderCpuPerNodeUs: opts.nodes + opts.dead === 0 ? 0 : ((cpu1 - cpu0) / elapsedS / (opts.nodes + opts.dead)) * 1e6,
       probeIntervalMs: stats.probeIntervalMs,
+      renewalIntervalMs: stats.renewalIntervalMs,
       probesPerSecond: stats.probes / (stats.windowMs / 1000),
       renewalsPerSecond: stats.renewalsOk / (stats.windowMs / 1000),
       renewalsFailed: stats.renewalsFailed,
@@ -345,6 +349,7 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<void> {
     ['leader CPU', `${r.leaderCpuPercent.toFixed(1)} %`, `of one core; ${r.leaderCpuPerNodeUs.toFixed(0)} µs per node per second`],
     ['probes/s (live nodes)', r.probesPerSecond.toFixed(0), `renewals/s ${r.renewalsPerSecond.toFixed(0)}, ${r.renewalsFailed} failed; the fleet itself used ${r.fleetCpuPercent.toFixed(0)} % of a core`],
     ['probe interval p50 / p99', `${ms(r.probeIntervalMs.p50)} / ${ms(r.probeIntervalMs.p99)} ms`, `p1 ${ms(r.probeIntervalMs.p1)} ms, max ${ms(r.probeIntervalMs.max)} ms over ${r.probeIntervalMs.count} intervals`],
+    ['renewal interval p50 / p99', `${ms(r.renewalIntervalMs.p50)} / ${ms(r.renewalIntervalMs.p99)} ms`, `max ${ms(r.renewalIntervalMs.max)} ms over ${r.renewalIntervalMs.count} intervals (a node renews every quarter lease)`],
     ['followers: longest gap without the leader', `${r.followerMaxGapMs.toFixed(0)} ms`, `gaps over 100/200/300 ms in the window: ${Object.values(r.followerGapsOver).join(' / ')}`],
     ['leader: longest event loop delay', `${r.leaderLoopDelayMaxMs.toFixed(0)} ms`, 'in the window; Raft ticks every 10 ms, followers elect after 300–600 ms'],
     ['leader changes', String(r.leaderChanges), 'must be 0'],
