@@ -140,6 +140,19 @@ class FleetCluster extends DataCluster {
     return a.status === 200 ? a.text : '';
   }
 
+  /** Per coordinator: synced writes in all, and how many took over 250 ms and over 1 s (a leader's heartbeats wait behind its write). */
+  async slowPersists(): Promise<string> {
+    const P = 'torua_raft_persist_duration_seconds';
+    const texts = await Promise.all(this.coordinators.map((c) => this.metrics(c)));
+    return this.coordinators
+      .map((c, i) => {
+        const t = texts[i]!;
+        const all = sample(t, `${P}_count`);
+        return `${c.id}: ${all} writes, ${all - sample(t, `${P}_bucket`, '0.25')} over 250 ms, ${all - sample(t, `${P}_bucket`, '1')} over 1 s`;
+      })
+      .join('; ');
+  }
+
   tails(): Promise<string> {
     return this.logTails([...this.coordinators.map((c) => c.id), 'fleet'], 8);
   }
@@ -305,6 +318,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
       decisionsAfterHang = (await failureDecisions(cluster, still.endpoint)) - decisionsAfter;
     }
     const cpuPercent = ((cpu1 - cpu0) / elapsedS) * 100;
+    log(`fleet: synced writes since start: ${await cluster.slowPersists()}`);
     if (leaderChanges !== 0 || decisionsAfter !== decisionsBefore || process.env['TORUA_FLEET_KEEP_LOGS'] !== undefined) log(`fleet: logs kept in ${await cluster.keepLogs()}`);
     return {
       nodes: opts.nodes,
@@ -333,6 +347,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     };
   } catch (e) {
     log(`fleet: failed: ${e instanceof Error ? e.message : String(e)}\n${await cluster.tails()}`);
+    log(`fleet: synced writes: ${await cluster.slowPersists().catch(() => 'unknown')}`);
     log(`fleet: logs kept in ${await cluster.keepLogs()}`);
     throw e;
   } finally {
