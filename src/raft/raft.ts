@@ -471,6 +471,26 @@ export class RawNode {
     return rd;
   }
 
+  /**
+   * Leader only, while a Ready is in flight (its write not yet done): the
+   * messages made since, heartbeats and appends, which need nothing
+   * persisted here (Raft thesis §10.2.1: the leader may send while its own
+   * write is in flight, and counts itself only for what it has synced). A
+   * slow disk then delays the leader's commits, not its heartbeats.
+   * Empty in any other case: a vote or an append response must wait for
+   * the write, and a leader that stepped down keeps its messages for the next Ready.
+   */
+  takeLeaderMessages(): Message[] {
+    if (!this.inFlight || this.role !== 'leader') return [];
+    if (this.needBcastAppend) this.bcastAppend();
+    if (this.needBcastHeartbeat) this.bcastHeartbeat();
+    this.needBcastAppend = false;
+    this.needBcastHeartbeat = false;
+    const out = this.msgs;
+    this.msgs = [];
+    return out;
+  }
+
   /** The last Ready is persisted, sent and applied. */
   advance(): void {
     const f = this.inFlight;
