@@ -473,21 +473,18 @@ export class RawNode {
 
   /**
    * Leader only, while a Ready is in flight (its write not yet done): the
-   * messages made since, heartbeats and appends, which need nothing
-   * persisted here (Raft thesis §10.2.1: the leader may send while its own
-   * write is in flight, and counts itself only for what it has synced). A
-   * slow disk then delays the leader's commits, not its heartbeats.
-   * Empty in any other case: a vote or an append response must wait for
-   * the write, and a leader that stepped down keeps its messages for the next Ready.
+   * heartbeats made since. They carry no entries and need nothing persisted
+   * here, so a slow disk delays the leader's commits, not its heartbeats
+   * (followers would elect another leader). Everything else (appends, and
+   * anything a leader that stepped down must answer after its write) stays
+   * for the next Ready. Empty in any other case.
    */
-  takeLeaderMessages(): Message[] {
+  takeLeaderHeartbeats(): Message[] {
     if (!this.inFlight || this.role !== 'leader') return [];
-    if (this.needBcastAppend) this.bcastAppend();
     if (this.needBcastHeartbeat) this.bcastHeartbeat();
-    this.needBcastAppend = false;
     this.needBcastHeartbeat = false;
-    const out = this.msgs;
-    this.msgs = [];
+    const out = this.msgs.filter((m) => m.type === 'heartbeat');
+    if (out.length > 0) this.msgs = this.msgs.filter((m) => m.type !== 'heartbeat');
     return out;
   }
 

@@ -11,8 +11,8 @@ function leader() {
   return n;
 }
 
-describe('a leader\'s messages while its write is in flight (RawNode.takeLeaderMessages)', () => {
-  test('heartbeats made while a Ready is in flight go out at once; the next Ready has none of them twice', () => {
+describe('a leader\'s messages while its write is in flight (RawNode.takeLeaderHeartbeats)', () => {
+  test('heartbeats made while a Ready is in flight go out at once, nothing else; the next Ready has none of them twice', () => {
     const n = leader();
     n.propose(new Uint8Array([1]));
     const rd = n.ready();
@@ -20,9 +20,10 @@ describe('a leader\'s messages while its write is in flight (RawNode.takeLeaderM
     // The write of rd is in flight: ticks still make heartbeats (appends follow the peers' flow control as always).
     n.tick();
     n.propose(new Uint8Array([2]));
-    const early = n.takeLeaderMessages();
-    expect(early.filter((m) => m.type === 'heartbeat').map((m) => m.to).sort()).toEqual(['b', 'c']);
-    expect(n.takeLeaderMessages()).toEqual([]);
+    const early = n.takeLeaderHeartbeats();
+    expect(early.map((m) => m.type)).toEqual(['heartbeat', 'heartbeat']);
+    expect(early.map((m) => m.to).sort()).toEqual(['b', 'c']);
+    expect(n.takeLeaderHeartbeats()).toEqual([]);
     n.advance();
     // The entry proposed meanwhile is persisted by the next Ready; nothing counted itself before its write.
     const next = n.ready();
@@ -34,11 +35,11 @@ describe('a leader\'s messages while its write is in flight (RawNode.takeLeaderM
   test('nothing without a Ready in flight, and nothing from a follower (its answers wait for its write)', () => {
     const n = leader();
     n.tick();
-    expect(n.takeLeaderMessages()).toEqual([]);
+    expect(n.takeLeaderHeartbeats()).toEqual([]);
     const f = newNode('a', ['a', 'b', 'c'], {}, initialState({ term: 2 }));
     f.step(heartbeat('c', 'a', 2));
     f.ready();
     f.step(heartbeat('c', 'a', 2));
-    expect(f.takeLeaderMessages()).toEqual([]);
+    expect(f.takeLeaderHeartbeats()).toEqual([]);
   });
 });
