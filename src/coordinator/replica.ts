@@ -627,8 +627,9 @@ export class CoordinatorReplica implements CoordinatorService {
     for (const [id, r] of this.reads) {
       if (r.index !== undefined && r.index <= this.appliedIndex) {
         this.dropRead(id);
-        // Never refused: reads are bounded at MAX_PENDING_READS before they get here.
-        this.answers.push(() => r.resolve({ state: this.table, appliedIndex: this.appliedIndex, consistency: 'linearizable', stalenessMs: 0 }));
+        const answer = () => r.resolve({ state: this.table, appliedIndex: this.appliedIndex, consistency: 'linearizable', stalenessMs: 0 });
+        // A full queue (more answers waiting than reads may) answers at once rather than never.
+        if (!this.answers.push(answer)) answer();
       }
     }
   }
