@@ -148,7 +148,7 @@ class FleetCluster extends DataCluster {
       .map((c, i) => {
         const t = texts[i]!;
         const all = sample(t, `${P}_count`);
-        return `${c.id}: ${all} writes, ${all - sample(t, `${P}_bucket`, '0.25')} over 250 ms, ${all - sample(t, `${P}_bucket`, '1')} over 1 s`;
+        return `${c.id}: ${all} writes, ${all - sample(t, `${P}_bucket`, { le: '0.25' })} over 250 ms, ${all - sample(t, `${P}_bucket`, { le: '1' })} over 1 s`;
       })
       .join('; ');
   }
@@ -180,13 +180,13 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-/** One sample (no labels beyond `node`/`le`) of a metric in Prometheus text. */
-function sample(text: string, name: string, le?: string): number {
+/** One sample of a metric in Prometheus text, whatever other labels it carries (`replica`…), with every label of `labels`. */
+function sample(text: string, name: string, labels: Readonly<Record<string, string>> = {}): number {
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
     const rest = line.slice(name.length);
     if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    if (le !== undefined && !rest.includes(`le="${le}"`)) continue;
+    if (!Object.entries(labels).every(([k, v]) => rest.includes(`${k}="${v}"`))) continue;
     const v = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (Number.isFinite(v)) return v;
   }
@@ -219,7 +219,7 @@ function startWriter(leader: Endpoint, nodeId: string): { stop(): Promise<{ ok: 
 }
 
 async function failureDecisions(cluster: FleetCluster, c: Endpoint): Promise<number> {
-  return sample(await cluster.metrics(c), 'torua_failure_decisions_total{outcome="committed"}');
+  return sample(await cluster.metrics(c), 'torua_failure_decisions_total', { outcome: 'committed' });
 }
 
 export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport> {
@@ -277,7 +277,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     const fleetCpuPercent = ((stats.cpuSeconds - fleetBefore.cpuSeconds) / elapsedS) * 100;
     const gapAfter = await Promise.all(followers.map((f) => cluster.metrics(f)));
     const leaderMetrics = await cluster.metrics(leader.endpoint);
-    const decisionsAfter = sample(leaderMetrics, 'torua_failure_decisions_total{outcome="committed"}');
+    const decisionsAfter = sample(leaderMetrics, 'torua_failure_decisions_total', { outcome: 'committed' });
     // prom-client resets the event loop delay histogram at each scrape: this is the window's (decisionsBefore scraped it).
     const leaderLoopDelayMaxMs = sample(leaderMetrics, 'nodejs_eventloop_lag_max_seconds') * 1000;
     // A busy leader may answer /health late: asked again for a while before it counts as gone.
@@ -286,7 +286,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     const leaderChanges = still === undefined ? 1 : Math.max(still.term - leader.term, still.endpoint.id === leader.endpoint.id ? 0 : 1);
     const followerGapsOver: Record<string, number> = {};
     for (const le of GAP_REPORT_BOUNDS) {
-      const over = (t: string) => sample(t, `${GAP}_count`) - sample(t, `${GAP}_bucket`, le);
+      const over = (t: string) => sample(t, `${GAP}_count`) - sample(t, `${GAP}_bucket`, { le });
       followerGapsOver[`${Number(le) * 1000}ms`] = followers.reduce((s, _, i) => s + over(gapAfter[i]!) - over(gapBefore[i]!), 0);
     }
     const followerMaxGapMs = Math.max(...gapAfter.map((t) => sample(t, 'torua_raft_leader_contact_gap_max_seconds') * 1000));
