@@ -32,6 +32,13 @@
  * What a kill, pause or isolation of the coordinator leader, or a cut of
  * one leader<->node link, costs smart-client writers: see
  * scripts/bench/leader-faults.ts.
+ *
+ * npm run bench -- fleet [--nodes N] [--dead D] [--seconds S | --minutes M] [--json]
+ *
+ * One leader under N impersonated data nodes (default 1000) and D dead
+ * ones: its CPU, probe regularity, the followers' longest gap without a
+ * heartbeat, leader changes, false decisions, and the time to detect one
+ * hung node: see scripts/bench/fleet.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
@@ -40,6 +47,7 @@ import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
 import { runEvacuateBench } from './bench/evacuate.js';
 import { runFailoverBench } from './bench/failover.js';
+import { runFleetBench } from './bench/fleet.js';
 import { runKvBench } from './bench/kv.js';
 import { FAULTS, runLeaderFaultsBench } from './bench/leader-faults.js';
 
@@ -155,7 +163,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -165,7 +173,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   /** An integer flag within [min, max], or exit 2 saying what is expected. */
-  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'writers', dflt: number, min: number, max: number): number => {
+  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'writers' | 'nodes' | 'dead', dflt: number, min: number, max: number): number => {
     const v = values[name] === undefined ? dflt : Number(values[name]);
     if (!Number.isInteger(v) || v < min || v > max) {
       process.stderr.write(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"\n`);
@@ -199,8 +207,18 @@ async function main(): Promise<void> {
     await runLeaderFaultsBench({ trials: intFlag('trials', 3, 1, 50), writers: intFlag('writers', 8, 1, 64), faults, logsTo: values.logs });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'fleet') {
+    const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
+    if (minutes !== undefined && !(minutes > 0 && minutes <= 60)) {
+      process.stderr.write(`--minutes must be a positive number (at most 60), got "${values.minutes}"\n`);
+      process.exit(2);
+    }
+    const window = minutes !== undefined ? minutes * 60 : values.seconds === undefined ? 30 : seconds;
+    await runFleetBench({ nodes: intFlag('nodes', 1_000, 0, 10_000), dead: intFlag('dead', 0, 0, 20_000), seconds: window, json: values.json === true });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, leader-faults)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, leader-faults, fleet)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

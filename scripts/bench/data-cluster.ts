@@ -1,7 +1,7 @@
 /**
  * What the KV and failover benches share: a temporary directory with a
  * cluster file of 3 coordinators (127.0.0.11–13) and 3 data nodes (on the
- * aliases from `nodeHostBase`), RF 2, 8 shards unless told, and its processes started
+ * aliases from `nodeHostBase`; `nodeCount` may ask for fewer), RF 2, 8 shards unless told, and its processes started
  * from dist/ one by one until each answers /health. Each bench adds its own
  * readiness check and measurements on top.
  */
@@ -32,7 +32,15 @@ export class DataCluster {
   protected readonly children = new Map<string, Child>();
 
   constructor(
-    private readonly opts: { readonly name: string; readonly nodeHostBase: number; readonly startTimeoutMs: number; readonly shards?: number },
+    private readonly opts: {
+      readonly name: string;
+      readonly nodeHostBase: number;
+      readonly startTimeoutMs: number;
+      readonly shards?: number;
+      readonly nodeCount?: number;
+      readonly coordinatorNodeArgs?: readonly string[];
+      readonly settings?: Record<string, unknown>;
+    },
   ) {}
 
   get shardCount(): number {
@@ -51,7 +59,7 @@ export class DataCluster {
       this.coordinators.push({ id: spec.id, host, port: spec.apiPort });
       this.peerPorts.set(spec.id, spec.peerPort);
     }
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < (this.opts.nodeCount ?? 3); i++) {
       const host = `127.0.0.${this.opts.nodeHostBase + i}`;
       this.nodes.push({ id: `n${i + 1}`, host, port: await freePort(host) });
     }
@@ -65,9 +73,10 @@ export class DataCluster {
       coordinators,
       nodes: this.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, capacity: 16 })),
       logLevel: 'info',
+      ...(this.opts.settings === undefined ? {} : { settings: this.opts.settings }),
     };
     await fsp.writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
-    await Promise.all(this.coordinators.map((c) => this.spawn(c, ['coordinator', '--config', file, '--id', c.id])));
+    await Promise.all(this.coordinators.map((c) => this.spawn(c, ['coordinator', '--config', file, '--id', c.id], this.opts.coordinatorNodeArgs)));
     await Promise.all(this.nodes.map((n) => this.spawn(n, ['node', '--config', file, '--id', n.id])));
   }
 
@@ -76,13 +85,13 @@ export class DataCluster {
     if (this.children.get(id)?.alive === true) throw new Error(`${id} is still running`);
     const coordinator = this.coordinators.find((c) => c.id === id);
     const node = this.nodes.find((n) => n.id === id);
-    if (coordinator !== undefined) await this.spawn(coordinator, ['coordinator', '--config', this.file, '--id', id]);
+    if (coordinator !== undefined) await this.spawn(coordinator, ['coordinator', '--config', this.file, '--id', id], this.opts.coordinatorNodeArgs);
     else if (node !== undefined) await this.spawn(node, ['node', '--config', this.file, '--id', id]);
     else throw new Error(`no process ${id} in the cluster file`);
   }
 
-  private async spawn(e: Endpoint, args: readonly string[]): Promise<void> {
-    const child = startChild(`torua ${e.id}`, process.execPath, [MAIN_JS, ...args], path.join(this.dir, 'logs', `${e.id}.log`), { ...process.env, NODE_OPTIONS: '' });
+  private async spawn(e: Endpoint, args: readonly string[], nodeArgs: readonly string[] = []): Promise<void> {
+    const child = startChild(`torua ${e.id}`, process.execPath, [...nodeArgs, MAIN_JS, ...args], path.join(this.dir, 'logs', `${e.id}.log`), { ...process.env, NODE_OPTIONS: '' });
     this.children.set(e.id, child);
     const up = await waitFor(
       `${e.id} to answer /health`,

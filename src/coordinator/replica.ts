@@ -28,6 +28,7 @@ import type { RaftSettings } from '../config/index.js';
 import { notLeaderError } from './not-leader.js';
 import { decodeProposal, encodeProposal, restampProposal } from './proposal-envelope.js';
 import { toClusterError } from './raft-errors.js';
+import { TurnQueue } from './turn-queue.js';
 import {
   apply,
   applyMemberChange,
@@ -106,6 +107,8 @@ const DEFAULT_READ_TIMEOUT_MS = 2_000;
 const MEMBERS_FETCH_TIMEOUT_MS = 300;
 /** Linearizable reads waiting here at most (each holds a timer and a promise); more are refused as overloaded. */
 const MAX_PENDING_READS = 10_000;
+/** Confirmed reads answered per turn of the event loop (each answer runs its caller's continuation: a renewal's grant, its JSON). */
+const READS_ANSWERED_PER_TURN = 32;
 /** A snapshot for a new member waits at most this many Ready cycles for the core to count what was answered early. */
 const MAX_ADVANCE_WAITS = 10;
 /** A ReadIndex round unanswered after this many heartbeat intervals (its message lost?) no longer holds the next one back. */
@@ -145,7 +148,14 @@ export class CoordinatorReplica implements CoordinatorService {
   private readonly lastHeardMs = new Map<string, number>();
   /** The last leader this replica knew ('' before it knew any), for the staleness of reads while none is known. */
   private lastLeader = '';
+  /** The leader whose contact gaps are measured, and the longest gap since it became leader. */
+  private gapLeader = '';
+  private maxGapMs = 0;
+  /** When the write in flight began; undefined while none is. */
+  private persistStartedMs: number | undefined;
   private ticker: NodeJS.Timeout | undefined;
+  /** Answers to confirmed reads, a batch per turn (see settleReads). */
+  private readonly answers = new TurnQueue({ perTurn: READS_ANSWERED_PER_TURN, maxQueued: MAX_PENDING_READS + 1 });
   private driving = false;
   private driveDone: Promise<void> = Promise.resolve();
   private closed = false;
@@ -207,7 +217,9 @@ export class CoordinatorReplica implements CoordinatorService {
   /** A message from a peer. */
   receive(m: Message): void {
     if (this.closed) return;
-    this.lastHeardMs.set(m.from, this.clock.nowMs());
+    const now = this.clock.nowMs();
+    if (m.from === this.raft.currentLeader && m.from !== this.opts.id) this.noteLeaderContact(m.from, now);
+    this.lastHeardMs.set(m.from, now);
     let msg = m;
     if (m.type === 'prop' && this.raft.currentRole === 'leader') {
       // Apply reads no clock: the leader stamps its own time into forwarded commands.
@@ -215,7 +227,27 @@ export class CoordinatorReplica implements CoordinatorService {
       msg = { ...m, entries: m.entries.map((e) => ({ data: restampProposal(e.data, now) })) };
     }
     this.raft.step(msg);
+    this.sendLeaderMessagesEarly();
     this.kick();
+  }
+
+  /** How regularly the leader's messages arrive: the measure of a leader starved by its other work. */
+  private noteLeaderContact(leader: string, now: number): void {
+    const m = this.modules.metrics;
+    if (!m) return;
+    const previous = this.lastHeardMs.get(leader);
+    if (this.gapLeader !== leader || previous === undefined) {
+      this.gapLeader = leader;
+      this.maxGapMs = 0;
+      m.raft.leaderContactGapMaxSeconds.set(0);
+      return;
+    }
+    const gapMs = now - previous;
+    m.raft.leaderContactGapSeconds.observe(gapMs / 1000);
+    if (gapMs > this.maxGapMs) {
+      this.maxGapMs = gapMs;
+      m.raft.leaderContactGapMaxSeconds.set(gapMs / 1000);
+    }
   }
 
   /** The transport lost a connection to `peer` (a crashed leader is replaced sooner). */
@@ -229,7 +261,22 @@ export class CoordinatorReplica implements CoordinatorService {
     if (this.closed) return;
     this.raft.tick();
     this.checkReadRounds();
+    this.sendLeaderMessagesEarly();
     this.kick();
+  }
+
+  /**
+   * While a write is in flight the next Ready waits for it; a leader's
+   * heartbeats need not (see RawNode.takeLeaderHeartbeats). Once a write has
+   * taken longer than two heartbeat intervals they go out on their own: a
+   * synced write that takes a second on a busy disk must not cost the
+   * leadership (measured at 1,000 nodes: followers elected behind 1 s writes).
+   */
+  private sendLeaderMessagesEarly(): void {
+    if (!this.driving || this.persistStartedMs === undefined) return;
+    if (this.clock.nowMs() - this.persistStartedMs < 2 * this.opts.raft.heartbeatTicks * this.opts.raft.tickMs) return;
+    const msgs = this.raft.takeLeaderHeartbeats();
+    if (msgs.length > 0) this.modules.outbox.send(msgs);
   }
 
   // ---------------------------------------------------------------------
@@ -265,7 +312,12 @@ export class CoordinatorReplica implements CoordinatorService {
         if (!rd.softState) this.confirmReads(rd);
         if (!isEmptyBatch(batch)) {
           const started = performance.now();
-          await this.modules.storage.persist(batch);
+          this.persistStartedMs = this.clock.nowMs();
+          try {
+            await this.modules.storage.persist(batch);
+          } finally {
+            this.persistStartedMs = undefined;
+          }
           this.modules.metrics?.raft.persistSeconds.observe((performance.now() - started) / 1000);
           this.modules.afterPersist?.({ synced: batch.sync, messages: rd.messages.length });
         }
@@ -565,12 +617,19 @@ export class CoordinatorReplica implements CoordinatorService {
     }
   }
 
-  /** Reads whose index is applied are answered from the table as it is now (at least that fresh). */
+  /**
+   * Reads whose index is applied are answered from the table as it is when
+   * their turn comes (at least that fresh): a batch per turn of the event
+   * loop, since one ReadIndex round may answer a thousand lease renewals,
+   * and all their continuations at once would hold back Raft's tick.
+   */
   private settleReads(): void {
     for (const [id, r] of this.reads) {
       if (r.index !== undefined && r.index <= this.appliedIndex) {
         this.dropRead(id);
-        r.resolve({ state: this.table, appliedIndex: this.appliedIndex, consistency: 'linearizable', stalenessMs: 0 });
+        const answer = () => r.resolve({ state: this.table, appliedIndex: this.appliedIndex, consistency: 'linearizable', stalenessMs: 0 });
+        // A full queue (more answers waiting than reads may) answers at once rather than never.
+        if (!this.answers.push(answer)) answer();
       }
     }
   }

@@ -11,6 +11,10 @@ export interface RaftMetrics {
   leaderChanges: Counter;
   /** One synced write of a Ready batch (hard state + entries): fsync latency bounds commit latency. */
   persistSeconds: Histogram;
+  /** On a follower: the time between two messages from the same leader (its heartbeats come every heartbeatTicks). */
+  leaderContactGapSeconds: Histogram;
+  /** On a follower: the longest such gap since the leader last changed (an election follows one longer than the election timeout). */
+  leaderContactGapMaxSeconds: Gauge;
 }
 
 /** The leader's health monitor, failure decisions and shard movement (DESIGN.md §5). */

@@ -15,7 +15,7 @@ const h = histogram as Histogram<never> & Histogram<string>;
 /** Metrics that record nothing, for tests and tools that need no `/metrics`. */
 export function createNoopMetrics(): Metrics {
   return {
-    raft: { term: g, commitIndex: g, appliedIndex: g, isLeader: g, leaderChanges: c, persistSeconds: h },
+    raft: { term: g, commitIndex: g, appliedIndex: g, isLeader: g, leaderChanges: c, persistSeconds: h, leaderContactGapSeconds: h, leaderContactGapMaxSeconds: g },
     health: {
       nodes: g,
       shards: g,

@@ -16,6 +16,8 @@ export interface CreateMetricsOptions {
 /** Buckets in seconds. Probes time out at 200 ms by default, so the fine resolution is below that. */
 const PROBE_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2];
 /** fsync on an SSD is 0.1–5 ms; a stuck disk shows up in the last buckets. */
+/** Around the heartbeat (50 ms by default) up to past the election timeout (300–600 ms). */
+const CONTACT_GAP_BUCKETS_SECONDS = [0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1];
 const PERSIST_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 /** Requests: sub-millisecond local reads up to forwarded writes that wait for a commit. */
 const REQUEST_BUCKETS_SECONDS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -49,6 +51,8 @@ function raftMetrics(f: Factory): RaftMetrics {
     isLeader: f.gauge('torua_raft_is_leader', '1 if this replica is the leader'),
     leaderChanges: f.counter('torua_raft_leader_changes_total', 'Leader changes seen by this replica'),
     persistSeconds: f.histogram('torua_raft_persist_duration_seconds', 'Synced write of one Ready batch', PERSIST_BUCKETS_SECONDS),
+    leaderContactGapSeconds: f.histogram('torua_raft_leader_contact_gap_seconds', 'Follower: time between two messages from the leader', CONTACT_GAP_BUCKETS_SECONDS),
+    leaderContactGapMaxSeconds: f.gauge('torua_raft_leader_contact_gap_max_seconds', 'Follower: longest time without a message from the leader since the leader last changed'),
   };
 }
 

@@ -471,6 +471,23 @@ export class RawNode {
     return rd;
   }
 
+  /**
+   * Leader only, while a Ready is in flight (its write not yet done): the
+   * heartbeats made since. They carry no entries and need nothing persisted
+   * here, so a slow disk delays the leader's commits, not its heartbeats
+   * (followers would elect another leader). Everything else (appends, and
+   * anything a leader that stepped down must answer after its write) stays
+   * for the next Ready. Empty in any other case.
+   */
+  takeLeaderHeartbeats(): Message[] {
+    if (!this.inFlight || this.role !== 'leader') return [];
+    if (this.needBcastHeartbeat) this.bcastHeartbeat();
+    this.needBcastHeartbeat = false;
+    const out = this.msgs.filter((m) => m.type === 'heartbeat');
+    if (out.length > 0) this.msgs = this.msgs.filter((m) => m.type !== 'heartbeat');
+    return out;
+  }
+
   /** The last Ready is persisted, sent and applied. */
   advance(): void {
     const f = this.inFlight;

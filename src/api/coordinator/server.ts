@@ -10,6 +10,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { NodeControl } from '../../coordinator/node-control.js';
+import { TurnQueue } from '../../coordinator/turn-queue.js';
 import { MetricsFeed, type MetricsFeedModules } from '../../coordinator/notifications/index.js';
 import type { CoordinatorService } from '../../coordinator/service.js';
 import { ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
@@ -17,6 +18,7 @@ import { createNoopMetrics, silentLogger, type Logger, type Metrics } from '../.
 import { FORWARDED_BY_HEADER, type ApiContext, type ForwardingOptions } from './context.js';
 import { describeError, isInternal } from './errors/describe-error.js';
 import { UNMATCHED_ROUTE, type Exchange } from './http/exchange.js';
+import { handleDirectMutation, isDirectMutation } from './http/direct-mutation.js';
 import { instrumentExchange } from './http/http-metrics.js';
 import { sendJson } from './http/send.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.js';
@@ -64,6 +66,9 @@ export interface CoordinatorApiServer {
 const TRPC_PREFIX = '/trpc';
 /** Slow clients may not hold a connection open by dribbling headers or a body. */
 const HEADERS_TIMEOUT_MS = 10_000;
+/** Requests begun per turn of the event loop, and waiting at most (beyond: 429). */
+const REQUESTS_PER_TURN = 32;
+const MAX_QUEUED_REQUESTS = 4_096;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The header's value if it names a replica; anything else present still marks the call as forwarded. */
@@ -122,7 +127,16 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     metrics,
   });
 
+  // Requests are handled a batch per turn of the event loop: a flood of them (a thousand nodes renewing) must not hold back Raft's tick.
+  const admitted = new TurnQueue({ perTurn: REQUESTS_PER_TURN, maxQueued: MAX_QUEUED_REQUESTS, failed: (err) => logger.error('request handler failed', { err }) });
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (admitted.push(() => handle(req, res))) return;
+    metrics.http.errors.inc({ code: ClusterErrorCode.Overloaded });
+    res.setHeader('Retry-After', '1');
+    sendJson(res, 429, { error: { code: ClusterErrorCode.Overloaded, message: `replica busy: ${MAX_QUEUED_REQUESTS} requests waiting; retry shortly` } });
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
     const exchange: Exchange = { route: UNMATCHED_ROUTE, receivedBytes: 0 };
     instrumentExchange(req, res, exchange, metrics, logger);
     if (isDataTarget(req.url)) {
@@ -142,6 +156,11 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     }
     if (url.pathname === TRPC_PREFIX || url.pathname.startsWith(`${TRPC_PREFIX}/`)) {
       exchange.route = trpcRoute(url.pathname);
+      if (isDirectMutation(req.method, url.pathname, url.search, TRPC_PREFIX)) {
+        // handleDirectMutation answers every error itself.
+        void handleDirectMutation(req, res, url.pathname.slice(TRPC_PREFIX.length + 1), contextFor(req));
+        return;
+      }
       trpc(req, res);
       return;
     }

@@ -79,9 +79,23 @@ export function withTableStatus(h: NodeHealth, node: Pick<NodeRecord, 'status' |
   return { ...h, tableStatus: node.status, status, path: 'ok', changedAtMs: node.statusChangedAtMs, reason: node.statusReason };
 }
 
-/** The next wait after a failure: doubling from the interval for a node already unhealthy, capped at backoffMaxMs. */
-export function nextProbeDelayMs(h: NodeHealth, settings: HealthSettings): number {
-  if (h.tableStatus !== 'unhealthy') return settings.probeIntervalMs;
+/**
+ * Whether a failing node is probed at a slower pace: one already unhealthy in
+ * the table; one still unknown that has never answered this leader
+ * (registered, but its machine is not running) once it is suspect; and one that keeps failing
+ * twice the threshold without being decided (held back by the storm guard,
+ * or by no majority). Full rate is kept for what the detection bound needs: a
+ * node that answered, up to its first few failures.
+ */
+function backsOff(h: NodeHealth, failures: number, settings: HealthSettings): boolean {
+  if (h.tableStatus === 'unhealthy') return true;
+  if (h.tableStatus === 'unknown' && h.lastSuccessMs === null && failures >= settings.failureThreshold) return true;
+  return failures >= 2 * settings.failureThreshold;
+}
+
+/** The next wait after a failure: doubling from the interval for a node that backs off (see backsOff), capped at backoffMaxMs. */
+export function nextProbeDelayMs(h: NodeHealth, settings: HealthSettings, failures = h.consecutiveFailures): number {
+  if (!backsOff(h, failures, settings)) return settings.probeIntervalMs;
   const doubled = Math.max(settings.probeIntervalMs, h.probeDelayMs * 2);
   return Math.min(settings.backoffMaxMs, doubled);
 }
@@ -106,7 +120,7 @@ export function afterProbe(h: NodeHealth, result: ProbeResult, settings: HealthS
   }
   const failures = h.consecutiveFailures + 1;
   const status = localStatus(h.tableStatus, failures, settings.failureThreshold);
-  const probeDelayMs = nextProbeDelayMs(h, settings);
+  const probeDelayMs = nextProbeDelayMs(h, settings, failures);
   const suspected = status === 'suspect' && h.status !== 'suspect';
   return {
     ...h,

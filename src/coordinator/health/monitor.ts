@@ -13,20 +13,34 @@
  *   its last lease run out, this replica leading for a lease period and
  *   having probed every node, and the storm guard not objecting.
  *
+ * A renewal is the node's own answer: a node the table calls healthy (or
+ * the operator manages) that renewed within the last probe interval and
+ * timeout is not probed; probes go to the silent ones, and to unknown and
+ * unhealthy nodes, whose address must answer before they are marked healthy.
+ * So a leader with many live nodes spends on renewals what it once spent on
+ * renewals and probes together (README, "The leader's load").
+ *
+ * The leader's one event loop also runs Raft: a round costs a pass over the
+ * tracked nodes (no per-suspect scan of all of them), rounds come at most
+ * every probe interval / 25 unless something needs an answer now, and a
+ * round starts at most MAX_PROBES_PER_ROUND probes, yielding to the event
+ * loop before the next batch. A node's first probe is spread over one
+ * interval when many arrive at once (a new leader, a fleet registering).
+ *
  * Everything here is leader-local and dropped when leadership is: a new
  * leader starts from nothing. Settings are read from the table every round.
  */
 import type { HealthSettings } from '../../config/index.js';
 import type { HealthMetrics, Logger } from '../../observability/index.js';
 import type { NodeLink } from '../node-link.js';
-import { nodesInOrder, statusRules, type Command, type RoutingEvent, type RoutingState } from '../routing/index.js';
+import { statusRules, type Command, type RoutingEvent, type RoutingState } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import { confirmationRound } from './confirmation-round.js';
-import { afterProbe, decidable, explained, newNodeHealth, withTableStatus, type LocalStatus, type NodeHealth, type ProbePath } from './detector.js';
+import { afterProbe, decidable, explained, newNodeHealth, withTableStatus, type LocalStatus, type NodeHealth, type ProbePath, type ProbeResult } from './detector.js';
 import { probeNode } from './probe.js';
 import { RoundTimer } from './round-timer.js';
 import type { ReplicaLink } from './replica-link.js';
-import { stormGuardRefusal } from './storm-guard.js';
+import { stormCounts, stormGuardRefusal, stormGuardRefusalOf } from './storm-guard.js';
 import type { Tally } from './tally.js';
 
 export interface HealthMonitorOptions {
@@ -39,8 +53,8 @@ export interface HealthMonitorModules {
   readonly nodeLink: NodeLink;
   /** Absent: no other replica can be asked, so only a single-voter cluster ever decides. */
   readonly replicaLink?: ReplicaLink | undefined;
-  /** The lease table's answer: from when on the node is certainly not serving under a lease. */
-  readonly leases: { fencedAtMs(nodeId: string, leaseMs: number): number };
+  /** The lease table's answers: from when on the node is certainly not serving under a lease; when it last renewed. */
+  readonly leases: { fencedAtMs(nodeId: string, leaseMs: number): number; renewedAtMs(nodeId: string): number | undefined };
   readonly logger: Logger;
   readonly metrics?: HealthMetrics | undefined;
   readonly clock?: { nowMs(): number };
@@ -58,6 +72,8 @@ export interface NodeHealthView {
 }
 
 interface Tracked {
+  /** The table's record this was last synced with. */
+  record: RoutingState['nodes'][string];
   health: NodeHealth;
   address: string;
   probing: boolean;
@@ -76,6 +92,21 @@ interface Tracked {
 }
 
 const DEFAULT_CONFIRM_SLACK_MS = 300;
+/** Probes started by one round; the rest wait for the next turn of the event loop (Raft's messages and ticks come first). */
+const MAX_PROBES_PER_ROUND = 32;
+/** Rounds not asked for by an event come at most this many times per probe interval. */
+const ROUNDS_PER_INTERVAL = 25;
+
+/** What one round knows of all nodes, counted in one pass. */
+interface RoundFacts {
+  /** The storm guard's refusal for a suspect node (the same for every one: each already counts as failing), or undefined. */
+  readonly stormRefusal: string | undefined;
+  /** Every tracked node has been probed (or has renewed) since this leader started. */
+  readonly allSeen: boolean;
+}
+
+/** Statuses whose nodes a renewal proves alive; unknown and unhealthy ones must answer a probe at their address. */
+const renewalProves = (status: string): boolean => status !== 'unknown' && status !== 'unhealthy';
 /** Errors quoted in a command's reason are cut here (reasons are bounded). */
 const MAX_QUOTED_ERROR = 200;
 
@@ -92,6 +123,8 @@ export class HealthMonitor {
   private generation = 0;
   private startedAtMs = 0;
   private latest: RoutingState | undefined;
+  /** The table's nodes as last synced: a round re-reads them only when they changed. */
+  private syncedNodes: RoutingState['nodes'] | undefined;
   private readonly rounds: RoundTimer;
   private readonly tasks = new Set<Promise<void>>();
   private unsubscribe: (() => void) | undefined;
@@ -121,6 +154,7 @@ export class HealthMonitor {
     this.startedAtMs = this.clock.nowMs();
     this.tracked.clear();
     this.latest = undefined;
+    this.syncedNodes = undefined;
     this.unsubscribe = this.modules.service.onEvent((e) => {
       if (nodeEvent(e)) this.schedule(0);
     });
@@ -166,7 +200,11 @@ export class HealthMonitor {
     return [...new Set([...storm, ...held.filter((r) => !r.startsWith('storm guard'))])];
   }
 
-  /** Until the earliest probe due or node waiting, at most one probe interval (new nodes, changed settings). */
+  /**
+   * Until the earliest probe due or node waiting, at most one probe interval
+   * (new nodes, changed settings), and at least interval / ROUNDS_PER_INTERVAL:
+   * probes due within that slice share a round.
+   */
   private nextWakeDelayMs(): number {
     const interval = this.latest?.config.settings.health.probeIntervalMs ?? 250;
     const now = this.clock.nowMs();
@@ -175,14 +213,14 @@ export class HealthMonitor {
       if (!t.probing && t.health.nextProbeMs < next) next = t.health.nextProbeMs;
       if (t.wakeMs > now && t.wakeMs < next) next = t.wakeMs;
     }
-    return Math.max(1, next - now);
+    return Math.max(Math.max(1, Math.floor(interval / ROUNDS_PER_INTERVAL)), next - now);
   }
 
   private current(generation: number): boolean {
     return generation === this.generation && this.running && this.modules.service.status().role === 'leader';
   }
 
-  /** One round: the table's nodes in, each due node probed, each node's decision looked at. */
+  /** One round: the table's nodes in (when they changed), each due node heard from or probed, each node's decision looked at. */
   private async tick(): Promise<void> {
     const generation = this.generation;
     const { state } = await this.modules.service.read('stale');
@@ -190,23 +228,59 @@ export class HealthMonitor {
     this.latest = state;
     const settings = state.config.settings.health;
     const now = this.clock.nowMs();
-    this.syncNodes(state, settings, now);
+    if (state.nodes !== this.syncedNodes) this.syncNodes(state, settings, now);
+    const heardWithinMs = settings.probeIntervalMs + settings.probeTimeoutMs;
+    let probes = 0;
     for (const [id, t] of this.tracked) {
-      if (!t.probing && now >= t.health.nextProbeMs) this.launch(this.probe(id, t, generation, settings));
-      this.consider(id, t, state, generation);
+      if (t.probing || now < t.health.nextProbeMs) continue;
+      const renewed = renewalProves(t.health.tableStatus) ? this.modules.leases.renewedAtMs(id) : undefined;
+      if (renewed !== undefined && now - renewed <= heardWithinMs) {
+        this.heard(id, t, { ok: true, leaseValid: true }, settings);
+        // Looked at again the moment it would fall silent, so a probe follows silence at once.
+        t.health = { ...t.health, nextProbeMs: Math.max(now + 1, renewed + heardWithinMs + 1) };
+      } else if (probes < MAX_PROBES_PER_ROUND) {
+        probes++;
+        this.launch(this.probe(id, t, generation, settings));
+      } else {
+        // The rest in the next round, after the event loop had its turn.
+        this.schedule(0);
+        break;
+      }
     }
+    const facts = this.roundFacts(state.config.settings.minHealthyFraction);
+    for (const [id, t] of this.tracked) this.consider(id, t, state, generation, facts);
+  }
+
+  private roundFacts(minHealthyFraction: number): RoundFacts {
+    let allSeen = true;
+    for (const t of this.tracked.values()) {
+      if (t.health.lastProbeMs === null) {
+        allSeen = false;
+        break;
+      }
+    }
+    const storm = stormCounts(Array.from(this.tracked.values(), (t) => t.health));
+    return { stormRefusal: stormGuardRefusalOf(storm, undefined, minHealthyFraction), allSeen };
   }
 
   private syncNodes(state: RoutingState, settings: HealthSettings, now: number): void {
+    this.syncedNodes = state.nodes;
     const present = new Set<string>();
-    for (const node of nodesInOrder(state)) {
+    const added: Tracked[] = [];
+    // Own properties only (ids are object keys); no order needed here, so no sort of thousands of ids per change.
+    for (const node of Object.values(state.nodes)) {
       if (!statusRules(node.status).probed) continue;
       present.add(node.id);
       const t = this.tracked.get(node.id);
       if (t === undefined) {
-        this.tracked.set(node.id, { health: newNodeHealth(node, now), address: node.address, probing: false, acting: false, nextRoundMs: 0, nextProposalMs: 0, confirmed: null, holdback: null, wakeMs: 0 });
+        const fresh: Tracked = { record: node, health: newNodeHealth(node, now), address: node.address, probing: false, acting: false, nextRoundMs: 0, nextProposalMs: 0, confirmed: null, holdback: null, wakeMs: 0 };
+        this.tracked.set(node.id, fresh);
+        added.push(fresh);
         continue;
       }
+      // The table's records are immutable: the same object is the same node (a label write elsewhere changes nothing here).
+      if (t.record === node) continue;
+      t.record = node;
       t.address = node.address;
       const before = t.health.tableStatus;
       t.health = withTableStatus(t.health, node, settings);
@@ -216,6 +290,8 @@ export class HealthMonitor {
       }
     }
     for (const id of [...this.tracked.keys()]) if (!present.has(id)) this.tracked.delete(id);
+    // Many new at once (a new leader, a fleet registering): their first probes spread over one interval, not one burst.
+    if (added.length > 1) added.forEach((t, i) => (t.health = { ...t.health, nextProbeMs: now + Math.floor((i * settings.probeIntervalMs) / added.length) }));
   }
 
   private launch(task: Promise<void>): void {
@@ -226,33 +302,44 @@ export class HealthMonitor {
 
   private async probe(id: string, t: Tracked, generation: number, settings: HealthSettings): Promise<void> {
     t.probing = true;
+    let lookNow = false;
     try {
       const result = await probeNode({ nodeId: id, address: t.address }, settings.probeTimeoutMs, { nodeLink: this.modules.nodeLink, metrics: this.modules.metrics, clock: this.clock });
       if (!this.current(generation) || this.tracked.get(id) !== t) return;
-      const before = t.health;
       // The settings of now, not of when the probe left: a change applied meanwhile counts.
-      t.health = afterProbe(before, result, this.latest?.config.settings.health ?? settings, this.clock.nowMs());
-      if (t.health.status === 'suspect' && before.status !== 'suspect') {
-        this.modules.metrics?.suspicions.inc({ node: id });
-        this.modules.logger.warn('node suspect', { node: id, reason: t.health.reason, failures: t.health.consecutiveFailures });
-      } else if (before.status === 'suspect' && t.health.status !== 'suspect') {
-        t.confirmed = null;
-        t.holdback = null;
-        this.modules.logger.info('suspicion cleared', { node: id, reason: t.health.reason });
-      }
+      lookNow = this.heard(id, t, result, this.latest?.config.settings.health ?? settings);
     } finally {
       t.probing = false;
     }
-    this.schedule(0);
+    // Only an answer that calls for an action brings the next round forward; the others wait for it.
+    if (lookNow) this.schedule(0);
+  }
+
+  /** A probe's result (or a renewal, as an answer) in the node's record; whether the node now needs a look (a decision or a recovery). */
+  private heard(id: string, t: Tracked, result: ProbeResult, settings: HealthSettings): boolean {
+    const before = t.health;
+    t.health = afterProbe(before, result, settings, this.clock.nowMs());
+    if (t.health.status === 'suspect' && before.status !== 'suspect') {
+      this.modules.metrics?.suspicions.inc({ node: id });
+      this.modules.logger.warn('node suspect', { node: id, reason: t.health.reason, failures: t.health.consecutiveFailures });
+      return true;
+    }
+    if (before.status === 'suspect' && t.health.status !== 'suspect') {
+      t.confirmed = null;
+      t.holdback = null;
+      this.modules.logger.info('suspicion cleared', { node: id, reason: t.health.reason });
+      return true;
+    }
+    return result.ok && (t.health.tableStatus === 'unknown' || t.health.tableStatus === 'unhealthy') && before.lastSuccessMs === null;
   }
 
   /** Whatever the node's state calls for now: a recovery, a confirmation round, a failure decision, or nothing. */
-  private consider(id: string, t: Tracked, state: RoutingState, generation: number): void {
+  private consider(id: string, t: Tracked, state: RoutingState, generation: number, facts: RoundFacts): void {
     if (t.acting) return;
     const h = t.health;
     const answered = h.lastSuccessMs !== null && h.consecutiveFailures === 0;
     if (answered && (h.tableStatus === 'unknown' || h.tableStatus === 'unhealthy')) this.considerRecovery(id, t, state, generation);
-    else if (h.status === 'suspect') this.considerFailure(id, t, state, generation);
+    else if (h.status === 'suspect') this.considerFailure(id, t, state, generation, facts);
   }
 
   private considerRecovery(id: string, t: Tracked, state: RoutingState, generation: number): void {
@@ -280,18 +367,18 @@ export class HealthMonitor {
     });
   }
 
-  private considerFailure(id: string, t: Tracked, state: RoutingState, generation: number): void {
+  private considerFailure(id: string, t: Tracked, state: RoutingState, generation: number, facts: RoundFacts): void {
     const settings = state.config.settings.health;
     const now = this.clock.nowMs();
     if (!decidable(t.health.tableStatus)) return;
     // A new leader knows nothing of its predecessor's leases or probes: it first waits a lease and sees every node once.
     const settledAtMs = this.startedAtMs + settings.leaseMs;
-    if (now < settledAtMs || [...this.tracked.values()].some((n) => n.health.lastProbeMs === null)) {
+    if (now < settledAtMs || !facts.allSeen) {
       t.health = explained(t.health, `new leader: no failure decision in its first lease period (${settings.leaseMs} ms) or before every node was probed`, 'ok', now);
       t.wakeMs = settledAtMs;
       return;
     }
-    const storm = stormGuardRefusal([...this.tracked.values()].map((n) => n.health), id, state.config.settings.minHealthyFraction);
+    const storm = facts.stormRefusal;
     if (storm !== undefined) {
       this.holdBack(id, t, storm, 'storm_guard', 'ok');
       return;
@@ -349,11 +436,12 @@ export class HealthMonitor {
   private holdBack(id: string, t: Tracked, reason: string, outcome: 'storm_guard' | 'no_majority' | null, path: ProbePath, fields: Record<string, unknown> = {}): void {
     const now = this.clock.nowMs();
     t.health = explained(t.health, reason, path, now);
-    if (t.holdback === reason) {
-      this.modules.logger.debug('failure decision still held back', { node: id, reason });
-      return;
-    }
+    // Unchanged: said already (with thousands of nodes held back, once per round each would flood the log).
+    if (t.holdback === reason) return;
+    // Still held by the storm guard, only its counts moved: shown updated, not logged again per node.
+    const sameStorm = outcome === 'storm_guard' && t.holdback?.startsWith('storm guard') === true;
     t.holdback = reason;
+    if (sameStorm) return;
     if (outcome !== null) this.modules.metrics?.failureDecisions.inc({ outcome });
     const msg = outcome === 'storm_guard' ? 'failure decision held back by the storm guard' : outcome === 'no_majority' ? 'confirmation round without a majority' : 'suspicion refuted: degraded path';
     this.modules.logger.warn(msg, { node: id, reason, ...fields });

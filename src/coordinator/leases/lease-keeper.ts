@@ -134,6 +134,11 @@ export class LeaseKeeper {
     return this.table.fencedAtMs(nodeId, leaseMs);
   }
 
+  /** See LeaseTable.renewedAtMs: the health monitor counts a renewal as the node's answer. */
+  renewedAtMs(nodeId: string): number | undefined {
+    return this.table.renewedAtMs(nodeId);
+  }
+
   /** A recovering copy's progress as its node last reported it; null on followers. */
   recoveryOf(state: RoutingState, shardId: number): ShardRecovery | null {
     const maxAgeMs = (this.opts.recoveryReportMaxAgeLeases ?? DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES) * state.config.settings.health.leaseMs;

@@ -34,12 +34,15 @@ export class LeaseTable {
   private readonly inFlight = new Map<string, Set<{ readonly untilMs: number }>>();
   /** Per node, the shards it is being demoted from and the epoch each demotion was planned at. */
   private readonly demoting = new Map<string, Map<number, number>>();
+  /** When each node's latest renewal was received: the health monitor's proof of life. */
+  private readonly receivedMs = new Map<string, number>();
 
   /** This replica won an election at `atMs`: what it knew of leases belongs to an older term. */
   becameLeader(atMs: number): void {
     this.grantedUntilMs.clear();
     this.inFlight.clear();
     this.demoting.clear();
+    this.receivedMs.clear();
     this.leaderSinceMs = atMs;
   }
 
@@ -53,6 +56,7 @@ export class LeaseTable {
     this.grantedUntilMs.clear();
     this.inFlight.clear();
     this.demoting.clear();
+    this.receivedMs.clear();
     this.leaderSinceMs = null;
   }
 
@@ -67,11 +71,17 @@ export class LeaseTable {
    */
   grant(nodeId: string, receivedAtMs: number, leaseMs: number): number | undefined {
     if (this.leaderSinceMs === null) return undefined;
+    if (receivedAtMs > (this.receivedMs.get(nodeId) ?? Number.NEGATIVE_INFINITY)) this.receivedMs.set(nodeId, receivedAtMs);
     const until = receivedAtMs + leaseMs;
     // A delayed renewal answered after a later one must not shorten the record.
     const known = this.grantedUntilMs.get(nodeId);
     if (known === undefined || until > known) this.grantedUntilMs.set(nodeId, until);
     return Math.max(until, known ?? until);
+  }
+
+  /** When this leader last received a renewal from `nodeId` (read only; undefined: none in this reign). */
+  renewedAtMs(nodeId: string): number | undefined {
+    return this.receivedMs.get(nodeId);
   }
 
   /**

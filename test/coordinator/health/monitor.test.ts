@@ -11,7 +11,10 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  await harness?.close();
+  // A probe of a hung node still in flight ends at its (fake) timeout: let the clock run while closing.
+  const closed = harness?.close();
+  for (let i = 0; i < 100 && harness !== undefined; i++) if (await Promise.race([closed?.then(() => true), vi.advanceTimersByTimeAsync(10).then(() => false)])) break;
+  await closed;
   harness = undefined;
   vi.useRealTimers();
 });
@@ -108,7 +111,9 @@ describe('health monitor: a node that stops', () => {
     const h = await start();
     await settled(h);
     const cutAt = Date.now();
+    // Cut both ways between the leader and n2: no probe gets through, no renewal reaches the leader.
     h.leaderNodes.set('n2', 'hung');
+    h.alive.delete('n2');
     await h.advance(8_000);
     expect(h.statusCommands('n2', 'unhealthy')).toEqual([]);
     expect(h.statusOf('n2')).toBe('healthy');
@@ -121,6 +126,7 @@ describe('health monitor: a node that stops', () => {
     expect(rounds).toBeLessThanOrEqual((Date.now() - cutAt) / SETTINGS.health.probeIntervalMs + 1);
     // The path heals: the view is back to ok.
     h.leaderNodes.set('n2', 'up');
+    h.alive.add('n2');
     await h.advanceUntil(() => h.control.healthOf('n2')?.path === 'ok', 'path ok again');
     expect(h.control.healthOf('n2')!.status).toBe('healthy');
     expect(h.control.healthReasons()).toEqual([]);
@@ -131,8 +137,9 @@ describe('health monitor: a node that stops', () => {
     await settled(h);
     let worst = 0;
     for (let pause = 0; pause < 20; pause++) {
+      // Long enough for the leader to miss its renewals (interval + timeout) and fail a probe or two.
       h.hang('n2');
-      await h.advance(500);
+      await h.advance(700);
       worst = Math.max(worst, h.control.healthOf('n2')?.consecutiveFailures ?? 0);
       h.resume('n2');
       await h.advanceUntil(() => h.control.healthOf('n2')?.consecutiveFailures === 0, 'n2 answering again');
@@ -237,6 +244,8 @@ describe('health monitor: settings', () => {
   it('a changed probe interval changes how often nodes are probed', async () => {
     const h = await start();
     await settled(h);
+    // n1 answers probes but renews nothing: only probes tell the leader it lives.
+    h.alive.delete('n1');
     const t0 = Date.now();
     await h.advance(5_000);
     const atDefault = h.leaderNodes.probesOf('n1', t0);
@@ -247,5 +256,51 @@ describe('health monitor: settings', () => {
     const slower = h.leaderNodes.probesOf('n1', t1);
     expect(atDefault).toBeGreaterThanOrEqual(18);
     expect(slower).toBeLessThanOrEqual(6);
+  });
+});
+
+describe('health monitor: the leader\'s load', () => {
+  it('a node renewing its lease is not probed; once its renewals stop it is probed at once and decided within the bound', async () => {
+    const h = await start();
+    await settled(h);
+    const t0 = Date.now();
+    await h.advance(5_000);
+    // The harness renews every 300 ms, within probe interval + timeout (450 ms): no probe is needed.
+    expect(h.leaderNodes.probesOf('n1', t0)).toBe(0);
+    expect(h.control.healthOf('n1')).toMatchObject({ status: 'healthy', consecutiveFailures: 0 });
+    expect(h.control.healthOf('n1')!.lastSuccessfulProbeAgoMs).toBeLessThanOrEqual(450);
+    const stoppedAt = Date.now();
+    h.hang('n1');
+    const lastRenewal = h.renewedAtMs.get('n1')!;
+    await h.advanceUntil(() => h.leaderNodes.probesOf('n1', stoppedAt) > 0, 'n1 probed once silent');
+    // Probed the moment its last renewal is older than interval + timeout.
+    expect(h.leaderNodes.probes.find((p) => p.node === 'n1' && p.atMs >= stoppedAt)!.atMs - lastRenewal).toBeLessThanOrEqual(450 + 30);
+    await h.advanceUntil(() => h.statusOf('n1') === 'unhealthy', 'n1 unhealthy');
+    // interval × threshold + timeout + lease, and the same margin as for a probed node.
+    expect(h.statusCommands('n1', 'unhealthy')[0]!.atMs - stoppedAt).toBeLessThanOrEqual(250 * 3 + 200 + 2_000 + 500);
+  });
+
+  it('many nodes arriving at once get their first probes spread over one interval, not in one burst', async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => `n${i + 1}`);
+    const h = await start({ nodes: ids });
+    await h.advanceUntil(() => ids.every((id) => h.leaderNodes.probesOf(id) > 0), 'every node probed once');
+    const first = ids.map((id) => h.leaderNodes.probes.find((p) => p.node === id)!.atMs);
+    const start0 = Math.min(...first);
+    expect(Math.max(...first) - start0).toBeGreaterThanOrEqual(200);
+    // No 10 ms slot holds more than a fifth of them.
+    const perSlot = new Map<number, number>();
+    for (const t of first) perSlot.set(Math.floor((t - start0) / 10), (perSlot.get(Math.floor((t - start0) / 10)) ?? 0) + 1);
+    expect(Math.max(...perSlot.values())).toBeLessThanOrEqual(10);
+  });
+
+  it('a registered node that never answered backs off once suspect, instead of being probed every interval', async () => {
+    const h = await start({ nodes: ['n1', 'n2', 'n3', 'n4'] });
+    h.hang('n4');
+    await h.advanceUntil(() => ['n1', 'n2', 'n3'].every((id) => h.statusOf(id) === 'healthy'), 'the others healthy');
+    const t0 = Date.now();
+    await h.advance(10_000);
+    // At the interval it would be ~22 probes (each failing at the 200 ms timeout: one per 450 ms); doubling to 2 s, at most 9.
+    expect(h.leaderNodes.probesOf('n4', t0)).toBeLessThanOrEqual(9);
+    expect(h.statusOf('n4')).not.toBe('healthy');
   });
 });

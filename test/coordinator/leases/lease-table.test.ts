@@ -29,6 +29,22 @@ describe('lease table', () => {
     expect(t.fencedAtMs('n2', 1_000)).toBe(11_000 + M);
   });
 
+  it('remembers when each node last renewed in this reign (the monitor\'s proof of life), the latest receipt winning', () => {
+    const t = new LeaseTable();
+    t.grant('n1', 500, 1_000);
+    expect(t.renewedAtMs('n1')).toBeUndefined();
+    t.becameLeader(1_000);
+    t.grant('n1', 1_200, 1_000);
+    t.grant('n1', 1_100, 1_000);
+    expect(t.renewedAtMs('n1')).toBe(1_200);
+    expect(t.renewedAtMs('n2')).toBeUndefined();
+    t.becameLeader(2_000);
+    expect(t.renewedAtMs('n1')).toBeUndefined();
+    t.grant('n1', 2_100, 1_000);
+    t.reset();
+    expect(t.renewedAtMs('n1')).toBeUndefined();
+  });
+
   it('a delayed answer to an older renewal never shortens the record', () => {
     const t = new LeaseTable();
     t.becameLeader(0);
