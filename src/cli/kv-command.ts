@@ -14,6 +14,7 @@ import { createKvClient, describeClientError, KvError, type KvClient } from '../
 import { CliError, usage } from './cli-error.js';
 import { resolveTarget, type TargetFlags } from './cluster-target.js';
 import { jsonFailure, jsonSuccess } from './json-output.js';
+import { exitCodeOf } from './exit-codes.js';
 import type { CliIo } from './run.js';
 
 export interface KvIo extends CliIo {
@@ -140,9 +141,10 @@ export async function runKv(sub: string, args: readonly string[], flags: KvFlags
       return e.exitCode;
     }
     if (e instanceof KvError) {
-      if (flags['json'] === true) io.out(jsonFailure(command, 1, e));
+      const code = exitCodeOf(e);
+      if (flags['json'] === true) io.out(jsonFailure(command, code, e));
       else io.err(`torua ${command}: ${describeClientError(e)}\n`);
-      return 1;
+      return code;
     }
     throw e;
   } finally {

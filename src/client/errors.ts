@@ -63,3 +63,14 @@ export function describeClientError(err: unknown): string {
   const code = errorCodeOf(err);
   return code === undefined || message.includes(code) ? message : `${message} (${code})`;
 }
+
+/**
+ * Whether a cluster client's failure means no replica answered at all: every
+ * attempt failed without an answer (refused, reset, timed out). An answer of
+ * any kind (NO_QUORUM, NOT_FOUND …) is a cluster that was reached; the client
+ * writes those attempts as `CODE: message`.
+ */
+export function reachedNoReplica(err: unknown): boolean {
+  if (!(err instanceof ClusterUnavailableError) || err.attempts.length === 0) return false;
+  return err.attempts.every((a) => !/^[A-Z][A-Z_]*: /.test(a.description));
+}

@@ -14,7 +14,7 @@
 export { createClusterClient, type ClusterClient } from './create-client.js';
 export type { ClusterClientOptions } from './options.js';
 export { DEFAULT_BACKOFF_MS, DEFAULT_LEADER_RECHECK_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from './options.js';
-export { ClusterUnavailableError, describeClientError, errorCodeOf, type FailedAttempt } from './errors.js';
+export { ClusterUnavailableError, describeClientError, errorCodeOf, reachedNoReplica, type FailedAttempt } from './errors.js';
 export { createReplicaClient, type ReplicaClient } from './replica-clients.js';
 export { leaderOf, probeReplicas, DEFAULT_PROBE_TIMEOUT_MS, type ReplicaProbe } from './probe.js';
 export { joinAddress, parseAddress, type CoordinatorAddress } from './addresses.js';

@@ -17,7 +17,7 @@ import type http from 'node:http';
 import { keyProblem } from '../config/data-key.js';
 import { backoffDelayMs, sleep } from './backoff.js';
 import { createClusterClient } from './create-client.js';
-import { describeClientError, errorCodeOf } from './errors.js';
+import { describeClientError, errorCodeOf, reachedNoReplica } from './errors.js';
 import { classifyAnswer, type KvMethod, type KvOutcome } from './kv-answer.js';
 import { KvError, type KvAttempt } from './kv-error.js';
 import { createKvAgent, sendRaw } from './kv-http.js';
@@ -173,7 +173,7 @@ class SmartKvClient implements KvClient {
       try {
         table = await this.tableFor(last, deadlineMs);
       } catch (err) {
-        const attempt = { target: 'coordinators', code: errorCodeOf(err) ?? 'UNAVAILABLE', description: describeClientError(err) };
+        const attempt = { target: 'coordinators', code: errorCodeOf(err) ?? 'UNAVAILABLE', description: describeClientError(err), reachedNoCoordinator: reachedNoReplica(err) };
         failures.push({ attempt, status: 0, details: {}, route: undefined, generation: this.routing.current?.generation ?? 0 });
         if (n === s.maxAttempts || !(await this.pause(n, deadlineMs))) break;
         continue;

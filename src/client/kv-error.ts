@@ -6,6 +6,8 @@ export interface KvAttempt {
   readonly target: string;
   readonly code: string;
   readonly description: string;
+  /** A table read that reached no coordinator at all (no answer of any kind). */
+  readonly reachedNoCoordinator?: boolean;
 }
 
 export interface KvErrorInit {
@@ -31,6 +33,8 @@ export class KvError extends Error {
   readonly details: Readonly<Record<string, unknown>>;
   readonly attempts: readonly KvAttempt[];
   readonly retriesExhausted: boolean;
+  /** Every attempt was a table read that reached no coordinator: the cluster was not reached at all. */
+  readonly coordinatorsUnreachable: boolean;
   /** The shape of the cluster client's errors, so that `errorCodeOf` and `describeClientError` read this one too. */
   readonly data: { readonly code: string; readonly httpStatus: number; readonly message: string };
 
@@ -42,6 +46,7 @@ export class KvError extends Error {
     this.details = init.details ?? {};
     this.attempts = init.attempts ?? [];
     this.retriesExhausted = init.retriesExhausted ?? false;
+    this.coordinatorsUnreachable = this.attempts.length > 0 && this.attempts.every((a) => a.reachedNoCoordinator === true);
     this.data = { code: init.code, httpStatus: init.status, message: init.message };
   }
 }

@@ -82,9 +82,9 @@ describe('torua kv: against a cluster', () => {
     expect(r.err).toBe('torua kv put: PUT "k": value: more than 1 bytes (PAYLOAD_TOO_LARGE)\n');
   });
 
-  it('fails with exit 1 and says so when no coordinator answers', async () => {
+  it('fails with exit 3 (unreachable) and says so when no coordinator answers', async () => {
     const r = await torua(['kv', 'get', 'k', '--coordinators', await deadAddress()]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toMatch(/^torua kv get: GET "k": gave up after 5 attempts .*coordinators: /);
   });
 });
