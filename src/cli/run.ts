@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runClusterUp } from './cluster-up-command.js';
+import { runConfig } from './config-command.js';
 import { runCoordinator } from './coordinator-command.js';
 import { kvSubcommand, runKv } from './kv-command.js';
 import { runLeaderTransfer } from './leader-command.js';
@@ -47,6 +48,10 @@ Commands:
   members remove --id ID              remove a coordinator replica
   rebalance                           spread the shard copies evenly again (nothing is
                                       moved back to a returning node by itself)
+  config get [--json]                 the cluster-wide settings, their version, and the
+                                      version each node runs
+  config set KEY=VALUE… [--wait]      change settings (health.leaseMs=2000 …); --wait
+                                      until every serving node runs them (exit 1 if not)
   kv get|put|delete KEY [VALUE]       read and write keys
   help                                show this help
 
@@ -61,7 +66,8 @@ Options:
   --json                status: the raw data as JSON
   --ttl DURATION        node maintenance on: it ends by itself after 90s, 30m, 2h …
   --reason R            node maintenance, node evacuate: why (kept in the events)
-  --wait                node maintenance, node evacuate: wait until done (exit 1 if stalled)
+  --wait                node maintenance, node evacuate: wait until done (exit 1 if stalled);
+                        config set: until every serving node runs the new settings
   --cancel              node evacuate: stop the evacuation
   -h, --help            show this help
 `;
@@ -131,6 +137,8 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
       return usageError(io, sub === undefined ? 'members: missing subcommand (add, remove)' : `members: unknown subcommand '${sub}'`);
     case 'rebalance':
       return runRebalance(values, io);
+    case 'config':
+      return runConfig(sub, positionals.slice(2), values, io);
     case 'kv':
       if (sub === undefined || kvSubcommand(sub) === undefined) {
         return usageError(io, sub === undefined ? 'kv: missing subcommand (get, put, delete)' : `kv: unknown subcommand '${sub}'`);
