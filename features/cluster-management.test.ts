@@ -894,7 +894,7 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
             assigned_shards: 8,
             cluster_state: 'green',
           });
-          expect(info['uptime']).toMatch(/^\d+(ms|s|m|h|d)/);
+          expect(info['uptime']).toMatch(/^\d+(\.\d+)?(ms|s|m|h|d)/);
           expect(info['uptime_ms']).toBeGreaterThan(0);
           expect(info['leader_address']).toBe(`${cluster().member(l.id).host}:${cluster().member(l.id).apiPort}`);
         }
@@ -939,7 +939,7 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
         expect(info['registered_at_ms']).toBeLessThanOrEqual(Date.now());
         expect(info['status_changed_at_ms']).toBeGreaterThanOrEqual(info['registered_at_ms']);
         expect(typeof info['status_reason']).toBe('string');
-        expect(info['uptime']).toMatch(/^\d+(ms|s|m|h|d)/);
+        expect(info['uptime']).toMatch(/^\d+(\.\d+)?(ms|s|m|h|d)/);
         expect(info['shards'].map((s: { shard: number }) => s.shard).sort((a: number, b: number) => a - b)).toEqual(held.map((s) => s.id));
         for (const s of info['shards'] as { shard: number; role: string; in_sync: boolean; epoch: number }[]) {
           expect(s.role).toBe(list[s.shard]!.primary === 'n1' ? 'primary' : 'replica');
