@@ -711,8 +711,9 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
       const n4 = await waitFor(
         'n4 healthy in /nodes',
         async () => {
-          const n = (await nodes()).find((x) => x.id === 'n4') as (NodeView & Record<string, unknown>) | undefined;
-          last = JSON.stringify(n);
+          const list = await nodes();
+          const n = list.find((x) => x.id === 'n4') as (NodeView & Record<string, unknown>) | undefined;
+          last = n === undefined ? `not listed; /nodes: ${list.map((x) => `${x.id} ${x.status}`).join(', ')}; n4 log: ${cluster().linesOf('n4').slice(-5).join(' | ')}` : JSON.stringify(n);
           return n?.status === 'healthy' ? n : undefined;
         },
         { timeoutMs: 20_000, intervalMs: 50, describe: () => last },
