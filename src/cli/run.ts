@@ -9,6 +9,7 @@ import { runEvacuate } from './evacuate-command.js';
 import { runMaintenance } from './maintenance-command.js';
 import { runNode } from './node-command.js';
 import { runRebalance } from './rebalance-command.js';
+import { runSnapshot } from './snapshot-command.js';
 import { runStatus } from './status-command.js';
 
 /** Where the command writes; injected so tests can capture it. */
@@ -52,6 +53,8 @@ Commands:
                                       version each node runs
   config set KEY=VALUE… [--wait]      change settings (health.leaseMs=2000 …); --wait
                                       until every serving node runs them (exit 1 if not)
+  snapshot save FILE                  the routing table (linearizable read) with its
+                                      Raft index and state hash, written to FILE
   kv get|put|delete KEY [VALUE]       read and write keys
   help                                show this help
 
@@ -137,6 +140,8 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
       return usageError(io, sub === undefined ? 'members: missing subcommand (add, remove)' : `members: unknown subcommand '${sub}'`);
     case 'rebalance':
       return runRebalance(values, io);
+    case 'snapshot':
+      return runSnapshot(sub, positionals.slice(2), values, io);
     case 'config':
       return runConfig(sub, positionals.slice(2), values, io);
     case 'kv':

@@ -69,6 +69,8 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
       body: true,
       handle: ({ caller, body, query }) => json(caller.admin.updateConfig(unchecked(withQueryFlags(body, query, CONFIG_WAIT)))),
     },
+    // An addition to §7: the whole routing table with its index and hash, for `torua snapshot save`.
+    get('/cluster/snapshot', [], ({ caller }) => caller.admin.snapshot()),
     write('POST', '/cluster/rebalance', ({ caller, body }) => caller.admin.rebalance(unchecked(body))),
     write('POST', '/register', ({ caller, body }) => caller.nodes.register(unchecked(body))),
     get('/nodes', READ, ({ caller, consistency }) => caller.nodes.list({ consistency })),

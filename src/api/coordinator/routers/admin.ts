@@ -13,6 +13,7 @@ import { commandBase, proposeCommand } from '../propose.js';
 import { leaderProcedure, publicProcedure, router } from '../trpc.js';
 import { configInfo } from '../wire/config.js';
 import { readMeta } from '../wire/read-meta.js';
+import { snapshotInfo } from '../wire/snapshot.js';
 
 const updateInput = strictObject({
   /** The version `GET /cluster/config` showed: a change made since is refused (409), never overwritten. */
@@ -70,6 +71,9 @@ export const adminRouter = router({
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
     return { ...configInfo(read.state), ...readMeta(read) };
   }),
+
+  /** The whole table of a linearizable read, with its index and hash (`torua snapshot save`). */
+  snapshot: publicProcedure.query(async ({ ctx }) => snapshotInfo(await ctx.service.read('linearizable'), Date.now())),
 
   updateConfig: publicProcedure.input(updateInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(ctx, {
