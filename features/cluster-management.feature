@@ -135,7 +135,7 @@ Feature: Cluster management: health checks, failure decisions and failover
     Given a running cluster of three coordinators and three data nodes
     When "PUT /cluster/config?wait=true" lowers maxValueBytes to 1024
     Then the answer comes once every node runs version 2, and "/nodes" shows config_version 2 for each
-    And a value of 2048 bytes is refused with 413 while one of 1000 bytes is stored
+    And a value of 2048 bytes is refused with 413 while one of 1000 bytes is stored, through a coordinator and at the primary itself
 
   Scenario: A node is evacuated with progress and nothing is lost
     Given a running cluster of three coordinators and three data nodes

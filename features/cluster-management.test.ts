@@ -18,6 +18,7 @@ import { describeFeature, loadFeature } from '@amiceli/vitest-cucumber';
 import { printDiagnosticsOnStepError } from './support/step-errors.js';
 import { afterAll, expect } from 'vitest';
 import { PACKAGE_VERSION } from '../src/cli/package-version.js';
+import { shardForKey } from '../src/config/key-hash.js';
 import { Cluster, httpRequest, now, partitionUnsupportedReason, sleep, waitFor } from '../test/support/cluster-harness.js';
 import { dataRequest, describeAnswer } from '../test/support/data-http.js';
 import { KvWriter } from '../test/support/kv-writer.js';
@@ -1036,12 +1037,18 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
       expect(answer.body).toMatchObject({ version: 2, settings: { maxValueBytes: 1024 }, nodes: { n1: 2, n2: 2, n3: 2 } });
       for (const n of (await nodes()) as (NodeView & { config_version: number | null })[]) expect(n.config_version, n.id).toBe(2);
     });
-    And('a value of 2048 bytes is refused with 413 while one of 1000 bytes is stored', async () => {
+    And('a value of 2048 bytes is refused with 413 while one of 1000 bytes is stored, through a coordinator and at the primary itself', async () => {
       const via = coordinatorAddresses()[0]!;
       const big = await dataRequest(via, 'PUT', 'config-big', Buffer.alloc(2048, 1));
       expect(big.status, describeAnswer(big)).toBe(413);
       const small = await dataRequest(via, 'PUT', 'config-small', Buffer.alloc(1000, 2));
       expect(small.status, describeAnswer(small)).toBe(204);
+      // The node itself runs the new limit (it took it with its lease grant), not only the coordinators.
+      const shard = (await shards())[shardForKey('config-direct', SHARDS)]!;
+      const direct = await dataRequest(cluster().nodeAddress(shard.primary!), 'PUT', 'config-direct', Buffer.alloc(2048, 3), { query: { epoch: shard.epoch } });
+      expect(direct.status, describeAnswer(direct)).toBe(413);
+      const fits = await dataRequest(cluster().nodeAddress(shard.primary!), 'PUT', 'config-direct', Buffer.alloc(1000, 3), { query: { epoch: shard.epoch } });
+      expect(fits.status, describeAnswer(fits)).toBe(204);
     });
   });
 
