@@ -61,3 +61,97 @@ Feature: Cluster management: health checks, failure decisions and failover
     When a node is stopped with SIGSTOP
     Then the receiver gets the node's status change to unhealthy with its term, index, time and reason
     And the receiver gets the promotions of the node's shards
+
+  # The planned operations and the rest of the original cluster-management suite. Scenarios that need a fourth
+  # node say so; the others run the same three coordinators and three nodes.
+
+  Scenario: A new cluster forms with its shards spread evenly
+    Given a running cluster of three coordinators and three data nodes
+    Then every shard has a primary and a replica on two different nodes, both in sync
+    And each node is primary of 2 or 3 of the 8 shards and holds 5 or 6 of the 16 copies
+    And "/cluster/info" says "green" with 3 of 3 nodes healthy and 8 of 8 shards assigned
+
+  Scenario: A node stopped with SIGTERM hands its shards over and leaves
+    Given a running cluster of three coordinators and three data nodes
+    And a writer that keeps storing new keys through every coordinator
+    When a node is asked to shut down with SIGTERM
+    Then the node exits with code 0 and "/nodes" shows it left, holding no shard copy
+    And every acknowledged key is still readable with its value
+
+  Scenario: A node started with the coordinators' addresses registers itself
+    Given a running cluster of three coordinators and three of four data nodes
+    When the fourth node is started
+    Then "/nodes" lists it healthy with its address, its capacity and the version of the package it runs
+    And "/events" shows its registration
+
+  Scenario: A node joins and a rebalance spreads the copies evenly while the data stays readable
+    Given a running cluster of three coordinators and three of four data nodes
+    And a writer that keeps storing new keys through every coordinator
+    When the fourth node is started and a rebalance is asked for through "POST /cluster/rebalance"
+    Then every shard has 2 copies in sync and no node holds two copies more than another, the new node among them, while every acknowledged key read meanwhile answered with its value
+    And every acknowledged key is still readable with its value
+
+  Scenario: The coordinator leader is killed and the data plane keeps serving
+    Given a running cluster of three coordinators and three data nodes
+    And a writer that keeps storing new keys through every coordinator
+    When the leader is killed with SIGKILL
+    Then another replica leads within 10 s, in a higher term
+    And new keys can still be written
+    And every acknowledged key is still readable with its value
+
+  Scenario: A paused leader cannot split the brain
+    Given a running cluster of three coordinators and three data nodes
+    When the leader is paused with SIGSTOP and another replica is elected
+    And a node's labels are changed through the new leader
+    And the old leader is resumed
+    Then no term ever had two leaders and the old leader follows the new one
+    And all three replicas converge on the same state hash, with the new labels
+
+  Scenario: A node never holds more copies than its capacity
+    Given a running cluster of three coordinators and three data nodes of capacity 6
+    Then no node holds more than 6 copies and "/nodes" shows each one's available capacity
+    When one node is put in maintenance, which would leave room for 12 of the 16 copies
+    Then the request is refused with 409 saying how many nodes are needed, and nothing changed
+
+  Scenario: The cluster info API
+    Given a running cluster of three coordinators and three data nodes
+    Then "/cluster/info" on every replica names the same cluster, leader and term, the version of the package, 3 healthy nodes, 8 assigned shards, "green" and an uptime
+
+  Scenario: The node info API shows every field
+    Given a running cluster of three coordinators and three data nodes
+    Then "/nodes/n1/info" on the leader shows its id, address, status, shards, capacity, version, labels, registration, last heartbeat, health, settings version and an uptime that grows
+
+  Scenario: Several nodes go into maintenance at once and are never declared failed
+    Given a running cluster of three coordinators and four data nodes
+    When two nodes are put in maintenance with one request "POST /nodes/maintenance"
+    Then both show "maintenance" with the reason, and their copies move to the two other nodes
+    When one of them is stopped with SIGSTOP for 4 s
+    Then it stays in maintenance all along
+    And a request naming an unknown node is refused with 404 naming it, and nothing changed
+    When maintenance is turned off for both
+    Then both are healthy members again
+
+  Scenario: A settings change reaches every node, which acknowledges it
+    Given a running cluster of three coordinators and three data nodes
+    When "PUT /cluster/config?wait=true" lowers maxValueBytes to 1024
+    Then the answer comes once every node runs version 2, and "/nodes" shows config_version 2 for each
+    And a value of 2048 bytes is refused with 413 while one of 1000 bytes is stored, through a coordinator and at the primary itself
+
+  Scenario: A node is evacuated with progress and nothing is lost
+    Given a running cluster of three coordinators and three data nodes
+    And a writer that keeps storing new keys through every coordinator
+    When node n1 is evacuated through "POST /nodes/n1/evacuate"
+    Then "/nodes/n1/info" shows the evacuation's progress, never done while n1 holds a copy
+    And n1 ends in maintenance holding no copy, the evacuation done with every copy moved
+    And every acknowledged key is still readable with its value
+
+  Scenario: Coordinators and nodes export metrics
+    Given a running cluster of three coordinators and three data nodes
+    Then the leader's "/metrics" shows it leads, 3 healthy nodes, the copies per node and a green cluster
+    And every data node's "/metrics" answers with its own metrics
+
+  Scenario: The coordinators agree on every change
+    Given a running cluster of three coordinators and three data nodes
+    When 20 label changes are made, each through another replica
+    Then every replica shows the last labels in a linearizable read
+    And all three replicas converge on the same applied index and state hash

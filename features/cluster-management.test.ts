@@ -1,8 +1,10 @@
 /**
- * The steps of features/cluster-management.feature (issue 5: health checks,
- * quorum-confirmed failure decisions, failover), over the integration harness
- * (test/support/cluster-harness.ts): every scenario starts its own three real
- * `torua coordinator` and three `torua node` processes with the default health
+ * The steps of features/cluster-management.feature (health checks,
+ * quorum-confirmed failure decisions, failover; then the planned operations
+ * and the rest of the original cluster-management suite), over the
+ * integration harness (test/support/cluster-harness.ts): every scenario starts
+ * its own three real `torua coordinator` and three (or four) `torua node`
+ * processes with the default health
  * settings and closes them (resuming stopped ones, deleting any packet-filter
  * rule it added) when it ends, passed or failed.
  *
@@ -15,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { describeFeature, loadFeature } from '@amiceli/vitest-cucumber';
 import { printDiagnosticsOnStepError } from './support/step-errors.js';
 import { afterAll, expect } from 'vitest';
-import { Cluster, now, partitionUnsupportedReason, sleep, waitFor } from '../test/support/cluster-harness.js';
+import { PACKAGE_VERSION } from '../src/cli/package-version.js';
+import { shardForKey } from '../src/config/key-hash.js';
+import { Cluster, httpRequest, now, partitionUnsupportedReason, sleep, waitFor } from '../test/support/cluster-harness.js';
 import { dataRequest, describeAnswer } from '../test/support/data-http.js';
 import { KvWriter } from '../test/support/kv-writer.js';
 
@@ -231,18 +235,27 @@ async function holdsFor(what: string, windowMs: number, violation: () => Promise
   return polls;
 }
 
-async function startCluster(name: string, notifications?: Record<string, unknown>): Promise<Cluster> {
+interface StartOptions {
+  readonly notifications?: Record<string, unknown>;
+  /** Data nodes in the file (default 3); only the first `started` are started. */
+  readonly nodes?: number;
+  readonly started?: number;
+  readonly nodeCapacity?: number;
+}
+
+async function startCluster(name: string, opts: StartOptions = {}): Promise<Cluster> {
   const h = await Cluster.create({
     name: `cm${++scenarioNo}-${name}`,
-    nodes: 3,
+    nodes: opts.nodes ?? 3,
     shards: SHARDS,
     replicationFactor: 2,
-    ...(notifications === undefined ? {} : { notifications }),
+    ...(opts.nodeCapacity === undefined ? {} : { nodeCapacity: opts.nodeCapacity }),
+    ...(opts.notifications === undefined ? {} : { notifications: opts.notifications }),
   });
   world.h = h;
   await h.startVoters();
   await h.waitForLeader({ all: true });
-  await Promise.all(h.nodes.map((n) => h.start(n.id)));
+  await Promise.all(h.nodes.slice(0, opts.started ?? h.nodes.length).map((n) => h.start(n.id)));
   let last = '';
   world.before = await waitFor(
     'every shard with 2 copies in sync and every node healthy',
@@ -600,7 +613,7 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
       world.receiver = await WebhookReceiver.listen();
     });
     And('a running cluster of three coordinators and three data nodes that notifies it', async () => {
-      await startCluster('webhook', { webhookUrl: world.receiver!.url });
+      await startCluster('webhook', { notifications: { webhookUrl: world.receiver!.url } });
     });
     When('a node is stopped with SIGSTOP', () => {
       stopPrimaryNode();
@@ -627,6 +640,518 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
         },
         { timeoutMs: 30_000, intervalMs: 50 },
       );
+    });
+  });
+
+  // -------------------------------------------------------------------------
+  // The planned operations and the rest of the original suite
+  // -------------------------------------------------------------------------
+
+  Scenario('A new cluster forms with its shards spread evenly', ({ Given, Then, And }) => {
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('formation');
+    });
+    Then('every shard has a primary and a replica on two different nodes, both in sync', async () => {
+      const list = await shards();
+      expect(list).toHaveLength(SHARDS);
+      expect(placedOn(list, 2)).toBeUndefined();
+    });
+    And('each node is primary of 2 or 3 of the 8 shards and holds 5 or 6 of the 16 copies', async () => {
+      const list = await shards();
+      for (const n of cluster().nodes) {
+        const primaries = list.filter((s) => s.primary === n.id).length;
+        const copies = list.filter((s) => s.primary === n.id || s.replicas.includes(n.id)).length;
+        expect([2, 3], `${n.id} is primary of ${primaries}`).toContain(primaries);
+        expect([5, 6], `${n.id} holds ${copies}`).toContain(copies);
+      }
+    });
+    And('"/cluster/info" says "green" with 3 of 3 nodes healthy and 8 of 8 shards assigned', async () => {
+      const info = await getJson<ClusterInfoView & Record<string, unknown>>('/cluster/info');
+      expect(info).toMatchObject({ cluster_state: 'green', total_nodes: 3, healthy_nodes: 3, total_shards: 8, assigned_shards: 8 });
+      expect(info.cluster_state_reasons).toEqual([]);
+    });
+  });
+
+  Scenario('A node stopped with SIGTERM hands its shards over and leaves', ({ Given, When, Then, And }) => {
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('sigterm');
+    });
+    And('a writer that keeps storing new keys through every coordinator', async () => {
+      world.writer = new KvWriter({ prefix: 'g', via: coordinatorAddresses(), intervalMs: 5 }).start();
+      await world.writer.waitForAcks(20);
+    });
+    When('a node is asked to shut down with SIGTERM', () => {
+      world.target = pickPrimaryNode(world.before!).id;
+      process.kill(cluster().pidOf(world.target)!, 'SIGTERM');
+    });
+    Then('the node exits with code 0 and "/nodes" shows it left, holding no shard copy', async () => {
+      const h = cluster();
+      const id = world.target!;
+      await waitFor(`${id} to exit after handing its shards over`, () => (h.stateOf(id) === 'down' ? true : undefined), { timeoutMs: 60_000 });
+      expect(h.lastExitOf(id)?.exitCode).toBe(0);
+      expect((await nodeOn(id)).status).toBe('left');
+      for (const sh of await shards()) expect([sh.primary, ...sh.replicas]).not.toContain(id);
+    });
+    And('every acknowledged key is still readable with its value', async () => {
+      await world.writer!.waitForAcks(10);
+      await world.writer!.stop();
+      await expectAllAcknowledgedReadable();
+    });
+  });
+
+  Scenario("A node started with the coordinators' addresses registers itself", ({ Given, When, Then, And }) => {
+    Given('a running cluster of three coordinators and three of four data nodes', async () => {
+      await startCluster('autoreg', { nodes: 4, started: 3 });
+      expect((await nodes()).map((n) => n.id)).toEqual(['n1', 'n2', 'n3']);
+    });
+    When('the fourth node is started', async () => {
+      await cluster().start('n4');
+    });
+    Then('"/nodes" lists it healthy with its address, its capacity and the version of the package it runs', async () => {
+      let last = '';
+      const n4 = await waitFor(
+        'n4 healthy in /nodes',
+        async () => {
+          const list = await nodes();
+          const n = list.find((x) => x.id === 'n4') as (NodeView & Record<string, unknown>) | undefined;
+          last = n === undefined ? `not listed; /nodes: ${list.map((x) => `${x.id} ${x.status}`).join(', ')}; n4 log: ${cluster().linesOf('n4').slice(-5).join(' | ')}` : JSON.stringify(n);
+          return n?.status === 'healthy' ? n : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 50, describe: () => last },
+      );
+      expect(n4['address']).toBe(cluster().nodeAddress('n4'));
+      expect(n4['capacity']).toBe(cluster().node('n4').capacity);
+      expect(n4['version']).toBe(PACKAGE_VERSION);
+    });
+    And('"/events" shows its registration', async () => {
+      const events = (await eventsSince(world.sinceSeq!)).events;
+      expect(events.filter((e) => e.kind === 'node-registered' && e.node === 'n4')).toHaveLength(1);
+    });
+  });
+
+  Scenario('A node joins and a rebalance spreads the copies evenly while the data stays readable', ({ Given, When, Then, And }) => {
+    Given('a running cluster of three coordinators and three of four data nodes', async () => {
+      await startCluster('join', { nodes: 4, started: 3 });
+    });
+    And('a writer that keeps storing new keys through every coordinator', async () => {
+      world.writer = new KvWriter({ prefix: 'j', via: coordinatorAddresses(), intervalMs: 5 }).start();
+      await world.writer.waitForAcks(20);
+    });
+    When('the fourth node is started and a rebalance is asked for through "POST /cluster/rebalance"', async () => {
+      const h = cluster();
+      await h.start('n4');
+      await waitFor('n4 healthy', async () => ((await nodeOn('n4').catch(() => undefined))?.status === 'healthy' ? true : undefined), { timeoutMs: 20_000 });
+      const a = await h.post(h.running(h.voters)[0]!, '/cluster/rebalance', {}, 10_000);
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+    });
+    Then(
+      'every shard has 2 copies in sync and no node holds two copies more than another, the new node among them, while every acknowledged key read meanwhile answered with its value',
+      async () => {
+        const via = coordinatorAddresses();
+        const wrong: string[] = [];
+        let reads = 0;
+        let last = '';
+        await waitFor(
+          'copies even within one over four nodes, n4 holding some',
+          async () => {
+            // Reads a few acknowledged keys on every poll: the data stays readable during the moves.
+            const pairs = [...world.writer!.ackedPairs()];
+            for (let i = 0; i < 3 && pairs.length > 0; i++) {
+              const [key, value] = pairs[Math.floor(Math.random() * pairs.length)]!;
+              // Each read may retry for 5 s (a primary handing over answers 503 for a moment); failures are collected, not thrown.
+              const got = await waitFor(`GET ${key}`, async () => {
+                const a = await dataRequest(via[reads++ % via.length]!, 'GET', key);
+                return a.status === 200 || a.status === 404 ? a : undefined;
+              }, { timeoutMs: 5_000, intervalMs: 50 }).catch((e: Error) => e);
+              if (got instanceof Error) wrong.push(`${key}: ${got.message}`);
+              else if (got.status !== 200 || got.bytes.toString('utf8') !== value) wrong.push(`${key}: ${describeAnswer(got)}`);
+            }
+            const l = await shards();
+            const counts = cluster().nodes.map((n) => l.filter((s) => s.primary === n.id || s.replicas.includes(n.id)).length);
+            last = placedOn(l, 2) ?? (Math.max(...counts) - Math.min(...counts) > 1 ? `copies per node ${counts.join(', ')}` : '');
+            return last === '' ? true : undefined;
+          },
+          { timeoutMs: 90_000, intervalMs: 100, describe: () => last },
+        );
+        expect(reads).toBeGreaterThan(0);
+        expect(wrong).toEqual([]);
+      },
+    );
+    And('every acknowledged key is still readable with its value', async () => {
+      await world.writer!.stop();
+      await expectAllAcknowledgedReadable();
+    });
+  });
+
+  Scenario('The coordinator leader is killed and the data plane keeps serving', ({ Given, When, Then, And }) => {
+    let termBefore = 0;
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('coord-failover');
+    });
+    And('a writer that keeps storing new keys through every coordinator', async () => {
+      world.writer = new KvWriter({ prefix: 'f', via: coordinatorAddresses(), intervalMs: 5 }).start();
+      await world.writer.waitForAcks(20);
+    });
+    When('the leader is killed with SIGKILL', async () => {
+      const l = await cluster().waitForLeader();
+      world.leader = l.id;
+      termBefore = l.term;
+      await cluster().kill(l.id, 'SIGKILL');
+    });
+    Then('another replica leads within 10 s, in a higher term', async () => {
+      const next = await cluster().waitForLeader({ exclude: [world.leader!], timeoutMs: 10_000 });
+      expect(next.id).not.toBe(world.leader);
+      expect(next.term).toBeGreaterThan(termBefore);
+    });
+    And('new keys can still be written', async () => {
+      await world.writer!.waitForAcks(20);
+    });
+    And('every acknowledged key is still readable with its value', async () => {
+      await world.writer!.stop();
+      await expectAllAcknowledgedReadable();
+    });
+  });
+
+  Scenario('A paused leader cannot split the brain', ({ Given, When, Then, And }) => {
+    let next = '';
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('split-brain');
+    });
+    When('the leader is paused with SIGSTOP and another replica is elected', async () => {
+      world.leader = await leader();
+      cluster().pause(world.leader);
+      next = (await cluster().waitForLeader({ exclude: [world.leader], timeoutMs: 10_000 })).id;
+    });
+    And("a node's labels are changed through the new leader", async () => {
+      const a = await cluster().request(next, 'PUT', '/nodes/n1/labels', { labels: { rack: 'after-split' } }, 5_000);
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+    });
+    And('the old leader is resumed', () => {
+      cluster().resume(world.leader!);
+    });
+    Then('no term ever had two leaders and the old leader follows the new one', async () => {
+      const h = cluster();
+      await waitFor(`${world.leader} to follow ${next}`, async () => {
+        const health = await h.health(world.leader!);
+        return health?.role === 'follower' && health.leader !== null ? health : undefined;
+      }, { timeoutMs: 10_000 });
+      expect(h.leaderConflicts()).toEqual([]);
+    });
+    And('all three replicas converge on the same state hash, with the new labels', async () => {
+      await cluster().waitForConvergence();
+      for (const id of cluster().voters) {
+        const n1 = (await getJson<{ labels: Record<string, string> }>('/nodes/n1/info', id));
+        expect(n1.labels, `labels on ${id}`).toEqual({ rack: 'after-split' });
+      }
+    });
+  });
+
+  Scenario('A node never holds more copies than its capacity', ({ Given, When, Then }) => {
+    let hash = '';
+    let answer: { status: number; body: any } = { status: 0, body: undefined };
+    Given('a running cluster of three coordinators and three data nodes of capacity 6', async () => {
+      await startCluster('capacity', { nodeCapacity: 6 });
+    });
+    Then('no node holds more than 6 copies and "/nodes" shows each one\'s available capacity', async () => {
+      const list = await shards();
+      for (const n of (await nodes()) as (NodeView & Record<string, number>)[]) {
+        const held = list.filter((s) => s.primary === n.id || s.replicas.includes(n.id)).length;
+        expect(held).toBeLessThanOrEqual(6);
+        expect(n['capacity']).toBe(6);
+        expect(n['shard_count']).toBe(held);
+        expect(n['available_capacity']).toBe(6 - held);
+      }
+    });
+    When('one node is put in maintenance, which would leave room for 12 of the 16 copies', async () => {
+      hash = (await cluster().waitForConvergence()).stateHash;
+      const h = cluster();
+      answer = await h.post(h.running(h.voters)[0]!, '/nodes/maintenance', { nodes: ['n1'], enabled: true }, 5_000);
+    });
+    Then('the request is refused with 409 saying how many nodes are needed, and nothing changed', async () => {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(409);
+      expect(answer.body.error.message).toMatch(/room for 12 copies; 8 shards × replicationFactor 2 need at least 2 nodes with room for 16 copies/);
+      expect((await cluster().waitForConvergence()).stateHash).toBe(hash);
+      expect((await nodeOn('n1')).status).toBe('healthy');
+    });
+  });
+
+  Scenario('The cluster info API', ({ Given, Then }) => {
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('info');
+    });
+    Then(
+      '"/cluster/info" on every replica names the same cluster, leader and term, the version of the package, 3 healthy nodes, 8 assigned shards, "green" and an uptime',
+      async () => {
+        const l = await cluster().waitForLeader({ all: true });
+        for (const id of cluster().voters) {
+          const info = await getJson<Record<string, unknown>>('/cluster/info', id);
+          expect(info, `on ${id}`).toMatchObject({
+            cluster_id: `it-${cluster().name}`,
+            coordinator_version: PACKAGE_VERSION,
+            leader: l.id,
+            term: l.term,
+            total_nodes: 3,
+            healthy_nodes: 3,
+            total_shards: 8,
+            assigned_shards: 8,
+            cluster_state: 'green',
+          });
+          expect(info['uptime']).toMatch(/^\d+(\.\d+)?(ms|s|m|h|d)/);
+          expect(info['uptime_ms']).toBeGreaterThan(0);
+          expect(info['leader_address']).toBe(`${cluster().member(l.id).host}:${cluster().member(l.id).apiPort}`);
+        }
+      },
+    );
+  });
+
+  Scenario('The node info API shows every field', ({ Given, Then }) => {
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('node-info');
+    });
+    Then(
+      '"/nodes/n1/info" on the leader shows its id, address, status, shards, capacity, version, labels, registration, last heartbeat, health, settings version and an uptime that grows',
+      async () => {
+        const via = await leader();
+        const list = await shards(via);
+        const held = list.filter((s) => s.primary === 'n1' || s.replicas.includes('n1'));
+        // The settings version arrives with the node's second renewal: polled, like the heartbeat.
+        const info = await waitFor(
+          'n1 info with a heartbeat and a settings version',
+          async () => {
+            const i = await getJson<Record<string, any>>('/nodes/n1/info', via);
+            return i['last_heartbeat'] !== null && i['config_version'] === 1 ? i : undefined;
+          },
+          { timeoutMs: 10_000, intervalMs: 50 },
+        );
+        expect(info).toMatchObject({
+          id: 'n1',
+          address: cluster().nodeAddress('n1'),
+          status: 'healthy',
+          shard_count: held.length,
+          capacity: 16,
+          available_capacity: 16 - held.length,
+          version: PACKAGE_VERSION,
+          labels: {},
+          maintenance: null,
+          evacuation: null,
+          config_version: 1,
+          health: { status: 'healthy', path: 'ok', consecutive_failures: 0 },
+        });
+        expect(Date.now() - Date.parse(info['last_heartbeat'])).toBeLessThan(10_000);
+        expect(info['registered_at_ms']).toBeLessThanOrEqual(Date.now());
+        expect(info['status_changed_at_ms']).toBeGreaterThanOrEqual(info['registered_at_ms']);
+        expect(typeof info['status_reason']).toBe('string');
+        expect(info['uptime']).toMatch(/^\d+(\.\d+)?(ms|s|m|h|d)/);
+        expect(info['shards'].map((s: { shard: number }) => s.shard).sort((a: number, b: number) => a - b)).toEqual(held.map((s) => s.id));
+        for (const s of info['shards'] as { shard: number; role: string; in_sync: boolean; epoch: number }[]) {
+          expect(s.role).toBe(list[s.shard]!.primary === 'n1' ? 'primary' : 'replica');
+          expect(s.in_sync).toBe(true);
+          expect(s.epoch).toBe(list[s.shard]!.epoch);
+        }
+        await sleep(300);
+        const later = await getJson<Record<string, number>>('/nodes/n1/info', via);
+        expect(later['uptime_ms']).toBeGreaterThanOrEqual(info['uptime_ms'] + 250);
+      },
+    );
+  });
+
+  Scenario('Several nodes go into maintenance at once and are never declared failed', ({ Given, When, Then, And }) => {
+    const pair = ['n3', 'n4'];
+    Given('a running cluster of three coordinators and four data nodes', async () => {
+      await startCluster('maintenance', { nodes: 4 });
+    });
+    When('two nodes are put in maintenance with one request "POST /nodes/maintenance"', async () => {
+      const h = cluster();
+      const a = await h.post(h.running(h.voters)[0]!, '/nodes/maintenance', { nodes: pair, enabled: true, reason: 'firmware', ttlMs: 600_000 }, 5_000);
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+    });
+    Then('both show "maintenance" with the reason, and their copies move to the two other nodes', async () => {
+      for (const id of pair) expect((await nodeOn(id)) as unknown).toMatchObject({ status: 'maintenance', maintenance: { reason: 'firmware' } });
+      let last = '';
+      await waitFor(
+        'every copy on n1 and n2, in sync',
+        async () => {
+          const l = await shards();
+          const off = l.filter((s) => [s.primary, ...s.replicas].some((n) => n !== null && pair.includes(n)));
+          last = off.length > 0 ? `shards ${off.map((s) => s.id).join(', ')} still on ${pair.join('/')}` : (placedOn(l, 2) ?? '');
+          return last === '' ? true : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 100, describe: () => last },
+      );
+    });
+    When('one of them is stopped with SIGSTOP for 4 s', async () => {
+      cluster().pause('n4');
+    });
+    Then('it stays in maintenance all along', async () => {
+      try {
+        await holdsFor('n4 stays in maintenance while stopped', FAILOVER_BOUND_MS + 2_000, async () => {
+          const n = await nodeOn('n4');
+          return n.status === 'maintenance' ? undefined : `n4 is ${n.status}`;
+        });
+      } finally {
+        cluster().resume('n4');
+      }
+    });
+    And('a request naming an unknown node is refused with 404 naming it, and nothing changed', async () => {
+      const h = cluster();
+      const hash = (await h.waitForConvergence()).stateHash;
+      const a = await h.post(h.running(h.voters)[0]!, '/nodes/maintenance', { nodes: ['n1', 'n9'], enabled: true }, 5_000);
+      expect(a.status).toBe(404);
+      expect(a.body.error.message).toMatch(/n9/);
+      expect((await h.waitForConvergence()).stateHash).toBe(hash);
+    });
+    When('maintenance is turned off for both', async () => {
+      const h = cluster();
+      const a = await h.post(h.running(h.voters)[0]!, '/nodes/maintenance', { nodes: pair, enabled: false }, 5_000);
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+    });
+    Then('both are healthy members again', async () => {
+      let last = '';
+      await waitFor(
+        'n3 and n4 healthy',
+        async () => {
+          const list = await nodes();
+          last = list.map((n) => `${n.id}: ${n.status}`).join(', ');
+          return pair.every((id) => list.find((n) => n.id === id)?.status === 'healthy') ? true : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 50, describe: () => last },
+      );
+      for (const id of pair) expect(((await nodeOn(id)) as unknown as { maintenance: unknown }).maintenance).toBeNull();
+    });
+  });
+
+  Scenario('A settings change reaches every node, which acknowledges it', ({ Given, When, Then, And }) => {
+    let answer: { status: number; body: any } = { status: 0, body: undefined };
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('config');
+    });
+    When('"PUT /cluster/config?wait=true" lowers maxValueBytes to 1024', async () => {
+      const h = cluster();
+      const via = h.running(h.voters)[0]!;
+      const current = await getJson<{ version: number }>('/cluster/config', via);
+      expect(current.version).toBe(1);
+      answer = await h.request(via, 'PUT', '/cluster/config?wait=true', { expectedVersion: 1, settings: { maxValueBytes: 1024 } }, 20_000);
+    });
+    Then('the answer comes once every node runs version 2, and "/nodes" shows config_version 2 for each', async () => {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body).toMatchObject({ version: 2, settings: { maxValueBytes: 1024 }, nodes: { n1: 2, n2: 2, n3: 2 } });
+      for (const n of (await nodes()) as (NodeView & { config_version: number | null })[]) expect(n.config_version, n.id).toBe(2);
+    });
+    And('a value of 2048 bytes is refused with 413 while one of 1000 bytes is stored, through a coordinator and at the primary itself', async () => {
+      const via = coordinatorAddresses()[0]!;
+      const big = await dataRequest(via, 'PUT', 'config-big', Buffer.alloc(2048, 1));
+      expect(big.status, describeAnswer(big)).toBe(413);
+      const small = await dataRequest(via, 'PUT', 'config-small', Buffer.alloc(1000, 2));
+      expect(small.status, describeAnswer(small)).toBe(204);
+      // The node itself runs the new limit (it took it with its lease grant), not only the coordinators.
+      const shard = (await shards())[shardForKey('config-direct', SHARDS)]!;
+      const direct = await dataRequest(cluster().nodeAddress(shard.primary!), 'PUT', 'config-direct', Buffer.alloc(2048, 3), { query: { epoch: shard.epoch } });
+      expect(direct.status, describeAnswer(direct)).toBe(413);
+      const fits = await dataRequest(cluster().nodeAddress(shard.primary!), 'PUT', 'config-direct', Buffer.alloc(1000, 3), { query: { epoch: shard.epoch } });
+      expect(fits.status, describeAnswer(fits)).toBe(204);
+    });
+  });
+
+  Scenario('A node is evacuated with progress and nothing is lost', ({ Given, When, Then, And }) => {
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('evacuate');
+    });
+    And('a writer that keeps storing new keys through every coordinator', async () => {
+      world.writer = new KvWriter({ prefix: 'e', via: coordinatorAddresses(), intervalMs: 5 }).start();
+      await world.writer.waitForAcks(20);
+    });
+    When('node n1 is evacuated through "POST /nodes/n1/evacuate"', async () => {
+      const h = cluster();
+      const a = await h.post(h.running(h.voters)[0]!, '/nodes/n1/evacuate', { reason: 'disk errors' }, 5_000);
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+      expect(a.body).toMatchObject({ status: 'evacuating', evacuation: { state: 'running', reason: 'disk errors' } });
+      expect(a.body.evacuation.total).toBeGreaterThan(0);
+    });
+    Then('"/nodes/n1/info" shows the evacuation\'s progress, never done while n1 holds a copy', async () => {
+      const seen = new Set<number>();
+      const violations: string[] = [];
+      let last = '';
+      await waitFor(
+        'n1 evacuated',
+        async () => {
+          const i = await getJson<{ status: string; shard_count: number; evacuation: { state: string; total: number; moved: number; remaining: number } }>('/nodes/n1/info');
+          last = JSON.stringify(i.evacuation);
+          const e = i.evacuation;
+          // Collected, not thrown: waitFor would take a throw for "not yet" and poll on.
+          if (e.moved + e.remaining !== e.total) violations.push(`moved ${e.moved} + remaining ${e.remaining} ≠ total ${e.total}`);
+          if (e.remaining !== i.shard_count) violations.push(`remaining ${e.remaining} while n1 holds ${i.shard_count}`);
+          if (e.state === 'done' && i.shard_count !== 0) violations.push(`done while n1 holds ${i.shard_count}`);
+          seen.add(e.remaining);
+          return e.state === 'done' ? true : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 50, describe: () => last },
+      );
+      expect(violations).toEqual([]);
+      expect(seen.size, 'progress seen at more than one point').toBeGreaterThan(1);
+    });
+    And('n1 ends in maintenance holding no copy, the evacuation done with every copy moved', async () => {
+      const i = await getJson<{ status: string; shard_count: number; evacuation: { state: string; total: number; moved: number; remaining: number; stalled_reason: string | null } }>('/nodes/n1/info');
+      expect(i.status).toBe('maintenance');
+      expect(i.shard_count).toBe(0);
+      expect(i.evacuation).toMatchObject({ state: 'done', remaining: 0, stalled_reason: null });
+      expect(i.evacuation.moved).toBe(i.evacuation.total);
+      for (const sh of await shards()) expect([sh.primary, ...sh.replicas]).not.toContain('n1');
+    });
+    And('every acknowledged key is still readable with its value', async () => {
+      await world.writer!.stop();
+      await expectAllAcknowledgedReadable();
+    });
+  });
+
+  Scenario('Coordinators and nodes export metrics', ({ Given, Then, And }) => {
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('metrics');
+    });
+    Then('the leader\'s "/metrics" shows it leads, 3 healthy nodes, the copies per node and a green cluster', async () => {
+      const text = String((await cluster().get(await leader(), '/metrics', 5_000)).body);
+      expect(text).toMatch(/^torua_raft_is_leader(\{[^}]*\})? 1$/m);
+      expect(text).toMatch(/^torua_nodes\{[^}]*status="healthy"[^}]*\} 3$/m);
+      expect(text).toMatch(/^torua_cluster_state\{[^}]*state="green"[^}]*\} 1$/m);
+      const list = await shards();
+      for (const n of cluster().nodes) {
+        const primaries = list.filter((s) => s.primary === n.id).length;
+        expect(text).toMatch(new RegExp(`^torua_node_shards\\{[^}]*node="${n.id}"[^}]*role="primary"[^}]*\\} ${primaries}$`, 'm'));
+      }
+    });
+    And('every data node\'s "/metrics" answers with its own metrics', async () => {
+      for (const n of cluster().nodes) {
+        const a = await httpRequest(n.host, n.port, 'GET', '/metrics', undefined, 5_000);
+        expect(a.status).toBe(200);
+        expect(String(a.body)).toMatch(new RegExp(`^torua_\\w+\\{[^}]*node="${n.id}"`, 'm'));
+      }
+    });
+  });
+
+  Scenario('The coordinators agree on every change', ({ Given, When, Then, And }) => {
+    const CHANGES = 20;
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('consensus');
+    });
+    When('20 label changes are made, each through another replica', async () => {
+      const h = cluster();
+      for (let i = 0; i < CHANGES; i++) {
+        const via = h.voters[i % h.voters.length]!;
+        const a = await h.request(via, 'PUT', '/nodes/n2/labels', { labels: { round: String(i) } }, 5_000);
+        expect(a.status, `change ${i} through ${via}: ${JSON.stringify(a.body)}`).toBe(200);
+      }
+    });
+    Then('every replica shows the last labels in a linearizable read', async () => {
+      for (const id of cluster().voters) {
+        expect((await getJson<{ labels: Record<string, string> }>('/nodes/n2/info', id)).labels, `on ${id}`).toEqual({ round: String(CHANGES - 1) });
+      }
+    });
+    And('all three replicas converge on the same applied index and state hash', async () => {
+      const { stateHash } = await cluster().waitForConvergence();
+      const all = await cluster().healthOfAll(cluster().voters);
+      expect(all.size).toBe(3);
+      for (const [id, h] of all) expect(h.state_hash, id).toBe(stateHash);
+      const events = (await eventsSince(world.sinceSeq!)).events.filter((e) => e.kind === 'node-labels' && e.node === 'n2');
+      expect(events).toHaveLength(CHANGES);
     });
   });
 });

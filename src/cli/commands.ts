@@ -9,6 +9,7 @@ import type { ParsedFlags } from './flags.js';
 import type { CliIo } from './run.js';
 import { runClusterUp } from './cluster-up-command.js';
 import { runCompletion } from './completion-command.js';
+import { runConfig } from './config-command.js';
 import { runCoordinator } from './coordinator-command.js';
 import { runEvacuate } from './evacuate-command.js';
 import { runEvents } from './events-command.js';
@@ -22,8 +23,9 @@ import { runNode } from './node-command.js';
 import { runNodes } from './nodes-command.js';
 import { runRebalance } from './rebalance-command.js';
 import { runShards } from './shards-command.js';
+import { runSnapshot } from './snapshot-command.js';
 import { runStatus } from './status-command.js';
-import { packageVersion } from './version.js';
+import { PACKAGE_VERSION } from './package-version.js';
 
 export interface CommandArgs {
   readonly flags: ParsedFlags;
@@ -88,6 +90,24 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: ['cluster up --config FILE', 'start every coordinator and node of FILE', 'locally, stop them all on Ctrl-C'],
     flags: ['config', 'data-dir', 'log-level'],
     run: ({ flags, io }) => runClusterUp(flags, io),
+  },
+  {
+    words: ['config', 'get'],
+    usage: ['config get [--json]', 'the cluster-wide settings, their version, and the', 'version each node runs'],
+    flags: [...TARGET, 'json'],
+    run: ({ flags, rest, io }) => runConfig('get', rest, flags, io),
+  },
+  {
+    words: ['config', 'set'],
+    usage: ['config set KEY=VALUE… [--wait] [--reason R]', 'change settings (health.leaseMs=2000 …); --wait', 'until every serving node runs them (exit 1 if not)'],
+    flags: [...TARGET, 'json', 'wait', 'reason'],
+    run: ({ flags, rest, io }) => runConfig('set', rest, flags, io),
+  },
+  {
+    words: ['snapshot', 'save'],
+    usage: ['snapshot save FILE', 'the routing table (linearizable read) with its', 'Raft index and state hash, written to FILE'],
+    flags: [...TARGET, 'json'],
+    run: ({ flags, rest, io }) => runSnapshot('save', rest, flags, io),
   },
   {
     words: ['status'],
@@ -160,7 +180,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: ['version', 'print the version (also: --version)'],
     flags: [],
     run: ({ io }) => {
-      io.out(`torua ${packageVersion()}\n`);
+      io.out(`torua ${PACKAGE_VERSION}\n`);
       return 0;
     },
   },

@@ -13,12 +13,13 @@ import { NodeControl } from '../coordinator/node-control.js';
 import { WebhookNotifier } from '../coordinator/notifications/index.js';
 import { CoordinatorReplica } from '../coordinator/replica.js';
 import { initialState } from '../coordinator/routing/index.js';
+import { PACKAGE_VERSION } from './package-version.js';
 import { createLogger, createMetrics, type Logger } from '../observability/index.js';
 import { SeededRng } from '../raft/index.js';
 import { DiskFaults, FAULT_CRASH_EXIT_CODE, FAULTS_ENV, LevelRaftStorage, parseFaultSwitch } from '../storage/index.js';
 import { PeerTransport } from '../transport/index.js';
 
-export const COORDINATOR_VERSION = '0.1.0';
+export const COORDINATOR_VERSION = PACKAGE_VERSION;
 
 export interface RunningCoordinator {
   readonly replica: CoordinatorReplica;

@@ -21,6 +21,16 @@ import { ReplicaClients } from '../client/replica-clients.js';
 import type { LeaseGrant, LeaseRequest } from '../datanode/contract.js';
 import type { Logger } from '../observability/index.js';
 
+/** A renewal as `nodes.renewLease` takes it (the optional fields only when the node has them). */
+export function renewLeaseBody(req: LeaseRequest) {
+  return {
+    id: req.id,
+    identity: req.identity,
+    ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }),
+    ...(req.configVersion === undefined ? {} : { configVersion: req.configVersion }),
+  };
+}
+
 export interface LeaseRenewerOptions {
   /** Coordinator API addresses, `host:port`. */
   readonly coordinators: readonly string[];
@@ -85,7 +95,7 @@ export class LeaseRenewer {
       const answer = await this.clients
         .get(address)
         .nodes.renewLease.mutate(
-          { id: req.id, identity: req.identity, ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }) },
+          renewLeaseBody(req),
           { signal: signal ?? AbortSignal.timeout(this.maxAttemptMs) },
         );
       const grant = checkedAnswer(leaseGrantSchema, answer, `the coordinators (${operation})`);

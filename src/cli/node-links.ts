@@ -34,7 +34,7 @@ import type {
 } from '../datanode/contract.js';
 import { encodeReplicationFrame, REPLICATION_FRAME_CONTENT_TYPE } from '../datanode/wire/replication-frame.js';
 import { REPLICATE_PATH } from '../api/datanode/replicate-route.js';
-import type { LeaseRenewer } from './lease-renewer.js';
+import { renewLeaseBody, type LeaseRenewer } from './lease-renewer.js';
 
 export interface PeerLinkOptions {
   /** Dial from the node's own host (DESIGN.md §1). */
@@ -121,7 +121,7 @@ export function createCoordinatorLink(client: ClusterClient, options: Coordinato
         : call(`nodes.renewLease of ${req.id}`, async () =>
         checkedAnswer(
           leaseGrantSchema,
-          await client.nodes.renewLease.mutate({ id: req.id, identity: req.identity, ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }) }, { signal }),
+          await client.nodes.renewLease.mutate(renewLeaseBody(req), { signal }),
           'the coordinator leader (nodes.renewLease)',
         ),
       ),

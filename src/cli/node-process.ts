@@ -11,13 +11,13 @@ import { closeNodeClients } from '../client/node-client.js';
 import type { CoordinatorLink } from '../datanode/contract.js';
 import { DataNode } from '../datanode/index.js';
 import { createLogger, createMetrics, type Logger } from '../observability/index.js';
-import { COORDINATOR_VERSION } from './coordinator-process.js';
 import type { NodeProcessConfig } from './node-flags.js';
 import { LeaseRenewer } from './lease-renewer.js';
+import { PACKAGE_VERSION } from './package-version.js';
 import { createCoordinatorLink, createPeerLink } from './node-links.js';
 
-/** One release, one version: nodes and coordinators are built together. */
-export const NODE_VERSION = COORDINATOR_VERSION;
+/** One release, one version: nodes and coordinators are built together (package-version.ts). */
+export const NODE_VERSION = PACKAGE_VERSION;
 
 export interface RunningNode {
   readonly logger: Logger;

@@ -3,7 +3,7 @@ import { CliError } from './cli-error.js';
 import { COMMANDS, findCommand } from './commands.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { parseFlags } from './flags.js';
-import { packageVersion } from './version.js';
+import { PACKAGE_VERSION } from './package-version.js';
 
 export { EXIT_USAGE } from './exit-codes.js';
 
@@ -86,7 +86,7 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
   }
   const { values, positionals } = parsed;
   if (values.version && positionals.length === 0) {
-    io.out(`torua ${packageVersion()}\n`);
+    io.out(`torua ${PACKAGE_VERSION}\n`);
     return 0;
   }
   if (values.help || positionals.length === 0 || positionals[0] === 'help') {

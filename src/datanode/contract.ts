@@ -45,6 +45,8 @@ export interface LeaseRequest {
   readonly identity: string;
   /** Recoveries running on this node, for `/shards` to show progress. */
   readonly recoveries?: readonly RecoveryProgress[];
+  /** The settings version this node runs: that of the last grant it took (absent before the first). */
+  readonly configVersion?: number;
 }
 
 export interface RecoveryProgress {
@@ -72,6 +74,12 @@ export interface LeaseGrant {
   /** The cluster's shard count (keys map to shards by `shardForKey(key, shardCount)`). */
   readonly shardCount: number;
   readonly maxValueBytes: number;
+  /**
+   * The cluster settings version the grant's settings (`leaseMs`,
+   * `maxValueBytes`) come from; the node runs it once it took the grant and
+   * says so in its next renewal. Absent from a coordinator that predates it.
+   */
+  readonly configVersion?: number;
   /** Every shard this node is primary or replica of. */
   readonly shards: readonly ShardAssignment[];
   /** `host:port` of every node named in `shards`. */

@@ -10,7 +10,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../observability/index.js';
-import type { CoordinatorLink, LeaseGrant, LeaseInfo, RecoveryProgress } from './contract.js';
+import type { CoordinatorLink, LeaseGrant, LeaseInfo, LeaseRequest, RecoveryProgress } from './contract.js';
 import { describe } from './errors.js';
 import { abortable, attemptSignal, attemptTimeoutMs, isFinal, pause } from './lease-attempt.js';
 import type { NodeSettings } from './options.js';
@@ -143,7 +143,7 @@ export class LeaseKeeper {
       const bound = attemptSignal(Math.max(1, Math.ceil(Math.min(attemptMs, leftMs))), deps.signal);
       let grant: LeaseGrant;
       try {
-        grant = await abortable(deps.coordinators.renewLease({ id: deps.id, identity: deps.identity, recoveries: deps.recoveries() }, bound.signal), bound.signal);
+        grant = await abortable(deps.coordinators.renewLease(this.request(), bound.signal), bound.signal);
       } catch (e) {
         lastError = e;
         if (isFinal(e)) {
@@ -167,6 +167,12 @@ export class LeaseKeeper {
     if (this.stopped) return;
     this.retrySoon = true;
     this.failed(lastError);
+  }
+
+  private request(): LeaseRequest {
+    const { deps } = this;
+    const configVersion = this.grant?.configVersion;
+    return { id: deps.id, identity: deps.identity, recoveries: deps.recoveries(), ...(configVersion === undefined ? {} : { configVersion }) };
   }
 
   private failed(error: unknown): void {

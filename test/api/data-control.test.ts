@@ -51,6 +51,7 @@ describe('nodes.renewLease', () => {
       status: 'unknown',
       shardCount: 4,
       maxValueBytes: 16 * 1024 * 1024,
+      configVersion: 1,
       shards: [{ id: 1, epoch: 1, primary: 'n1', replicas: ['n2'], inSync: ['n1', 'n2'] }],
       addresses: { n1: '127.0.0.1:8081', n2: '127.0.0.1:8082' },
     });

@@ -27,9 +27,11 @@ type Attempt = (signal: AbortSignal | undefined) => Promise<LeaseGrant>;
 /** A link that plays `script[i]` for the i-th attempt (the last one again after the script ends) and records when each was sent. */
 class ScriptedLink implements CoordinatorLink {
   readonly sentAtMs: number[] = [];
+  readonly requests: LeaseRequest[] = [];
   constructor(public script: Attempt[]) {}
-  renewLease(_req: LeaseRequest, signal?: AbortSignal): Promise<LeaseGrant> {
+  renewLease(req: LeaseRequest, signal?: AbortSignal): Promise<LeaseGrant> {
     this.sentAtMs.push(performance.now());
+    this.requests.push(req);
     const step = this.script[Math.min(this.sentAtMs.length - 1, this.script.length - 1)]!;
     return step(signal);
   }
@@ -63,6 +65,16 @@ function keeperOver(link: CoordinatorLink) {
 }
 
 describe('lease keeper (node side)', () => {
+  it('reports the settings version of the last grant it took, none before the first', async () => {
+    const link = new ScriptedLink([async () => ({ ...grantOf(1), configVersion: 3 })]);
+    const { keeper } = keeperOver(link);
+    await keeper.renew();
+    link.script = [async () => ({ ...grantOf(1), configVersion: 4 })];
+    await keeper.renew();
+    await keeper.renew();
+    expect(link.requests.map((r) => r.configVersion)).toEqual([undefined, 3, 4]);
+  });
+
   it('an attempt waits a few grant round trips, at least a tenth and at most a quarter of the lease', () => {
     expect(attemptTimeoutMs(1_000, 0)).toBe(100);
     expect(attemptTimeoutMs(1_000, 50)).toBe(150);

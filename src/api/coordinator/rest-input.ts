@@ -35,6 +35,23 @@ export function consistencyOf(query: URLSearchParams): Consistency {
   throw badRequest(`stale: expected true or false, got ${describeValue(stale)}`);
 }
 
+/**
+ * Query parameters laid over the body, the body may not name them too:
+ * `true`/`false` become booleans and digits numbers, anything else stays a
+ * string for the procedure's schema to refuse by name.
+ */
+export function withQueryFlags(body: unknown, query: URLSearchParams, names: readonly string[]): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = query.get(name);
+    if (value === null) continue;
+    if (isPlainObject(body) && Object.hasOwn(body, name)) throw badRequest(`${name}: given in the query already; leave it out of the body`);
+    flags[name] = value === 'true' || value === '' ? true : value === 'false' ? false : numeric(value);
+  }
+  if (!isPlainObject(body)) throw badRequest(`body: expected a JSON object, got ${describeValue(body)}`);
+  return { ...body, ...flags };
+}
+
 /** Query parameters a route does not read are refused, like unknown keys in a body. */
 export function checkQuery(query: URLSearchParams, allowed: readonly string[]): void {
   for (const name of new Set(query.keys())) {

@@ -5,7 +5,7 @@
  * forwards raw bytes to the shard's primary, see data/data-handler.ts.)
  */
 import type { Consistency } from '../../coordinator/service.js';
-import { numeric, withPathParams } from './rest-input.js';
+import { numeric, withPathParams, withQueryFlags } from './rest-input.js';
 import type { AppCaller } from './caller.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -49,6 +49,7 @@ function write(method: Exclude<HttpMethod, 'GET'>, pattern: string, handle: (req
 }
 
 const READ = ['stale'] as const;
+const CONFIG_WAIT = ['wait', 'timeoutMs'] as const;
 
 export function restRoutes(metrics: { text(): Promise<string>; contentType: string }): readonly RestRoute[] {
   return [
@@ -60,7 +61,16 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
     write('POST', '/cluster/leader/transfer', ({ caller, body }) => caller.members.transferLeader(unchecked(body))),
     // An addition to §7: the settings and their version, which a PUT must name as expectedVersion.
     get('/cluster/config', READ, ({ caller, consistency }) => caller.admin.config({ consistency })),
-    write('PUT', '/cluster/config', ({ caller, body }) => caller.admin.updateConfig(unchecked(body))),
+    // `?wait=true[&timeoutMs=N]`: answered once every serving node runs the new version, or 504 naming the rest.
+    {
+      method: 'PUT',
+      pattern: '/cluster/config',
+      query: CONFIG_WAIT,
+      body: true,
+      handle: ({ caller, body, query }) => json(caller.admin.updateConfig(unchecked(withQueryFlags(body, query, CONFIG_WAIT)))),
+    },
+    // An addition to §7: the whole routing table with its index and hash, for `torua snapshot save`.
+    get('/cluster/snapshot', [], ({ caller }) => caller.admin.snapshot()),
     write('POST', '/cluster/rebalance', ({ caller, body }) => caller.admin.rebalance(unchecked(body))),
     write('POST', '/register', ({ caller, body }) => caller.nodes.register(unchecked(body))),
     get('/nodes', READ, ({ caller, consistency }) => caller.nodes.list({ consistency })),

@@ -16,6 +16,8 @@ export interface LeaseRenewal {
   readonly id: string;
   readonly identity: string;
   readonly recoveries?: readonly RecoveryReport[] | undefined;
+  /** The settings version the node runs (that of the last grant it took); absent from a node that has taken none. */
+  readonly configVersion?: number | undefined;
 }
 
 /** A granted renewal: the table it was granted on (at least as new as the request) and the node in it. */
@@ -38,10 +40,14 @@ export interface LeaseKeeperModules {
 }
 
 const DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES = 3;
+/** Bounds the background ackConfig proposals (one per node; nodes beyond wait for a later renewal). */
+const MAX_ACKS_IN_FLIGHT = 1_024;
 
 export class LeaseKeeper {
   private readonly table = new LeaseTable();
   private readonly board = new RecoveryBoard();
+  /** Per node, the version an ackConfig is being proposed for: one proposal at a time, whatever the renewal rate. */
+  private readonly acking = new Map<string, number>();
   private readonly clock: { nowMs(): number };
   /** The term this replica leads in, or null. */
   private leaderTerm: number | null = null;
@@ -116,7 +122,26 @@ export class LeaseKeeper {
     const leaseMs = read.state.config.settings.health.leaseMs;
     this.table.grant(req.id, receivedAtMs, leaseMs);
     this.board.record(req.id, req.recoveries ?? [], this.clock.nowMs());
+    this.recordConfigVersion(node, req.configVersion);
     return { state: read.state, node, leaseMs, leader: after.id, term: after.term };
+  }
+
+  /**
+   * The node runs another settings version than the table shows: the table
+   * is told, in the background (the grant does not wait for it). At most one
+   * proposal per node is in flight; a failed one is retried by a later renewal.
+   */
+  private recordConfigVersion(node: NodeRecord, version: number | undefined): void {
+    if (version === undefined || version === node.configVersion || this.acking.get(node.id) === version) return;
+    if (this.acking.size >= MAX_ACKS_IN_FLIGHT && !this.acking.has(node.id)) return;
+    this.acking.set(node.id, version);
+    const command = { type: 'ackConfig' as const, atMs: this.clock.nowMs(), reason: 'reported with a lease renewal', nodeId: node.id, version };
+    void this.modules.service
+      .propose(command)
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.acking.get(node.id) === version) this.acking.delete(node.id);
+      });
   }
 
   /** See LeaseTable.markDemoting (the placement driver's fencer calls it when a lease ran out). */

@@ -12,7 +12,7 @@
 import * as nodes from './apply-node.js';
 import * as planned from './apply-planned.js';
 import * as shards from './apply-shard.js';
-import { updateSettings } from './apply-settings.js';
+import { ackConfig, updateSettings } from './apply-settings.js';
 import { decodeCommand } from './codec.js';
 import { parseCommand, type Command } from './commands.js';
 import { appendEvents } from './events.js';
@@ -39,6 +39,8 @@ function dispatch(state: RoutingState, c: Command): Outcome {
       return shards.promotePrimary(state, c);
     case 'updateSettings':
       return updateSettings(state, c);
+    case 'ackConfig':
+      return ackConfig(state, c);
     case 'setMaintenance':
       return planned.setMaintenance(state, c);
     case 'startEvacuation':

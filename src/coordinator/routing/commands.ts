@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { commandBase as base } from './command-base.js';
-import { counterSchema } from './fields.js';
+import { counterSchema, nodeIdSchema } from './fields.js';
 import { registerNode, removeNode, setNodeLabels, setNodeStatus } from './node-commands.js';
 import { cancelEvacuation, finishEvacuation, setEvacuationStall, setMaintenance, startEvacuation } from './planned-commands.js';
 import { settingsPatchSchema } from './settings-patch.js';
@@ -30,6 +30,18 @@ const updateSettings = z.strictObject({
   settings: settingsPatchSchema,
 });
 
+/**
+ * The leader: `nodeId` reported that it runs the settings of `version` (it
+ * took a lease grant carrying them). Proposed only when the table shows
+ * another version for the node, so a renewal costs no entry.
+ */
+const ackConfig = z.strictObject({
+  type: z.literal('ackConfig'),
+  ...base,
+  nodeId: nodeIdSchema,
+  version: counterSchema.min(1),
+});
+
 export const commandSchema = z.discriminatedUnion('type', [
   registerNode,
   setNodeLabels,
@@ -40,6 +52,7 @@ export const commandSchema = z.discriminatedUnion('type', [
   setInSync,
   promotePrimary,
   updateSettings,
+  ackConfig,
   setMaintenance,
   startEvacuation,
   cancelEvacuation,
@@ -59,6 +72,7 @@ export type MoveShard = CommandOf<'moveShard'>;
 export type SetInSync = CommandOf<'setInSync'>;
 export type PromotePrimary = CommandOf<'promotePrimary'>;
 export type UpdateSettings = CommandOf<'updateSettings'>;
+export type AckConfig = CommandOf<'ackConfig'>;
 export type SetMaintenance = CommandOf<'setMaintenance'>;
 export type StartEvacuation = CommandOf<'startEvacuation'>;
 export type CancelEvacuation = CommandOf<'cancelEvacuation'>;
@@ -76,6 +90,7 @@ const COMMAND_TYPE_SET: Readonly<Record<CommandType, true>> = {
   setInSync: true,
   promotePrimary: true,
   updateSettings: true,
+  ackConfig: true,
   setMaintenance: true,
   startEvacuation: true,
   cancelEvacuation: true,

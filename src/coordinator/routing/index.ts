@@ -17,6 +17,7 @@ export {
   type SetInSync,
   type PromotePrimary,
   type UpdateSettings,
+  type AckConfig,
   type SetMaintenance,
   type StartEvacuation,
   type CancelEvacuation,

@@ -43,6 +43,7 @@ const nodeSchema = z.strictObject({
   statusReason: reasonSchema,
   maintenance: maintenanceSchema.optional(),
   evacuation: evacuationSchema.optional(),
+  configVersion: counterSchema.min(1).optional(),
 });
 
 const shardSchema = z.strictObject({

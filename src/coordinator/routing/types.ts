@@ -47,6 +47,12 @@ export interface NodeRecord {
   readonly maintenance?: MaintenanceWindow;
   /** The node's latest evacuation (running while the status is `evacuating`, then kept to show how it ended). */
   readonly evacuation?: Evacuation;
+  /**
+   * The settings version (`config.version`) this process last said it runs,
+   * reported with its lease renewals; absent until it has (a registration
+   * starts a new process, so it clears it).
+   */
+  readonly configVersion?: number;
 }
 
 /** An operator's maintenance of a node: its copies move away, it is never declared failed. */

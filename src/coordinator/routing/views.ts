@@ -165,3 +165,22 @@ export function evacuationView(state: RoutingState, id: NodeId, nowMs: number): 
   const etaMs = remaining === 0 ? 0 : ev.state !== 'running' || moved === 0 ? null : Math.round((elapsedMs / moved) * remaining);
   return { startedAtMs: ev.startedAtMs, state: ev.state, total: ev.total, moved, remaining, etaMs, stalledReason: ev.stalledReason, bytesCopied: ev.bytesCopied, reason: ev.reason, endedAtMs: ev.endedAtMs };
 }
+
+export interface ConfigAcks {
+  /** Every node that has not left: the settings version it said it runs, null until it has. */
+  readonly nodes: Readonly<Record<NodeId, number | null>>;
+  /** Serving nodes (they take leases, so the settings reach them) that do not run the current version yet, in id order. */
+  readonly missing: readonly NodeId[];
+}
+
+/** Which nodes run the current settings: what `PUT /cluster/config?wait=true` waits for. */
+export function configAcks(state: RoutingState): ConfigAcks {
+  const nodes: Record<NodeId, number | null> = {};
+  const missing: NodeId[] = [];
+  for (const n of nodesInOrder(state)) {
+    if (n.status === 'left') continue;
+    nodes[n.id] = n.configVersion ?? null;
+    if (canServe(n.status) && (n.configVersion ?? 0) < state.config.version) missing.push(n.id);
+  }
+  return { nodes, missing };
+}

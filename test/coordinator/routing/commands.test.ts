@@ -22,6 +22,7 @@ describe('parseCommand', () => {
       cmd('setInSync', { shardId: 0, expectedEpoch: 1, nodeId: 'n2', inSync: true }),
       cmd('promotePrimary', { shardId: 0, expectedEpoch: 1, nodeId: 'n2' }),
       cmd('updateSettings', { expectedVersion: 1, settings: { health: { leaseMs: 2000 } } }),
+      cmd('ackConfig', { nodeId: 'n1', version: 2 }),
       cmd('setMaintenance', { nodeIds: ['n1', 'n2'], enabled: true, ttlMs: 60_000 }),
       cmd('startEvacuation', { nodeId: 'n1' }),
       cmd('cancelEvacuation', { nodeId: 'n1' }),

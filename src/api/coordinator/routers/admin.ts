@@ -3,14 +3,17 @@
  * compare-and-set on their version; and rebalancing, which the leader's
  * placement driver carries out.
  */
-import { strictObject } from '../../../config/index.js';
+import { z } from 'zod';
+import { intInRange, strictObject } from '../../../config/index.js';
 import type { RebalanceReport } from '../../../coordinator/placement-driver/index.js';
 import { settingsPatchSchema } from '../../../coordinator/routing/index.js';
+import { awaitConfigAcks, DEFAULT_ACK_TIMEOUT_MS, MAX_ACK_TIMEOUT_MS } from '../config-acks.js';
 import { readInput, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
 import { leaderProcedure, publicProcedure, router } from '../trpc.js';
 import { configInfo } from '../wire/config.js';
 import { readMeta } from '../wire/read-meta.js';
+import { snapshotInfo } from '../wire/snapshot.js';
 
 const updateInput = strictObject({
   /** The version `GET /cluster/config` showed: a change made since is refused (409), never overwritten. */
@@ -18,6 +21,11 @@ const updateInput = strictObject({
   /** Only the settings to change; the merged whole is validated again (cross-field rules hold). */
   settings: settingsPatchSchema,
   reason: reasonInput.optional(),
+  /** Answer only once every serving node runs the new version (504 naming the others after `timeoutMs`). */
+  wait: z.boolean({ error: 'expected wait: true or false' }).optional(),
+  timeoutMs: intInRange(100, MAX_ACK_TIMEOUT_MS).optional(),
+}).superRefine((input, ctx) => {
+  if (input.timeoutMs !== undefined && input.wait !== true) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'a timeout is for waiting: only with wait true' });
 });
 
 const rebalanceInput = strictObject({ reason: reasonInput.optional() }).optional();
@@ -61,8 +69,11 @@ function rebalanceInfo(report: RebalanceReport): RebalanceInfo {
 export const adminRouter = router({
   config: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
-    return { ...configInfo(read.state.config), ...readMeta(read) };
+    return { ...configInfo(read.state), ...readMeta(read) };
   }),
+
+  /** The whole table of a linearizable read, with its index and hash (`torua snapshot save`). */
+  snapshot: publicProcedure.query(async ({ ctx }) => snapshotInfo(await ctx.service.read('linearizable'), Date.now())),
 
   updateConfig: publicProcedure.input(updateInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(ctx, {
@@ -71,7 +82,10 @@ export const adminRouter = router({
       expectedVersion: input.expectedVersion,
       settings: input.settings,
     });
-    return configInfo((await ctx.service.read('stale')).state.config);
+    // This replica applied the change before the proposal resolved: its table has the version (or a later one).
+    const { state } = await ctx.service.read('stale');
+    if (input.wait !== true) return configInfo(state);
+    return configInfo(await awaitConfigAcks(ctx.service, state.config.version, input.timeoutMs ?? DEFAULT_ACK_TIMEOUT_MS));
   }),
 
   /**

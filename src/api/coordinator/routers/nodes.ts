@@ -53,6 +53,8 @@ const renewLeaseInput = strictObject({
   identity,
   /** One entry per shard the node is filling; a node holds at most one copy of each shard. */
   recoveries: z.array(recoveryInput, { error: 'expected an array of recovery progress entries' }).max(MAX_SHARDS, { error: `expected at most ${MAX_SHARDS} recoveries` }).optional(),
+  /** The settings version the node runs (that of the last grant it took). */
+  configVersion: seqSchema.min(1).optional(),
 });
 const nodeChangeInput = strictObject({ id: nodeId, reason: reasonInput.optional() });
 const maintenanceInput = strictObject({

@@ -29,6 +29,7 @@ export function leaseGrant(renewed: Renewed): LeaseGrant {
     status: node.status,
     shardCount: state.shards.length,
     maxValueBytes: state.config.settings.maxValueBytes,
+    configVersion: state.config.version,
     shards,
     addresses,
   };

@@ -43,6 +43,8 @@ export interface NodeInfo {
   readonly maintenance: MaintenanceInfo | null;
   /** The node's latest evacuation (running, done or cancelled), null if it never had one. Replicated: every replica shows the same. */
   readonly evacuation: EvacuationInfo | null;
+  /** The cluster settings version the node said it runs (with its lease renewals); null until it has. */
+  readonly config_version: number | null;
 }
 
 export interface MaintenanceInfo {
@@ -128,6 +130,7 @@ export function nodeInfo(state: RoutingState, n: NodeSummary, health: NodeHealth
     health: health === null ? null : nodeHealthInfo(health),
     maintenance: n.maintenance === undefined ? null : { reason: n.maintenance.reason, since_ms: n.maintenance.sinceMs, until_ms: n.maintenance.untilMs },
     evacuation: evacuationInfo(state, n.id, nowMs),
+    config_version: n.configVersion ?? null,
   };
 }
 
