@@ -1,32 +1,62 @@
 /**
  * Rule 6: when the cluster is calm and a rebalance was asked for (plan.ts),
- * even out the copies per eligible node.
+ * even out the placement, one step per round, in this order:
+ * 1. zones: a shard whose copies share a zone while a node in another zone
+ *    could take one gets a copy there (trim.ts then drops a doubled one);
+ * 2. copies per eligible node;
+ * 3. primaries per eligible node, by handing the role to an in-sync replica
+ *    (no data copied).
  * A copy is never moved in one step: the light node gets an extra replica of
  * a shard the heavy node holds, and once it is in sync the surplus copy is
- * dropped from the most loaded node (trim.ts). Primaries stay where they are.
+ * dropped from the most loaded node (trim.ts).
  */
 import { copiesOf, nodeById, type NodeRecord, type ShardRecord } from '../routing/index.js';
 import { isEligible, keepsPrimary } from './node-roles.js';
 import { cmpId, countedCopies, type Round } from './round.js';
-import { moveStep } from './steps.js';
+import { moveStep, promoteStep } from './steps.js';
 import type { PlannedStep } from './types.js';
+import { zoneOf, zoneSpread } from './zones.js';
 
-/** A shard whose copy on `heavy` may be mirrored onto `light`: a whole, calm shard where heavy is a replica. */
-function movableShard(round: Round, heavy: string, light: string): ShardRecord | undefined {
-  return round.state.shards.find(
-    (s) =>
-      s.replicas.includes(heavy) &&
-      s.state === 'active' &&
-      !copiesOf(s).includes(light) &&
-      keepsPrimary(s.primary === null ? undefined : nodeById(round.state, s.primary)) &&
-      countedCopies(round, s).length === copiesOf(s).length &&
-      copiesOf(s).length <= round.settings.replicationFactor,
+/** A whole, calm shard with a primary that stays: one that may get an extra copy. */
+function calm(round: Round, s: ShardRecord): boolean {
+  return (
+    s.state === 'active' &&
+    keepsPrimary(s.primary === null ? undefined : nodeById(round.state, s.primary)) &&
+    countedCopies(round, s).length === copiesOf(s).length &&
+    copiesOf(s).length <= round.settings.replicationFactor
   );
 }
 
-export function planBalance(round: Round): PlannedStep | undefined {
+/** A shard whose copy on `heavy` may be mirrored onto `light` without spanning fewer zones once heavy's copy goes. */
+function movableShard(round: Round, heavy: string, light: string): ShardRecord | undefined {
+  return round.state.shards.find((s) => {
+    if (!s.replicas.includes(heavy) || copiesOf(s).includes(light) || !calm(round, s)) return false;
+    const copies = copiesOf(s);
+    return zoneSpread(round.state, [...copies.filter((id) => id !== heavy), light]) >= zoneSpread(round.state, copies);
+  });
+}
+
+function planZoneSpread(round: Round, eligible: readonly NodeRecord[]): PlannedStep | undefined {
+  const { ledger, state } = round;
+  const zones = new Set(eligible.map(zoneOf).filter((z): z is string => z !== null));
+  if (zones.size < 2) return undefined;
+  const byLoad = eligible.filter((n) => ledger.hasRoom(n)).sort((a, b) => ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id));
+  for (const s of state.shards) {
+    const copies = copiesOf(s);
+    if (copies.length < 2 || !calm(round, s)) continue;
+    const spread = zoneSpread(state, copies);
+    if (spread >= copies.length) continue;
+    const target = byLoad.find((n) => !copies.includes(n.id) && zoneSpread(state, [...copies, n.id]) > spread);
+    if (target === undefined) continue;
+    ledger.addCopy(target.id, { primary: false, recovering: true });
+    const reason = `balance: shard ${s.id}'s ${copies.length} copies span ${spread} zone${spread === 1 ? '' : 's'}; ${target.id} (zone ${zoneOf(target) ?? 'none'}) takes a copy`;
+    return { ...moveStep(s, s.primary, [...s.replicas, target.id], round.nowMs, reason), balance: true };
+  }
+  return undefined;
+}
+
+function planCopyBalance(round: Round, eligible: readonly NodeRecord[]): PlannedStep | undefined {
   const { ledger } = round;
-  const eligible = round.nodes.filter(isEligible);
   const load = (n: NodeRecord) => ledger.copiesOn(n.id);
   const heaviest = [...eligible].sort((a, b) => load(b) - load(a) || cmpId(a.id, b.id));
   const lightest = eligible.filter((n) => ledger.hasRoom(n)).sort((a, b) => load(a) - load(b) || cmpId(a.id, b.id));
@@ -41,4 +71,33 @@ export function planBalance(round: Round): PlannedStep | undefined {
     }
   }
   return undefined;
+}
+
+/** The primary of a calm shard on a node with more than one primary above an in-sync replica's node goes to that replica. */
+function planPrimaryBalance(round: Round, eligible: readonly NodeRecord[]): PlannedStep | undefined {
+  const { ledger } = round;
+  const ids = new Set(eligible.map((n) => n.id));
+  const primaries = (id: string) => ledger.primariesOn(id);
+  const heaviest = [...eligible].sort((a, b) => primaries(b.id) - primaries(a.id) || cmpId(a.id, b.id));
+  const lightest = Math.min(...eligible.map((n) => primaries(n.id)));
+  for (const heavy of heaviest) {
+    if (primaries(heavy.id) - lightest <= 1) return undefined;
+    for (const s of round.state.shards) {
+      if (s.primary !== heavy.id || !calm(round, s)) continue;
+      const to = s.inSync
+        .filter((id) => id !== heavy.id && ids.has(id) && primaries(heavy.id) - primaries(id) > 1)
+        .sort((a, b) => primaries(a) - primaries(b) || cmpId(a, b))[0];
+      if (to === undefined) continue;
+      const reason = `balance: ${heavy.id} leads ${primaries(heavy.id)} shards, ${to} ${primaries(to)}; ${to} (in sync) takes over shard ${s.id}`;
+      ledger.movePrimary(heavy.id, to);
+      return { ...promoteStep(s, to, round.nowMs, reason), balance: true };
+    }
+  }
+  return undefined;
+}
+
+export function planBalance(round: Round): PlannedStep | undefined {
+  const eligible = round.nodes.filter(isEligible);
+  if (eligible.length === 0) return undefined;
+  return planZoneSpread(round, eligible) ?? planCopyBalance(round, eligible) ?? planPrimaryBalance(round, eligible);
 }

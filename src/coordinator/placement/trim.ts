@@ -11,6 +11,7 @@ import { canServe, nodeById, type ShardRecord } from '../routing/index.js';
 import { cmpId, countedCopies, targetsFor, type Round } from './round.js';
 import { moveStep } from './steps.js';
 import type { PlannedStep } from './types.js';
+import { zoneDuplicates } from './zones.js';
 
 /** Dropping `id` keeps an in-sync copy on a serving node (if it was one). */
 function safeToDrop(round: Round, shard: ShardRecord, id: string): boolean {
@@ -52,10 +53,12 @@ function dropSurplus(round: Round, shard: ShardRecord, counted: readonly string[
   // A copy still being filled is never the surplus: dropping it would undo the move that made the surplus
   // (balance adds a copy, and the old one goes once the new one is in sync), and it would be re-added forever.
   const recovering = (id: string) => !shard.inSync.includes(id) && failed(id) === 0;
+  const duplicates = zoneDuplicates(round.state, counted);
+  const doubled = (id: string) => (duplicates.has(id) ? 1 : 0);
   const id = counted
     .filter((r) => r !== shard.primary && !recovering(r) && counted.every((other) => other === r || shard.inSync.includes(other)))
-    // A copy on a failed node first, then the most loaded node.
-    .sort((a, b) => failed(b) - failed(a) || ledger.copiesOn(b) - ledger.copiesOn(a) || cmpId(a, b))[0];
+    // A copy on a failed node first, then one sharing its zone with another copy, then the most loaded node.
+    .sort((a, b) => failed(b) - failed(a) || doubled(b) - doubled(a) || ledger.copiesOn(b) - ledger.copiesOn(a) || cmpId(a, b))[0];
   if (id === undefined || !safeToDrop(round, shard, id)) return undefined;
   return drop(round, shard, id, `${counted.length} copies where ${factor} are wanted; ${id} holds ${ledger.copiesOn(id)}`);
 }

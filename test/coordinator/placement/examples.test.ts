@@ -57,13 +57,14 @@ describe('first assignment', () => {
 });
 
 describe('a node joining', () => {
-  it('gets its share of the copies by balancing when a rebalance is asked for, without moving primaries', () => {
+  it('gets its share of the copies and of the primaries by balancing when a rebalance is asked for; primaries move by handoff only', () => {
     const placed = settle(three()).state;
-    const primaries = placed.shards.map((s) => s.primary);
     const { state, steps } = settle(join(placed, { id: 'n4', atMs: T0 + 100_000 }), { fromMs: T0 + 100_000, input: { rebalance: true } });
     expect(copyLoads(state)).toEqual({ n1: 4, n2: 4, n3: 4, n4: 4 });
-    expect(state.shards.map((s) => s.primary)).toEqual(primaries);
-    expect(steps.every((s) => s.command.type === 'moveShard' && s.demotes === null)).toBe(true);
+    expect(primaryLoads(state)).toEqual({ n1: 2, n2: 2, n3: 2, n4: 2 });
+    // Copies move by an extra replica and a trim (never demoting); primaries by promoting an in-sync replica.
+    expect(steps.every((s) => (s.command.type === 'moveShard' && s.demotes === null) || s.command.type === 'promotePrimary')).toBe(true);
+    expect(steps.filter((s) => s.command.type === 'promotePrimary').length).toBeGreaterThan(0);
     // Rule 6 marks its own steps (what POST /cluster/rebalance reports); the trims that follow them are not its.
     expect(steps.filter((s) => s.balance === true).length).toBeGreaterThan(0);
     expect(steps.filter((s) => s.balance === true).every((s) => s.command.reason.startsWith('balance'))).toBe(true);
