@@ -27,13 +27,18 @@ function calm(round: Round, s: ShardRecord): boolean {
   );
 }
 
-/** A shard whose copy on `heavy` may be mirrored onto `light` without spanning fewer zones once heavy's copy goes. */
+/**
+ * A shard whose copy on `heavy` may be mirrored onto `light` without spanning
+ * fewer zones once heavy's copy goes; a copy heavy leads too (trim.ts hands
+ * the primary to an in-sync replica as it drops it), replicas first.
+ */
 function movableShard(round: Round, heavy: string, light: string): ShardRecord | undefined {
-  return round.state.shards.find((s) => {
-    if (!s.replicas.includes(heavy) || copiesOf(s).includes(light) || !calm(round, s)) return false;
+  const fits = (s: ShardRecord) => {
+    if (!copiesOf(s).includes(heavy) || copiesOf(s).includes(light) || !calm(round, s)) return false;
     const copies = copiesOf(s);
     return zoneSpread(round.state, [...copies.filter((id) => id !== heavy), light]) >= zoneSpread(round.state, copies);
-  });
+  };
+  return round.state.shards.find((s) => s.replicas.includes(heavy) && fits(s)) ?? round.state.shards.find((s) => s.primary === heavy && fits(s));
 }
 
 function planZoneSpread(round: Round, eligible: readonly NodeRecord[]): PlannedStep | undefined {
