@@ -78,24 +78,56 @@ function planCopyBalance(round: Round, eligible: readonly NodeRecord[]): Planned
   return undefined;
 }
 
-/** The primary of a calm shard on a node with more than one primary above an in-sync replica's node goes to that replica. */
+interface Handoff {
+  readonly to: string;
+  readonly shard: ShardRecord;
+}
+
+/**
+ * Primaries even out by handoffs to in-sync replicas only. When no replica
+ * of the heavy node's shards sits on a light node, the role walks a chain:
+ * heavy hands one shard to a replica on a node with fewer primaries, which
+ * hands one of its own on in a later round, and so on to a light node (the
+ * shortest such chain, found breadth-first). A node on the way never gets
+ * more primaries than the heavy node had, so the highest count never rises.
+ */
 function planPrimaryBalance(round: Round, eligible: readonly NodeRecord[]): PlannedStep | undefined {
   const { ledger } = round;
   const ids = new Set(eligible.map((n) => n.id));
   const primaries = (id: string) => ledger.primariesOn(id);
-  const heaviest = [...eligible].sort((a, b) => primaries(b.id) - primaries(a.id) || cmpId(a.id, b.id));
   const lightest = Math.min(...eligible.map((n) => primaries(n.id)));
+  const handoffs = new Map<string, Handoff[]>();
+  for (const s of round.state.shards) {
+    if (s.primary === null || !ids.has(s.primary) || !calm(round, s)) continue;
+    for (const to of s.inSync) if (to !== s.primary && ids.has(to)) handoffs.set(s.primary, [...(handoffs.get(s.primary) ?? []), { to, shard: s }]);
+  }
+  const heaviest = [...eligible].sort((a, b) => primaries(b.id) - primaries(a.id) || cmpId(a.id, b.id));
   for (const heavy of heaviest) {
-    if (primaries(heavy.id) - lightest <= 1) return undefined;
-    for (const s of round.state.shards) {
-      if (s.primary !== heavy.id || !calm(round, s)) continue;
-      const to = s.inSync
-        .filter((id) => id !== heavy.id && ids.has(id) && primaries(heavy.id) - primaries(id) > 1)
-        .sort((a, b) => primaries(a) - primaries(b) || cmpId(a, b))[0];
-      if (to === undefined) continue;
-      const reason = `balance: ${heavy.id} leads ${primaries(heavy.id)} shards, ${to} ${primaries(to)}; ${to} (in sync) takes over shard ${s.id}`;
-      ledger.movePrimary(heavy.id, to);
-      return { ...promoteStep(s, to, round.nowMs, reason), balance: true };
+    const top = primaries(heavy.id);
+    if (top - lightest <= 1) return undefined;
+    const first = firstHop(heavy.id, top, handoffs, primaries);
+    if (first === undefined) continue;
+    const reason = `balance: ${heavy.id} leads ${top} shards, ${first.to} ${primaries(first.to)}; ${first.to} (in sync) takes over shard ${first.shard.id}`;
+    ledger.movePrimary(heavy.id, first.to);
+    return { ...promoteStep(first.shard, first.to, round.nowMs, reason), balance: true };
+  }
+  return undefined;
+}
+
+/** The first handoff on the shortest chain from `from` to a node with at least two primaries fewer than `top`. */
+function firstHop(from: string, top: number, handoffs: ReadonlyMap<string, readonly Handoff[]>, primaries: (id: string) => number): Handoff | undefined {
+  const firstOf = new Map<string, Handoff>();
+  const queue: string[] = [from];
+  const seen = new Set([from]);
+  for (let i = 0; i < queue.length; i++) {
+    const at = queue[i] as string;
+    for (const h of handoffs.get(at) ?? []) {
+      if (seen.has(h.to) || primaries(h.to) >= top) continue;
+      seen.add(h.to);
+      const first = at === from ? h : (firstOf.get(at) as Handoff);
+      if (top - primaries(h.to) >= 2) return first;
+      firstOf.set(h.to, first);
+      queue.push(h.to);
     }
   }
   return undefined;
