@@ -61,6 +61,7 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
     // An addition to §7: the settings and their version, which a PUT must name as expectedVersion.
     get('/cluster/config', READ, ({ caller, consistency }) => caller.admin.config({ consistency })),
     write('PUT', '/cluster/config', ({ caller, body }) => caller.admin.updateConfig(unchecked(body))),
+    write('POST', '/cluster/plan', ({ caller, body }) => caller.cluster.plan(unchecked(body))),
     write('POST', '/cluster/rebalance', ({ caller, body }) => caller.admin.rebalance(unchecked(body))),
     write('POST', '/register', ({ caller, body }) => caller.nodes.register(unchecked(body))),
     get('/nodes', READ, ({ caller, consistency }) => caller.nodes.list({ consistency })),
@@ -74,6 +75,7 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
       caller.nodes.cancelEvacuation(unchecked(withPathParams(body, { id: params['id'] }))),
     ),
     get('/shards', READ, ({ caller, consistency }) => caller.shards.list({ consistency })),
+    get('/shards/:id/explain', READ, ({ caller, params, consistency }) => caller.shards.explain({ id: unchecked(numeric(params['id'] ?? '')), consistency })),
     // Additions to §7: placing a shard by hand (the placement driver places them by itself), and what a primary calls when a replica caught up.
     write('POST', '/shards/:id/assign', ({ caller, params, body }) =>
       caller.shards.assign(unchecked(withPathParams(body, { id: numeric(params['id'] ?? '') }))),

@@ -134,14 +134,15 @@ function blockers(round: Round, shard: ShardRecord, nodes: readonly NodeExplanat
   const filling = shard.replicas.filter((id) => !shard.inSync.includes(id) && isStaying(nodeById(state, id)?.status ?? 'left'));
   if (filling.length > 0) notes.push({ rule: 'recovering', message: `copies being filled from the primary: ${filling.join(', ')}` });
   const counted = countedCopies(round, shard).length;
-  if (counted < factor) {
-    const room = nodes.filter((n) => n.reasons.every((r) => r.rule === 'throttled') && !copies.includes(n.node));
-    if (targetsFor(round, shard).length === 0) {
-      const why = [...new Set(nodes.flatMap((n) => n.reasons.filter((r) => r.rule !== 'throttled').map((r) => r.rule)))];
-      notes.push({ rule: 'no-target', message: `no node can take a copy of shard ${shard.id} (${why.join(', ') || 'no nodes'}); it keeps ${counted} of ${factor}` });
-    } else if (room.length > 0 && room.every((n) => !n.can_hold)) {
-      notes.push({ rule: 'throttled', message: `every node that could take a copy waits for a recovery slot (${room.map((n) => n.node).join(', ')})` });
-    }
+  const room = nodes.filter((n) => n.reasons.every((r) => r.rule === 'throttled') && !copies.includes(n.node));
+  if (targetsFor(round, shard).length === 0) {
+    const why = [...new Set(nodes.flatMap((n) => n.reasons.filter((r) => r.rule !== 'throttled').map((r) => r.rule)))];
+    notes.push({
+      rule: 'no-target',
+      message: `no node can take a copy of shard ${shard.id} (${why.join(', ') || 'no nodes'}); ${live.length} of ${factor} copies on nodes that serve and stay, ${counted} counted`,
+    });
+  } else if (room.length > 0 && room.every((n) => !n.can_hold)) {
+    notes.push({ rule: 'throttled', message: `every node that could take a copy waits for a recovery slot (${room.map((n) => n.node).join(', ')})` });
   }
   for (const why of input.stormGuard ?? []) notes.push({ rule: 'storm-guard', message: why });
   return notes;
