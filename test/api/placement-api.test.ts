@@ -89,7 +89,7 @@ describe('cluster.plan', () => {
     expect(service.proposed.length).toBe(proposed);
   });
 
-  it('the same plan replayed on the table ends in the same placement', async () => {
+  it('a drain and a join: the drained node ends empty, the new one gets copies', async () => {
     const service = await placed();
     const plan = await callerFor(service).cluster.plan({ drain: ['n3'], join: [{ id: 'n5', capacity: 8, labels: { zone: 'b' } }] });
     expect(plan.moves.some((m) => m.command === 'setNodeStatus' && m.node === 'n3')).toBe(true);
