@@ -5,6 +5,8 @@ import { kvSubcommand, runKv } from './kv-command.js';
 import { runLeaderTransfer } from './leader-command.js';
 import { runMembersAdd, runMembersRemove } from './members-command.js';
 import { runEvacuate } from './evacuate-command.js';
+import { runExplain } from './explain-command.js';
+import { runPlan } from './plan-command.js';
 import { runMaintenance } from './maintenance-command.js';
 import { runNode } from './node-command.js';
 import { runRebalance } from './rebalance-command.js';
@@ -47,6 +49,12 @@ Commands:
   members remove --id ID              remove a coordinator replica
   rebalance                           spread the shard copies evenly again (nothing is
                                       moved back to a returning node by itself)
+  explain SHARD [--json]              why the shard's copies sit where they sit, which
+                                      node could take one and what blocks a repair
+  plan [--fail ID] [--drain ID] [--maintenance ID] [--new-node ID:CAP[:zone=Z]]
+       [--json]
+                                      the moves the planner would make, in order, and the
+                                      counts after (a dry run: changes nothing)
   kv get|put|delete KEY [VALUE]       read and write keys
   help                                show this help
 
@@ -63,6 +71,11 @@ Options:
   --reason R            node maintenance, node evacuate: why (kept in the events)
   --wait                node maintenance, node evacuate: wait until done (exit 1 if stalled)
   --cancel              node evacuate: stop the evacuation
+  --fail, --drain, --maintenance ID
+                        plan: nodes to imagine failed, draining, in maintenance
+                        (repeat the flag or give A,B)
+  --new-node ID:CAP[:k=v,…]
+                        plan: a node to imagine joining, with its capacity and labels
   -h, --help            show this help
 `;
 
@@ -85,6 +98,10 @@ const options = {
   reason: { type: 'string' },
   wait: { type: 'boolean' },
   cancel: { type: 'boolean' },
+  fail: { type: 'string', multiple: true },
+  drain: { type: 'string', multiple: true },
+  maintenance: { type: 'string', multiple: true },
+  'new-node': { type: 'string', multiple: true },
 } as const;
 
 /** Exit code for bad usage. */
@@ -131,6 +148,10 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
       return usageError(io, sub === undefined ? 'members: missing subcommand (add, remove)' : `members: unknown subcommand '${sub}'`);
     case 'rebalance':
       return runRebalance(values, io);
+    case 'explain':
+      return runExplain(positionals.slice(1), values, io);
+    case 'plan':
+      return runPlan({ ...values, newNode: values['new-node'] }, io);
     case 'kv':
       if (sub === undefined || kvSubcommand(sub) === undefined) {
         return usageError(io, sub === undefined ? 'kv: missing subcommand (get, put, delete)' : `kv: unknown subcommand '${sub}'`);
