@@ -26,6 +26,11 @@
  *
  * Time to evacuate a data node holding data over 16 shards, without and with
  * a writer, against the disk's copy rate: see scripts/bench/evacuate.ts.
+ *
+ * npm run bench -- plan [--nodes N] [--shards S]
+ *
+ * The placement planner in process on 1,000 nodes × 4,096 shards × RF 3:
+ * a round after a failure, after a join, explain: see scripts/bench/plan.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
@@ -35,6 +40,7 @@ import { runCoordinatorBench } from './bench/coordinator.js';
 import { runEvacuateBench } from './bench/evacuate.js';
 import { runFailoverBench } from './bench/failover.js';
 import { runKvBench } from './bench/kv.js';
+import { runPlanBench } from './bench/plan.js';
 
 interface Row {
   readonly measure: string;
@@ -148,7 +154,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, nodes: { type: 'string' }, shards: { type: 'string' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -158,7 +164,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   /** An integer flag within [min, max], or exit 2 saying what is expected. */
-  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys', dflt: number, min: number, max: number): number => {
+  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'nodes' | 'shards', dflt: number, min: number, max: number): number => {
     const v = values[name] === undefined ? dflt : Number(values[name]);
     if (!Number.isInteger(v) || v < min || v > max) {
       process.stderr.write(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"\n`);
@@ -182,8 +188,12 @@ async function main(): Promise<void> {
     await runEvacuateBench({ keys: intFlag('keys', 8_000, 16, 200_000) });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'plan') {
+    await runPlanBench({ nodes: intFlag('nodes', 1_000, 3, 10_000), shards: intFlag('shards', 4_096, 1, 65_536) });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, plan)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);
