@@ -8,7 +8,7 @@
 import { ClusterError, ClusterErrorCode } from '../errors/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { ConfirmProber, HealthMonitor, type ConfirmAnswer, type ConfirmRequest, type HealthMonitorOptions, type NodeHealthView, type ReplicaLink } from './health/index.js';
-import { LeaseKeeper, type LeaseRenewal, type Renewed, type ShardRecovery } from './leases/index.js';
+import { LeaseKeeper, type Load, type LeaseRenewal, type Renewed, type ShardRecovery } from './leases/index.js';
 import type { NodeLink } from './node-link.js';
 import { notLeaderError } from './not-leader.js';
 import {
@@ -112,6 +112,18 @@ export class NodeControl {
   /** See LeaseKeeper.renew: NOT_LEADER on a follower, NOT_FOUND / CONFLICT for a node that may not renew. */
   renewLease(req: LeaseRenewal): Promise<Renewed> {
     return this.leases.renew(req);
+  }
+
+  /** A node's load summed over the shards it reported with its last renewal; null on followers or without a fresh report. */
+  nodeLoad(state: RoutingState, nodeId: string): Load | null {
+    const { board, nowMs, maxAgeMs } = this.leases.loadBoard(state);
+    return board.nodeLoad(nodeId, nowMs, maxAgeMs);
+  }
+
+  /** Each shard's load summed over the nodes reporting it; empty on followers. */
+  shardLoads(state: RoutingState): Map<number, Load> {
+    const { board, nowMs, maxAgeMs } = this.leases.loadBoard(state);
+    return board.shardLoads(nowMs, maxAgeMs);
   }
 
   /** A recovering copy's progress, as its node reported it to this leader; null on followers. */

@@ -45,6 +45,16 @@ export interface LeaseRequest {
   readonly identity: string;
   /** Recoveries running on this node, for `/shards` to show progress. */
   readonly recoveries?: readonly RecoveryProgress[];
+  /** What it served per shard over its sliding window (load-meter.ts), for load-based placement; omitted by older nodes. */
+  readonly load?: readonly ShardLoad[];
+}
+
+export interface ShardLoad {
+  readonly shard: number;
+  readonly readsPerS: number;
+  readonly writesPerS: number;
+  /** Value bytes read and written per second. */
+  readonly bytesPerS: number;
 }
 
 export interface RecoveryProgress {

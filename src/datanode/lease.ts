@@ -9,7 +9,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../observability/index.js';
-import type { CoordinatorLink, LeaseGrant, LeaseInfo, RecoveryProgress } from './contract.js';
+import type { CoordinatorLink, LeaseGrant, LeaseInfo, RecoveryProgress, ShardLoad } from './contract.js';
 import { describe } from './errors.js';
 import type { NodeSettings } from './options.js';
 
@@ -23,6 +23,8 @@ export interface LeaseKeeperDeps {
   /** Aborted when the node stops. */
   readonly signal: AbortSignal;
   readonly recoveries: () => RecoveryProgress[];
+  /** Per-shard load to report (none: not reported). */
+  readonly load?: () => ShardLoad[];
   /** Every grant, in the order the renewals were sent. */
   readonly onGrant: (grant: LeaseGrant) => void;
   /** The lease became valid or ran out. */
@@ -106,7 +108,7 @@ export class LeaseKeeper {
     let grant: LeaseGrant;
     try {
       grant = await deps.coordinators.renewLease(
-        { id: deps.id, identity: deps.identity, recoveries: deps.recoveries() },
+        { id: deps.id, identity: deps.identity, recoveries: deps.recoveries(), ...(deps.load === undefined ? {} : { load: deps.load() }) },
         AbortSignal.any([deps.signal, AbortSignal.timeout(timeoutMs)]),
       );
     } catch (e) {

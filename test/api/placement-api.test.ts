@@ -13,8 +13,8 @@ const callerFor = (service: FakeCoordinatorService) =>
 /** n1..n3 with room, n4 full (capacity 0): 4 shards × 2 copies placed by the real planner. */
 async function placed(): Promise<FakeCoordinatorService> {
   const service = new FakeCoordinatorService({ shards: 4 });
-  for (const id of ['n1', 'n2', 'n3']) await service.propose(registerCommand(id));
-  await service.propose(registerCommand('n4', 0));
+  for (const id of ['n1', 'n2', 'n3']) await service.propose({ ...registerCommand(id), identity: `id-${id}` } as Command);
+  await service.propose({ ...registerCommand('n4', 0), identity: 'id-n4' } as Command);
   // Probed and found well, as the health monitor would have them (the storm guard counts healthy nodes).
   for (const id of ['n1', 'n2', 'n3', 'n4']) await service.propose({ type: 'setNodeStatus', atMs: Date.now(), reason: 'probed', nodeId: id, status: 'healthy' });
   for (let i = 0; i < 10; i++) {
@@ -126,5 +126,26 @@ describe('cluster.plan', () => {
     const plan = await callerFor(service).cluster.plan({ fail: ['n1'] });
     expect(plan.notes[0]).toMatch(/^n1 fails: refused \(STORM_GUARD\)/);
     expect(plan.moves).toEqual([]);
+  });
+});
+
+describe('load reports', () => {
+  it('a renewal may carry per-shard load: /nodes shows each node’s, /shards each shard’s; bad entries are 400 naming the field', async () => {
+    const service = await placed();
+    const caller = callerFor(service);
+    const shard = service.state.shards[0]!;
+    await caller.nodes.renewLease({ id: shard.primary!, identity: `id-${shard.primary}`, load: [{ shard: 0, readsPerS: 40, writesPerS: 10, bytesPerS: 5_000 }] });
+    await caller.nodes.renewLease({ id: shard.replicas[0]!, identity: `id-${shard.replicas[0]}`, load: [{ shard: 0, readsPerS: 5, writesPerS: 0, bytesPerS: 100 }] });
+    // An older node's renewal without load is still granted.
+    await caller.nodes.renewLease({ id: 'n4', identity: 'id-n4' });
+    const nodes = (await caller.nodes.list()).nodes;
+    expect(nodes.find((n) => n.id === shard.primary)?.load).toEqual({ reads_per_s: 40, writes_per_s: 10, bytes_per_s: 5_000 });
+    expect(nodes.find((n) => n.id === 'n4')?.load).toBeNull();
+    const shards = (await caller.shards.list()).shards;
+    expect(shards[0]?.load).toEqual({ reads_per_s: 45, writes_per_s: 10, bytes_per_s: 5_100 });
+    expect(shards[1]?.load).toBeNull();
+    const bad = await failure(caller.nodes.renewLease({ id: 'n1', identity: 'id-n1', load: [{ shard: 0, readsPerS: -1, writesPerS: 0, bytesPerS: 0 }] }));
+    expect(bad.trpcCode).toBe('BAD_REQUEST');
+    expect(bad.error.message).toMatch(/load\.0\.readsPerS|load\[0\]\.readsPerS/);
   });
 });

@@ -10,12 +10,14 @@ import { notLeaderError } from '../not-leader.js';
 import { nodeById, type NodeRecord, type RoutingState } from '../routing/index.js';
 import type { CoordinatorService, RoleChange } from '../service.js';
 import { LeaseTable } from './lease-table.js';
+import { LoadBoard, type LoadReport } from './load-board.js';
 import { RecoveryBoard, type RecoveryReport, type ShardRecovery } from './recovery-board.js';
 
 export interface LeaseRenewal {
   readonly id: string;
   readonly identity: string;
   readonly recoveries?: readonly RecoveryReport[] | undefined;
+  readonly load?: readonly LoadReport[] | undefined;
 }
 
 /** A granted renewal: the table it was granted on (at least as new as the request) and the node in it. */
@@ -42,6 +44,7 @@ const DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES = 3;
 export class LeaseKeeper {
   private readonly table = new LeaseTable();
   private readonly board = new RecoveryBoard();
+  private readonly loads = new LoadBoard();
   private readonly clock: { nowMs(): number };
   /** The term this replica leads in, or null. */
   private leaderTerm: number | null = null;
@@ -68,6 +71,7 @@ export class LeaseKeeper {
       return;
     }
     this.board.clear();
+    this.loads.clear();
   }
 
   /**
@@ -93,12 +97,19 @@ export class LeaseKeeper {
     const leaseMs = read.state.config.settings.health.leaseMs;
     this.table.grant(req.id, receivedAtMs, leaseMs);
     this.board.record(req.id, req.recoveries ?? [], this.clock.nowMs());
+    this.loads.record(req.id, req.load, this.clock.nowMs());
     return { state: read.state, node, leaseMs, leader: after.id, term: after.term };
   }
 
   /** See LeaseTable.fencedAtMs; `leaseMs` is the current setting. */
   fencedAtMs(nodeId: string, leaseMs: number): number {
     return this.table.fencedAtMs(nodeId, leaseMs);
+  }
+
+  /** The load the nodes reported with their renewals (fresh reports only); empty on followers. */
+  loadBoard(state: RoutingState): { board: LoadBoard; nowMs: number; maxAgeMs: number } {
+    const maxAgeMs = (this.opts.recoveryReportMaxAgeLeases ?? DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES) * state.config.settings.health.leaseMs;
+    return { board: this.loads, nowMs: this.clock.nowMs(), maxAgeMs };
   }
 
   /** A recovering copy's progress as its node last reported it; null on followers. */

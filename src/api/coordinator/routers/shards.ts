@@ -18,6 +18,7 @@ import { consistencySchema, readInput, reasonInput, seqSchema } from '../inputs.
 import { commandBase } from '../propose.js';
 import { publicProcedure, router } from '../trpc.js';
 import { readMeta } from '../wire/read-meta.js';
+import { loadInfo } from '../wire/load.js';
 import { shardInfo } from '../wire/shard.js';
 
 const assignInput = strictObject({
@@ -84,7 +85,10 @@ async function proposeShardCommand(
 export const shardsRouter = router({
   list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
-    return { shards: read.state.shards.map((s) => shardInfo(s, ctx.nodeControl.recoveryOf(read.state, s.id))), ...readMeta(read) };
+    const loads = ctx.nodeControl.shardLoads(read.state);
+    // load: summed over the copies reporting it (leader-local; null elsewhere or when nothing was served).
+    const shards = read.state.shards.map((s) => ({ ...shardInfo(s, ctx.nodeControl.recoveryOf(read.state, s.id)), load: loadInfo(loads.get(s.id)) }));
+    return { shards, ...readMeta(read) };
   }),
 
   /** Why the shard's copies are where they are, which node could take one and what holds a repair back. */
