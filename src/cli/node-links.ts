@@ -112,7 +112,15 @@ export function createCoordinatorLink(client: ClusterClient, options: Coordinato
       call(`nodes.renewLease of ${req.id}`, async () =>
         checkedAnswer(
           leaseGrantSchema,
-          await client.nodes.renewLease.mutate({ id: req.id, identity: req.identity, ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }) }, { signal }),
+          await client.nodes.renewLease.mutate(
+            {
+              id: req.id,
+              identity: req.identity,
+              ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }),
+              ...(req.load === undefined ? {} : { load: [...req.load] }),
+            },
+            { signal },
+          ),
           'the coordinator leader (nodes.renewLease)',
         ),
       ),

@@ -5,7 +5,8 @@
  * loses no acknowledged write.
  */
 import { describe, expect, test } from 'vitest';
-import { createKvClient } from '../../src/client/index.js';
+import { createKvClient, type KvClient } from '../../src/client/index.js';
+import { shardForKey } from '../../src/config/key-hash.js';
 import { useClusters, waitFor, type Cluster } from '../support/cluster-harness.js';
 
 const clusters = useClusters();
@@ -20,7 +21,7 @@ interface NodeView {
   id: string;
   status: string;
   shard_count: number;
-  primary_count?: number;
+  load: { reads_per_s: number; writes_per_s: number } | null;
 }
 interface EventView {
   seq: number;
@@ -167,6 +168,61 @@ describe('placement (real processes)', () => {
       const lost: string[] = [];
       for (let i = 0; i < 200; i++) if ((await kv.getText(`z-${i}`)) !== `v-${i}`) lost.push(`z-${i}`);
       expect(lost).toEqual([]);
+    } finally {
+      kv.close();
+    }
+  });
+
+  test('a skewed load is spread: the leader hands the hot node’s primaries to cooler in-sync replicas, each move explained', async () => {
+    const h = await started(
+      await clusters.create({ name: 'hot', nodes: 4, shards: 8, replicationFactor: 2, settings: { placement: { hotWindowMs: 2_000 } } }),
+    );
+    const kv = createKvClient({ coordinators: h.running(h.voters).map((id) => `${h.member(id).host}:${h.member(id).apiPort}`) });
+    const requests = (n: NodeView) => (n.load === null ? 0 : n.load.reads_per_s + n.load.writes_per_s);
+    try {
+      const before = await shards(h);
+      const hot = 'n1';
+      const hotShards = new Set(before.filter((s) => s.primary === hot).map((s) => s.id));
+      expect(hotShards.size).toBeGreaterThan(0);
+      const keys = Array.from({ length: 400 }, (_, i) => `h-${i}`);
+      const hotKeys = keys.filter((k) => hotShards.has(shardForKey(k, 8)));
+      const coldKeys = keys.filter((k) => !hotShards.has(shardForKey(k, 8)));
+      for (const k of keys) await kv.put(k, 'x');
+      const since = (await events(h, 0)).at(-1)?.seq ?? 0;
+      // 80% of the requests on the hot node's shards, bounded in count and time.
+      const until = Date.now() + 60_000;
+      let stop = false;
+      const load = async (worker: KvClient, w: number) => {
+        for (let i = 0; !stop && i < 200_000 && Date.now() < until; i++) {
+          const list = i % 5 === 4 ? coldKeys : hotKeys;
+          await worker.getText(list[(i * 7 + w) % list.length]!);
+        }
+      };
+      const workers = Array.from({ length: 4 }, (_, w) => load(kv, w));
+      let lastLoads: unknown = null;
+      const moves = await waitFor(
+        'the leader moving load off n1',
+        async () => {
+          lastLoads = (await nodes(h)).map((n) => [n.id, n.load]);
+          const list = (await events(h, since)).filter((e) => e.kind === 'shard-promoted' && e.reason.startsWith(`load: ${hot} at `));
+          return list.length > 0 ? list : undefined;
+        },
+        {
+          timeoutMs: 45_000,
+          intervalMs: 200,
+          describe: () => `node loads: ${JSON.stringify(lastLoads)}`,
+        },
+      );
+      expect(moves[0]?.reason).toMatch(/^load: n1 at \d+(\.\d)?× mean .*takes it over$/);
+      const after = await shards(h);
+      expect(after.filter((s) => s.primary === hot).length).toBeLessThan(hotShards.size);
+      // The leader's /nodes shows the load the nodes report (followers answer null: the reports are leader-local).
+      const leader = (await h.waitForLeader()).id;
+      const onLeader = (await h.get(leader, '/nodes', 5_000)).body as { nodes: NodeView[] };
+      expect(requests(onLeader.nodes.find((n) => n.id === hot)!)).toBeGreaterThan(0);
+      stop = true;
+      await Promise.all(workers);
+      for (const k of keys) expect(await kv.getText(k)).toBe('x');
     } finally {
       kv.close();
     }
