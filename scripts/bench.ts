@@ -27,6 +27,12 @@
  * Time to evacuate a data node holding data over 16 shards, without and with
  * a writer, against the disk's copy rate: see scripts/bench/evacuate.ts.
  *
+ * npm run bench -- hot [--seconds S]
+ *
+ * A skewed read load (80% on one node's shards): time until the leader's
+ * load moves bring max/mean node load to 1.3, moves, p99 before and after:
+ * see scripts/bench/hot.ts.
+ *
  * npm run bench -- plan [--nodes N] [--shards S]
  *
  * The placement planner in process on 1,000 nodes × 4,096 shards × RF 3:
@@ -39,6 +45,7 @@ import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
 import { runEvacuateBench } from './bench/evacuate.js';
 import { runFailoverBench } from './bench/failover.js';
+import { runHotBench } from './bench/hot.js';
 import { runKvBench } from './bench/kv.js';
 import { runPlanBench } from './bench/plan.js';
 
@@ -188,12 +195,16 @@ async function main(): Promise<void> {
     await runEvacuateBench({ keys: intFlag('keys', 8_000, 16, 200_000) });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'hot') {
+    await runHotBench({ seconds: values.seconds === undefined ? 150 : seconds });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which === 'plan') {
     await runPlanBench({ nodes: intFlag('nodes', 1_000, 3, 10_000), shards: intFlag('shards', 4_096, 1, 65_536) });
     process.exit(process.exitCode ?? 0);
   }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, plan)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, plan, hot)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

@@ -292,7 +292,7 @@ export class PlacementDriver {
       }
       proposed.push(step.command);
       if (step.balance === true) balanceSteps++;
-      if (step.hotNode !== undefined) this.hot.moved(step.hotNode, state.config.settings.placement, this.clock.nowMs());
+      if (step.hotNode !== undefined) this.hot.moved(step.hotNode, this.clock.nowMs());
       this.modules.logger.info('placement step', stepFields(step));
     }
     return report(null);

@@ -2,16 +2,20 @@
  * Which nodes are hot, as the leader decides it from the load the nodes
  * report: a node carrying at least `hotRatio` times the mean node load
  * (requests per second) for `hotWindowMs` without a break. Hysteresis: once
- * counted, a node stays in the running until it drops below 90% of the
- * threshold; after load was moved off it, it has a cool-down of another
- * `hotWindowMs` (the reports trail the moves by their window), so nothing
- * flaps. Leader-local, like the reports it reads.
+ * counted, a node stays hot until it is below the planner's target
+ * (TARGET_RATIO times the mean), so load keeps moving off it until it is
+ * there, not only until it is under `hotRatio`; after load was moved off it
+ * there is a cool-down of COOL_DOWN_MS, longer than the nodes' load window,
+ * so the next decision sees only traffic since the move and nothing flaps.
+ * Leader-local, like the reports it reads.
  */
 import type { PlacementSettings } from '../../config/index.js';
+import { TARGET_RATIO } from '../placement/index.js';
 
 /** Below this mean (requests per second) no node is hot: noise, not load. */
 export const MIN_MEAN_REQUESTS_PER_S = 1;
-const HYSTERESIS = 0.9;
+/** The nodes report load over 10 s (src/datanode/load-meter.ts): a little longer. */
+export const COOL_DOWN_MS = 12_000;
 
 export interface HotNode {
   readonly node: string;
@@ -35,7 +39,7 @@ export class HotTracker {
     for (const [id, load] of loads) {
       const ratio = load / mean;
       const counted = this.since.has(id);
-      if (ratio >= settings.hotRatio || (counted && ratio >= settings.hotRatio * HYSTERESIS)) {
+      if (ratio >= settings.hotRatio || (counted && ratio > TARGET_RATIO)) {
         if (!counted) this.since.set(id, nowMs);
         const cooling = (this.coolUntil.get(id) ?? -Infinity) > nowMs;
         if (!cooling && nowMs - (this.since.get(id) ?? nowMs) >= settings.hotWindowMs) hot.push({ node: id, ratio });
@@ -46,10 +50,9 @@ export class HotTracker {
     return hot.sort((a, b) => b.ratio - a.ratio || (a.node < b.node ? -1 : 1));
   }
 
-  /** Load was moved off `node`: it cools down for `hotWindowMs` and must be hot for a whole window again. */
-  moved(node: string, settings: PlacementSettings, nowMs: number): void {
-    this.coolUntil.set(node, nowMs + settings.hotWindowMs);
-    this.since.delete(node);
+  /** Load was moved off `node`: nothing more moves off it for COOL_DOWN_MS (it stays counted while above the target). */
+  moved(node: string, nowMs: number): void {
+    this.coolUntil.set(node, nowMs + COOL_DOWN_MS);
   }
 
   clear(): void {

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planPlacement, TARGET_RATIO, type LoadInput } from '../../../src/coordinator/placement/index.js';
-import { HotTracker } from '../../../src/coordinator/placement-driver/hot-tracker.js';
+import { COOL_DOWN_MS, HotTracker } from '../../../src/coordinator/placement-driver/hot-tracker.js';
 import type { RoutingState } from '../../../src/coordinator/routing/index.js';
 import { DEFAULT_CLUSTER_SETTINGS } from '../../../src/config/index.js';
 import { T0, applyRound, cluster, settle } from './helpers.js';
@@ -71,22 +71,22 @@ describe('HotTracker', () => {
   const settings = { ...DEFAULT_CLUSTER_SETTINGS.placement, hotWindowMs: 30_000 };
   const loads = (n1: number) => new Map([['n1', n1], ['n2', 10], ['n3', 10]]);
 
-  it('calls a node hot only after a whole window over the ratio, keeps it through a dip within the hysteresis, and cools it down after a move', () => {
+  it('calls a node hot only after a whole window over the ratio, keeps it hot until it is within the target, and cools it down after a move', () => {
     const t = new HotTracker();
     // n1 at 60 of mean 26.7: 2.25×.
     expect(t.observe(loads(60), settings, 0)).toEqual([]);
     expect(t.observe(loads(60), settings, 29_999)).toEqual([]);
     expect(t.observe(loads(60), settings, 30_000).map((h) => h.node)).toEqual(['n1']);
-    // A dip to 1.7× (within 90% of 1.8) does not restart the window.
-    expect(t.observe(loads(42), settings, 31_000).map((h) => h.node)).toEqual(['n1']);
-    // Far below: the window starts again.
-    expect(t.observe(loads(10), settings, 32_000)).toEqual([]);
-    expect(t.observe(loads(60), settings, 33_000)).toEqual([]);
-    expect(t.observe(loads(60), settings, 63_000).map((h) => h.node)).toEqual(['n1']);
-    t.moved('n1', settings, 63_000);
-    expect(t.observe(loads(60), settings, 80_000)).toEqual([]);
-    expect(t.observe(loads(60), settings, 93_000)).toEqual([]);
-    expect(t.observe(loads(60), settings, 110_000).map((h) => h.node)).toEqual(['n1']);
+    // Below hotRatio but above the target (1.3×): still hot, load keeps moving.
+    expect(t.observe(loads(32), settings, 31_000).map((h) => h.node)).toEqual(['n1']);
+    // A move: nothing for the cool-down, then hot again while above the target.
+    t.moved('n1', 31_000);
+    expect(t.observe(loads(32), settings, 31_000 + COOL_DOWN_MS - 1)).toEqual([]);
+    expect(t.observe(loads(32), settings, 31_000 + COOL_DOWN_MS).map((h) => h.node)).toEqual(['n1']);
+    // Within the target (1.2×): no longer counted, and a new window is needed.
+    expect(t.observe(loads(15), settings, 50_000)).toEqual([]);
+    expect(t.observe(loads(60), settings, 51_000)).toEqual([]);
+    expect(t.observe(loads(60), settings, 81_000).map((h) => h.node)).toEqual(['n1']);
   });
 
   it('sees nothing hot on an idle cluster (mean below 1 req/s) or with one node', () => {
