@@ -5,15 +5,16 @@
  * cool-down, and names the node in the input), its hottest shards'
  * primaries move to in-sync replicas on the least loaded nodes — a handoff,
  * nothing copied — until it would be at or below the mean times
- * `TARGET_RATIO`. A hot shard with no in-sync replica on a cooler node gets
- * a copy on the least loaded node with room first (it takes the primary once
- * in sync, in a later round). Loads are requests per second; a shard's load
- * goes with its primary (the primary serves its reads and writes).
+ * `TARGET_RATIO`. Only handoffs: a copy added for load would be the surplus
+ * the trim rule drops again (it knows nothing of load), so a hot shard with
+ * no in-sync replica on a cooler node stays (said in the README). Loads are
+ * requests per second; a shard's load goes with its primary (the primary
+ * serves its reads and writes).
  */
-import { copiesOf, nodeById, type ShardRecord } from '../routing/index.js';
+import { nodeById, type ShardRecord } from '../routing/index.js';
 import { isEligible, keepsPrimary } from './node-roles.js';
-import { cmpId, targetsFor, type Round } from './round.js';
-import { moveStep, promoteStep } from './steps.js';
+import { cmpId, type Round } from './round.js';
+import { promoteStep } from './steps.js';
 import type { PlannedStep } from './types.js';
 
 /** What the leader measured (requests per second) and which nodes it found hot. */
@@ -57,18 +58,7 @@ export function planHotspots(round: Round, load: LoadInput, planned: ReadonlySet
         round.ledger.movePrimary(hot, to);
         taken.add(shard.id);
         steps.push({ ...promoteStep(shard, to, round.nowMs, `${why}; ${to} (in sync, ${fmt((projected.get(to) ?? 0) - l)} req/s) takes it over`), hotNode: hot });
-        continue;
       }
-      // No cooler in-sync replica: a copy on the least loaded node that may take one (it takes the primary later).
-      if (copiesOf(shard).length > round.settings.replicationFactor) continue; // one extra copy at a time
-      const limits = round.settings.recovery;
-      const target = targetsFor(round, shard)
-        .filter((n) => projected.has(n.id) && (projected.get(n.id) ?? 0) + l < here && round.ledger.mayRecoverOnto(n.id, limits))
-        .sort((a, b) => (projected.get(a.id) ?? 0) - (projected.get(b.id) ?? 0) || cmpId(a.id, b.id))[0];
-      if (target === undefined) continue;
-      round.ledger.addCopy(target.id, { primary: false, recovering: true });
-      taken.add(shard.id);
-      steps.push({ ...moveStep(shard, shard.primary, [...shard.replicas, target.id], round.nowMs, `${why}; no cooler in-sync copy: ${target.id} takes a copy first`), hotNode: hot });
     }
   }
   return steps;
