@@ -556,7 +556,7 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
       const a = await h.post(h.running(h.voters)[0]!, '/cluster/rebalance', {}, 10_000);
       expect(a.status, JSON.stringify(a.body)).toBe(200);
     });
-    // The planner's balance rule evens out copies, never primaries (src/coordinator/placement/balance.ts):
+    // The planner's balance rule evens out copies, then primaries by handoffs (src/coordinator/placement/balance.ts):
     // the returning node holds its copies again, in sync, and no node holds more than one copy above another.
     Then("every shard has its copies in sync, the node's among them, and no node holds two copies more than another", async () => {
       let last = '';

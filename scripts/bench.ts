@@ -39,6 +39,17 @@
  * ones: its CPU, probe regularity, the followers' longest gap without a
  * heartbeat, leader changes, false decisions, and the time to detect one
  * hung node: see scripts/bench/fleet.ts.
+ *
+ * npm run bench -- hot [--seconds S]
+ *
+ * A skewed read load (80% on one node's shards): time until the leader's
+ * load moves bring max/mean node load to 1.3, moves, p99 before and after:
+ * see scripts/bench/hot.ts.
+ *
+ * npm run bench -- plan [--nodes N] [--shards S]
+ *
+ * The placement planner in process on 1,000 nodes × 4,096 shards × RF 3:
+ * a round after a failure, after a join, explain: see scripts/bench/plan.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
@@ -48,8 +59,10 @@ import { runCoordinatorBench } from './bench/coordinator.js';
 import { runEvacuateBench } from './bench/evacuate.js';
 import { runFailoverBench } from './bench/failover.js';
 import { runFleetBench } from './bench/fleet.js';
+import { runHotBench } from './bench/hot.js';
 import { runKvBench } from './bench/kv.js';
 import { FAULTS, runLeaderFaultsBench } from './bench/leader-faults.js';
+import { runPlanBench } from './bench/plan.js';
 
 interface Row {
   readonly measure: string;
@@ -163,7 +176,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' }, shards: { type: 'string' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -173,7 +186,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   /** An integer flag within [min, max], or exit 2 saying what is expected. */
-  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'writers' | 'nodes' | 'dead', dflt: number, min: number, max: number): number => {
+  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'writers' | 'nodes' | 'dead' | 'shards', dflt: number, min: number, max: number): number => {
     const v = values[name] === undefined ? dflt : Number(values[name]);
     if (!Number.isInteger(v) || v < min || v > max) {
       process.stderr.write(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"\n`);
@@ -217,8 +230,16 @@ async function main(): Promise<void> {
     await runFleetBench({ nodes: intFlag('nodes', 1_000, 0, 10_000), dead: intFlag('dead', 0, 0, 20_000), seconds: window, json: values.json === true });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'hot') {
+    await runHotBench({ seconds: values.seconds === undefined ? 150 : seconds });
+    process.exit(process.exitCode ?? 0);
+  }
+  if (which === 'plan') {
+    await runPlanBench({ nodes: intFlag('nodes', 1_000, 3, 10_000), shards: intFlag('shards', 4_096, 1, 65_536) });
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, leader-faults, fleet)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, leader-faults, fleet, plan, hot)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

@@ -13,6 +13,7 @@ import { runConfig } from './config-command.js';
 import { runCoordinator } from './coordinator-command.js';
 import { runEvacuate } from './evacuate-command.js';
 import { runEvents } from './events-command.js';
+import { runExplain } from './explain-command.js';
 import { kvSubcommand, runKv } from './kv-command.js';
 import { usage } from './cli-error.js';
 import { runLeaderTransfer } from './leader-command.js';
@@ -21,6 +22,7 @@ import { runMembersAdd, runMembersRemove } from './members-command.js';
 import { runNodeDrain, runNodeRemove } from './node-admin-command.js';
 import { runNode } from './node-command.js';
 import { runNodes } from './nodes-command.js';
+import { runPlan } from './plan-command.js';
 import { runRebalance } from './rebalance-command.js';
 import { runShards } from './shards-command.js';
 import { runSnapshot } from './snapshot-command.js';
@@ -108,6 +110,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: ['snapshot save FILE', 'the routing table (linearizable read) with its', 'Raft index and state hash, written to FILE'],
     flags: [...TARGET, 'json'],
     run: ({ flags, rest, io }) => runSnapshot('save', rest, flags, io),
+  },
+  {
+    words: ['explain'],
+    usage: ['explain SHARD [--json]', "why the shard's copies sit where they sit, which", 'node could take one and what blocks a repair'],
+    flags: [...TARGET, 'json'],
+    run: ({ flags, rest, io }) => runExplain(rest, flags, io),
+  },
+  {
+    words: ['plan'],
+    usage: ['plan [--fail ID] [--drain ID] [--maintenance ID] [--new-node ID:CAP[:zone=Z]]', 'the moves the planner would make, in order, and the', 'counts after (a dry run: changes nothing); repeat a', 'flag or give A,B'],
+    flags: [...TARGET, 'json', 'fail', 'drain', 'maintenance', 'new-node'],
+    run: ({ flags, io }) => runPlan({ ...flags, newNode: flags['new-node'] }, io),
   },
   {
     words: ['status'],

@@ -22,6 +22,10 @@ export const FLAG_OPTIONS = {
   ttl: { type: 'string' },
   reason: { type: 'string' },
   cancel: { type: 'boolean' },
+  fail: { type: 'string', multiple: true },
+  drain: { type: 'string', multiple: true },
+  maintenance: { type: 'string', multiple: true },
+  'new-node': { type: 'string', multiple: true },
   version: { type: 'boolean', short: 'V' },
   help: { type: 'boolean', short: 'h' },
 } as const;

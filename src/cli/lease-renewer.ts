@@ -28,6 +28,7 @@ export function renewLeaseBody(req: LeaseRequest) {
     identity: req.identity,
     ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }),
     ...(req.configVersion === undefined ? {} : { configVersion: req.configVersion }),
+    ...(req.load === undefined ? {} : { load: [...req.load] }),
   };
 }
 

@@ -18,9 +18,11 @@ export {
   clusterSettingsSchema,
   DEFAULT_CLUSTER_SETTINGS,
   healthSettingsSchema,
+  placementSettingsSchema,
   recoverySettingsSchema,
   type ClusterSettings,
   type HealthSettings,
+  type PlacementSettings,
   type RecoverySettings,
 } from './settings.js';
 export { describeValue, formatPath, formatZodIssues } from './zod-issues.js';

@@ -66,10 +66,20 @@ export const recoverySettingsSchema = strictObject({
   }
 });
 
+export const placementSettingsSchema = strictObject({
+  /** A shard rather stays under-replicated than puts two copies in one zone (`labels.zone`). */
+  zoneStrict: z.boolean({ error: 'expected true or false' }).default(false),
+  /** A node carrying at least this many times the mean node load is hot. */
+  hotRatio: numberInRange(1.1, 100).default(1.8),
+  /** …for this long before the leader moves load off it. */
+  hotWindowMs: intInRange(1_000, 3_600_000).default(30_000),
+});
+
 export const clusterSettingsSchema = strictObject({
   replicationFactor: intInRange(1, 7).default(2),
   health: healthSettingsSchema.prefault({}),
   recovery: recoverySettingsSchema.prefault({}),
+  placement: placementSettingsSchema.prefault({}),
   /** Automatic failure decisions stop when they would leave fewer than this fraction of nodes healthy. */
   minHealthyFraction: numberInRange(0, 1).default(0.5),
   /** Largest value a data node accepts. */
@@ -79,5 +89,6 @@ export const clusterSettingsSchema = strictObject({
 export type ClusterSettings = z.infer<typeof clusterSettingsSchema>;
 export type HealthSettings = z.infer<typeof healthSettingsSchema>;
 export type RecoverySettings = z.infer<typeof recoverySettingsSchema>;
+export type PlacementSettings = z.infer<typeof placementSettingsSchema>;
 
 export const DEFAULT_CLUSTER_SETTINGS: ClusterSettings = clusterSettingsSchema.parse({});

@@ -8,7 +8,7 @@
 import { ClusterError, ClusterErrorCode } from '../errors/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { ConfirmProber, HealthMonitor, type ConfirmAnswer, type ConfirmRequest, type HealthMonitorOptions, type NodeHealthView, type ReplicaLink } from './health/index.js';
-import { LeaseKeeper, type LeaseRenewal, type Renewed, type ShardRecovery } from './leases/index.js';
+import { LeaseKeeper, requestsPerS, type Load, type LeaseRenewal, type Renewed, type ShardRecovery } from './leases/index.js';
 import type { NodeLink } from './node-link.js';
 import { notLeaderError } from './not-leader.js';
 import {
@@ -17,6 +17,7 @@ import {
   PlacementDriver,
   type FencerOptions,
   type ForcedRemovalOptions,
+  type MeasuredLoad,
   type PlacementDriverOptions,
   type PlanFunction,
   type RebalanceReport,
@@ -66,7 +67,14 @@ export class NodeControl {
     this.leases = new LeaseKeeper({}, { service, ...withClock });
     const fencer = new Fencer(opts.fencing ?? {}, { leases: this.leases, nodeLink: modules.nodeLink, logger, ...withClock });
     this.driver = opts.placement
-      ? new PlacementDriver(opts.driver ?? {}, { service, fencer, logger, ...withClock, ...(modules.plan === undefined ? {} : { plan: modules.plan }) })
+      ? new PlacementDriver(opts.driver ?? {}, {
+          service,
+          fencer,
+          logger,
+          ...withClock,
+          loads: (state) => this.measuredLoad(state),
+          ...(modules.plan === undefined ? {} : { plan: modules.plan }),
+        })
       : undefined;
     this.removal = new ForcedRemoval(opts.removal ?? {}, {
       service,
@@ -112,6 +120,27 @@ export class NodeControl {
   /** See LeaseKeeper.renew: NOT_LEADER on a follower, NOT_FOUND / CONFLICT for a node that may not renew. */
   renewLease(req: LeaseRenewal): Promise<Renewed> {
     return this.leases.renew(req);
+  }
+
+  /** A node's load summed over the shards it reported with its last renewal; null on followers or without a fresh report. */
+  nodeLoad(state: RoutingState, nodeId: string): Load | null {
+    const { board, nowMs, maxAgeMs } = this.leases.loadBoard(state);
+    return board.nodeLoad(nodeId, nowMs, maxAgeMs);
+  }
+
+  /** Requests per second per node (fresh reports only) and per shard, for the placement driver's load rule. */
+  private measuredLoad(state: RoutingState): MeasuredLoad {
+    const { board, nowMs, maxAgeMs } = this.leases.loadBoard(state);
+    const nodes = new Map<string, number>();
+    for (const [id, shards] of board.current(nowMs, maxAgeMs)) nodes.set(id, shards.reduce((sum, s) => sum + requestsPerS(s), 0));
+    const shards = new Map([...board.shardLoads(nowMs, maxAgeMs)].map(([id, l]) => [id, requestsPerS(l)] as const));
+    return { nodes, shards };
+  }
+
+  /** Each shard's load summed over the nodes reporting it; empty on followers. */
+  shardLoads(state: RoutingState): Map<number, Load> {
+    const { board, nowMs, maxAgeMs } = this.leases.loadBoard(state);
+    return board.shardLoads(nowMs, maxAgeMs);
   }
 
   /** A recovering copy's progress, as its node reported it to this leader; null on followers. */

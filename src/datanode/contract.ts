@@ -47,6 +47,16 @@ export interface LeaseRequest {
   readonly recoveries?: readonly RecoveryProgress[];
   /** The settings version this node runs: that of the last grant it took (absent before the first). */
   readonly configVersion?: number;
+  /** What it served per shard over its sliding window (load-meter.ts), for load-based placement; omitted by older nodes. */
+  readonly load?: readonly ShardLoad[];
+}
+
+export interface ShardLoad {
+  readonly shard: number;
+  readonly readsPerS: number;
+  readonly writesPerS: number;
+  /** Value bytes read and written per second. */
+  readonly bytesPerS: number;
 }
 
 export interface RecoveryProgress {

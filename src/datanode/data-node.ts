@@ -36,6 +36,7 @@ import { RecoverySessions } from './primary/recovery-sessions.js';
 import { reconcile } from './reconcile.js';
 import { registerUntilDone } from './registration.js';
 import { applyInSync } from './replica/apply-batch.js';
+import { LoadMeter } from './load-meter.js';
 import { ShardCopy } from './shard-copy.js';
 import { ShardLocks } from './shard-locks.js';
 import { ShardStore } from './store/shard-store.js';
@@ -63,6 +64,8 @@ export class DataNode implements DataNodeService {
   private readonly listeners = new Set<() => void>();
   private readonly grantWatchers = new Set<(grant: LeaseGrant) => void>();
   private readonly startedAtMs: number;
+  /** Reads and writes served per shard: reported with each lease renewal. */
+  private readonly load: LoadMeter;
   private running: Running | null = null;
   private registered = false;
   private draining = false;
@@ -77,6 +80,7 @@ export class DataNode implements DataNodeService {
     this.logger = modules.logger.child({ node: opts.id });
     this.nowMs = modules.nowMs ?? (() => performance.now());
     this.startedAtMs = this.nowMs();
+    this.load = new LoadMeter(this.nowMs);
   }
 
   async start(): Promise<void> {
@@ -180,6 +184,12 @@ export class DataNode implements DataNodeService {
 
   async get(key: string, epoch?: number): Promise<Uint8Array | null> {
     const copy = await this.servingCopy(key, epoch);
+    const value = await this.read(copy, key);
+    this.load.record(copy.id, 'read', value?.length ?? 0);
+    return value;
+  }
+
+  private async read(copy: ShardCopy, key: string): Promise<Uint8Array | null> {
     const { store } = this.need();
     const pipeline = copy.pipeline!;
     // A stored write is visible only once replicated: wait out the batches that hold the key.
@@ -205,11 +215,13 @@ export class DataNode implements DataNodeService {
       throw new ClusterError({ code: ClusterErrorCode.PayloadTooLarge, limitBytes, sizeBytes: value.length }, `value of ${value.length} bytes for key in shard ${copy.id}: the limit is ${limitBytes} bytes`);
     }
     await copy.pipeline!.write({ key, value });
+    this.load.record(copy.id, 'write', value.length);
   }
 
   async delete(key: string, epoch?: number): Promise<void> {
     const copy = await this.servingCopy(key, epoch);
     await copy.pipeline!.write({ key, value: null });
+    this.load.record(copy.id, 'write', 0);
   }
 
   async replicate(batch: ReplicationBatch): Promise<ReplicationAck> {
@@ -265,6 +277,7 @@ export class DataNode implements DataNodeService {
       settings: this.settings,
       signal: this.life.signal,
       recoveries: () => this.recoveries(),
+      load: () => this.load.report(),
       onGrant: (g) => {
         reconcile(ctx, sessions, g);
         for (const w of this.grantWatchers) w(g);

@@ -10,7 +10,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../observability/index.js';
-import type { CoordinatorLink, LeaseGrant, LeaseInfo, LeaseRequest, RecoveryProgress } from './contract.js';
+import type { CoordinatorLink, LeaseGrant, LeaseInfo, LeaseRequest, RecoveryProgress, ShardLoad } from './contract.js';
 import { describe } from './errors.js';
 import { abortable, attemptSignal, attemptTimeoutMs, isFinal, pause } from './lease-attempt.js';
 import type { NodeSettings } from './options.js';
@@ -25,6 +25,8 @@ export interface LeaseKeeperDeps {
   /** Aborted when the node stops. */
   readonly signal: AbortSignal;
   readonly recoveries: () => RecoveryProgress[];
+  /** Per-shard load to report (none: not reported). */
+  readonly load?: () => ShardLoad[];
   /** Every grant, in the order the renewals were sent. */
   readonly onGrant: (grant: LeaseGrant) => void;
   /** The lease became valid or ran out. */
@@ -172,7 +174,13 @@ export class LeaseKeeper {
   private request(): LeaseRequest {
     const { deps } = this;
     const configVersion = this.grant?.configVersion;
-    return { id: deps.id, identity: deps.identity, recoveries: deps.recoveries(), ...(configVersion === undefined ? {} : { configVersion }) };
+    return {
+      id: deps.id,
+      identity: deps.identity,
+      recoveries: deps.recoveries(),
+      ...(configVersion === undefined ? {} : { configVersion }),
+      ...(deps.load === undefined ? {} : { load: deps.load() }),
+    };
   }
 
   private failed(error: unknown): void {

@@ -65,7 +65,7 @@ describe('REST happy paths', () => {
     const assigned = await req('POST', '/shards/2/assign', { primary: 'n1', replicas: ['n2'], expectedEpoch: 0 });
     expect(assigned).toMatchObject({ status: 200, body: { id: 2, primary: 'n1', replicas: ['n2'], in_sync: ['n1', 'n2'], epoch: 1, state: 'active' } });
     const shards = await req('GET', '/shards');
-    expect(shards.body.shards[2]).toEqual({ id: 2, primary: 'n1', replicas: ['n2'], in_sync: ['n1', 'n2'], epoch: 1, state: 'active', recovery: null });
+    expect(shards.body.shards[2]).toEqual({ id: 2, primary: 'n1', replicas: ['n2'], in_sync: ['n1', 'n2'], epoch: 1, state: 'active', recovery: null, load: null });
     expect(shards.body.shards).toHaveLength(4);
     const info = await req('GET', '/cluster/info');
     expect(info.status).toBe(200);

@@ -2,6 +2,7 @@
  * Every operator command of `torua` through the real binary (dist/) against
  * real processes: nodes, shards, events (listing, --since, --follow), node
  * drain --wait and node remove, status, leader transfer, rebalance; each
+ * config get|set, node maintenance, node evacuate and snapshot save; each
  * with its table and with `--json` in the one documented shape
  * (`{ok, command, data}` / `{ok: false, command, exit_code, error}`), and
  * the documented exit codes. Also `--version`, `npx torua`, a global install
@@ -166,6 +167,55 @@ describe('torua commands through the real binary (real processes)', () => {
     expect(removed).toMatchObject({ id: 'n3' });
     const after = jsonData(await torua(['nodes', '--json', ...target]), 'nodes');
     expect(after.nodes.map((n: { id: string }) => n.id).sort()).toEqual(['n1', 'n2']);
+  });
+
+  test('config get|set --wait, node maintenance on|off, node evacuate --wait, snapshot save: --json, progress, refusals', async () => {
+    const h = await startPlacedCluster(clusters.create, { name: 'cli-ops', nodes: 4, shards: 8, replicationFactor: 2 });
+    const target = ['--coordinators', coordinatorsOf(h)];
+
+    const before = jsonData(await torua(['config', 'get', '--json', ...target]), 'config get');
+    expect(Object.keys(before.nodes).sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    const set = jsonData(await torua(['config', 'set', 'maxValueBytes=1048576', '--wait', '--json', ...target]), 'config set');
+    expect(set.version).toBe(before.version + 1);
+    const after = jsonData(await torua(['config', 'get', '--json', ...target]), 'config get');
+    expect(after).toMatchObject({ version: before.version + 1, settings: { maxValueBytes: 1048576 }, nodes: { n1: after.version, n2: after.version, n3: after.version, n4: after.version } });
+    const badSetting = await torua(['config', 'set', 'noSuchSetting=1', '--json', ...target]);
+    expect(badSetting.code).toBe(1);
+    expect(JSON.parse(badSetting.out)).toMatchObject({ ok: false, command: 'config set', exit_code: 1, error: { code: 'INVALID_INPUT' } });
+    expect(jsonData(await torua(['config', 'get', '--json', ...target]), 'config get').version).toBe(after.version);
+
+    // Maintenance of n4 with --wait into a pipe: progress on stderr, one JSON document on stdout.
+    const on = await torua(['node', 'maintenance', 'on', 'n4', '--ttl', '10m', '--reason', 'cli test', '--wait', '--json', ...target]);
+    const onDoc = jsonData(on, 'node maintenance');
+    expect(onDoc.nodes[0]).toMatchObject({ id: 'n4', status: 'maintenance', maintenance: { reason: 'cli test' } });
+    expect(on.err).not.toContain('\r');
+    const n4 = jsonData(await torua(['nodes', '--json', ...target]), 'nodes').nodes.find((n: { id: string }) => n.id === 'n4');
+    expect(n4).toMatchObject({ status: 'maintenance', shard_count: 0 });
+    const unknown = await torua(['node', 'maintenance', 'on', 'n4', 'n9', '--json', ...target]);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.out)).toMatchObject({ ok: false, exit_code: 1, error: { code: 'NOT_FOUND' } });
+    const off = jsonData(await torua(['node', 'maintenance', 'off', 'n4', '--json', ...target]), 'node maintenance');
+    expect(off.nodes[0]).toMatchObject({ id: 'n4', maintenance: null });
+    expect((await torua(['node', 'maintenance', 'sideways', 'n4', ...target])).code).toBe(2);
+
+    const evacuate = await torua(['node', 'evacuate', 'n3', '--wait', '--reason', 'cli test', ...target]);
+    expect(evacuate.code, evacuate.err).toBe(0);
+    expect(evacuate.err).toMatch(/^evacuate n3: \d+\/\d+ \(\d+%\)/m);
+    expect(evacuate.out).toMatch(/^done: n3 evacuated \(\d+ copies moved\) and in maintenance\n$/);
+    const n3 = jsonData(await torua(['nodes', '--json', ...target]), 'nodes').nodes.find((n: { id: string }) => n.id === 'n3');
+    expect(n3).toMatchObject({ status: 'maintenance', shard_count: 0 });
+
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'torua-cli-snapshot-')), 'table.json');
+    try {
+      const saved = jsonData(await torua(['snapshot', 'save', file, '--json', ...target]), 'snapshot save');
+      const written = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(written.state_hash).toBe(saved.state_hash);
+      expect(Object.keys(written.state.nodes).sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      expect((await torua(['snapshot', 'save', ...target])).code).toBe(2);
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
   });
 
   test('--version, npx torua, a global install, completion scripts, and exit 3 when nothing answers', async () => {

@@ -182,6 +182,7 @@ export interface NodeSpec {
   readonly host: string;
   readonly port: number;
   readonly capacity: number;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** Where made-up nodes "live": nothing listens on the discard port, so a probe is refused at once. */
@@ -224,6 +225,8 @@ export interface ClusterOptions {
   /** Data nodes n1…nN in the file (default 0). */
   readonly nodes?: number;
   readonly nodeCapacity?: number;
+  /** The file's labels of data node i (n1 is 0), e.g. its zone. */
+  readonly nodeLabels?: (index: number) => Readonly<Record<string, string>>;
   readonly shards?: number;
   readonly replicationFactor?: number;
   /** The file's `settings` (initial replicated settings, e.g. `{ health: { leaseMs: 1000 } }`). */
@@ -343,7 +346,8 @@ export class Cluster {
     const nodes: NodeSpec[] = [];
     for (let i = 0; i < nodeCount; i++) {
       const host = `127.0.0.${NODE_ALIAS_BASE + i}`;
-      nodes.push({ id: `n${i + 1}`, host, port: await freePort(host), capacity: opts.nodeCapacity ?? 16 });
+      const labels = opts.nodeLabels?.(i);
+      nodes.push({ id: `n${i + 1}`, host, port: await freePort(host), capacity: opts.nodeCapacity ?? 16, ...(labels === undefined ? {} : { labels }) });
     }
     const c = new Cluster(opts.name, dir, members, nodes, members.slice(0, voters).map((m) => m.id), opts);
     await c.writeFile(c.file, members.slice(0, voters));

@@ -71,6 +71,7 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
     },
     // An addition to §7: the whole routing table with its index and hash, for `torua snapshot save`.
     get('/cluster/snapshot', [], ({ caller }) => caller.admin.snapshot()),
+    write('POST', '/cluster/plan', ({ caller, body }) => caller.cluster.plan(unchecked(body))),
     write('POST', '/cluster/rebalance', ({ caller, body }) => caller.admin.rebalance(unchecked(body))),
     write('POST', '/register', ({ caller, body }) => caller.nodes.register(unchecked(body))),
     get('/nodes', READ, ({ caller, consistency }) => caller.nodes.list({ consistency })),
@@ -84,6 +85,7 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
       caller.nodes.cancelEvacuation(unchecked(withPathParams(body, { id: params['id'] }))),
     ),
     get('/shards', READ, ({ caller, consistency }) => caller.shards.list({ consistency })),
+    get('/shards/:id/explain', READ, ({ caller, params, consistency }) => caller.shards.explain({ id: unchecked(numeric(params['id'] ?? '')), consistency })),
     // Additions to §7: placing a shard by hand (the placement driver places them by itself), and what a primary calls when a replica caught up.
     write('POST', '/shards/:id/assign', ({ caller, params, body }) =>
       caller.shards.assign(unchecked(withPathParams(body, { id: numeric(params['id'] ?? '') }))),

@@ -2,3 +2,4 @@
 export { LeaseTable } from './lease-table.js';
 export { RecoveryBoard, type RecoveryReport, type ShardRecovery } from './recovery-board.js';
 export { LeaseKeeper, type LeaseKeeperModules, type LeaseKeeperOptions, type LeaseRenewal, type Renewed } from './lease-keeper.js';
+export { LoadBoard, NO_LOAD, requestsPerS, type Load, type LoadReport } from './load-board.js';

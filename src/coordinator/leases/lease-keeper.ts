@@ -10,6 +10,7 @@ import { notLeaderError } from '../not-leader.js';
 import { nodeById, shardById, type NodeRecord, type RoutingState } from '../routing/index.js';
 import type { CoordinatorService, RoleChange } from '../service.js';
 import { LeaseTable } from './lease-table.js';
+import { LoadBoard, type LoadReport } from './load-board.js';
 import { RecoveryBoard, type RecoveryReport, type ShardRecovery } from './recovery-board.js';
 
 export interface LeaseRenewal {
@@ -18,6 +19,7 @@ export interface LeaseRenewal {
   readonly recoveries?: readonly RecoveryReport[] | undefined;
   /** The settings version the node runs (that of the last grant it took); absent from a node that has taken none. */
   readonly configVersion?: number | undefined;
+  readonly load?: readonly LoadReport[] | undefined;
 }
 
 /** A granted renewal: the table it was granted on (at least as new as the request) and the node in it. */
@@ -48,6 +50,7 @@ export class LeaseKeeper {
   private readonly board = new RecoveryBoard();
   /** Per node, the version an ackConfig is being proposed for: one proposal at a time, whatever the renewal rate. */
   private readonly acking = new Map<string, number>();
+  private readonly loads = new LoadBoard();
   private readonly clock: { nowMs(): number };
   /** The term this replica leads in, or null. */
   private leaderTerm: number | null = null;
@@ -74,6 +77,7 @@ export class LeaseKeeper {
       return;
     }
     this.board.clear();
+    this.loads.clear();
   }
 
   /**
@@ -123,6 +127,7 @@ export class LeaseKeeper {
     this.table.grant(req.id, receivedAtMs, leaseMs);
     this.board.record(req.id, req.recoveries ?? [], this.clock.nowMs());
     this.recordConfigVersion(node, req.configVersion);
+    this.loads.record(req.id, req.load, this.clock.nowMs());
     return { state: read.state, node, leaseMs, leader: after.id, term: after.term };
   }
 
@@ -162,6 +167,12 @@ export class LeaseKeeper {
   /** See LeaseTable.renewedAtMs: the health monitor counts a renewal as the node's answer. */
   renewedAtMs(nodeId: string): number | undefined {
     return this.table.renewedAtMs(nodeId);
+  }
+
+  /** The load the nodes reported with their renewals (fresh reports only); empty on followers. */
+  loadBoard(state: RoutingState): { board: LoadBoard; nowMs: number; maxAgeMs: number } {
+    const maxAgeMs = (this.opts.recoveryReportMaxAgeLeases ?? DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES) * state.config.settings.health.leaseMs;
+    return { board: this.loads, nowMs: this.clock.nowMs(), maxAgeMs };
   }
 
   /** A recovering copy's progress as its node last reported it; null on followers. */

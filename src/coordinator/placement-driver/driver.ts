@@ -20,7 +20,9 @@
  */
 import type { Logger } from '../../observability/index.js';
 import { planPlacement, rebalanceSettled, type PlacementInput, type PlannedStep } from '../placement/index.js';
-import type { Command, RoutingEvent, RoutingState } from '../routing/index.js';
+import { acceptsNewCopies, nodeById, type Command, type RoutingEvent, type RoutingState } from '../routing/index.js';
+import type { LoadInput } from '../placement/index.js';
+import { HotTracker } from './hot-tracker.js';
 import type { CoordinatorService } from '../service.js';
 import type { FenceResult, Fencing } from './fencing.js';
 import { shardOf, stepFields, waitKey } from './step-subject.js';
@@ -45,6 +47,13 @@ export interface PlacementDriverModules {
   /** The planner (default planPlacement); tests pass their own. */
   readonly plan?: PlanFunction;
   readonly clock?: { nowMs(): number };
+  /** The load the nodes reported (requests per second per node and per shard), fresh reports only; absent: no load-based moves. */
+  readonly loads?: (state: RoutingState) => MeasuredLoad;
+}
+
+export interface MeasuredLoad {
+  readonly nodes: ReadonlyMap<string, number>;
+  readonly shards: ReadonlyMap<number, number>;
 }
 
 /** What one round did (for tests and the debug log). */
@@ -113,6 +122,7 @@ export class PlacementDriver {
   private rebalanceCleared = 0;
   /** Requests made before the next round starts share its report (one waiter, however many requests). */
   private nextRoundWaiter: RoundWaiter | undefined;
+  private readonly hot = new HotTracker();
 
   constructor(
     private readonly opts: PlacementDriverOptions,
@@ -146,6 +156,7 @@ export class PlacementDriver {
       this.timer = undefined;
       // Leader-local: the next reign starts without a request (see the header).
       this.rebalanceCleared = this.rebalanceAsked;
+      this.hot.clear();
       this.modules.logger.info('placement driver stopped');
     }
     await this.round;
@@ -249,7 +260,9 @@ export class PlacementDriver {
     const deadline = this.clock.nowMs() + (this.opts.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS);
     // The leader's applied table: at worst a little behind its commit index, which the epochs catch.
     const { state } = await service.read('stale');
-    const steps = this.plan(state, { nowMs: this.clock.nowMs(), rebalance }).slice(0, this.opts.maxStepsPerRound ?? DEFAULT_MAX_STEPS_PER_ROUND);
+    const load = this.loadInput(state);
+    const input: PlacementInput = { nowMs: this.clock.nowMs(), rebalance, ...(load === undefined ? {} : { load }) };
+    const steps = this.plan(state, input).slice(0, this.opts.maxStepsPerRound ?? DEFAULT_MAX_STEPS_PER_ROUND);
     // A request made since this round read `asked` was made on a newer table: it stays open for the next round.
     if (rebalance && rebalanceSettled(state, steps) && asked === this.rebalanceAsked) {
       this.rebalanceCleared = asked;
@@ -280,6 +293,7 @@ export class PlacementDriver {
       }
       proposed.push(step.command);
       if (step.balance === true) balanceSteps++;
+      if (step.hotNode !== undefined) this.hot.moved(step.hotNode, this.clock.nowMs());
       this.modules.logger.info('placement step', stepFields(step));
     }
     return report(null);
@@ -288,6 +302,18 @@ export class PlacementDriver {
   private release(step: PlannedStep, demotes: string): void {
     const subject = shardOf(step.command);
     if (subject !== undefined) this.modules.fencer.release(demotes, subject.shard, subject.epoch);
+  }
+
+  /** The loads and the nodes hot now (rule 7), when the nodes report load and one is hot. */
+  private loadInput(state: RoutingState): LoadInput | undefined {
+    const measured = this.modules.loads?.(state);
+    if (measured === undefined) return undefined;
+    // Only nodes that may take load are compared (a node in maintenance is emptying anyway).
+    const nodes = new Map([...measured.nodes].filter(([id]) => acceptsNewCopies(nodeById(state, id)?.status ?? 'left')));
+    const hot = this.hot.observe(nodes, state.config.settings.placement, this.clock.nowMs());
+    if (hot.length === 0) return undefined;
+    this.modules.logger.info('hot nodes', { hot });
+    return { nodes, shards: measured.shards, hot };
   }
 
   /** Fences the node a step demotes, logging once per node, shard and epoch why it must wait. */

@@ -9,6 +9,7 @@ import { copiesOf, type NodeRecord } from '../routing/index.js';
 import { isEligible } from './node-roles.js';
 import { cmpId, type Round } from './round.js';
 import { assignStep } from './steps.js';
+import { sharesZone, zoneOf } from './zones.js';
 import type { PlannedStep } from './types.js';
 
 export interface Waits {
@@ -22,6 +23,28 @@ export function settled(round: Round, eligible: readonly NodeRecord[], waits: Wa
   const times = eligible.map((n) => n.registeredAtMs);
   const enough = eligible.length >= round.settings.replicationFactor;
   return (enough && round.nowMs - Math.max(...times) >= waits.settleMs) || round.nowMs - Math.min(...times) >= waits.graceMs;
+}
+
+/** Replicas one by one: a zone not used yet first (zoneStrict: only such), then fewest copies. */
+function pickReplicas(round: Round, primary: NodeRecord, candidates: NodeRecord[]): string[] {
+  const { ledger } = round;
+  const zones = new Set<string>();
+  const primaryZone = zoneOf(primary);
+  if (primaryZone !== null) zones.add(primaryZone);
+  const picked: string[] = [];
+  let left = [...candidates];
+  while (picked.length < round.settings.replicationFactor - 1) {
+    const sameZone = (n: NodeRecord) => (sharesZone(n, zones) ? 1 : 0);
+    const next = left
+      .filter((n) => !(round.settings.placement.zoneStrict && sharesZone(n, zones)))
+      .sort((a, b) => sameZone(a) - sameZone(b) || ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id))[0];
+    if (next === undefined) break;
+    picked.push(next.id);
+    const zone = zoneOf(next);
+    if (zone !== null) zones.add(zone);
+    left = left.filter((n) => n.id !== next.id);
+  }
+  return picked;
 }
 
 export function planFirstAssignment(round: Round, waits: Waits): PlannedStep[] {
@@ -39,11 +62,7 @@ export function planFirstAssignment(round: Round, waits: Waits): PlannedStep[] {
     // Primaries round-robin: fewest primaries, then fewest copies.
     const primary = candidates.sort((a, b) => ledger.primariesOn(a.id) - ledger.primariesOn(b.id) || ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id))[0];
     if (primary === undefined) break;
-    const replicas = candidates
-      .filter((n) => n.id !== primary.id)
-      .sort((a, b) => ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id))
-      .slice(0, round.settings.replicationFactor - 1)
-      .map((n) => n.id);
+    const replicas = pickReplicas(round, primary, candidates.filter((n) => n.id !== primary.id));
     ledger.addCopy(primary.id, { primary: true, recovering: false });
     for (const r of replicas) ledger.addCopy(r, { primary: false, recovering: false });
     steps.push(assignStep(shard, primary.id, replicas, round.nowMs, reason));

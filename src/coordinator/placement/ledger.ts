@@ -43,6 +43,15 @@ export class Ledger {
     return this.copiesOn(node.id) < node.capacity;
   }
 
+  /** Replicas being filled on `id`, and in the whole cluster. */
+  recoveringOn(id: NodeId): number {
+    return this.recovering.get(id) ?? 0;
+  }
+
+  get recoveringInCluster(): number {
+    return this.recoveringTotal;
+  }
+
   /** Whether one more recovery onto `id` stays within both limits. */
   mayRecoverOnto(id: NodeId, limits: RecoverySettings): boolean {
     return (this.recovering.get(id) ?? 0) < limits.maxConcurrentPerNode && this.recoveringTotal < limits.maxConcurrentPerCluster;

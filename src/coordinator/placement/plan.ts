@@ -12,6 +12,7 @@ import { planBalance } from './balance.js';
 import { planDepartures } from './departures.js';
 import { planFailover } from './failover.js';
 import { planFirstAssignment } from './first-assignment.js';
+import { planHotspots } from './hotspot.js';
 import { anyRecovering } from './ledger.js';
 import { planRepair } from './repair.js';
 import { startRound, type Round } from './round.js';
@@ -42,6 +43,11 @@ export function planPlacement(state: RoutingState, input: PlacementInput): Plann
     }
   }
   steps.push(...planDepartures(round, planned));
+  // Load moves only on a calm table (nothing else to do): the same hysteresis as balance, and no fight with a repair.
+  if (steps.length === 0 && input.load !== undefined && input.load.hot.length > 0) {
+    const moves = planHotspots(round, input.load, planned);
+    if (moves.length > 0) return moves;
+  }
   if (steps.length > 0 || anyRecovering(state) || input.rebalance !== true) return steps;
   const balance = planBalance(round);
   return balance === undefined ? [] : [balance];

@@ -3,6 +3,7 @@ import type { ClusterSettings } from '../../config/index.js';
 import { copiesOf, nodeById, nodesInOrder, type NodeRecord, type RoutingState, type ShardRecord } from '../routing/index.js';
 import { Ledger } from './ledger.js';
 import { countsAsCopy, isEligible } from './node-roles.js';
+import { sharesZone, zonesOfShard } from './zones.js';
 
 export interface Round {
   readonly state: RoutingState;
@@ -23,13 +24,26 @@ export function countedCopies(round: Round, shard: ShardRecord): string[] {
   return copiesOf(shard).filter((id) => countsAsCopy(nodeById(round.state, id), round.nowMs, delay));
 }
 
-/** Nodes that could take a new copy of the shard now: eligible, not holding one, with room; fewest copies first. */
+/**
+ * Nodes that could take a new copy of the shard now: eligible, not holding
+ * one, with room, and (zoneStrict) in a zone no counted copy is in; a zone
+ * the shard is not in yet first, then fewest copies.
+ */
 export function targetsFor(round: Round, shard: ShardRecord): NodeRecord[] {
   const held = new Set(copiesOf(shard));
   const { ledger } = round;
+  const zones = zonesOfShard(round.state, shard, countedCopies(round, shard));
+  const strict = round.settings.placement.zoneStrict;
+  const sameZone = (n: NodeRecord) => (sharesZone(n, zones) ? 1 : 0);
   return round.nodes
-    .filter((n) => isEligible(n) && !held.has(n.id) && ledger.hasRoom(n))
-    .sort((a, b) => ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || ledger.primariesOn(a.id) - ledger.primariesOn(b.id) || cmpId(a.id, b.id));
+    .filter((n) => isEligible(n) && !held.has(n.id) && ledger.hasRoom(n) && !(strict && sharesZone(n, zones)))
+    .sort(
+      (a, b) =>
+        sameZone(a) - sameZone(b) ||
+        ledger.copiesOn(a.id) - ledger.copiesOn(b.id) ||
+        ledger.primariesOn(a.id) - ledger.primariesOn(b.id) ||
+        cmpId(a.id, b.id),
+    );
 }
 
 export const cmpId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

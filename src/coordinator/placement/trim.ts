@@ -8,9 +8,11 @@
  * from the most loaded node once every other copy is in sync.
  */
 import { canServe, nodeById, type ShardRecord } from '../routing/index.js';
+import { promotionCandidate } from './failover.js';
 import { cmpId, countedCopies, targetsFor, type Round } from './round.js';
 import { moveStep } from './steps.js';
 import type { PlannedStep } from './types.js';
+import { zoneDuplicates } from './zones.js';
 
 /** Dropping `id` keeps an in-sync copy on a serving node (if it was one). */
 function safeToDrop(round: Round, shard: ShardRecord, id: string): boolean {
@@ -52,12 +54,21 @@ function dropSurplus(round: Round, shard: ShardRecord, counted: readonly string[
   // A copy still being filled is never the surplus: dropping it would undo the move that made the surplus
   // (balance adds a copy, and the old one goes once the new one is in sync), and it would be re-added forever.
   const recovering = (id: string) => !shard.inSync.includes(id) && failed(id) === 0;
+  const duplicates = zoneDuplicates(round.state, counted);
+  const doubled = (id: string) => (duplicates.has(id) ? 1 : 0);
+  const isPrimary = (id: string) => (id === shard.primary ? 1 : 0);
   const id = counted
-    .filter((r) => r !== shard.primary && !recovering(r) && counted.every((other) => other === r || shard.inSync.includes(other)))
-    // A copy on a failed node first, then the most loaded node.
-    .sort((a, b) => failed(b) - failed(a) || ledger.copiesOn(b) - ledger.copiesOn(a) || cmpId(a, b))[0];
+    .filter((r) => !recovering(r) && counted.every((other) => other === r || shard.inSync.includes(other)))
+    // A copy on a failed node first, then one sharing its zone with another copy, then the most loaded node (the primary last).
+    .sort((a, b) => failed(b) - failed(a) || doubled(b) - doubled(a) || ledger.copiesOn(b) - ledger.copiesOn(a) || isPrimary(a) - isPrimary(b) || cmpId(a, b))[0];
   if (id === undefined || !safeToDrop(round, shard, id)) return undefined;
-  return drop(round, shard, id, `${counted.length} copies where ${factor} are wanted; ${id} holds ${ledger.copiesOn(id)}`);
+  const why = `${counted.length} copies where ${factor} are wanted; ${id} holds ${ledger.copiesOn(id)}`;
+  if (id !== shard.primary) return drop(round, shard, id, why);
+  // The primary's copy is the one to go (balance moved a copy of a shard this node leads): an in-sync replica takes over in the same step.
+  const to = promotionCandidate(round.state, ledger, shard, true);
+  if (to === undefined) return undefined;
+  ledger.movePrimary(id, to);
+  return moveStep(shard, to, shard.replicas.filter((r) => r !== to), round.nowMs, `trim: dropping shard ${shard.id}'s copy on ${id}, ${to} (in sync) leads it: ${why}`);
 }
 
 export function planTrim(round: Round, shard: ShardRecord): PlannedStep | undefined {

@@ -1,5 +1,6 @@
 /** What the placement planner is given besides the table, and what it hands back. */
 import type { Command } from '../routing/index.js';
+import type { LoadInput } from './hotspot.js';
 
 export interface PlacementInput {
   readonly nowMs: number;
@@ -13,6 +14,8 @@ export interface PlacementInput {
    * node that returns from `unhealthy` gets nothing moved back by itself.
    */
   readonly rebalance?: boolean;
+  /** Rule 7 (hotspot.ts): the loads measured and the nodes found hot; absent: no load-based moves. */
+  readonly load?: LoadInput;
 }
 
 export const DEFAULT_SETTLE_MS = 1_000;
@@ -25,4 +28,6 @@ export interface PlannedStep {
   readonly demotes: string | null;
   /** Set on a step of rule 6 (balance): what `POST /cluster/rebalance` reports as planned. */
   readonly balance?: true;
+  /** Set on a step of rule 7 (load): the hot node it takes load off. */
+  readonly hotNode?: string;
 }

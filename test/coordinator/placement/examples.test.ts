@@ -57,13 +57,14 @@ describe('first assignment', () => {
 });
 
 describe('a node joining', () => {
-  it('gets its share of the copies by balancing when a rebalance is asked for, without moving primaries', () => {
+  it('gets its share of the copies and of the primaries by balancing when a rebalance is asked for; primaries move by handoff only', () => {
     const placed = settle(three()).state;
-    const primaries = placed.shards.map((s) => s.primary);
     const { state, steps } = settle(join(placed, { id: 'n4', atMs: T0 + 100_000 }), { fromMs: T0 + 100_000, input: { rebalance: true } });
     expect(copyLoads(state)).toEqual({ n1: 4, n2: 4, n3: 4, n4: 4 });
-    expect(state.shards.map((s) => s.primary)).toEqual(primaries);
-    expect(steps.every((s) => s.command.type === 'moveShard' && s.demotes === null)).toBe(true);
+    expect(primaryLoads(state)).toEqual({ n1: 2, n2: 2, n3: 2, n4: 2 });
+    // Copies move by an extra replica and a trim (never demoting); primaries by promoting an in-sync replica.
+    expect(steps.every((s) => (s.command.type === 'moveShard' && s.demotes === null) || s.command.type === 'promotePrimary')).toBe(true);
+    expect(steps.filter((s) => s.command.type === 'promotePrimary').length).toBeGreaterThan(0);
     // Rule 6 marks its own steps (what POST /cluster/rebalance reports); the trims that follow them are not its.
     expect(steps.filter((s) => s.balance === true).length).toBeGreaterThan(0);
     expect(steps.filter((s) => s.balance === true).every((s) => s.command.reason.startsWith('balance'))).toBe(true);
@@ -255,10 +256,14 @@ describe('a changed replication factor', () => {
     expect(sortedValues(copyLoads(state))).toEqual([4, 4, 5, 5]);
   });
 
-  it('lowered: surplus replicas are dropped, never a primary', () => {
+  it('lowered: surplus copies are dropped from the most loaded nodes, a primary only by handing over in the same step', () => {
     const placed = settle(cluster(6, ['n1', 'n2', 'n3', 'n4'], { replicationFactor: 3 })).state;
-    const primaries = placed.shards.map((s) => s.primary);
-    const { state } = settle(withFactor(placed, 1), { fromMs: T0 + 100_000 });
-    expect(state.shards.map((s) => copiesOf(s))).toEqual(primaries.map((p) => [p]));
+    const { state, steps } = settle(withFactor(placed, 1), { fromMs: T0 + 100_000 });
+    for (const shard of state.shards) {
+      expect(copiesOf(shard)).toHaveLength(1);
+      expect(copiesOf(placed.shards[shard.id]!)).toContain(shard.primary);
+    }
+    // No primary was dropped without an in-sync successor named in the same command.
+    for (const step of steps) if (step.demotes !== null) expect(step.command).toMatchObject({ type: 'moveShard', primary: expect.any(String) });
   });
 });

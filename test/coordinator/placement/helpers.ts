@@ -25,6 +25,7 @@ export interface NodeSpec {
   readonly id: string;
   readonly capacity?: number;
   readonly atMs?: number;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** A table of `shards` shards with the given nodes registered (status unknown, capacity 16 unless given). */
@@ -35,7 +36,7 @@ export function cluster(shards: number, nodes: readonly (string | NodeSpec)[], s
 }
 
 export function join(state: RoutingState, n: NodeSpec): RoutingState {
-  return applyCommand(state, { ...register(n.id, { capacity: n.capacity ?? 16 }), atMs: n.atMs ?? T0 });
+  return applyCommand(state, { ...register(n.id, { capacity: n.capacity ?? 16, ...(n.labels === undefined ? {} : { labels: { ...n.labels } }) }), atMs: n.atMs ?? T0 });
 }
 
 /** Sets a node's status as an operator or the failure detector would (a majority confirming a failure). */

@@ -1,4 +1,5 @@
 /** `cluster`: this replica's own health, and the cluster as a whole. */
+import { dryRun } from '../../../coordinator/placement/index.js';
 import type { Consistency, StateRead } from '../../../coordinator/service.js';
 import { ClusterErrorCode, isClusterError } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
@@ -6,6 +7,7 @@ import { readInput } from '../inputs.js';
 import { publicProcedure, router } from '../trpc.js';
 import { clusterInfo, type ReplicaView } from '../wire/cluster-info.js';
 import { replicaHealth } from '../wire/health.js';
+import { checkedScenario, planInput } from './plan-input.js';
 
 /**
  * How long a stale `info` waits to learn whether this replica still has a
@@ -53,5 +55,15 @@ export const clusterRouter = router({
     // The health monitor's reasons (a storm guard holding failure decisions back): the leader's alone, [] elsewhere.
     const view: ReplicaView = { noQuorum, leaderReasons: ctx.nodeControl.healthReasons() };
     return clusterInfo(status, read, leaderAddress, Date.now(), view);
+  }),
+
+  /**
+   * The dry run: the moves the placement planner would make, in order, if the
+   * nodes named failed, drained, went into maintenance or joined, planned on
+   * a copy of the (linearizable) table. Changes nothing.
+   */
+  plan: publicProcedure.input(planInput).mutation(async ({ ctx, input }) => {
+    const { state } = await ctx.service.read('linearizable');
+    return dryRun(state, checkedScenario(state, input), { nowMs: Date.now() });
   }),
 });

@@ -30,6 +30,7 @@ import { commandBase, proposeCommand } from '../propose.js';
 import { leaderProcedure, publicProcedure, router } from '../trpc.js';
 import { leaseGrant } from '../wire/lease-grant.js';
 import { nodeDetail, nodeInfo, type NodeDetail } from '../wire/node.js';
+import { loadInfo } from '../wire/load.js';
 import { readMeta } from '../wire/read-meta.js';
 
 /** What a node registering for the first time without saying gets; a known node keeps what it had. */
@@ -48,6 +49,8 @@ const registerInput = strictObject({
 });
 const setLabelsInput = strictObject({ id: nodeId, labels, reason: reasonInput.optional() });
 const recoveryInput = strictObject({ shard: intInRange(0, MAX_SHARDS - 1), copiedKeys: seqSchema, totalKeys: seqSchema.nullable() });
+const rate = z.number({ error: 'expected a rate (a number)' }).min(0, { error: 'expected a rate of at least 0' }).max(1e12, { error: 'expected a rate of at most 1e12' });
+const shardLoadInput = strictObject({ shard: intInRange(0, MAX_SHARDS - 1), readsPerS: rate, writesPerS: rate, bytesPerS: rate });
 const renewLeaseInput = strictObject({
   id: nodeId,
   identity,
@@ -55,6 +58,8 @@ const renewLeaseInput = strictObject({
   recoveries: z.array(recoveryInput, { error: 'expected an array of recovery progress entries' }).max(MAX_SHARDS, { error: `expected at most ${MAX_SHARDS} recoveries` }).optional(),
   /** The settings version the node runs (that of the last grant it took). */
   configVersion: seqSchema.min(1).optional(),
+  /** Per-shard load over the node's window (optional: older nodes send none). */
+  load: z.array(shardLoadInput, { error: 'expected an array of shard load entries' }).max(MAX_SHARDS, { error: `expected at most ${MAX_SHARDS} shard load entries` }).optional(),
 });
 const nodeChangeInput = strictObject({ id: nodeId, reason: reasonInput.optional() });
 const maintenanceInput = strictObject({
@@ -102,7 +107,12 @@ export const nodesRouter = router({
   list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
     const nowMs = Date.now();
-    return { nodes: nodeSummaries(read.state).map((n) => nodeInfo(read.state, n, ctx.nodeControl.healthOf(n.id), nowMs)), ...readMeta(read) };
+    const nodes = nodeSummaries(read.state).map((n) => ({
+      ...nodeInfo(read.state, n, ctx.nodeControl.healthOf(n.id), nowMs),
+      /** What it served over its window, as it reported with its last renewal (leader-local; null elsewhere). */
+      load: loadInfo(ctx.nodeControl.nodeLoad(read.state, n.id)),
+    }));
+    return { nodes, ...readMeta(read) };
   }),
 
   get: publicProcedure.input(getInput).query(async ({ ctx, input }) => {

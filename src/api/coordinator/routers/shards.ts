@@ -6,6 +6,7 @@
  * what a primary calls when a replica caught up or fell behind.
  */
 import { z } from 'zod';
+import { explainShard } from '../../../coordinator/placement/index.js';
 import { intInRange, strictObject } from '../../../config/index.js';
 import { copiesOf, shardById, type AssignShard, type MoveShard, type RoutingState, type SetInSync, type ShardRecord } from '../../../coordinator/routing/index.js';
 import { nodeIdSchema } from '../../../coordinator/routing/fields.js';
@@ -13,10 +14,11 @@ import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
 import { badRequest } from '../errors/invalid-input.js';
 import { rejectionError } from '../errors/rejection.js';
-import { readInput, reasonInput, seqSchema } from '../inputs.js';
+import { consistencySchema, readInput, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase } from '../propose.js';
 import { publicProcedure, router } from '../trpc.js';
 import { readMeta } from '../wire/read-meta.js';
+import { loadInfo } from '../wire/load.js';
 import { shardInfo } from '../wire/shard.js';
 
 const assignInput = strictObject({
@@ -39,6 +41,7 @@ const setInSyncInput = strictObject({
   copiedBytes: seqSchema.optional(),
 });
 type AssignInput = z.infer<typeof assignInput>;
+const explainInput = strictObject({ id: intInRange(0, 65_535), consistency: consistencySchema.optional() });
 
 function unknownShard(state: RoutingState, id: number): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'shard', id: String(id) }, `no shard ${id}: the cluster has shards 0..${state.shards.length - 1}`);
@@ -82,7 +85,18 @@ async function proposeShardCommand(
 export const shardsRouter = router({
   list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
-    return { shards: read.state.shards.map((s) => shardInfo(s, ctx.nodeControl.recoveryOf(read.state, s.id))), ...readMeta(read) };
+    const loads = ctx.nodeControl.shardLoads(read.state);
+    // load: summed over the copies reporting it (leader-local; null elsewhere or when nothing was served).
+    const shards = read.state.shards.map((s) => ({ ...shardInfo(s, ctx.nodeControl.recoveryOf(read.state, s.id)), load: loadInfo(loads.get(s.id)) }));
+    return { shards, ...readMeta(read) };
+  }),
+
+  /** Why the shard's copies are where they are, which node could take one and what holds a repair back. */
+  explain: publicProcedure.input(explainInput).query(async ({ ctx, input }) => {
+    const read = await ctx.service.read(input.consistency ?? 'linearizable');
+    const shard = shardById(read.state, input.id);
+    if (shard === undefined) throw unknownShard(read.state, input.id);
+    return { ...explainShard(read.state, shard, { nowMs: Date.now(), stormGuard: ctx.nodeControl.healthReasons() }), ...readMeta(read) };
   }),
 
   assign: publicProcedure.input(assignInput).mutation(async ({ ctx, input }) => {

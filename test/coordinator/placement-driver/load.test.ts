@@ -1,0 +1,48 @@
+// The driver's part of load balancing: the loads the nodes reported reach the planner only for a node hot for a
+// whole window; the move proposed is the planner's, and the node then cools down.
+import { describe, expect, it } from 'vitest';
+import { planPlacement, type PlacementInput } from '../../../src/coordinator/placement/index.js';
+import { COOL_DOWN_MS } from '../../../src/coordinator/placement-driver/hot-tracker.js';
+import { Fencer, PlacementDriver, type MeasuredLoad } from '../../../src/coordinator/placement-driver/index.js';
+import type { Command, RoutingState } from '../../../src/coordinator/routing/index.js';
+import { silentLogger } from '../../../src/observability/index.js';
+import { FakeCoordinatorService, registerCommand } from '../../api/fake-service.js';
+
+class TestClock {
+  constructor(public ms = 1_000_000) {}
+  nowMs = () => this.ms;
+}
+
+describe('placement driver: load', () => {
+  it('passes the loads to the planner once a node was hot for hotWindowMs, proposes the handoff, then cools the node down', async () => {
+    const service = new FakeCoordinatorService({ shards: 2 });
+    for (const id of ['n1', 'n2', 'n3']) {
+      await service.propose(registerCommand(id));
+      await service.propose({ type: 'setNodeStatus', atMs: 0, reason: 'probed', nodeId: id, status: 'healthy' });
+    }
+    const assign = (shardId: number, primary: string, replicas: string[]): Command => ({ type: 'assignShard', atMs: 0, reason: 't', shardId, expectedEpoch: 0, primary, replicas });
+    await service.propose(assign(0, 'n1', ['n2']));
+    await service.propose(assign(1, 'n1', ['n3']));
+    const clock = new TestClock();
+    // The old primary is fenced at once (its lease ran out long ago).
+    const fencer = new Fencer({ handoffRetryMs: 0 }, { leases: { fencedAtMs: () => 0 }, nodeLink: { handoff: () => Promise.reject(new Error('no node')) } as never, logger: silentLogger, clock });
+    const inputs: PlacementInput[] = [];
+    const plan = (state: RoutingState, input: PlacementInput) => (inputs.push(input), planPlacement(state, input));
+    const measured: MeasuredLoad = { nodes: new Map([['n1', 200], ['n2', 10], ['n3', 10]]), shards: new Map([[0, 120], [1, 80]]) };
+    const driver = new PlacementDriver({}, { service, fencer, logger: silentLogger, plan, clock, loads: () => measured });
+    const windowMs = service.state.config.settings.placement.hotWindowMs;
+
+    expect((await driver.runRound()).proposed).toEqual([]);
+    expect(inputs.at(-1)?.load).toBeUndefined();
+    clock.ms += windowMs;
+    const round = await driver.runRound();
+    expect(inputs.at(-1)?.load?.hot).toEqual([{ node: 'n1', ratio: expect.closeTo(200 / (220 / 3), 5) }]);
+    expect(round.proposed).toEqual([expect.objectContaining({ type: 'promotePrimary', shardId: 0, nodeId: 'n2', reason: expect.stringMatching(/^load: n1 at 2\.7× mean/) })]);
+    expect(service.state.shards[0]?.primary).toBe('n2');
+    // Cooling down: the same reports move nothing more for COOL_DOWN_MS.
+    clock.ms += COOL_DOWN_MS - 1;
+    expect((await driver.runRound()).proposed).toEqual([]);
+    clock.ms += 1;
+    expect((await driver.runRound()).proposed.map((c) => c.type)).toEqual(['promotePrimary']);
+  });
+});
