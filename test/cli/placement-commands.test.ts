@@ -42,7 +42,7 @@ describe('torua explain', () => {
     expect(out).toMatch(/n3\s+yes/);
     expect(out).toContain('nothing blocks it');
     const json = await torua('explain', '1', '--json', ...at);
-    expect(JSON.parse(json.out)).toMatchObject({ shard: 1, copies: [{ node: 'n2', role: 'primary' }, { node: 'n3', role: 'replica' }] });
+    expect(JSON.parse(json.out)).toMatchObject({ ok: true, command: 'explain', data: { shard: 1, copies: [{ node: 'n2', role: 'primary' }, { node: 'n3', role: 'replica' }] } });
   });
 
   it('refuses a missing or bad shard id with usage (2), and an unknown shard with the cluster’s 404 (1)', async () => {
@@ -76,7 +76,7 @@ describe('torua plan', () => {
     const { at } = await served();
     const joined = await torua('plan', '--new-node', 'n4:8:zone=b', '--json', ...at);
     expect(joined.code).toBe(0);
-    expect(JSON.parse(joined.out).result.nodes.n4.copies).toBeGreaterThan(0);
+    expect(JSON.parse(joined.out).data.result.nodes.n4.copies).toBeGreaterThan(0);
     expect(parseJoin('n5:16:zone=a,rack=r2')).toEqual({ id: 'n5', capacity: 16, labels: { zone: 'a', rack: 'r2' } });
     expect((await torua('plan', '--new-node', 'n4', ...at)).code).toBe(2);
     const unknown = await torua('plan', '--fail', 'n9', ...at);

@@ -25,7 +25,7 @@ describe('placement driver: load', () => {
     await service.propose(assign(1, 'n1', ['n3']));
     const clock = new TestClock();
     // The old primary is fenced at once (its lease ran out long ago).
-    const fencer = new Fencer({ handoffRetryMs: 0 }, { leases: { fencedAtMs: () => 0 }, nodeLink: { handoff: () => Promise.reject(new Error('no node')) } as never, logger: silentLogger, clock });
+    const fencer = new Fencer({ handoffRetryMs: 0 }, { leases: { fencedAtMs: () => 0, markDemoting: () => undefined, releaseDemoting: () => undefined }, nodeLink: { handoff: () => Promise.reject(new Error('no node')) } as never, logger: silentLogger, clock });
     const inputs: PlacementInput[] = [];
     const plan = (state: RoutingState, input: PlacementInput) => (inputs.push(input), planPlacement(state, input));
     const measured: MeasuredLoad = { nodes: new Map([['n1', 200], ['n2', 10], ['n3', 10]]), shards: new Map([[0, 120], [1, 80]]) };
