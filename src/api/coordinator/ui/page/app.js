@@ -443,6 +443,22 @@ function actionSpec(a) {
   }
 }
 
+/** The planner's dry run (POST /cluster/plan) as lines an operator reads before confirming. */
+function planText(plan) {
+  if (!plan || !Array.isArray(plan.moves)) return JSON.stringify(plan, null, 2);
+  const moves = plan.moves.length === 0 ? ['No move.'] : plan.moves.map((m, i) => `${i + 1}. ${m.shard === null ? '' : `shard ${m.shard}: `}${m.command}${m.node ? ` ${m.node}` : ''} (${m.reason})`);
+  const counts = Object.entries(plan.result?.nodes ?? {}).map(([id, c]) => `${id}: ${c.copies} copies, ${c.primaries} primaries`);
+  const under = plan.result?.under_replicated ?? [];
+  return [
+    ...moves,
+    '',
+    'After:',
+    ...counts,
+    under.length === 0 ? 'No shard left under-replicated.' : `Left under-replicated: shards ${under.join(', ')}.`,
+    ...(plan.notes ?? []).map((n) => `Note: ${n}`),
+  ].join('\n');
+}
+
 function ActionDialog({ action, onClose }) {
   const ref = useRef(null);
   const [plan, setPlan] = useState('');
@@ -459,7 +475,7 @@ function ActionDialog({ action, onClose }) {
     }
     setPlan('Asking the planner for a dry run…');
     postJson('../cluster/plan', spec.plan, 10000).then(
-      (a) => setPlan(a.status === 200 ? JSON.stringify(a.body, null, 2) : `No dry-run plan from this cluster: ${errorText(a)}`),
+      (a) => setPlan(a.status === 200 ? planText(a.body) : `No dry-run plan from this cluster: ${errorText(a)}`),
       (e) => setPlan(`No dry-run plan: ${e.message}`),
     );
   }, [action]);
