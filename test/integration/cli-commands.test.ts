@@ -201,7 +201,7 @@ describe('torua commands through the real binary (real processes)', () => {
     const evacuate = await torua(['node', 'evacuate', 'n3', '--wait', '--reason', 'cli test', ...target]);
     expect(evacuate.code, evacuate.err).toBe(0);
     expect(evacuate.err).toMatch(/^evacuate n3: \d+\/\d+ \(\d+%\)/m);
-    expect(evacuate.out).toMatch(/^done: n3 evacuated \(\d+ copies moved\) and in maintenance\n$/);
+    expect(evacuate.out).toMatch(/^done: n3 evacuated \(\d+ copies moved\) and in maintenance$/);
     const n3 = jsonData(await torua(['nodes', '--json', ...target]), 'nodes').nodes.find((n: { id: string }) => n.id === 'n3');
     expect(n3).toMatchObject({ status: 'maintenance', shard_count: 0 });
 
