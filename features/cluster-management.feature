@@ -28,9 +28,9 @@ Feature: Cluster management: health checks, failure decisions and failover
     Given a running cluster of three coordinators and three data nodes
     When the packet filter cuts the leader off from one node, and only from it
     Then for 5 s the node stays healthy in "/nodes" and no shard of it moves
-    And the leader's "/nodes" reports the node's path as degraded
+    And all along the node takes writes for its primary shards: its lease renewals reach the leader through a follower
     When the packet filter is removed
-    Then the leader's "/nodes" reports the node's path as ok again
+    Then the node is still healthy with its shards in place and takes writes
 
   Scenario: The leader killed while a node is failing: the new leader completes the failover once
     Given a running cluster of three coordinators and three data nodes

@@ -500,7 +500,7 @@ function ActionDialog({ action, onClose }) {
     <h2 id="dialog-h">${spec.title}?</h2>
     <p>${spec.text}</p>
     <h3>Dry run</h3>
-    <pre data-testid="plan">${plan}</pre>
+    <pre data-testid="plan" tabindex="0" aria-label="The planner's dry run">${plan}</pre>
     ${result ? html`<p role="status" class=${result.ok ? '' : 'note'} data-testid="action-result">${result.text}</p>` : ''}
     <div class="controls">
       <button disabled=${busy || (result && result.ok)} onClick=${confirm}>Confirm</button>
