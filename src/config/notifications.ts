@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { intInRange, strictObject } from './fields.js';
 
-/** Where the leader POSTs events (issue 5), from a queue that never holds up the leader. */
+/** Where the leader POSTs events, from a queue that never holds up the leader. */
 export const notificationsSchema = strictObject({
   // Not z.httpUrl(): it wants a domain with a dot, and a local receiver is usually 127.0.0.1:PORT.
   webhookUrl: z.url({ protocol: /^https?$/, hostname: z.regexes.hostname, error: 'expected an http:// or https:// URL' }).optional(),

@@ -14,10 +14,10 @@ import { intInRange, strictObject } from './fields.js';
  * - Fast failover where it counts: a crashed leader's connections close at
  *   once and followers start a PreVote after [D, 2D) ticks, D =
  *   leaderLossDelayTicks (default heartbeatTicks: 50–100 ms), well inside
- *   the 150 ms p50 / 300 ms max goal of issue 3. A hung leader (SIGSTOP)
+ *   a 150 ms p50 / 300 ms max failover goal. A hung leader (SIGSTOP)
  *   waits out the election timeout: ~400 ms p50 for the first of two
  *   followers, within the 500 ms goal.
- * - These are the 300 ms / 50 ms timings issue 3 runs etcd with for its
+ * - These are the 300 ms / 50 ms timings the coordinator bench runs etcd with for its
  *   comparison, so the bench compares like with like.
  * - A 10 ms tick costs nothing measurable (one timer, a few counters) and
  *   keeps the timer's rounding small against 50 ms heartbeats.

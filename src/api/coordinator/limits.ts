@@ -1,4 +1,4 @@
-/** Bounds of the coordinator API. Routing-table requests are small; the data path (issue 4) brings its own limits. */
+/** Bounds of the coordinator API. Routing-table requests are small; the data path brings its own limits (settings.maxValueBytes). */
 
 /** Largest request body read, REST and tRPC alike; a larger one is refused with 413 before it is buffered. */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -1,5 +1,5 @@
 /**
- * The leader's webhook (issue 5, `notifications.webhookUrl`): every event the
+ * The leader's webhook (`notifications.webhookUrl`): every event the
  * routing table applies while this replica leads is POSTed to the receiver,
  * as `GET /events` shows it plus `cluster_id`, one at a time and in order.
  *

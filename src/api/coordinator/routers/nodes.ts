@@ -43,7 +43,7 @@ const registerInput = strictObject({
   capacity: capacity.optional(),
   version: softwareVersion.optional(),
   labels: labels.optional(),
-  /** The token a data node keeps in its data directory (issue 4): a second process claiming the id is refused. */
+  /** The token a data node keeps in its data directory: a second process claiming the id is refused. */
   identity: identity.optional(),
   reason: reasonInput.optional(),
 });

@@ -1,4 +1,4 @@
-/** What every read answer says about its own freshness (issue 3: "says how old it may be"). */
+/** What every read answer says about its own freshness (a stale read says how old it may be). */
 import type { Consistency, StateRead } from '../../../coordinator/service.js';
 
 export interface ReadMeta {
