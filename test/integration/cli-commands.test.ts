@@ -2,7 +2,8 @@
  * Every operator command of `torua` through the real binary (dist/) against
  * real processes: nodes, shards, events (listing, --since, --follow), node
  * drain --wait and node remove, status, leader transfer, rebalance; each
- * config get|set, node maintenance, node evacuate and snapshot save; each
+ * config get|set, explain, plan, node maintenance, node evacuate and
+ * snapshot save; each
  * with its table and with `--json` in the one documented shape
  * (`{ok, command, data}` / `{ok: false, command, exit_code, error}`), and
  * the documented exit codes. Also `--version`, `npx torua`, a global install
@@ -169,7 +170,7 @@ describe('torua commands through the real binary (real processes)', () => {
     expect(after.nodes.map((n: { id: string }) => n.id).sort()).toEqual(['n1', 'n2']);
   });
 
-  test('config get|set --wait, node maintenance on|off, node evacuate --wait, snapshot save: --json, progress, refusals', async () => {
+  test('config get|set --wait, explain, plan, node maintenance on|off, node evacuate --wait, snapshot save: --json, progress, refusals', async () => {
     const h = await startPlacedCluster(clusters.create, { name: 'cli-ops', nodes: 4, shards: 8, replicationFactor: 2 });
     const target = ['--coordinators', coordinatorsOf(h)];
 
@@ -183,6 +184,21 @@ describe('torua commands through the real binary (real processes)', () => {
     expect(badSetting.code).toBe(1);
     expect(JSON.parse(badSetting.out)).toMatchObject({ ok: false, command: 'config set', exit_code: 1, error: { code: 'INVALID_INPUT' } });
     expect(jsonData(await torua(['config', 'get', '--json', ...target]), 'config get').version).toBe(after.version);
+
+    // Placement, explained and previewed: nothing changes.
+    const explained = jsonData(await torua(['explain', '0', '--json', ...target]), 'explain');
+    expect(explained).toMatchObject({ shard: 0, copies: [{ role: 'primary', in_sync: true }, { role: 'replica', in_sync: true }] });
+    expect(explained.nodes.map((n: { node: string }) => n.node).sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect((await torua(['explain', '0', ...target])).out).toMatch(/^shard 0 \(epoch \d+\)\n/);
+    const missingShard = await torua(['explain', '8', '--json', ...target]);
+    expect(missingShard.code).toBe(1);
+    expect(JSON.parse(missingShard.out)).toMatchObject({ ok: false, exit_code: 1, error: { code: 'NOT_FOUND' } });
+    const epochsBefore = jsonData(await torua(['shards', '--json', ...target]), 'shards').shards.map((s: { epoch: number }) => s.epoch);
+    const plan = jsonData(await torua(['plan', '--fail', 'n1', '--json', ...target]), 'plan');
+    expect(plan.moves.length).toBeGreaterThan(0);
+    expect(plan.result.nodes.n1 ?? { copies: 0 }).toMatchObject({ copies: 0 });
+    expect(jsonData(await torua(['shards', '--json', ...target]), 'shards').shards.map((s: { epoch: number }) => s.epoch)).toEqual(epochsBefore);
+    expect((await torua(['plan', '--new-node', 'n5', ...target])).code).toBe(2);
 
     // Maintenance of n4 with --wait into a pipe: progress on stderr, one JSON document on stdout.
     const on = await torua(['node', 'maintenance', 'on', 'n4', '--ttl', '10m', '--reason', 'cli test', '--wait', '--json', ...target]);
