@@ -2,17 +2,10 @@
 // are played by the test through the same API).
 import { describe, expect, it } from 'vitest';
 import { parseAssignments } from '../../src/cli/config-command.js';
-import { run } from '../../src/cli/run.js';
 import { createClusterClient } from '../../src/client/index.js';
 import { FakeCoordinatorService } from '../api/fake-service.js';
 import { startServer } from '../api/helpers.js';
-
-async function torua(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+import { torua } from '../support/run-cli.js';
 
 async function served() {
   const service = new FakeCoordinatorService({ shards: 2 });

@@ -1,16 +1,9 @@
 // `torua explain` and `torua plan` against a coordinator API server over the real routing table.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseJoin } from '../../src/cli/plan-command.js';
-import { run } from '../../src/cli/run.js';
 import { FakeCoordinatorService, registerCommand } from '../api/fake-service.js';
 import { startServer, type RunningServer } from '../api/helpers.js';
-
-async function torua(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+import { torua } from '../support/run-cli.js';
 
 const servers: RunningServer[] = [];
 afterEach(async () => {

@@ -6,13 +6,7 @@ import { parseDurationFlag, pollUntil } from '../../src/cli/wait-progress.js';
 import type { Command } from '../../src/coordinator/routing/index.js';
 import { FakeCoordinatorService, registerCommand } from '../api/fake-service.js';
 import { startServer } from '../api/helpers.js';
-
-async function torua(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+import { torua } from '../support/run-cli.js';
 
 /** The command running, with what it printed so far: the test plays the driver's moves once the output shows the state before them. */
 function started(...argv: string[]) {

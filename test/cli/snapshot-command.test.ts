@@ -4,22 +4,15 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run.js';
 import { deserializeState, serializeState, stateHash } from '../../src/coordinator/routing/index.js';
 import { FakeCoordinatorService, registerCommand } from '../api/fake-service.js';
 import { rawRequest, startServer } from '../api/helpers.js';
+import { torua } from '../support/run-cli.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-async function torua(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 async function served() {
   const service = new FakeCoordinatorService({ shards: 2 });
