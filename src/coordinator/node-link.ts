@@ -7,9 +7,11 @@ export interface NodeLink {
   /**
    * Asks the primary of `shard` to stop serving it at `epoch` (a planned
    * handover): it finishes the batch in flight, refuses everything after, and
-   * answers with its last seq. Rejects when the node cannot be reached in time.
+   * answers with its last seq, and whether every write it stored reached every
+   * in-sync replica (`caughtUp`; absent from an older node: not known).
+   * Rejects when the node cannot be reached in time.
    */
-  handoff(address: string, req: { readonly shard: number; readonly epoch: number }, timeoutMs: number): Promise<{ readonly lastSeq: number }>;
+  handoff(address: string, req: { readonly shard: number; readonly epoch: number }, timeoutMs: number): Promise<{ readonly lastSeq: number; readonly caughtUp?: boolean }>;
   /**
    * The node's own `GET /health` (the contract's DataNodeHealth), for the
    * health monitor. Rejects when the node does not answer within `timeoutMs`

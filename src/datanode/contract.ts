@@ -217,6 +217,12 @@ export interface HandoffRequest {
 
 export interface HandoffDone {
   readonly lastSeq: number;
+  /**
+   * Every write this primary stored reached every in-sync replica: the new
+   * primary holds all of it, so the old one may stay an in-sync replica
+   * (false after a batch failed to replicate: it may hold writes others lack).
+   */
+  readonly caughtUp: boolean;
 }
 
 export type ShardRole = 'primary' | 'replica' | 'recovering' | 'fenced';

@@ -263,7 +263,7 @@ export class DataNode implements DataNodeService {
       this.changed();
     }
     pipeline.rejectQueued(unavailable(copy.id, 'handing over', `shard ${copy.id} on node ${this.opts.id} is handing over to another primary`));
-    return pipeline.between(async () => ({ lastSeq: copy.lastSeq }));
+    return pipeline.between(async () => ({ lastSeq: copy.lastSeq, caughtUp: pipeline.caughtUp }));
   }
 
   private wire(store: ShardStore, identity: string): Running {

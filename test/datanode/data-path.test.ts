@@ -232,7 +232,7 @@ describe('handoff', () => {
     const key = c.keyIn(0);
     await c.node('n1').put(key, bytes('v'));
     const epoch = c.coordinator.shard(0).epoch;
-    expect(await c.node('n1').handoff({ shard: 0, epoch })).toEqual({ lastSeq: 1 });
+    expect(await c.node('n1').handoff({ shard: 0, epoch })).toEqual({ lastSeq: 1, caughtUp: true });
     const err = await c.node('n1').put(key, bytes('w')).catch((e: unknown) => e);
     expect(isClusterError(err, ClusterErrorCode.Unavailable) && err.type.reason).toBe('handing over');
     expect(await codeOf(c.node('n1').get(key))).toBe(ClusterErrorCode.Unavailable);
@@ -244,5 +244,41 @@ describe('handoff', () => {
     await c.node('n2').put(key, bytes('w'));
     expect(c.node('n2').info().shards.find((s) => s.id === 0)!.seq).toBe(2);
     expect(text(await c.node('n2').get(key))).toBe('w');
+  });
+
+  it('a caught-up handoff leaves the old primary an in-sync replica: the new primary’s writes reach it with no copy', async () => {
+    const c = await twoNodes();
+    const key = c.keyIn(0);
+    await c.node('n1').put(key, bytes('v'));
+    const epoch = c.coordinator.shard(0).epoch;
+    expect(await c.node('n1').handoff({ shard: 0, epoch })).toEqual({ lastSeq: 1, caughtUp: true });
+    c.coordinator.promote(0, 'n2', true);
+    expect(c.coordinator.shard(0)).toMatchObject({ primary: 'n2', replicas: ['n1'], inSync: ['n1', 'n2'] });
+    await c.settled(0);
+    const pages = c.peers.batches.length;
+    await c.node('n2').put(key, bytes('w'));
+    // The old primary took the batch as an in-sync replica: it continues its own history exactly, nothing was re-copied.
+    expect(c.peers.batches.slice(pages).some((b) => b.address === c.nodes.get('n1')!.address && b.batch.firstSeq === 2)).toBe(true);
+    expect(c.node('n1').info().shards.find((s) => s.id === 0)).toMatchObject({ role: 'replica', seq: 2 });
+    expect(c.coordinator.shard(0).inSync).toEqual(['n1', 'n2']);
+    expect(c.coordinator.setInSyncCalls.filter((r) => r.node === 'n1')).toEqual([]);
+    await c.node('n1').stop();
+    expect(await storedValue(c.nodes.get('n1')!.dir, 0, key)).toBe('w');
+  });
+
+  it('a primary that stored a batch its replica never acknowledged hands off not caught up', async () => {
+    const c = await twoNodes();
+    const key = c.keyIn(0);
+    await c.node('n1').put(key, bytes('v'));
+    const epoch = c.coordinator.shard(0).epoch;
+    // The replica hangs and the coordinator cannot take it out of the in-sync set: the batch fails after being stored.
+    c.link('n2', 'hang');
+    c.coordinator.setInSyncMode = 'fail';
+    const sent = c.peers.batches.length;
+    const write = c.node('n1').put(key, bytes('lost?')).then(() => 'acknowledged', () => 'failed');
+    await waitFor('batch sent to the hanging replica', () => c.peers.batches.length > sent);
+    const handoff = c.node('n1').handoff({ shard: 0, epoch });
+    expect(await write).toBe('failed');
+    expect(await handoff).toEqual({ lastSeq: 2, caughtUp: false });
   });
 });

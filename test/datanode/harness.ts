@@ -125,8 +125,9 @@ export class FakeCoordinator implements CoordinatorLink {
     this.must(this.run({ type: 'moveShard', shardId: shard, expectedEpoch: this.shard(shard).epoch, primary, replicas }));
   }
 
-  promote(shard: number, node: string): void {
-    this.must(this.run({ type: 'promotePrimary', shardId: shard, expectedEpoch: this.shard(shard).epoch, nodeId: node }));
+  /** `keepInSync`: a planned handoff whose old primary answered caught up stays in sync. */
+  promote(shard: number, node: string, keepInSync = false): void {
+    this.must(this.run({ type: 'promotePrimary', shardId: shard, expectedEpoch: this.shard(shard).epoch, nodeId: node, ...(keepInSync ? { keepInSync } : {}) }));
   }
 
   private must(r: { ok: boolean; message?: string }): void {

@@ -23,7 +23,8 @@ export interface HttpNodeLinkOptions {
 /** A node's answers to the leader are a few fields. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-const handoffDone = z.object({ lastSeq: z.number().int().min(0) });
+// A node of an older version answers without caughtUp: not known to be caught up, so its copy resyncs.
+const handoffDone = z.object({ lastSeq: z.number().int().min(0), caughtUp: z.boolean().default(false) });
 const answerSchema = z.union([
   z.object({ result: z.object({ data: z.unknown() }) }),
   z.object({ error: z.object({ message: z.string(), data: z.looseObject({ code: z.string() }).optional() }) }),

@@ -91,6 +91,18 @@ const replans = (e: RoutingEvent): boolean => !e.kind.startsWith('member-');
 /** A node new to the table (or back after it had left): it should get shards, which takes balancing. apply-node.ts names a known node's re-registration `node-updated`. */
 const joins = (e: RoutingEvent): boolean => e.kind === 'node-registered';
 
+/**
+ * A promotion whose old primary handed off caught up (fenced, and every write
+ * it stored reached every in-sync replica, the new primary among them)
+ * leaves it an in-sync replica: a planned handoff costs no copy. The check
+ * of the handoff's answer and the commit are ordered by the fence: the old
+ * primary takes no write after answering.
+ */
+function plannedHandoff(command: Command, caughtUp: boolean): Command {
+  if (command.type !== 'promotePrimary' || !caughtUp) return command;
+  return { ...command, keepInSync: true };
+}
+
 interface RoundWaiter {
   readonly promise: Promise<RoundReport>;
   resolve(report: RoundReport): void;
@@ -271,6 +283,7 @@ export class PlacementDriver {
     for (const step of steps) {
       if (!current()) return report('leadership lost or driver stopped');
       if (this.clock.nowMs() > deadline) return report('round deadline');
+      let command = step.command;
       if (step.demotes !== null) {
         const fence = await this.fenceFor(state, step, step.demotes);
         if (!fence.fenced) {
@@ -279,9 +292,10 @@ export class PlacementDriver {
           continue;
         }
         if (!current()) return report('leadership lost or driver stopped');
+        command = plannedHandoff(command, fence.caughtUp);
       }
       try {
-        const outcome = await service.propose(step.command);
+        const outcome = await service.propose(command);
         if (!outcome.ok) {
           if (step.demotes !== null) this.release(step, step.demotes);
           this.modules.logger.info('placement step refused; planning again next round', { ...stepFields(step), code: outcome.code, refusal: outcome.message });
@@ -291,7 +305,7 @@ export class PlacementDriver {
         this.modules.logger.warn('placement step not committed; planning again next round', { ...stepFields(step), error: e instanceof Error ? e.message : String(e) });
         return report(`${step.command.type} failed`);
       }
-      proposed.push(step.command);
+      proposed.push(command);
       if (step.balance === true) balanceSteps++;
       if (step.hotNode !== undefined) this.hot.moved(step.hotNode, this.clock.nowMs());
       this.modules.logger.info('placement step', stepFields(step));
@@ -304,15 +318,18 @@ export class PlacementDriver {
     if (subject !== undefined) this.modules.fencer.release(demotes, subject.shard, subject.epoch);
   }
 
-  /** The loads and the nodes hot now (rule 7), when the nodes report load and one is hot. */
+  /**
+   * The loads and the nodes hot now (rule 7), when the nodes report load.
+   * Passed with no node hot too: the trim that ends a relocation for load
+   * reads them (which copy of the surplus goes).
+   */
   private loadInput(state: RoutingState): LoadInput | undefined {
     const measured = this.modules.loads?.(state);
     if (measured === undefined) return undefined;
     // Only nodes that may take load are compared (a node in maintenance is emptying anyway).
     const nodes = new Map([...measured.nodes].filter(([id]) => acceptsNewCopies(nodeById(state, id)?.status ?? 'left')));
     const hot = this.hot.observe(nodes, state.config.settings.placement, this.clock.nowMs());
-    if (hot.length === 0) return undefined;
-    this.modules.logger.info('hot nodes', { hot });
+    if (hot.length > 0) this.modules.logger.info('hot nodes', { hot });
     return { nodes, shards: measured.shards, hot };
   }
 

@@ -35,7 +35,13 @@ export interface FencerModules {
 }
 
 export type FenceResult =
-  | { readonly fenced: true; readonly how: string }
+  /**
+   * `caughtUp`: X handed off and said every write it stored reached every
+   * in-sync replica, so it may stay an in-sync replica (a planned handoff);
+   * false when X was fenced by its lease running out (it may hold writes
+   * nobody else has).
+   */
+  | { readonly fenced: true; readonly how: string; readonly caughtUp: boolean }
   /** `untilMs`: when the lease runs out (Infinity while this replica does not lead). */
   | { readonly fenced: false; readonly untilMs: number; readonly why: string };
 
@@ -77,7 +83,7 @@ export class Fencer implements Fencing {
     const leaseMs = state.config.settings.health.leaseMs;
     const untilMs = this.modules.leases.fencedAtMs(nodeId, leaseMs);
     const now = this.clock.nowMs();
-    if (now >= untilMs) return { fenced: true, how: `the lease of ${nodeId} has run out` };
+    if (now >= untilMs) return { fenced: true, how: `the lease of ${nodeId} has run out`, caughtUp: false };
     const failedAt = this.handoffFailedAtMs.get(nodeId);
     if (failedAt !== undefined && now - failedAt < (this.opts.handoffRetryMs ?? DEFAULT_HANDOFF_RETRY_MS)) {
       return { fenced: false, untilMs, why: `${nodeId} did not answer a handoff; waiting for its lease to run out` };
@@ -86,9 +92,10 @@ export class Fencer implements Fencing {
     if (address === undefined) return { fenced: false, untilMs, why: `${nodeId} is not in the table; waiting for its lease to run out` };
     // Not remembered on success: a node that restarts forgets it handed off, so every step asks again.
     try {
-      await this.modules.nodeLink.handoff(address, { shard: shardId, epoch }, this.opts.handoffTimeoutMs ?? DEFAULT_HANDOFF_TIMEOUT_MS);
+      const done = await this.modules.nodeLink.handoff(address, { shard: shardId, epoch }, this.opts.handoffTimeoutMs ?? DEFAULT_HANDOFF_TIMEOUT_MS);
       this.handoffFailedAtMs.delete(nodeId);
-      return { fenced: true, how: `${nodeId} handed shard ${shardId} off at epoch ${epoch}` };
+      const caughtUp = done.caughtUp === true;
+      return { fenced: true, how: `${nodeId} handed shard ${shardId} off at epoch ${epoch} (seq ${done.lastSeq}${caughtUp ? ', caught up' : ''})`, caughtUp };
     } catch (e) {
       this.handoffFailedAtMs.set(nodeId, this.clock.nowMs());
       const message = e instanceof Error ? e.message : String(e);

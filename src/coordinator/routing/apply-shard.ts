@@ -135,8 +135,11 @@ export function promotePrimary(state: RoutingState, c: PromotePrimary): Outcome 
   const node = nodeById(state, c.nodeId);
   if (node === undefined || !canServe(node.status)) return reject('NODE_NOT_AVAILABLE', `node ${c.nodeId} is ${node?.status ?? 'gone'}`, 'nodeId');
   const old = shard.primary;
-  // The old primary may have stored writes nobody acknowledged: it stays as a copy, but must resync.
+  // The old primary may have stored writes nobody acknowledged: it stays as a copy, but must resync —
+  // unless it handed off caught up (keepInSync), then it holds exactly what the in-sync replicas hold.
+  const keep = c.keepInSync === true && old !== null;
   const replicas = [...shard.replicas.filter((id) => id !== c.nodeId), ...(old === null ? [] : [old])];
-  const next = makeShard(shard.id, shard.epoch + 1, c.nodeId, replicas, shard.inSync.filter((id) => id !== old));
-  return changed(state, shard, next, 'shard-promoted', `primary ${old ?? '-'} → ${c.nodeId}${old === null ? '' : `, ${old} out of sync`}`);
+  const next = makeShard(shard.id, shard.epoch + 1, c.nodeId, replicas, keep ? shard.inSync : shard.inSync.filter((id) => id !== old));
+  const standing = old === null ? '' : keep ? `, ${old} stays in sync (handed off caught up)` : `, ${old} out of sync`;
+  return changed(state, shard, next, 'shard-promoted', `primary ${old ?? '-'} → ${c.nodeId}${standing}`);
 }

@@ -53,9 +53,16 @@ export const setInSync = z.strictObject({
   copiedBytes: counterSchema.optional(),
 });
 
-/** An in-sync replica becomes primary; the old primary stays as a replica, out of sync (it may hold unacknowledged writes). */
+/**
+ * An in-sync replica becomes primary; the old primary stays as a replica, out
+ * of sync (it may hold unacknowledged writes) — unless `keepInSync`: a
+ * planned handoff, where the old primary stopped serving before this commits
+ * and said every write it stored reached every in-sync replica, so it holds
+ * nothing the new primary lacks and needs no copy.
+ */
 export const promotePrimary = z.strictObject({
   type: z.literal('promotePrimary'),
   ...shardBase,
   nodeId: nodeIdSchema,
+  keepInSync: z.boolean().optional(),
 });

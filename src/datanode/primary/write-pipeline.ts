@@ -31,6 +31,12 @@ export class WritePipeline {
   private batchDone: Promise<void> | null = null;
   private running: Promise<void> | null = null;
   private closed: ClusterError | null = null;
+  /**
+   * A batch was stored here but not acknowledged by every in-sync replica:
+   * this copy may hold writes another in-sync copy lacks, so a handoff must
+   * not leave it in sync. Never reset: conservative for the pipeline's life.
+   */
+  private storedUnacknowledged = false;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -65,6 +71,11 @@ export class WritePipeline {
       this.tasks.push(() => fn().then(resolve, reject));
       this.kick();
     });
+  }
+
+  /** Every batch this pipeline stored reached every in-sync replica (read between batches, it is exact). */
+  get caughtUp(): boolean {
+    return !this.storedUnacknowledged;
   }
 
   /** The key has a write stored but not yet acknowledged. */
@@ -158,12 +169,15 @@ export class WritePipeline {
     for (const op of ops) this.inFlight.set(op.key, (this.inFlight.get(op.key) ?? 0) + 1);
     let settle!: () => void;
     this.batchDone = new Promise((resolve) => (settle = resolve));
+    let stored = false;
     try {
       await this.store(ops, last);
+      stored = true;
       const replicated: ReplicatedOp[] = ops.map((op, i) => ({ seq: first + i, key: op.key, value: op.value === null ? null : Buffer.from(op.value).toString('base64') }));
       await this.fanOut.replicate(replicated);
       for (const w of writes) w.resolve();
     } catch (e) {
+      if (stored) this.storedUnacknowledged = true;
       for (const w of writes) w.reject(e);
     } finally {
       for (const op of ops) {

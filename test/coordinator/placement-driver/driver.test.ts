@@ -29,10 +29,12 @@ class TestClock {
 class TestNodeLink implements NodeLink {
   readonly calls: { address: string; shard: number; epoch: number }[] = [];
   answers = true;
+  /** What the node says of its writes (absent: an older node that does not say). */
+  caughtUp: boolean | undefined = undefined;
   async handoff(address: string, req: { shard: number; epoch: number }) {
     this.calls.push({ address, ...req });
     if (!this.answers) throw new Error('connect ECONNREFUSED');
-    return { lastSeq: 7 };
+    return this.caughtUp === undefined ? { lastSeq: 7 } : { lastSeq: 7, caughtUp: this.caughtUp };
   }
 }
 
@@ -108,6 +110,34 @@ describe('placement driver: one round', () => {
     expect(link.calls).toEqual([{ address: service.state.nodes['n1']!.address, shard: 0, epoch: 1 }]);
     expect(report.proposed.map((c) => c.type)).toEqual(['promotePrimary']);
     expect(service.state.shards[0]!.primary).toBe('n2');
+    // The node did not say it is caught up: its copy resyncs.
+    expect(service.state.shards[0]!.inSync).toEqual(['n2']);
+  });
+
+  it('a primary that hands off caught up stays an in-sync replica (a planned handoff copies nothing); one whose lease ran out resyncs', async () => {
+    const planned = await promotion();
+    const link = new TestNodeLink();
+    link.caughtUp = true;
+    const { driver } = driverFor(planned.service, planned.plan, { link });
+    const report = await driver.runRound();
+    expect(report.proposed).toEqual([expect.objectContaining({ type: 'promotePrimary', nodeId: 'n2', keepInSync: true })]);
+    expect(planned.service.state.shards[0]).toMatchObject({ primary: 'n2', replicas: ['n1'], inSync: ['n1', 'n2'] });
+    for (const caughtUp of [false, undefined]) {
+      const again = await promotion();
+      const l = new TestNodeLink();
+      l.caughtUp = caughtUp;
+      await driverFor(again.service, again.plan, { link: l }).driver.runRound();
+      expect(again.service.state.shards[0]).toMatchObject({ primary: 'n2', inSync: ['n2'] });
+    }
+    // Fenced because the lease ran out (no handoff asked): nothing is known of its writes.
+    const expired = await promotion();
+    const clock = new TestClock();
+    const silent = new TestNodeLink();
+    silent.caughtUp = true;
+    const byLease = driverFor(expired.service, expired.plan, { clock, link: silent, fencedAtMs: clock.ms - 1 });
+    await byLease.driver.runRound();
+    expect(silent.calls).toEqual([]);
+    expect(expired.service.state.shards[0]).toMatchObject({ primary: 'n2', inSync: ['n2'] });
   });
 
   it('when the handoff fails, the step waits for the lease to run out, and other shards go on meanwhile', async () => {

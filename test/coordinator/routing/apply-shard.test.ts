@@ -135,6 +135,14 @@ describe('promotePrimary', () => {
     expect(state.events.items.at(-1)?.message).toBe('shard 0 epoch 1 → 2: primary n1 → n2, n1 out of sync');
   });
 
+  test('a planned handoff (keepInSync) leaves the old primary an in-sync replica', () => {
+    const state = applyOk(placed(), cmd('promotePrimary', { shardId: 0, expectedEpoch: 1, nodeId: 'n2', keepInSync: true })).state;
+    expect(state.shards[0]).toEqual({ id: 0, primary: 'n2', replicas: ['n1'], inSync: ['n1', 'n2'], epoch: 2, state: 'active' });
+    expect(state.events.items.at(-1)?.message).toBe('shard 0 epoch 1 → 2: primary n1 → n2, n1 stays in sync (handed off caught up)');
+    // keepInSync: false is the default behaviour.
+    expect(applyOk(placed(), cmd('promotePrimary', { shardId: 0, expectedEpoch: 1, nodeId: 'n2', keepInSync: false })).state.shards[0]?.inSync).toEqual(['n2']);
+  });
+
   test('failover: the primary is declared unhealthy, its in-sync replica takes over', () => {
     const state = applyAll(placed(), [unhealthy('n1'), promote(0, 1, 'n2')]);
     expect(state.shards[0]).toMatchObject({ primary: 'n2', inSync: ['n2'], epoch: 2 });
