@@ -26,7 +26,7 @@ const shardOf = (step: PlannedStep): number | undefined => ('shardId' in step.co
 
 /** The next steps towards the goal placement; at most one step per shard; [] when nothing is to be done. */
 export function planPlacement(state: RoutingState, input: PlacementInput): PlannedStep[] {
-  const round = startRound(state, input.nowMs);
+  const round = startRound(state, input.nowMs, input.load);
   const steps = planFirstAssignment(round, { settleMs: input.settleMs ?? DEFAULT_SETTLE_MS, graceMs: input.graceMs ?? DEFAULT_GRACE_MS });
   const planned = new Set<number>();
   for (const step of steps) {

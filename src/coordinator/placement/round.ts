@@ -1,6 +1,7 @@
 /** What every rule of one planning round reads: the table, the time, and the loads planned so far. */
 import type { ClusterSettings } from '../../config/index.js';
 import { copiesOf, nodeById, nodesInOrder, type NodeRecord, type RoutingState, type ShardRecord } from '../routing/index.js';
+import type { LoadInput } from './hotspot.js';
 import { Ledger } from './ledger.js';
 import { countsAsCopy, isEligible } from './node-roles.js';
 import { sharesZone, zonesOfShard } from './zones.js';
@@ -12,10 +13,13 @@ export interface Round {
   readonly ledger: Ledger;
   /** In id order, so every choice is deterministic. */
   readonly nodes: readonly NodeRecord[];
+  /** The loads measured, when the caller has them (the trim of a relocation's surplus reads them). */
+  readonly load?: LoadInput;
 }
 
-export function startRound(state: RoutingState, nowMs: number): Round {
-  return { state, nowMs, settings: state.config.settings, ledger: new Ledger(state), nodes: nodesInOrder(state) };
+export function startRound(state: RoutingState, nowMs: number, load?: LoadInput): Round {
+  const round = { state, nowMs, settings: state.config.settings, ledger: new Ledger(state), nodes: nodesInOrder(state) };
+  return load === undefined ? round : { ...round, load };
 }
 
 /** The copies of the shard that count towards its replication factor (see countsAsCopy). */

@@ -9,6 +9,7 @@
  */
 import { canServe, nodeById, type ShardRecord } from '../routing/index.js';
 import { promotionCandidate } from './failover.js';
+import { planLoadTrim } from './hotspot.js';
 import { cmpId, countedCopies, targetsFor, type Round } from './round.js';
 import { moveStep } from './steps.js';
 import type { PlannedStep } from './types.js';
@@ -49,6 +50,9 @@ function dropUncounted(round: Round, shard: ShardRecord, counted: readonly strin
 function dropSurplus(round: Round, shard: ShardRecord, counted: readonly string[]): PlannedStep | undefined {
   const factor = round.settings.replicationFactor;
   if (counted.length <= factor) return undefined;
+  // A relocation for load (hotspot.ts) ends here: the hot primary's copy goes, not the one just filled.
+  const forLoad = planLoadTrim(round, shard, counted, round.load);
+  if (forLoad !== undefined) return forLoad;
   const { ledger } = round;
   const failed = (id: string) => (nodeById(round.state, id)?.status === 'unhealthy' ? 1 : 0);
   // A copy still being filled is never the surplus: dropping it would undo the move that made the surplus
