@@ -7,7 +7,8 @@
  * Measured: the time from the start of the load until the leader's view of
  * max/mean node load (requests per second, as the nodes report it over their
  * 10 s window) is ≤ 1.3, the number of load moves (events whose reason
- * starts `load:`), and read latency p50/p99 in the 10 s before the first
+ * starts `load:`: handoffs, and relocations — a copy added on a cool node,
+ * then the handover that drops the hot node's copy), and read latency p50/p99 in the 10 s before the first
  * move and in the last 10 s. Bounded by S seconds (default 150).
  */
 import { createKvClient, type KvClient } from '../../src/client/index.js';
@@ -95,12 +96,15 @@ export async function runHotBench(opts: HotBenchOptions): Promise<void> {
     let balancedMs: number | null = null;
     let moves = 0;
     let copies = 0;
+    let handovers = 0;
     let ratio = NaN;
     for (let i = 0; i < 100_000 && now() < deadline; i++) {
       await sleep(500);
       const evs = (await cluster.events(since)).events.filter((e) => (e as { reason?: string }).reason?.startsWith('load:') === true);
       moves = evs.filter((e) => e.kind === 'shard-promoted').length;
-      copies = evs.filter((e) => e.kind === 'shard-moved').length;
+      // A relocation is two events: the copy added, then the handover that drops the hot copy.
+      copies = evs.filter((e) => e.kind === 'shard-moved' && (e as { reason?: string }).reason?.includes('gets a copy') === true).length;
+      handovers = evs.filter((e) => e.kind === 'shard-moved' && (e as { reason?: string }).reason?.includes('copy is dropped') === true).length;
       if (moves + copies > 0 && firstMoveMs === null) firstMoveMs = now() - started;
       const loads = await leaderLoads(cluster).catch(() => undefined);
       if (loads !== undefined) ratio = ratioOf(loads);
@@ -124,7 +128,7 @@ export async function runHotBench(opts: HotBenchOptions): Promise<void> {
       '|---|---|',
       `| time to max/mean ≤ ${TARGET} (from the start of the skew) | ${balancedMs === null ? `not within ${opts.seconds} s (last ratio ${f(ratio)})` : `${(balancedMs / 1000).toFixed(1)} s`} |`,
       `| first load move after | ${firstMoveMs === null ? 'none' : `${(firstMoveMs / 1000).toFixed(1)} s`} (hotWindowMs 30 s, then 12 s cool-downs between moves) |`,
-      `| load moves: handoffs, copies added first | ${moves}, ${copies} |`,
+      `| load moves: handoffs; relocations (copy added, then handed over and the hot copy dropped) | ${moves}; ${copies} (${handovers} finished) |`,
       `| reads p50 / p99 before the first move (10 s) | ${f(quantile(before, 0.5))} / ${f(quantile(before, 0.99))} ms (${before.length} reads) |`,
       `| reads p50 / p99 in the last 10 s | ${f(quantile(after, 0.5))} / ${f(quantile(after, 0.99))} ms (${after.length} reads) |`,
       `| reads failed beyond the client's retries | ${failures.length}${failures.length > 0 ? ` (${failures[0]})` : ''} |`,
