@@ -155,3 +155,12 @@ Feature: Cluster management: health checks, failure decisions and failover
     When 20 label changes are made, each through another replica
     Then every replica shows the last labels in a linearizable read
     And all three replicas converge on the same applied index and state hash
+
+  Scenario: Load-based rebalancing spreads a skewed load without flapping
+    Given a running cluster of three coordinators and three data nodes with a hot window of 2 s
+    And readers that send 80% of their requests to the shards one node leads
+    When the leader's "/nodes" shows that node carrying at least 1.8 times the mean load
+    Then the leader moves load off it, each move a committed event whose reason starts "load: NODE at" and names the mean
+    And every handoff for load left the old primary in sync, copying nothing, and every copy added for load ended with the hot node's copy dropped
+    And the node ends below 1.8 times the mean load, and no load event moves a shard back to it for 8 s
+    And no read failed, and every key is still readable with its value

@@ -22,6 +22,7 @@ import { shardForKey } from '../src/config/key-hash.js';
 import { Cluster, httpRequest, now, partitionUnsupportedReason, sleep, waitFor } from '../test/support/cluster-harness.js';
 import { dataRequest, describeAnswer } from '../test/support/data-http.js';
 import { KvWriter } from '../test/support/kv-writer.js';
+import { createKvClient, type KvClient } from '../src/client/index.js';
 
 const SHARDS = 8;
 /** The defaults (src/config/settings.ts), stated here because the bound is computed from them. */
@@ -87,6 +88,8 @@ interface World {
   /** The newest event seq before the fault. */
   sinceSeq?: number;
   leader?: string;
+  /** Readers of a skewed load: stopped, then awaited, when the scenario ends. */
+  readers?: { stop(): Promise<void> };
 }
 
 let world: World = {};
@@ -100,6 +103,7 @@ function cluster(): Cluster {
 async function endScenario(): Promise<void> {
   const w = world;
   world = {};
+  await w.readers?.stop();
   await w.writer?.stop();
   await w.h?.close();
   await w.receiver?.close();
@@ -241,6 +245,8 @@ interface StartOptions {
   readonly nodes?: number;
   readonly started?: number;
   readonly nodeCapacity?: number;
+  /** The cluster file's initial replicated settings. */
+  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 async function startCluster(name: string, opts: StartOptions = {}): Promise<Cluster> {
@@ -251,6 +257,7 @@ async function startCluster(name: string, opts: StartOptions = {}): Promise<Clus
     replicationFactor: 2,
     ...(opts.nodeCapacity === undefined ? {} : { nodeCapacity: opts.nodeCapacity }),
     ...(opts.notifications === undefined ? {} : { notifications: opts.notifications }),
+    ...(opts.settings === undefined ? {} : { settings: opts.settings }),
   });
   world.h = h;
   await h.startVoters();
@@ -1159,6 +1166,129 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
       for (const [id, h] of all) expect(h.state_hash, id).toBe(stateHash);
       const events = (await eventsSince(world.sinceSeq!)).events.filter((e) => e.kind === 'node-labels' && e.node === 'n2');
       expect(events).toHaveLength(CHANGES);
+    });
+  });
+
+  Scenario('Load-based rebalancing spreads a skewed load without flapping', ({ Given, When, Then, And }) => {
+    const HOT_RATIO = 1.8;
+    let hot = '';
+    let keys: string[] = [];
+    let failed: string[] = [];
+    let loadEvents: EventView[] = [];
+    const loadOf = (n: { load: { reads_per_s: number; writes_per_s: number } | null }) => (n.load === null ? 0 : n.load.reads_per_s + n.load.writes_per_s);
+    /** The hot node's load over the mean, as the leader sees the reports (followers show none). */
+    const hotRatio = async (): Promise<{ ratio: number; text: string }> => {
+      const list = (await cluster().get(await leader(), '/nodes', 5_000)).body as { nodes: { id: string; load: { reads_per_s: number; writes_per_s: number } | null }[] };
+      const loads = list.nodes.map((n) => [n.id, loadOf(n)] as const);
+      const mean = loads.reduce((a, [, l]) => a + l, 0) / loads.length;
+      return { ratio: mean === 0 ? 0 : (loads.find(([id]) => id === hot)?.[1] ?? 0) / mean, text: JSON.stringify(loads) };
+    };
+    Given('a running cluster of three coordinators and three data nodes with a hot window of 2 s', async () => {
+      await startCluster('hot', { settings: { placement: { hotWindowMs: 2_000 } } });
+    });
+    And('readers that send 80% of their requests to the shards one node leads', async () => {
+      const picked = pickPrimaryNode(world.before!);
+      hot = picked.id;
+      const hotShards = new Set(picked.primaryOf);
+      keys = Array.from({ length: 300 }, (_, i) => `hot-${i}`);
+      const kv: KvClient = createKvClient({ coordinators: coordinatorAddresses() });
+      for (const k of keys) await kv.put(k, `v-${k}`);
+      const hotKeys = keys.filter((k) => hotShards.has(shardForKey(k, SHARDS)));
+      const coldKeys = keys.filter((k) => !hotShards.has(shardForKey(k, SHARDS)));
+      expect(hotKeys.length).toBeGreaterThan(0);
+      world.sinceSeq = (await eventsSince(0)).last_seq;
+      let stop = false;
+      failed = [];
+      const until = now() + 150_000;
+      const reader = async (w: number) => {
+        for (let i = 0; !stop && i < 1_000_000 && now() < until; i++) {
+          const list = i % 5 === 4 ? coldKeys : hotKeys;
+          await kv.getText(list[(i * 7 + w) % list.length]!).catch((e: unknown) => {
+            if (failed.length < 20) failed.push(e instanceof Error ? e.message : String(e));
+          });
+        }
+      };
+      const running = Array.from({ length: 6 }, (_, w) => reader(w));
+      world.readers = {
+        stop: async () => {
+          stop = true;
+          await Promise.all(running);
+          kv.close();
+        },
+      };
+    });
+    When('the leader\'s "/nodes" shows that node carrying at least 1.8 times the mean load', async () => {
+      let last = '';
+      await waitFor(
+        `${hot} hot`,
+        async () => {
+          const r = await hotRatio();
+          last = r.text;
+          // A load move may already have happened; then the node was hot.
+          const moved = (await eventsSince(world.sinceSeq!)).events.some((e) => e.reason.startsWith(`load: ${hot} at `));
+          return r.ratio >= HOT_RATIO || moved ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250, describe: () => last },
+      );
+    });
+    Then('the leader moves load off it, each move a committed event whose reason starts "load: NODE at" and names the mean', async () => {
+      loadEvents = await waitFor(
+        'a load move',
+        async () => {
+          const list = (await eventsSince(world.sinceSeq!)).events.filter((e) => e.reason.startsWith('load: '));
+          return list.length > 0 ? list : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      for (const e of loadEvents) expect(e.reason).toMatch(new RegExp(`^load: ${hot} at \\d+(\\.\\d)?× mean \\([\\d.]+ of mean [\\d.]+ req/s\\); shard \\d+ serves `));
+    });
+    And('every handoff for load left the old primary in sync, copying nothing, and every copy added for load ended with the hot node\'s copy dropped', async () => {
+      let last = '';
+      // Wait until the hot node is below the ratio: by then every relocation started has finished.
+      await waitFor(
+        `${hot} below ${HOT_RATIO}× mean, no relocation open`,
+        async () => {
+          const r = await hotRatio();
+          loadEvents = (await eventsSince(world.sinceSeq!)).events.filter((e) => e.reason.startsWith('load: '));
+          const added = loadEvents.filter((e) => e.reason.includes('gets a copy')).length;
+          const finished = loadEvents.filter((e) => e.reason.includes('copy is dropped')).length;
+          last = `${r.text}; ${added} copies added, ${finished} handed over`;
+          return r.ratio < HOT_RATIO && added === finished ? true : undefined;
+        },
+        { timeoutMs: 75_000, intervalMs: 500, describe: () => last },
+      );
+      for (const e of loadEvents.filter((x) => x.kind === 'shard-promoted')) expect(e.message, e.message).toMatch(new RegExp(`primary ${hot} → n\\d+, ${hot} stays in sync`));
+      for (const e of loadEvents.filter((x) => x.reason.includes('copy is dropped'))) {
+        expect(e.kind).toBe('shard-moved');
+        expect(e.message).toMatch(new RegExp(`primary ${hot}, .* → primary n\\d+, replicas \\[[^\\]]*\\]`));
+        expect(e.message.split('→').at(-1)).not.toContain(hot);
+      }
+      // Copying nothing: no copy joined the in-sync set but the ones added for load (a resynced old primary would), none left it.
+      const all = (await eventsSince(world.sinceSeq!)).events;
+      expect(all.filter((e) => e.kind === 'shard-out-of-sync').map((e) => e.message)).toEqual([]);
+      expect(all.filter((e) => e.kind === 'shard-in-sync').length).toBe(loadEvents.filter((e) => e.reason.includes('gets a copy')).length);
+      const table = await shards();
+      for (const s of table) expect(s.in_sync.length, `shard ${s.id}: ${JSON.stringify(s)}`).toBe(2);
+    });
+    And('the node ends below 1.8 times the mean load, and no load event moves a shard back to it for 8 s', async () => {
+      const seen = loadEvents.length;
+      await holdsFor('no flapping', 8_000, async () => {
+        const after = (await eventsSince(world.sinceSeq!)).events.filter((e) => e.reason.startsWith('load: ')).slice(seen);
+        const back = after.find((e) => !e.reason.startsWith(`load: ${hot} at `));
+        return back === undefined ? undefined : `load moved onto another node's shards: ${back.reason}`;
+      }, 500);
+      expect((await hotRatio()).ratio).toBeLessThan(HOT_RATIO);
+    });
+    And('no read failed, and every key is still readable with its value', async () => {
+      await world.readers!.stop();
+      world.readers = undefined;
+      expect(failed).toEqual([]);
+      const kv = createKvClient({ coordinators: coordinatorAddresses() });
+      try {
+        for (const k of keys) expect(await kv.getText(k)).toBe(`v-${k}`);
+      } finally {
+        kv.close();
+      }
     });
   });
 });

@@ -327,7 +327,12 @@ export class PlacementDriver {
     const measured = this.modules.loads?.(state);
     if (measured === undefined) return undefined;
     // Only nodes that may take load are compared (a node in maintenance is emptying anyway).
-    const nodes = new Map([...measured.nodes].filter(([id]) => acceptsNewCopies(nodeById(state, id)?.status ?? 'left')));
+    const nodes = new Map<string, number>();
+    for (const id of measured.nodes.keys()) if (acceptsNewCopies(nodeById(state, id)?.status ?? 'left')) nodes.set(id, 0);
+    // A node's load is that of the shards it leads now. Its own report is a 10 s window, which after a move
+    // still holds the load it handed over (and its receiver's not yet): deciding on it would move load twice
+    // or onto a node that only looks cool. A shard's load summed over its reporters stays right across a move.
+    for (const s of state.shards) if (s.primary !== null && nodes.has(s.primary)) nodes.set(s.primary, (nodes.get(s.primary) ?? 0) + (measured.shards.get(s.id) ?? 0));
     const hot = this.hot.observe(nodes, state.config.settings.placement, this.clock.nowMs());
     if (hot.length > 0) this.modules.logger.info('hot nodes', { hot });
     return { nodes, shards: measured.shards, hot };

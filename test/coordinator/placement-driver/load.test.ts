@@ -1,4 +1,4 @@
-// The driver's part of load balancing: the loads the nodes reported reach the planner only for a node hot for a
+// The driver's part of load balancing: node loads from the shards each node leads now, a node hot only after a
 // whole window; the move proposed is the planner's, and the node then cools down.
 import { describe, expect, it } from 'vitest';
 import { planPlacement, type PlacementInput } from '../../../src/coordinator/placement/index.js';
@@ -37,13 +37,17 @@ describe('placement driver: load', () => {
     expect(inputs.at(-1)?.load?.hot).toEqual([]);
     clock.ms += windowMs;
     const round = await driver.runRound();
-    expect(inputs.at(-1)?.load?.hot).toEqual([{ node: 'n1', ratio: expect.closeTo(200 / (220 / 3), 5) }]);
-    expect(round.proposed).toEqual([expect.objectContaining({ type: 'promotePrimary', shardId: 0, nodeId: 'n2', reason: expect.stringMatching(/^load: n1 at 2\.7× mean/) })]);
+    // Node loads are those of the shards each leads now (n1: 120 + 80; n2, n3: none), not the nodes' own windows.
+    expect(inputs.at(-1)?.load?.nodes).toEqual(new Map([['n1', 200], ['n2', 0], ['n3', 0]]));
+    expect(inputs.at(-1)?.load?.hot).toEqual([{ node: 'n1', ratio: 3 }]);
+    expect(round.proposed).toEqual([expect.objectContaining({ type: 'promotePrimary', shardId: 0, nodeId: 'n2', reason: expect.stringMatching(/^load: n1 at 3× mean/) })]);
     expect(service.state.shards[0]?.primary).toBe('n2');
-    // Cooling down: the same reports move nothing more for COOL_DOWN_MS.
-    clock.ms += COOL_DOWN_MS - 1;
-    expect((await driver.runRound()).proposed).toEqual([]);
-    clock.ms += 1;
-    expect((await driver.runRound()).proposed.map((c) => c.type)).toEqual(['promotePrimary']);
+    // The reports still say n1 carries 200 (their window holds the load it handed over): the table says 80 now,
+    // so nothing more moves, during the cool-down or after it.
+    for (const step of [COOL_DOWN_MS - 1, 1, windowMs]) {
+      clock.ms += step;
+      expect((await driver.runRound()).proposed).toEqual([]);
+      expect(inputs.at(-1)?.load?.nodes.get('n1')).toBe(80);
+    }
   });
 });
