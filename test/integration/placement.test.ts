@@ -29,6 +29,7 @@ interface EventView {
   shard: number | null;
   node: string | null;
   reason: string;
+  message: string;
 }
 interface PlanView {
   moves: { shard: number | null; command: string; node: string | null; reason: string }[];
@@ -173,7 +174,7 @@ describe('placement (real processes)', () => {
     }
   });
 
-  test('a skewed load is spread: the leader hands the hot node’s primaries to cooler in-sync replicas, each move explained', async () => {
+  test('a skewed load is spread: the leader hands the hot node’s primaries to cooler in-sync replicas, each move explained, the old primary kept in sync', async () => {
     const h = await started(
       await clusters.create({ name: 'hot', nodes: 4, shards: 8, replicationFactor: 2, settings: { placement: { hotWindowMs: 2_000 } } }),
     );
@@ -214,6 +215,8 @@ describe('placement (real processes)', () => {
         },
       );
       expect(moves[0]?.reason).toMatch(/^load: n1 at \d+(\.\d)?× mean .*takes it over$/);
+      // A planned handoff: n1 answered caught up, so it stays an in-sync replica and nothing is copied back to it.
+      expect(moves[0]?.message).toMatch(/primary n1 → n\d, n1 stays in sync/);
       const after = await shards(h);
       expect(after.filter((s) => s.primary === hot).length).toBeLessThan(hotShards.size);
       // The leader's /nodes shows the load the nodes report (followers answer null: the reports are leader-local).
