@@ -266,6 +266,16 @@ describe('handoff', () => {
     expect(await storedValue(c.nodes.get('n1')!.dir, 0, key)).toBe('w');
   });
 
+  it('a primary that restarted hands off not caught up: its last batch may not have reached the replica', async () => {
+    const c = await twoNodes();
+    const key = c.keyIn(0);
+    await c.node('n1').put(key, bytes('v'));
+    await c.node('n1').stop();
+    const again = await c.restart('n1');
+    await waitFor('primary again after the restart', () => again.info().lease.valid && again.info().shards.some((s) => s.id === 0 && s.role === 'primary'));
+    expect(await again.handoff({ shard: 0, epoch: c.coordinator.shard(0).epoch })).toEqual({ lastSeq: 1, caughtUp: false });
+  });
+
   it('a primary that stored a batch its replica never acknowledged hands off not caught up', async () => {
     const c = await twoNodes();
     const key = c.keyIn(0);

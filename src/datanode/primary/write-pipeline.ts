@@ -36,13 +36,15 @@ export class WritePipeline {
    * this copy may hold writes another in-sync copy lacks, so a handoff must
    * not leave it in sync. Never reset: conservative for the pipeline's life.
    */
-  private storedUnacknowledged = false;
+  private storedUnacknowledged: boolean;
 
   constructor(
     private readonly ctx: NodeContext,
     private readonly copy: ShardCopy,
   ) {
     this.fanOut = new FanOut(ctx, copy);
+    // A primary resuming its own history (after a restart) cannot know whether its last batch reached the replicas.
+    this.storedUnacknowledged = copy.followed === ctx.id && copy.lastSeq > 0;
   }
 
   write(op: DataOp): Promise<void> {
