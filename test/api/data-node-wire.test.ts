@@ -27,7 +27,7 @@ describe('the HTTP node link', () => {
   it('asks a node to hand a shard off through its tRPC endpoint', async () => {
     const { node, server } = await startNodeServer();
     const link = createHttpNodeLink({ localAddress: '127.0.0.1' });
-    expect(await link.handoff(server.address, { shard: 3, epoch: 4 }, 2_000)).toEqual({ lastSeq: 10 });
+    expect(await link.handoff(server.address, { shard: 3, epoch: 4 }, 2_000)).toEqual({ lastSeq: 10, caughtUp: true });
     expect(node.lastArgs('handoff')).toEqual([{ shard: 3, epoch: 4 }]);
   });
 

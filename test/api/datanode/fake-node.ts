@@ -108,7 +108,7 @@ export class FakeDataNode implements DataNodeService {
 
   async handoff(req: HandoffRequest): Promise<HandoffDone> {
     this.record('handoff', req);
-    return { lastSeq: 10 };
+    return { lastSeq: 10, caughtUp: true };
   }
 
   /** The arguments of the last call of `method`. */

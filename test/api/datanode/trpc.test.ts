@@ -32,7 +32,7 @@ describe('data node tRPC router through createNodeClient', () => {
     node.values.set('k', new Uint8Array([1, 2, 3]));
     expect(await client.recovery.page.mutate({ recoveryId: 'r-3-n3', limit: 100 })).toEqual({ entries: [{ key: 'k', value: 'AQID' }], done: true });
     expect(await client.recovery.finish.mutate({ recoveryId: 'r-3-n3', lastSeq: 12 })).toEqual({ epoch: 5 });
-    expect(await client.handoff.mutate({ shard: 3, epoch: 4 })).toEqual({ lastSeq: 10 });
+    expect(await client.handoff.mutate({ shard: 3, epoch: 4 })).toEqual({ lastSeq: 10, caughtUp: true });
     expect(await client.info.query()).toMatchObject({ id: 'n1', shards: [{ id: 3 }] });
     expect(await client.health.query()).toMatchObject({ status: 'ok', id: 'n1' });
     expect(createNodeClient(server.address), 'cached per address').toBe(client);
