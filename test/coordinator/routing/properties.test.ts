@@ -33,7 +33,7 @@ type Intent =
   | { k: 'remove'; node: string }
   | { k: 'assign' | 'move'; shard: number; epoch: number | 'current'; primary: Pick | null; replicas: string[]; clean: boolean }
   | { k: 'inSync'; shard: number; epoch: number | 'current'; node: Pick; value: boolean }
-  | { k: 'promote'; shard: number; epoch: number | 'current'; node: Pick }
+  | { k: 'promote'; shard: number; epoch: number | 'current'; node: Pick; keep: boolean }
   | { k: 'settings'; version: number | 'current'; patch: object }
   | { k: 'member'; type: MemberChange['type']; id: string; context: boolean };
 
@@ -64,7 +64,7 @@ const intent: fc.Arbitrary<Intent> = fc.oneof(
     }),
   },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('inSync' as const), shard, epoch, node: pick, value: fc.boolean() }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('promote' as const), shard, epoch, node: pick }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('promote' as const), shard, epoch, node: pick, keep: fc.boolean() }) },
   fc.record({
     k: fc.constant('settings' as const),
     version: fc.oneof(fc.constant('current' as const), fc.nat(3)),
@@ -127,7 +127,7 @@ function concrete(state: RoutingState, i: Intent, atMs: number): Op {
     case 'inSync':
       return { kind: 'command', command: { type: 'setInSync', ...base, shardId: i.shard, expectedEpoch: epochOf(i.shard, i.epoch), nodeId: resolve(i.node, copies.filter((c) => inSync.includes(c) !== i.value)), inSync: i.value } };
     case 'promote':
-      return { kind: 'command', command: { type: 'promotePrimary', ...base, shardId: i.shard, expectedEpoch: epochOf(i.shard, i.epoch), nodeId: resolve(i.node, inSync.filter((c) => c !== sh?.primary)) } };
+      return { kind: 'command', command: { type: 'promotePrimary', ...base, shardId: i.shard, expectedEpoch: epochOf(i.shard, i.epoch), nodeId: resolve(i.node, inSync.filter((c) => c !== sh?.primary)), ...(i.keep ? { keepInSync: true } : {}) } };
     case 'settings':
       return {
         kind: 'command',
