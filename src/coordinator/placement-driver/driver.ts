@@ -52,6 +52,7 @@ export interface PlacementDriverModules {
 }
 
 export interface MeasuredLoad {
+  /** Each node with a fresh report and its own total; load moves compare only these nodes, by the shards they lead now. */
   readonly nodes: ReadonlyMap<string, number>;
   readonly shards: ReadonlyMap<number, number>;
 }

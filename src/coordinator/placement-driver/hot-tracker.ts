@@ -6,8 +6,10 @@
  * (TARGET_RATIO times the mean), so load keeps moving off it until it is
  * there, not only until it is under `hotRatio`; after load was moved off it
  * there is a cool-down of COOL_DOWN_MS, longer than the nodes' load window,
- * so the next decision sees only traffic since the move and nothing flaps.
- * Leader-local, like the reports it reads.
+ * so a shard's rate (summed over its reporters) has settled before the next
+ * decision. The loads it is given are those of the shards each node leads
+ * now (the driver computes them), so a move shows at once. Leader-local,
+ * like the reports it reads.
  */
 import type { PlacementSettings } from '../../config/index.js';
 import { TARGET_RATIO } from '../placement/index.js';
