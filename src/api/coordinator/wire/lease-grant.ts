@@ -30,6 +30,7 @@ export function leaseGrant(renewed: Renewed): LeaseGrant {
     shardCount: state.shards.length,
     maxValueBytes: state.config.settings.maxValueBytes,
     configVersion: state.config.version,
+    shardEpochs: state.shards.map((s) => s.epoch),
     shards,
     addresses,
   };
