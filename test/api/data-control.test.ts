@@ -52,6 +52,7 @@ describe('nodes.renewLease', () => {
       shardCount: 4,
       maxValueBytes: 16 * 1024 * 1024,
       configVersion: 1,
+      shardEpochs: [0, 1, 0, 0],
       shards: [{ id: 1, epoch: 1, primary: 'n1', replicas: ['n2'], inSync: ['n1', 'n2'] }],
       addresses: { n1: '127.0.0.1:8081', n2: '127.0.0.1:8082' },
     });
