@@ -101,8 +101,14 @@ export interface LeaseGrant {
   readonly shardCount: number;
   readonly maxValueBytes: number;
   /**
+   * How long a primary waits for an in-sync replica's acknowledgement before
+   * taking it out of the in-sync set (the cluster's `replication.ackTimeoutMs`);
+   * absent from a coordinator that predates it (the node's own option holds).
+   */
+  readonly replicaAckTimeoutMs?: number;
+  /**
    * The cluster settings version the grant's settings (`leaseMs`,
-   * `maxValueBytes`) come from; the node runs it once it took the grant and
+   * `maxValueBytes`, `replicaAckTimeoutMs`) come from; the node runs it once it took the grant and
    * says so in its next renewal. Absent from a coordinator that predates it.
    */
   readonly configVersion?: number;

@@ -51,6 +51,7 @@ describe('nodes.renewLease', () => {
       status: 'unknown',
       shardCount: 4,
       maxValueBytes: 16 * 1024 * 1024,
+      replicaAckTimeoutMs: 1_000,
       configVersion: 1,
       shardEpochs: [0, 1, 0, 0],
       shards: [{ id: 1, epoch: 1, primary: 'n1', replicas: ['n2'], inSync: ['n1', 'n2'] }],

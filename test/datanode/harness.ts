@@ -60,6 +60,8 @@ export class FakeCoordinator implements CoordinatorLink {
   readonly setInSyncCalls: SetInSyncRequest[] = [];
   /** The newest renewal of each node (what it said it holds). */
   readonly lastRenewal = new Map<string, LeaseRequest>();
+  /** The cluster settings the grants carry, when a test sets them (with their version). */
+  grantSettings: { configVersion: number; replicaAckTimeoutMs: number } | undefined;
 
   constructor(shards: number) {
     this.state = initialState({ clusterId: 'test', shards });
@@ -93,6 +95,7 @@ export class FakeCoordinator implements CoordinatorLink {
       shardCount: this.state.shards.length,
       maxValueBytes: 1024,
       shardEpochs: this.state.shards.map((s) => s.epoch),
+      ...this.grantSettings,
       shards,
       addresses,
     };

@@ -39,6 +39,7 @@ export const leaseGrantSchema = strictObject({
   status: z.enum(NODE_STATUSES),
   shardCount: intInRange(1, MAX_SHARD_ID + 1),
   maxValueBytes: intInRange(1, 1024 * 1024 * 1024),
+  replicaAckTimeoutMs: intInRange(1, 600_000).optional(),
   configVersion: counterSchema.min(1).optional(),
   shardEpochs: z.array(counterSchema).max(MAX_SHARD_ID + 1).optional(),
   shards: z.array(assignmentSchema).max(MAX_SHARD_ID + 1),
