@@ -108,6 +108,8 @@ function settle(ctx: NodeContext, sessions: RecoverySessions, copy: ShardCopy): 
     if (copy.recovery === null) copy.state = 'in-sync';
     return;
   }
+  // Stored with the new epoch: a copy out of the in-sync set must never report itself in sync after a restart.
+  copy.state = 'recovering';
   if (a.primary === null) return;
   const r = copy.recovery;
   if (r !== null && r.primary === a.primary && (r.phase !== 'given-up' || r.startedAtEpoch === a.epoch)) return;

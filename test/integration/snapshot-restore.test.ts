@@ -81,7 +81,7 @@ describe('snapshot restore (real processes)', () => {
     const kv = createKvClient({ coordinators });
     const acked = new Map<string, string>();
     try {
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0; i < 100; i++) {
         await kv.put(`before-${i}`, `v${i}`);
         acked.set(`before-${i}`, `v${i}`);
       }
@@ -96,7 +96,7 @@ describe('snapshot restore (real processes)', () => {
       const evac = await h.post(h.running(h.voters)[0]!, '/nodes/n1/evacuate', { reason: 'before the disaster' }, 10_000);
       expect(evac.status, JSON.stringify(evac.body)).toBe(200);
       await waitWhole(h, 'n1 evacuated', ['n1'], 60_000);
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0; i < 100; i++) {
         await kv.put(`after-${i}`, `w${i}`);
         acked.set(`after-${i}`, `w${i}`);
       }
@@ -144,6 +144,13 @@ describe('snapshot restore (real processes)', () => {
         const deleted = h.linesOf(n.id).slice(logMark.get(n.id)).filter((l) => l.includes('deleting it'));
         expect(deleted, `copies deleted on ${n.id} after the restore`).toEqual([]);
       }
+
+      // The restored cluster takes a settings change that every running node applies and acknowledges.
+      const set = await torua('config', 'set', 'replication.ackTimeoutMs=500', '--wait', '--coordinators', coordinators.join(','));
+      expect(set.code, set.err).toBe(0);
+      const config = await getJson<{ settings: { replication: { ackTimeoutMs: number } }; version: number; nodes: Record<string, number | null> }>(h, '/cluster/config');
+      expect(config.settings.replication.ackTimeoutMs).toBe(500);
+      expect(Object.values(config.nodes)).toEqual(h.nodes.map(() => config.version));
     } finally {
       kv.close();
     }
