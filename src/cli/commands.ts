@@ -26,6 +26,7 @@ import { runPlan } from './plan-command.js';
 import { runRebalance } from './rebalance-command.js';
 import { runShards } from './shards-command.js';
 import { runSnapshot } from './snapshot-command.js';
+import { runSnapshotRestore } from './snapshot-restore.js';
 import { runStatus } from './status-command.js';
 import { PACKAGE_VERSION } from './package-version.js';
 
@@ -110,6 +111,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: ['snapshot save FILE', 'the routing table (linearizable read) with its', 'Raft index and state hash, written to FILE'],
     flags: [...TARGET, 'json'],
     run: ({ flags, rest, io }) => runSnapshot('save', rest, flags, io),
+  },
+  {
+    words: ['snapshot', 'restore'],
+    usage: ['snapshot restore FILE --config F [--id ID] [--data-dir D]', 'seed a NEW coordinator quorum (empty data dirs)', 'from a saved snapshot; nodes keep their data'],
+    flags: ['config', 'id', 'data-dir'],
+    run: ({ flags, rest, io }) => runSnapshotRestore(rest, flags, io),
   },
   {
     words: ['explain'],

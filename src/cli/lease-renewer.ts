@@ -29,6 +29,7 @@ export function renewLeaseBody(req: LeaseRequest) {
     ...(req.recoveries === undefined ? {} : { recoveries: [...req.recoveries] }),
     ...(req.configVersion === undefined ? {} : { configVersion: req.configVersion }),
     ...(req.load === undefined ? {} : { load: [...req.load] }),
+    ...(req.holdings === undefined ? {} : { holdings: [...req.holdings] }),
   };
 }
 

@@ -20,9 +20,11 @@ export {
   healthSettingsSchema,
   placementSettingsSchema,
   recoverySettingsSchema,
+  replicationSettingsSchema,
   type ClusterSettings,
   type HealthSettings,
   type PlacementSettings,
   type RecoverySettings,
+  type ReplicationSettings,
 } from './settings.js';
 export { describeValue, formatPath, formatZodIssues } from './zod-issues.js';

@@ -75,11 +75,18 @@ export const placementSettingsSchema = strictObject({
   hotWindowMs: intInRange(1_000, 3_600_000).default(30_000),
 });
 
+/** Settings the data nodes run, sent with every lease grant (a change reaches a running node with its next renewal). */
+export const replicationSettingsSchema = strictObject({
+  /** An in-sync replica that has not acknowledged a batch within this is taken out of the in-sync set, so writes go on without it. */
+  ackTimeoutMs: intInRange(50, 60_000).default(1_000),
+});
+
 export const clusterSettingsSchema = strictObject({
   replicationFactor: intInRange(1, 7).default(2),
   health: healthSettingsSchema.prefault({}),
   recovery: recoverySettingsSchema.prefault({}),
   placement: placementSettingsSchema.prefault({}),
+  replication: replicationSettingsSchema.prefault({}),
   /** Automatic failure decisions stop when they would leave fewer than this fraction of nodes healthy. */
   minHealthyFraction: numberInRange(0, 1).default(0.5),
   /** Largest value a data node accepts. */
@@ -90,5 +97,6 @@ export type ClusterSettings = z.infer<typeof clusterSettingsSchema>;
 export type HealthSettings = z.infer<typeof healthSettingsSchema>;
 export type RecoverySettings = z.infer<typeof recoverySettingsSchema>;
 export type PlacementSettings = z.infer<typeof placementSettingsSchema>;
+export type ReplicationSettings = z.infer<typeof replicationSettingsSchema>;
 
 export const DEFAULT_CLUSTER_SETTINGS: ClusterSettings = clusterSettingsSchema.parse({});

@@ -49,6 +49,22 @@ export interface LeaseRequest {
   readonly configVersion?: number;
   /** What it served per shard over its sliding window (load-meter.ts), for load-based placement; omitted by older nodes. */
   readonly load?: readonly ShardLoad[];
+  /** Every copy the node holds (sent with every renewal: cheap, and what a restored cluster waits for). */
+  readonly holdings?: readonly HeldCopy[];
+}
+
+/**
+ * A copy a node holds, as it knows it: what a coordinator restored from an
+ * older snapshot takes the newer placement from (src/coordinator/leases/restore-board.ts).
+ */
+export interface HeldCopy {
+  readonly shard: number;
+  readonly epoch: number;
+  readonly lastSeq: number;
+  /** The primary at `epoch` as this node last knew it (itself while it is primary), or the one whose history it holds. */
+  readonly primary: string | null;
+  /** The copy holds every write acknowledged at `epoch`: in the table's in-sync set, not recovering. */
+  readonly inSync: boolean;
 }
 
 export interface ShardLoad {
@@ -85,11 +101,24 @@ export interface LeaseGrant {
   readonly shardCount: number;
   readonly maxValueBytes: number;
   /**
+   * How long a primary waits for an in-sync replica's acknowledgement before
+   * taking it out of the in-sync set (the cluster's `replication.ackTimeoutMs`);
+   * absent from a coordinator that predates it (the node's own option holds).
+   */
+  readonly replicaAckTimeoutMs?: number;
+  /**
    * The cluster settings version the grant's settings (`leaseMs`,
-   * `maxValueBytes`) come from; the node runs it once it took the grant and
+   * `maxValueBytes`, `replicaAckTimeoutMs`) come from; the node runs it once it took the grant and
    * says so in its next renewal. Absent from a coordinator that predates it.
    */
   readonly configVersion?: number;
+  /**
+   * The table's epoch of every shard, by id: a node deletes a copy the grant
+   * does not list only when the table's epoch of that shard is newer than the
+   * copy's (a table restored from an older snapshot never makes it drop newer
+   * data). Absent from a coordinator that predates it.
+   */
+  readonly shardEpochs?: readonly number[];
   /** Every shard this node is primary or replica of. */
   readonly shards: readonly ShardAssignment[];
   /** `host:port` of every node named in `shards`. */

@@ -23,6 +23,7 @@ import type {
   RecoveryFinishRequest,
   RecoveryPage,
   RecoveryPageRequest,
+  HeldCopy,
   RecoveryProgress,
   ReplicationAck,
   ReplicationBatch,
@@ -278,6 +279,7 @@ export class DataNode implements DataNodeService {
       signal: this.life.signal,
       recoveries: () => this.recoveries(),
       load: () => this.load.report(),
+      holdings: () => this.holdings(),
       onGrant: (g) => {
         reconcile(ctx, sessions, g);
         for (const w of this.grantWatchers) w(g);
@@ -334,6 +336,17 @@ export class DataNode implements DataNodeService {
         this.logger.warn('an onChange listener threw', { err: e });
       }
     }
+  }
+
+  private holdings(): HeldCopy[] {
+    const me = this.opts.id;
+    return [...this.copies.values()].map((c) => ({
+      shard: c.id,
+      epoch: c.epoch,
+      lastSeq: c.lastSeq,
+      primary: c.assignment?.primary ?? c.followed,
+      inSync: c.recovery === null && c.state === 'in-sync' && (c.assignment === null || c.assignment.inSync.includes(me)),
+    }));
   }
 
   private recoveries(): RecoveryProgress[] {

@@ -10,7 +10,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../observability/index.js';
-import type { CoordinatorLink, LeaseGrant, LeaseInfo, LeaseRequest, RecoveryProgress, ShardLoad } from './contract.js';
+import type { CoordinatorLink, LeaseGrant, LeaseInfo, HeldCopy, LeaseRequest, RecoveryProgress, ShardLoad } from './contract.js';
 import { describe } from './errors.js';
 import { abortable, attemptSignal, attemptTimeoutMs, isFinal, pause } from './lease-attempt.js';
 import type { NodeSettings } from './options.js';
@@ -27,6 +27,8 @@ export interface LeaseKeeperDeps {
   readonly recoveries: () => RecoveryProgress[];
   /** Per-shard load to report (none: not reported). */
   readonly load?: () => ShardLoad[];
+  /** The copies the node holds (none: not reported). */
+  readonly holdings?: () => HeldCopy[];
   /** Every grant, in the order the renewals were sent. */
   readonly onGrant: (grant: LeaseGrant) => void;
   /** The lease became valid or ran out. */
@@ -180,6 +182,7 @@ export class LeaseKeeper {
       recoveries: deps.recoveries(),
       ...(configVersion === undefined ? {} : { configVersion }),
       ...(deps.load === undefined ? {} : { load: deps.load() }),
+      ...(deps.holdings === undefined ? {} : { holdings: deps.holdings() }),
     };
   }
 

@@ -24,6 +24,11 @@ export interface NodeContext {
   changed(): void;
 }
 
+/** How long a primary waits for a replica's acknowledgement: the cluster's setting from the newest grant, else the node's option. */
+export function replicaAckTimeoutMs(ctx: NodeContext): number {
+  return ctx.lease.grant?.replicaAckTimeoutMs ?? ctx.settings.replicaAckTimeoutMs;
+}
+
 /** The node's signal, plus a deadline. */
 export function callSignal(ctx: NodeContext, timeoutMs: number, extra?: AbortSignal): AbortSignal {
   return AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs), ...(extra === undefined ? [] : [extra])]);

@@ -12,7 +12,10 @@ export interface DataNodeOptions {
   labels?: Record<string, string>;
   /** Renewal period; default: a quarter of the last granted leaseMs (250 ms before the first grant). */
   renewEveryMs?: number;
-  /** An in-sync replica that has not acknowledged a batch within this is taken out of the in-sync set (default 1000). */
+  /**
+   * An in-sync replica that has not acknowledged a batch within this is taken out of the in-sync set (default 1000);
+   * a grant carrying the cluster's `replication.ackTimeoutMs` overrides it.
+   */
   replicaAckTimeoutMs?: number;
   /** Most ops per replication batch (default 256) and bytes (default 8 MiB, one op always fits). */
   maxBatchOps?: number;

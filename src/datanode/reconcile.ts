@@ -3,7 +3,11 @@
  * bring the local machinery in line with it — a write pipeline while
  * primary, a recovery while an out-of-sync replica, nothing while an in-sync
  * one — and drop the copies the table no longer lists. The table is trusted
- * over anything the node remembers.
+ * over anything the node remembers, with one exception: a table older than
+ * the copy (one restored from a snapshot taken before the shard last moved)
+ * never makes the node delete it, empty it or take an older record over it;
+ * the copy is kept, unserved, until the table catches up (the restored
+ * leader takes the newer placement from what the nodes report holding).
  */
 import type { LeaseGrant } from './contract.js';
 import { describe } from './errors.js';
@@ -19,6 +23,11 @@ export function reconcile(ctx: NodeContext, sessions: RecoverySessions, grant: L
   for (const a of grant.shards) {
     listed.add(a.id);
     let copy = ctx.copies.get(a.id);
+    if (copy !== undefined && copy.assignment === null && a.epoch < copy.epoch) {
+      // Loaded from disk at a newer epoch than the table gives: the table is the older of the two.
+      keepNewer(ctx, sessions, copy, a.epoch);
+      continue;
+    }
     if (copy === undefined) {
       copy = new ShardCopy(a.id, undefined);
       copy.state = a.inSync.includes(ctx.id) ? 'in-sync' : 'recovering';
@@ -40,7 +49,34 @@ export function reconcile(ctx: NodeContext, sessions: RecoverySessions, grant: L
       ctx.changed();
     }
   }
-  for (const copy of [...ctx.copies.values()]) if (!listed.has(copy.id)) drop(ctx, sessions, copy);
+  for (const copy of [...ctx.copies.values()]) {
+    if (listed.has(copy.id)) continue;
+    const tableEpoch = grant.shardEpochs?.[copy.id];
+    if (tableEpoch !== undefined && tableEpoch <= copy.epoch) keepNewer(ctx, sessions, copy, tableEpoch);
+    else drop(ctx, sessions, copy);
+  }
+}
+
+/**
+ * The table's record of the shard is not newer than this copy, yet does not
+ * list it as the copy knows itself: the table is older than the copy. The
+ * copy is kept on disk and serves nothing until a grant shows a newer epoch.
+ */
+function keepNewer(ctx: NodeContext, sessions: RecoverySessions, copy: ShardCopy, tableEpoch: number): void {
+  if (copy.fence?.reason === 'newer than the table') return;
+  copy.pipeline?.close('the table is older than this copy');
+  copy.pipeline = null;
+  sessions.endShard(copy.id, 'the table is older than this copy');
+  copy.recovery?.close('the table is older than this copy');
+  copy.recovery = null;
+  copy.fence = { reason: 'newer than the table', epoch: copy.epoch };
+  ctx.logger.warn('the table is older than this copy (restored from an old snapshot?): keeping the copy, serving nothing until the table catches up', {
+    shard: copy.id,
+    epoch: copy.epoch,
+    tableEpoch,
+    lastSeq: copy.lastSeq,
+  });
+  ctx.changed();
 }
 
 function settle(ctx: NodeContext, sessions: RecoverySessions, copy: ShardCopy): void {
@@ -72,6 +108,8 @@ function settle(ctx: NodeContext, sessions: RecoverySessions, copy: ShardCopy): 
     if (copy.recovery === null) copy.state = 'in-sync';
     return;
   }
+  // Stored with the new epoch: a copy out of the in-sync set must never report itself in sync after a restart.
+  copy.state = 'recovering';
   if (a.primary === null) return;
   const r = copy.recovery;
   if (r !== null && r.primary === a.primary && (r.phase !== 'given-up' || r.startedAtEpoch === a.epoch)) return;

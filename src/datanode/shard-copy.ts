@@ -5,7 +5,7 @@ import type { ReplicaRecovery } from './replica/recovery.js';
 import type { CopyState, ShardMeta } from './store/shard-meta.js';
 
 /** Why a primary refuses to serve a shard until a grant shows a newer epoch. */
-export type FenceReason = 'handing over' | 'replication failed';
+export type FenceReason = 'handing over' | 'replication failed' | 'newer than the table';
 
 export class ShardCopy {
   /** The routing table's record, as the newest grant (or this node's own setInSync) gave it. */
@@ -57,7 +57,7 @@ export class ShardCopy {
    * this node's own setInSync committed) is ignored. Returns whether it was taken.
    */
   take(a: ShardAssignment): boolean {
-    if (this.assignment !== null && a.epoch < this.epoch) return false;
+    if (a.epoch < this.epoch) return false;
     if (a.epoch > this.epoch) this.fence = null;
     this.assignment = a;
     this.epoch = a.epoch;

@@ -58,6 +58,16 @@ describe('cluster config with acknowledgements', () => {
     expect((await caller.nodes.get({ id: 'n1' })).config_version).toBe(1);
   });
 
+  it('the replication ack timeout is a setting: changed at run time, the next grant carries it with the new version; out of range is 400 naming it', async () => {
+    const { caller } = await cluster();
+    expect(await caller.nodes.renewLease({ id: 'n1', identity: 'id-n1' })).toMatchObject({ configVersion: 1, replicaAckTimeoutMs: 1_000 });
+    await caller.admin.updateConfig({ expectedVersion: 1, settings: { replication: { ackTimeoutMs: 250 } } });
+    expect(await caller.nodes.renewLease({ id: 'n1', identity: 'id-n1' })).toMatchObject({ configVersion: 2, replicaAckTimeoutMs: 250 });
+    const { error } = await failure(caller.admin.updateConfig({ expectedVersion: 2, settings: { replication: { ackTimeoutMs: 10 } } }));
+    expect(error.code).toBe(ClusterErrorCode.InvalidInput);
+    expect(error.message).toMatch(/replication\.ackTimeoutMs/);
+  });
+
   it('?wait=true answers once every serving node runs the new version', async () => {
     const { caller } = await cluster();
     // Two nodes renewing as a data node does: each reports the version of the last grant it took.

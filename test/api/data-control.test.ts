@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAppCaller } from '../../src/api/coordinator/index.js';
 import { LeaseKeeper } from '../../src/coordinator/leases/index.js';
 import { driftMarginMs } from '../../src/coordinator/leases/lease-table.js';
@@ -51,11 +51,38 @@ describe('nodes.renewLease', () => {
       status: 'unknown',
       shardCount: 4,
       maxValueBytes: 16 * 1024 * 1024,
+      replicaAckTimeoutMs: 1_000,
       configVersion: 1,
+      shardEpochs: [0, 1, 0, 0],
       shards: [{ id: 1, epoch: 1, primary: 'n1', replicas: ['n2'], inSync: ['n1', 'n2'] }],
       addresses: { n1: '127.0.0.1:8081', n2: '127.0.0.1:8082' },
     });
     expect(await caller.nodes.renewLease({ id: 'n3', identity: 'id-n3' })).toMatchObject({ shards: [], addresses: {} });
+  });
+
+  it('after a restore: no lease until every node reported its copies, then the newer placement is taken from them in one command', async () => {
+    const { service, caller } = await cluster();
+    service.state = { ...service.state, restoring: { snapshotIndex: 9, snapshotHash: 'h9', sinceMs: 1 } };
+    // Since the snapshot, shard 1 moved: n3 is primary at epoch 4, n2 its in-sync replica; n1 no longer holds it.
+    const n3held = [{ shard: 1, epoch: 4, lastSeq: 20, primary: 'n3', inSync: true }];
+    const first = await failure(caller.nodes.renewLease({ id: 'n3', identity: 'id-n3', holdings: n3held }));
+    expect(first.type).toMatchObject({ code: ClusterErrorCode.Unavailable, reason: 'RESTORING' });
+    expect(first.message).toMatch(/waiting for 2 node\(s\) to report what they hold \(n1, n2\)/);
+    expect(service.state.shards[1]!.epoch).toBe(1);
+    await failure(caller.nodes.renewLease({ id: 'n1', identity: 'id-n1', holdings: [] }));
+    expect(service.state.restoring).toBeDefined();
+    await failure(caller.nodes.renewLease({ id: 'n2', identity: 'id-n2', holdings: [{ shard: 1, epoch: 4, lastSeq: 20, primary: 'n3', inSync: true }] }));
+    // The last report ends the window (proposed in the background).
+    await vi.waitFor(() => expect(service.state.restoring).toBeUndefined());
+    expect(service.state.shards[1]).toMatchObject({ epoch: 5, primary: 'n3', replicas: ['n2'], inSync: ['n2', 'n3'] });
+    expect(await caller.nodes.renewLease({ id: 'n1', identity: 'id-n1', holdings: [] })).toMatchObject({ shards: [], shardEpochs: [0, 5, 0, 0] });
+  });
+
+  it('a malformed holdings report is 400 naming the field', async () => {
+    const { caller } = await cluster();
+    const bad = await failure(caller.nodes.renewLease({ id: 'n1', identity: 'id-n1', holdings: [{ shard: 1, epoch: -1, lastSeq: 0, primary: null, inSync: true }] }));
+    expect(bad.code).toBe(ClusterErrorCode.InvalidInput);
+    expect(bad.message).toMatch(/holdings\[0\]\.epoch/);
   });
 
   it('refuses an unknown node (404), another identity (409 naming the id); a node that left gets an empty grant, another process claiming it 404', async () => {

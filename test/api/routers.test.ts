@@ -38,6 +38,11 @@ describe('cluster router', () => {
     await caller.shards.assign({ id: 0, primary: 'n1', replicas: ['n2'], expectedEpoch: 0 });
     await caller.shards.assign({ id: 1, primary: 'n2', replicas: ['n1'], expectedEpoch: 0 });
     expect(await caller.cluster.info()).toMatchObject({ total_nodes: 2, healthy_nodes: 0, assigned_shards: 2, cluster_state: 'green', cluster_state_reasons: [] });
+    // A restored cluster that has not heard its nodes yet is red, and says why.
+    service.state = { ...service.state, restoring: { snapshotIndex: 12, snapshotHash: 'h', sinceMs: 0 } };
+    const restoring = await caller.cluster.info();
+    expect(restoring.cluster_state).toBe('red');
+    expect(restoring.cluster_state_reasons[0]).toMatch(/^recovering from a restored snapshot \(index 12\): no lease/);
   });
 
   it('a stale read answers without a quorum and says how stale; a linearizable one refuses with NO_QUORUM', async () => {

@@ -13,6 +13,7 @@ describe('cluster settings', () => {
       health: { probeIntervalMs: 250, probeTimeoutMs: 200, failureThreshold: 3, backoffMaxMs: 5_000, leaseMs: 1_000 },
       recovery: { replaceDelayMs: 10_000, maxConcurrentPerNode: 2, maxConcurrentPerCluster: 4 },
       placement: { zoneStrict: false, hotRatio: 1.8, hotWindowMs: 30_000 },
+      replication: { ackTimeoutMs: 1_000 },
       minHealthyFraction: 0.5,
       maxValueBytes: 16 * 1024 * 1024,
     });

@@ -58,6 +58,10 @@ export class FakeCoordinator implements CoordinatorLink {
   readonly refuseRenewals = new Set<string>();
   setInSyncMode: LinkMode = 'ok';
   readonly setInSyncCalls: SetInSyncRequest[] = [];
+  /** The newest renewal of each node (what it said it holds). */
+  readonly lastRenewal = new Map<string, LeaseRequest>();
+  /** The cluster settings the grants carry, when a test sets them (with their version). */
+  grantSettings: { configVersion: number; replicaAckTimeoutMs: number } | undefined;
 
   constructor(shards: number) {
     this.state = initialState({ clusterId: 'test', shards });
@@ -73,6 +77,7 @@ export class FakeCoordinator implements CoordinatorLink {
   }
 
   async renewLease(req: LeaseRequest, signal?: AbortSignal): Promise<LeaseGrant> {
+    this.lastRenewal.set(req.id, req);
     if (this.refuseRenewals.has(req.id)) return hang(signal);
     const node = nodeById(this.state, req.id);
     if (node === undefined) throw new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id: req.id }, `no node ${req.id}`);
@@ -89,6 +94,8 @@ export class FakeCoordinator implements CoordinatorLink {
       status: node.status,
       shardCount: this.state.shards.length,
       maxValueBytes: 1024,
+      shardEpochs: this.state.shards.map((s) => s.epoch),
+      ...this.grantSettings,
       shards,
       addresses,
     };

@@ -39,10 +39,15 @@ export const leaseGrantSchema = strictObject({
   status: z.enum(NODE_STATUSES),
   shardCount: intInRange(1, MAX_SHARD_ID + 1),
   maxValueBytes: intInRange(1, 1024 * 1024 * 1024),
+  replicaAckTimeoutMs: intInRange(1, 600_000).optional(),
   configVersion: counterSchema.min(1).optional(),
+  shardEpochs: z.array(counterSchema).max(MAX_SHARD_ID + 1).optional(),
   shards: z.array(assignmentSchema).max(MAX_SHARD_ID + 1),
   addresses: z.record(idSchema, addressSchema),
 }).superRefine((g, ctx) => {
+  if (g.shardEpochs !== undefined && g.shardEpochs.length !== g.shardCount) {
+    ctx.addIssue({ code: 'custom', path: ['shardEpochs'], input: g.shardEpochs.length, message: `expected one epoch per shard (${g.shardCount})` });
+  }
   g.shards.forEach((s, i) => {
     if (s.id >= g.shardCount) ctx.addIssue({ code: 'custom', path: ['shards', i, 'id'], input: s.id, message: `expected a shard below shardCount ${g.shardCount}` });
     for (const n of [s.primary, ...s.replicas]) {

@@ -226,6 +226,8 @@ export class HealthMonitor {
     const { state } = await this.modules.service.read('stale');
     if (!this.current(generation)) return;
     this.latest = state;
+    // A restored table may name holders that no longer hold the data: nobody is failed over until the leader has heard the nodes.
+    if (state.restoring !== undefined) return;
     const settings = state.config.settings.health;
     const now = this.clock.nowMs();
     if (state.nodes !== this.syncedNodes) this.syncNodes(state, settings, now);

@@ -12,6 +12,7 @@ import type { CoordinatorService, RoleChange } from '../service.js';
 import { LeaseTable } from './lease-table.js';
 import { LoadBoard, type LoadReport } from './load-board.js';
 import { RecoveryBoard, type RecoveryReport, type ShardRecovery } from './recovery-board.js';
+import { RestoreBoard, type HeldCopyReport } from './restore-board.js';
 
 export interface LeaseRenewal {
   readonly id: string;
@@ -20,6 +21,8 @@ export interface LeaseRenewal {
   /** The settings version the node runs (that of the last grant it took); absent from a node that has taken none. */
   readonly configVersion?: number | undefined;
   readonly load?: readonly LoadReport[] | undefined;
+  /** The copies the node holds: what a restored cluster takes newer placement from. */
+  readonly holdings?: readonly HeldCopyReport[] | undefined;
 }
 
 /** A granted renewal: the table it was granted on (at least as new as the request) and the node in it. */
@@ -34,6 +37,8 @@ export interface Renewed {
 export interface LeaseKeeperOptions {
   /** Recovery progress is shown while the node keeps reporting it: this many leases' worth (default 3). */
   readonly recoveryReportMaxAgeLeases?: number;
+  /** After a restore, how long (in leases) the leader waits for silent nodes to report what they hold (default 10). */
+  readonly restoreWaitLeases?: number;
 }
 
 export interface LeaseKeeperModules {
@@ -42,6 +47,7 @@ export interface LeaseKeeperModules {
 }
 
 const DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES = 3;
+const DEFAULT_RESTORE_WAIT_LEASES = 10;
 /** Bounds the background ackConfig proposals (one per node; nodes beyond wait for a later renewal). */
 const MAX_ACKS_IN_FLIGHT = 1_024;
 
@@ -51,6 +57,9 @@ export class LeaseKeeper {
   /** Per node, the version an ackConfig is being proposed for: one proposal at a time, whatever the renewal rate. */
   private readonly acking = new Map<string, number>();
   private readonly loads = new LoadBoard();
+  private readonly restore = new RestoreBoard();
+  /** The restore window a finishRestore is being proposed for (one at a time). */
+  private finishing: string | null = null;
   private readonly clock: { nowMs(): number };
   /** The term this replica leads in, or null. */
   private leaderTerm: number | null = null;
@@ -78,6 +87,7 @@ export class LeaseKeeper {
     }
     this.board.clear();
     this.loads.clear();
+    this.restore.clear();
   }
 
   /**
@@ -109,6 +119,7 @@ export class LeaseKeeper {
       throw notLeaderError(after, 'lease renewals', after.leader ? service.apiAddressOf(after.leader) : undefined);
     }
     const node = checkedNode(read.state, req);
+    if (read.state.restoring !== undefined) throw this.heldForRestore(read.state, req);
     // A node that left (drained to the end) is told so with an empty grant and
     // no lease: that is what a draining node waits for before it exits.
     if (node.status === 'left') return { state: read.state, node, leaseMs: 0, leader: after.id, term: after.term };
@@ -147,6 +158,37 @@ export class LeaseKeeper {
       .finally(() => {
         if (this.acking.get(node.id) === version) this.acking.delete(node.id);
       });
+  }
+
+  /**
+   * While the cluster recovers from a restore no lease is granted (a node
+   * would act on a table that may be older than its copies): the node's
+   * holdings are recorded, and once every node reported (or the wait is over)
+   * the leader commits the end of the window with the shards taken from them.
+   */
+  private heldForRestore(state: RoutingState, req: LeaseRenewal): ClusterError {
+    const window = state.restoring!;
+    const now = this.clock.nowMs();
+    this.restore.record(req.id, req.holdings ?? [], now);
+    const waitMs = (this.opts.restoreWaitLeases ?? DEFAULT_RESTORE_WAIT_LEASES) * state.config.settings.health.leaseMs;
+    if (this.finishing === null && this.restore.ready(state, now, waitMs)) {
+      this.finishing = window.snapshotHash;
+      const missing = this.restore.missing(state);
+      const reason = missing.length === 0 ? 'every node reported what it holds' : `nodes ${missing.join(', ')} did not report within ${waitMs} ms`;
+      const command = { type: 'finishRestore' as const, atMs: now, reason, snapshotHash: window.snapshotHash, shards: this.restore.plan(state) };
+      void this.modules.service
+        .propose(command)
+        .catch(() => undefined)
+        .finally(() => {
+          this.finishing = null;
+        });
+    }
+    const missing = this.restore.missing(state);
+    const waiting = missing.length === 0 ? 'taking the placement from the nodes' : `waiting for ${missing.length} node(s) to report what they hold (${missing.slice(0, 5).join(', ')})`;
+    return new ClusterError(
+      { code: ClusterErrorCode.Unavailable, reason: 'RESTORING', retryAfterMs: 200 },
+      `the cluster is recovering from a restored snapshot: no lease until the leader has heard the nodes; ${waiting}`,
+    );
   }
 
   /** See LeaseTable.markDemoting (the placement driver's fencer calls it when a lease ran out). */

@@ -273,6 +273,8 @@ export class PlacementDriver {
     const deadline = this.clock.nowMs() + (this.opts.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS);
     // The leader's applied table: at worst a little behind its commit index, which the epochs catch.
     const { state } = await service.read('stale');
+    // A restored table may be older than the copies: nothing is placed or trimmed until the leader has heard the nodes.
+    if (state.restoring !== undefined) return report('recovering from a restore');
     const load = this.loadInput(state);
     const input: PlacementInput = { nowMs: this.clock.nowMs(), rebalance, ...(load === undefined ? {} : { load }) };
     const steps = this.plan(state, input).slice(0, this.opts.maxStepsPerRound ?? DEFAULT_MAX_STEPS_PER_ROUND);

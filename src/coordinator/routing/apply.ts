@@ -13,6 +13,7 @@ import * as nodes from './apply-node.js';
 import * as planned from './apply-planned.js';
 import * as shards from './apply-shard.js';
 import { ackConfig, updateSettings } from './apply-settings.js';
+import { applyFinishRestore } from './restore-commands.js';
 import { decodeCommand } from './codec.js';
 import { parseCommand, type Command } from './commands.js';
 import { appendEvents } from './events.js';
@@ -51,6 +52,8 @@ function dispatch(state: RoutingState, c: Command): Outcome {
       return planned.finishEvacuation(state, c);
     case 'setEvacuationStall':
       return planned.setEvacuationStall(state, c);
+    case 'finishRestore':
+      return applyFinishRestore(state, c);
   }
 }
 

@@ -17,6 +17,7 @@ import { commandBase as base } from './command-base.js';
 import { counterSchema, nodeIdSchema } from './fields.js';
 import { registerNode, removeNode, setNodeLabels, setNodeStatus } from './node-commands.js';
 import { cancelEvacuation, finishEvacuation, setEvacuationStall, setMaintenance, startEvacuation } from './planned-commands.js';
+import { finishRestore } from './restore-commands.js';
 import { settingsPatchSchema } from './settings-patch.js';
 import { assignShard, moveShard, promotePrimary, setInSync } from './shard-commands.js';
 import type { Rejection } from './types.js';
@@ -58,6 +59,7 @@ export const commandSchema = z.discriminatedUnion('type', [
   cancelEvacuation,
   finishEvacuation,
   setEvacuationStall,
+  finishRestore,
 ]);
 
 export type Command = z.infer<typeof commandSchema>;
@@ -78,6 +80,7 @@ export type StartEvacuation = CommandOf<'startEvacuation'>;
 export type CancelEvacuation = CommandOf<'cancelEvacuation'>;
 export type FinishEvacuation = CommandOf<'finishEvacuation'>;
 export type SetEvacuationStall = CommandOf<'setEvacuationStall'>;
+export type FinishRestore = CommandOf<'finishRestore'>;
 
 // A record, so the compiler says when a command type is missing here.
 const COMMAND_TYPE_SET: Readonly<Record<CommandType, true>> = {
@@ -96,6 +99,7 @@ const COMMAND_TYPE_SET: Readonly<Record<CommandType, true>> = {
   cancelEvacuation: true,
   finishEvacuation: true,
   setEvacuationStall: true,
+  finishRestore: true,
 };
 export const COMMAND_TYPES = Object.keys(COMMAND_TYPE_SET) as readonly CommandType[];
 

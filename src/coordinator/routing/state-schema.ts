@@ -83,4 +83,5 @@ export const routingStateSchema: z.ZodType<RoutingState> = z.strictObject({
   config: z.strictObject({ version: counterSchema.min(1), settings: clusterSettingsSchema }),
   members: z.record(memberIdSchema, memberSchema),
   events: z.strictObject({ capacity: counterSchema, nextSeq: counterSchema.min(1), items: z.array(eventSchema) }),
+  restoring: z.strictObject({ snapshotIndex: counterSchema, snapshotHash: z.string().min(1).max(128), sinceMs: timeMsSchema }).optional(),
 });

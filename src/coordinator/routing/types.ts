@@ -139,6 +139,7 @@ export const EVENT_KINDS = [
   'member-added',
   'member-promoted',
   'member-removed',
+  'cluster-restored',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -177,6 +178,22 @@ export interface RoutingState {
   readonly config: ClusterConfig;
   readonly members: Readonly<Record<MemberId, MemberRecord>>;
   readonly events: EventRing;
+  /**
+   * Present from a `torua snapshot restore` until the leader has heard what
+   * the nodes hold (restore-commands.ts): while it is, nothing is placed,
+   * trimmed or failed over, and no lease is granted, because the table may be
+   * older than the copies on the nodes.
+   */
+  readonly restoring?: RestoreWindow;
+}
+
+export interface RestoreWindow {
+  /** The Raft index of the cluster the snapshot was taken from. */
+  readonly snapshotIndex: number;
+  /** The state hash the snapshot file carried. */
+  readonly snapshotHash: string;
+  /** When the restore tool seeded the new quorum (its clock). */
+  readonly sinceMs: number;
 }
 
 /** Where in the Raft log a change is applied. */

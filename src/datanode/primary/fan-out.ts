@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ClusterErrorCode, isClusterError } from '../../errors/index.js';
 import type { ReplicatedOp, ReplicationBatch } from '../contract.js';
 import { describe, unavailable } from '../errors.js';
-import { addressOf, callSignal, saveMeta, type NodeContext } from '../node-context.js';
+import { addressOf, callSignal, replicaAckTimeoutMs, saveMeta, type NodeContext } from '../node-context.js';
 import type { ShardCopy } from '../shard-copy.js';
 import { LiveStream } from './live-stream.js';
 
@@ -150,7 +150,7 @@ export class FanOut {
     const address = addressOf(this.ctx, node);
     if (address === undefined) return { node, ok: false, stale: false, reason: 'no address known' };
     try {
-      const ack = await this.ctx.peers.replicate(address, batch, callSignal(this.ctx, this.ctx.settings.replicaAckTimeoutMs));
+      const ack = await this.ctx.peers.replicate(address, batch, callSignal(this.ctx, replicaAckTimeoutMs(this.ctx)));
       if (ack.ackedSeq >= lastSeq) return { node, ok: true };
       return { node, ok: false, stale: false, reason: `acknowledged only seq ${ack.ackedSeq}` };
     } catch (e) {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import type { RecoveryBegin, RecoveryBeginRequest, RecoveryFinish, RecoveryFinishRequest, RecoveryPage, RecoveryPageRequest } from '../contract.js';
 import { notPrimary, resync } from '../errors.js';
-import type { NodeContext } from '../node-context.js';
+import { replicaAckTimeoutMs, type NodeContext } from '../node-context.js';
 import type { ShardCopy } from '../shard-copy.js';
 import type { ReadSnapshot, ShardCursor } from '../store/shard-store.js';
 import type { LiveStream } from './live-stream.js';
@@ -100,7 +100,7 @@ export class RecoverySessions {
       const { copy, stream } = s;
       try {
         if (!copy.isPrimary(ctx.id) || ctx.copies.get(copy.id) !== copy) throw notPrimary(copy.id, ctx.id, copy.assignment?.primary ?? null, copy.epoch);
-        await Promise.race([stream.idle(), new Promise((r) => setTimeout(r, ctx.settings.replicaAckTimeoutMs).unref())]);
+        await Promise.race([stream.idle(), new Promise((r) => setTimeout(r, replicaAckTimeoutMs(ctx)).unref())]);
         if (stream.broken !== null) throw resync(copy.id, s.replica, `its live stream broke (${stream.broken})`);
         if (stream.ackedSeq !== copy.lastSeq || req.lastSeq > copy.lastSeq) {
           throw resync(copy.id, s.replica, `it reports seq ${req.lastSeq} and acknowledged ${stream.ackedSeq}; the primary is at ${copy.lastSeq}`);

@@ -49,6 +49,22 @@ describe('health monitor: unknown nodes', () => {
   });
 });
 
+describe('health monitor: a restored cluster', () => {
+  it('declares nothing while the cluster recovers from a restore; once the silent node was waited for, it is handled as usual', async () => {
+    const h = await start();
+    await settled(h);
+    h.leader.state = { ...h.leader.state, restoring: { snapshotIndex: 3, snapshotHash: 'h', sinceMs: 0 } };
+    h.hang('n2');
+    await h.advance(5 * SETTINGS.health.leaseMs);
+    expect(h.statusCommands('n2', 'unhealthy')).toEqual([]);
+    expect(h.statusOf('n2')).toBe('healthy');
+    // The leader stops waiting for n2's report (10 leases) and ends the window; then n2 is declared as any silent node.
+    await h.advanceUntil(() => h.leader.state.restoring === undefined, 'the restore window ended');
+    expect(h.leader.state.events.items.at(-1)).toMatchObject({ kind: 'cluster-restored', reason: expect.stringMatching(/nodes n2 did not report/) });
+    await h.advanceUntil(() => h.statusOf('n2') === 'unhealthy', 'n2 declared unhealthy once the window ended');
+  });
+});
+
 describe('health monitor: a node that stops', () => {
   it('suspects it after the threshold, asks the followers, and declares it unhealthy only once its lease ran out', async () => {
     const h = await start();

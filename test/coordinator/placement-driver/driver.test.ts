@@ -63,6 +63,17 @@ async function promotion() {
 }
 
 describe('placement driver: one round', () => {
+  it('while the cluster recovers from a restore, plans nothing and proposes nothing', async () => {
+    const service = await serviceWithNodes();
+    service.state = { ...service.state, restoring: { snapshotIndex: 3, snapshotHash: 'h', sinceMs: 0 } };
+    let planned = 0;
+    const { driver } = driverFor(service, () => (planned++, [step(assign(0, 0, 'n1'))]));
+    const before = service.proposed.length;
+    expect((await driver.runRound()).stoppedBy).toBe('recovering from a restore');
+    expect(planned).toBe(0);
+    expect(service.proposed.length).toBe(before);
+  });
+
   it('proposes the steps in the order planned', async () => {
     const service = await serviceWithNodes();
     const { driver } = driverFor(service, () => [step(assign(2, 0, 'n1')), step(assign(0, 0, 'n2')), step(assign(1, 0, 'n3'))]);

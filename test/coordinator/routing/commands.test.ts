@@ -28,6 +28,7 @@ describe('parseCommand', () => {
       cmd('cancelEvacuation', { nodeId: 'n1' }),
       cmd('finishEvacuation', { nodeId: 'n1' }),
       cmd('setEvacuationStall', { nodeId: 'n1', startedAtMs: 5, stalledReason: null }),
+      cmd('finishRestore', { snapshotHash: 'abc', shards: [{ shardId: 0, expectedEpoch: 1, epoch: 4, primary: 'n1', replicas: ['n2'], inSync: ['n1'] }] }),
     ];
     expect(new Set(valid.map((c) => c.type))).toEqual(new Set(COMMAND_TYPES));
     for (const c of valid) {

@@ -51,6 +51,13 @@ const setLabelsInput = strictObject({ id: nodeId, labels, reason: reasonInput.op
 const recoveryInput = strictObject({ shard: intInRange(0, MAX_SHARDS - 1), copiedKeys: seqSchema, totalKeys: seqSchema.nullable() });
 const rate = z.number({ error: 'expected a rate (a number)' }).min(0, { error: 'expected a rate of at least 0' }).max(1e12, { error: 'expected a rate of at most 1e12' });
 const shardLoadInput = strictObject({ shard: intInRange(0, MAX_SHARDS - 1), readsPerS: rate, writesPerS: rate, bytesPerS: rate });
+const heldCopyInput = strictObject({
+  shard: intInRange(0, MAX_SHARDS - 1),
+  epoch: seqSchema,
+  lastSeq: seqSchema,
+  primary: nodeId.nullable(),
+  inSync: z.boolean({ error: 'expected inSync: true or false' }),
+});
 const renewLeaseInput = strictObject({
   id: nodeId,
   identity,
@@ -60,6 +67,8 @@ const renewLeaseInput = strictObject({
   configVersion: seqSchema.min(1).optional(),
   /** Per-shard load over the node's window (optional: older nodes send none). */
   load: z.array(shardLoadInput, { error: 'expected an array of shard load entries' }).max(MAX_SHARDS, { error: `expected at most ${MAX_SHARDS} shard load entries` }).optional(),
+  /** The copies the node holds, with their epochs (what a restored cluster takes newer placement from). */
+  holdings: z.array(heldCopyInput, { error: 'expected an array of held copies' }).max(MAX_SHARDS, { error: `expected at most ${MAX_SHARDS} held copies` }).optional(),
 });
 const nodeChangeInput = strictObject({ id: nodeId, reason: reasonInput.optional() });
 const maintenanceInput = strictObject({

@@ -49,6 +49,9 @@ export function clusterInfo(status: ReplicaStatus, read: StateRead, leaderAddres
     ...(view.noQuorum === null ? [] : [`no quorum: ${view.noQuorum}`]),
     ...(noLeader ? ['no leader known (election running, or no quorum reachable)'] : []),
     ...view.leaderReasons,
+    ...(read.state.restoring === undefined
+      ? []
+      : [`recovering from a restored snapshot (index ${read.state.restoring.snapshotIndex}): no lease, placement or failover until the nodes have reported what they hold`]),
   ];
   const reasons = [...replicaReasons, ...health.reasons];
   const uptimeMs = Math.max(0, nowMs - status.startedAtMs);

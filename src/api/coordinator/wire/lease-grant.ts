@@ -29,7 +29,9 @@ export function leaseGrant(renewed: Renewed): LeaseGrant {
     status: node.status,
     shardCount: state.shards.length,
     maxValueBytes: state.config.settings.maxValueBytes,
+    replicaAckTimeoutMs: state.config.settings.replication.ackTimeoutMs,
     configVersion: state.config.version,
+    shardEpochs: state.shards.map((s) => s.epoch),
     shards,
     addresses,
   };
