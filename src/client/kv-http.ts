@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import { describeTransportFailure } from './failure.js';
+import { createClientAgent, webProtocol } from '../tls/web.js';
 
 export interface HttpTarget {
   /** Without IPv6 brackets, as node:http wants it. */
@@ -34,7 +35,8 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 export function createKvAgent(maxSockets: number, localAddress: string | undefined): http.Agent {
-  return new http.Agent({
+  return createClientAgent({
+    expect: ['node'],
     keepAlive: true,
     maxSockets,
     maxFreeSockets: maxSockets,
@@ -55,6 +57,7 @@ export function sendRaw(agent: http.Agent, target: HttpTarget, request: RawReque
     };
     const body = request.body;
     const req = http.request({
+      protocol: webProtocol(),
       host: target.host,
       port: target.port,
       method: request.method,

@@ -10,6 +10,7 @@ import { FORWARDED_BY_HEADER } from './context.js';
 import { ForwardedError } from './errors/forwarded-error.js';
 import { MAX_FORWARDED_ANSWER_BYTES } from './limits.js';
 import { exchangeJson } from './http/json-exchange.js';
+import { webOrigin } from '../../tls/web.js';
 
 export interface ForwardCall {
   /** The leader's id and API address (`host:port`). */
@@ -75,7 +76,7 @@ export async function forwardToLeader(call: ForwardCall): Promise<unknown> {
   const body = call.input === undefined ? '' : JSON.stringify(call.input);
   const o = await exchangeJson({
     method: 'POST',
-    url: `http://${call.address}/trpc/${call.path}`,
+    url: `${webOrigin(call.address)}/trpc/${call.path}`,
     body,
     headers: { [FORWARDED_BY_HEADER]: call.from },
     localAddress: call.localAddress,

@@ -6,7 +6,8 @@
  * under `/ui/`. It binds to the
  * replica's host only.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createWebServer } from '../../tls/web.js';
 import { isIP, type AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { NodeControl } from '../../coordinator/node-control.js';
@@ -179,7 +180,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     });
   }
 
-  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, onRequest);
+  const server = createWebServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, onRequest);
   // A request node:http cannot even parse (bad request line, huge headers) gets a 400 and the connection closes.
   answerUnparsableRequests(server);
 

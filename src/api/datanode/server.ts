@@ -3,7 +3,9 @@
  * node router under `/trpc`, the binary replication path `POST /peer/replicate`, the REST endpoints (health, info, metrics, the
  * data path) everywhere else. It binds to the node's host only.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createWebServer } from '../../tls/web.js';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { DataNodeService } from '../../datanode/contract.js';
@@ -111,7 +113,7 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
   }
 
   // noDelay: an answer written in two parts (headers, then a chunked end) must not wait for a delayed ACK.
-  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, noDelay: true }, onRequest);
+  const server = createWebServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, noDelay: true }, onRequest);
   answerUnparsableRequests(server);
   const port = await listen(server, options.host, options.port);
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
