@@ -48,7 +48,7 @@ export interface CommandSpec {
   readonly run: (args: CommandArgs) => number | Promise<number>;
 }
 
-const TARGET = ['config', 'coordinators'] as const;
+const TARGET = ['config', 'coordinators', 'ca', 'cert', 'key'] as const;
 
 export const COMMANDS: readonly CommandSpec[] = [
   { words: ['certs', 'create'], usage: ['certs create --config FILE --out DIR', 'make the CA and a certificate per coordinator,', 'node and the CLI (openssl) for the file\'s "tls"'], flags: ['config', 'out'], run: ({ flags, io }) => runCertsCreate(flags, io) },

@@ -82,12 +82,12 @@ export function resolveSettings(options: ClusterClientOptions): ClientSettings {
     leaderRecheckMs: count('leaderRecheckMs', options.leaderRecheckMs, DEFAULT_LEADER_RECHECK_MS, 0),
     probeTimeoutMs: Math.min(timeoutMs, MAX_PROBE_TIMEOUT_MS),
     random: options.random ?? Math.random,
-    fetch: options.localAddress === undefined && processTls() === undefined ? undefined : boundFetch(options.localAddress, timeoutMs),
+    fetch: options.localAddress === undefined && processTls() === undefined ? undefined : replicaFetch(options.localAddress, timeoutMs),
   };
 }
 
 /** Kept-alive connections from `localAddress`; the link's own attempt timeout comes first, this one is a backstop. */
-function boundFetch(localAddress: string | undefined, timeoutMs: number): LinkFetch {
+export function replicaFetch(localAddress: string | undefined, timeoutMs: number): LinkFetch {
   // Only a coordinator certificate may answer as a replica (with TLS; Node's own fetch cannot present a client certificate).
   const agent = createClientAgent({ keepAlive: true, maxSockets: 64, expect: ['coordinator'], ...(localAddress === undefined ? {} : { localAddress }) });
   return agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: timeoutMs + 1_000 });

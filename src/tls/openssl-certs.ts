@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -43,9 +43,9 @@ export interface CertReport {
 const CA_DAYS = 3650;
 const DEFAULT_DAYS = 825;
 
-async function openssl(bin: string, args: readonly string[]): Promise<void> {
+async function openssl(bin: string, args: readonly string[]): Promise<string> {
   try {
-    await run(bin, [...args], { timeout: 30_000 });
+    return (await run(bin, [...args], { timeout: 30_000 })).stdout;
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     const why = err.code === 'ENOENT' ? `${bin} not found: install openssl` : (err.stderr ?? err.message).trim().split('\n').slice(-3).join(' ');
@@ -68,8 +68,7 @@ export async function createClusterCerts(plan: CertPlan): Promise<CertReport> {
   const files: string[] = [];
   const caCreated = !(existsSync(caCrt) && existsSync(caKey));
   if (caCreated) {
-    await openssl(bin, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', caKey]);
-    await chmod(caKey, 0o600);
+    await newKey(bin, caKey);
     await openssl(bin, [
       'req', '-x509', '-new', '-key', caKey, '-sha256', '-days', String(CA_DAYS), '-out', caCrt,
       '-subj', `/O=${plan.clusterId}/OU=ca/CN=${plan.clusterId} cluster CA`,
@@ -84,8 +83,7 @@ export async function createClusterCerts(plan: CertPlan): Promise<CertReport> {
     const crt = path.join(dir, `${m.id}.crt`);
     const csr = path.join(dir, `${m.id}.csr`);
     const ext = path.join(dir, `${m.id}.ext`);
-    await openssl(bin, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
-    await chmod(key, 0o600);
+    await newKey(bin, key);
     await openssl(bin, ['req', '-new', '-key', key, '-subj', `/O=${plan.clusterId}/OU=${m.role}/CN=${m.id}`, '-out', csr]);
     const lines = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth'];
     if (m.hosts.length > 0) lines.push(`subjectAltName=${altNames(m.hosts)}`);
@@ -99,6 +97,13 @@ export async function createClusterCerts(plan: CertPlan): Promise<CertReport> {
     files.push(crt, key);
   }
   return { caCreated, files };
+}
+
+/** A P-256 key, written by us so that the file is 0600 from its first byte (openssl would create it with the umask's mode). */
+async function newKey(bin: string, file: string): Promise<void> {
+  const pem = await openssl(bin, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
+  await rm(file, { force: true });
+  await writeFile(file, pem, { mode: 0o600, flag: 'wx' });
 }
 
 /** 128 random bits with the top bit clear: a positive serial no two certificates of the CA share. */

@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createWebServer } from '../../tls/web.js';
+import { callerCertificate } from '../http/caller-certificate.js';
 import { isIP, type AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { NodeControl } from '../../coordinator/node-control.js';
@@ -92,7 +93,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
   };
   const ownNodeControl = options.nodeControl === undefined;
   const nodeControl = options.nodeControl ?? new NodeControl({ placement: false }, { service: options.service, nodeLink: createHttpNodeLink({ localAddress }), logger });
-  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, nodeControl, logger, metrics, forwarding, forwardedBy: forwardedByOf(req) });
+  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, nodeControl, logger, metrics, forwarding, forwardedBy: forwardedByOf(req), peerCertificate: callerCertificate(req) });
   const data = createDataHandler({ localAddress, ...(options.dataTimeoutMs === undefined ? {} : { timeoutMs: options.dataTimeoutMs }) }, { service: options.service, logger, metrics });
 
   const procedures = new Set(Object.keys(appRouter._def.procedures));
