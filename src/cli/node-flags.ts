@@ -44,8 +44,8 @@ export interface NodeProcessConfig {
   readonly coordinators: readonly string[];
   /** The value limit until the first lease grant says otherwise (the file's setting, or the default). */
   readonly maxValueBytes: number;
-  /** Certificates (the file's `tls`, or --ca/--cert/--key) or plaintext. */
-  readonly security: SecurityChoice;
+  /** Certificates (the file's `tls`, or --ca/--cert/--key) or plaintext; default plaintext. */
+  readonly security?: SecurityChoice | undefined;
   /** The file's cluster id; undefined for a node not in a file (its certificate names it). */
   readonly clusterId?: string | undefined;
 }

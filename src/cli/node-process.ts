@@ -63,7 +63,7 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
   const baseLogger = createLogger({ level: config.logLevel });
   const logger = baseLogger.child({ node: id });
   const metrics = createMetrics({ defaultLabels: { node: id } });
-  const security = setUpProcessSecurity(config.security, config.clusterId, logger, metrics);
+  const security = setUpProcessSecurity(config.security ?? { tls: undefined, insecure: false }, config.clusterId, logger, metrics);
   // Sockets bind to an address, not a name: a node configured by hostname dials from wherever the OS picks.
   const localAddress = isIP(host) === 0 ? undefined : host;
   let maxValueBytes = config.maxValueBytes;
