@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import { describeTransportFailure } from './failure.js';
+import type { CertRole } from '../tls/identity.js';
 import { createClientAgent, webProtocol } from '../tls/web.js';
 
 export interface HttpTarget {
@@ -34,9 +35,10 @@ export interface RawRequest {
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-export function createKvAgent(maxSockets: number, localAddress: string | undefined): http.Agent {
+/** `expect`: the certificate roles the servers may have (with TLS); data nodes unless said otherwise. */
+export function createKvAgent(maxSockets: number, localAddress: string | undefined, expect: readonly CertRole[] = ['node']): http.Agent {
   return createClientAgent({
-    expect: ['node'],
+    expect,
     keepAlive: true,
     maxSockets,
     maxFreeSockets: maxSockets,
