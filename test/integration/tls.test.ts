@@ -6,7 +6,8 @@
  * certificate, c3's certificate claiming to be c2 on the peer port, a node
  * certificate calling handoff, a replication batch from a non-primary, and
  * a registration of n1 with another certificate are each refused, and
- * nothing changed. Then a SIGHUP makes a node serve a re-issued certificate.
+ * nothing changed. The CLI works with --ca/--cert/--key and not without.
+ * Then a SIGHUP makes a node serve a re-issued certificate.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -189,6 +190,17 @@ describe('mutual TLS between real processes', () => {
     expect((await get(nodePort('n1'), '/health')).status).toBe(200);
     await expect(call(apiPort('c1'), 'GET', '/cluster/info', { who: undefined })).rejects.toThrow();
     await expect(call(nodePort('n1'), 'GET', '/health', { who: undefined })).rejects.toThrow();
+  });
+
+  it('the CLI with --ca/--cert/--key writes and reads through the smart client; without them it reaches nothing', async () => {
+    const flags = ['--config', 'cluster.json', '--ca', 'certs/ca.crt', '--cert', 'certs/client.crt', '--key', 'certs/client.key'];
+    const torua = (args: string[]) => execa(process.execPath, [MAIN_JS, ...args], { cwd: dir, reject: false, timeout: 30_000 });
+    const put = await torua(['kv', 'put', 'greeting', 'hello', ...flags]);
+    expect(put.exitCode, put.stderr).toBe(0);
+    const read = await torua(['kv', 'get', 'greeting', ...flags]);
+    expect(read.stdout.trim()).toBe('hello');
+    const plain = await torua(['kv', 'get', 'greeting', '--config', 'cluster.json']);
+    expect(plain.exitCode).not.toBe(0);
   });
 
   it('refuses a foreign CA on the API, the node port and the peer port', async () => {
