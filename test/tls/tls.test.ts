@@ -16,6 +16,7 @@ import { callerCertificate, ON_BEHALF_OF_HEADER, requireCertificate } from '../.
 import { RecoveryOpeners } from '../../src/api/datanode/recovery-openers.js';
 import { checkPlaintextAllowed, isLoopbackHost } from '../../src/cli/process-security.js';
 import { tlsFlags } from '../../src/cli/tls-flags.js';
+import { streamingAgentFetch } from '../../src/client/node-fetch.js';
 import { certIdentity } from '../../src/tls/identity.js';
 import { createClusterCerts } from '../../src/tls/openssl-certs.js';
 import { installProcessTls } from '../../src/tls/process-tls.js';
@@ -156,6 +157,31 @@ describe('servers and agents from a TlsSource', () => {
       await expect(ask(onlyCoordinators, port)).rejects.toThrow(/node certificate \(n1\); expected coordinator/);
       // A plain client gets no answer.
       await expect(ask(new http.Agent(), port)).rejects.toThrow();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('a streaming fetch over an agent of ours (event streams with a client certificate)', () => {
+  it('hands back the first chunk of a stream before the stream ends', async () => {
+    let finish: () => void = () => undefined;
+    const server = createWebServer({}, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      finish = () => res.end('data: two\n\n');
+    }, new TlsSource(paths('c1')));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const fetch = streamingAgentFetch(createClientAgent({ keepAlive: false, expect: ['coordinator'] }, new TlsSource(paths('client'))));
+      const res = await fetch(`https://127.0.0.1:${(server.address() as AddressInfo).port}/events`, { headers: { accept: 'text/event-stream' } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: one\n\n');
+      finish();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: two\n\n');
+      expect((await reader.read()).done).toBe(true);
     } finally {
       server.closeAllConnections();
       server.close();
