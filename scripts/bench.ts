@@ -5,16 +5,18 @@
  * in-process replicas with in-memory storage and instant delivery, with and
  * without batching, and simulated seeds per second.
  *
- * npm run bench -- coordinator [--seconds S] [--kills N] [--stops N]
+ * npm run bench -- coordinator [--seconds S] [--kills N] [--stops N] [--tls]
  *
  * Three real coordinator replicas (and etcd, when on the PATH): see
- * scripts/bench/coordinator.ts.
+ * scripts/bench/coordinator.ts. --tls: the same again with mutual TLS on
+ * every port, in the same run.
  *
- * npm run bench -- kv [--seconds S]
+ * npm run bench -- kv [--seconds S] [--tls]
  *
  * The data path: 3 coordinators and 3 data nodes, puts and gets through the
  * smart client and a coordinator's REST (and etcd, when on the PATH): see
- * scripts/bench/kv.ts.
+ * scripts/bench/kv.ts. --tls: the same cluster again with mutual TLS, and
+ * the cost of it per cell.
  *
  * npm run bench -- failover [--trials N]
  *
@@ -176,7 +178,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' }, shards: { type: 'string' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' }, shards: { type: 'string' }, tls: { type: 'boolean' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -195,11 +197,11 @@ async function main(): Promise<void> {
     return v;
   };
   if (which === 'coordinator') {
-    await runCoordinatorBench({ seconds, kills: intFlag('kills', 20, 0, 1_000), stops: intFlag('stops', 10, 0, 1_000) });
+    await runCoordinatorBench({ seconds, kills: intFlag('kills', 20, 0, 1_000), stops: intFlag('stops', 10, 0, 1_000), tls: values.tls === true });
     process.exit(0);
   }
   if (which === 'kv') {
-    await runKvBench({ seconds });
+    await runKvBench({ seconds, tls: values.tls === true });
     process.exit(process.exitCode ?? 0);
   }
   if (which === 'failover') {

@@ -15,6 +15,8 @@ export interface CoordinatorBenchOptions {
   readonly seconds: number;
   readonly kills: number;
   readonly stops: number;
+  /** Also a Torua cluster with mutual TLS on every port, in the same run. */
+  readonly tls?: boolean;
 }
 
 interface Rate {
@@ -232,7 +234,7 @@ interface Line {
 
 export async function runCoordinatorBench(opts: CoordinatorBenchOptions): Promise<void> {
   const etcd = etcdBinary();
-  const systems: System[] = [new ToruaCluster()];
+  const systems: System[] = [new ToruaCluster(), ...(opts.tls ? [new ToruaCluster(true)] : [])];
   if (etcd) {
     systems.push(new EtcdCluster('etcd defaults', etcd, undefined));
     systems.push(new EtcdCluster('etcd 300/50', etcd, { heartbeatMs: 50, electionMs: 300 }));

@@ -5,6 +5,7 @@
  * from dist/ one by one until each answers /health. Each bench adds its own
  * readiness check and measurements on top.
  */
+import { CERTS_DIR, makeBenchCerts, useBenchTls } from './bench-tls.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,8 @@ export class DataCluster {
       readonly nodeCount?: number;
       readonly coordinatorNodeArgs?: readonly string[];
       readonly settings?: Record<string, unknown>;
+      /** Mutual TLS on every port; this process's bench requests and torua clients use the client certificate. */
+      readonly tls?: boolean;
     },
   ) {}
 
@@ -74,7 +77,12 @@ export class DataCluster {
       nodes: this.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, capacity: 16 })),
       logLevel: 'info',
       ...(this.opts.settings === undefined ? {} : { settings: this.opts.settings }),
+      ...(this.opts.tls === true ? { tls: { dir: CERTS_DIR } } : {}),
     };
+    if (this.opts.tls === true) {
+      await makeBenchCerts(this.dir, content);
+      useBenchTls(this.dir);
+    }
     await fsp.writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
     await Promise.all(this.coordinators.map((c) => this.spawn(c, ['coordinator', '--config', file, '--id', c.id], this.opts.coordinatorNodeArgs)));
     await Promise.all(this.nodes.map((n) => this.spawn(n, ['node', '--config', file, '--id', n.id])));
@@ -126,5 +134,6 @@ export class DataCluster {
   async close(): Promise<void> {
     await killAll([...this.children.values()]);
     if (this.dir) await removeDir(this.dir);
+    if (this.opts.tls === true) useBenchTls(undefined);
   }
 }

@@ -1,5 +1,19 @@
-/** Minimal HTTP/JSON client for the bench: keep-alive agents, a hard timeout per request. */
+/** Minimal HTTP/JSON client for the bench: keep-alive agents, a hard timeout per request; HTTPS with a client certificate while `setBenchTls` says so. */
 import http from 'node:http';
+import https from 'node:https';
+
+export interface BenchCredentials {
+  readonly ca: Buffer;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+let credentials: BenchCredentials | undefined;
+
+/** Requests and agents made from now on use TLS with these (undefined: plain HTTP again). */
+export function setBenchTls(c: BenchCredentials | undefined): void {
+  credentials = c;
+}
 
 export interface Answer {
   /** 0 when there was no answer (refused, reset, timed out). */
@@ -8,7 +22,8 @@ export interface Answer {
 }
 
 export function keepAliveAgent(maxSockets = 256): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
+  const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
+  return credentials === undefined ? new http.Agent(options) : new https.Agent({ ...options, ...credentials });
 }
 
 export function request(
@@ -19,6 +34,8 @@ export function request(
   urlPath: string,
   body: unknown,
   timeoutMs: number,
+  /** Another certificate than the bench's own for this one request (a node's, to register it). */
+  as: BenchCredentials | undefined = credentials,
 ): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve) => {
@@ -29,7 +46,8 @@ export function request(
       clearTimeout(timer);
       resolve(a);
     };
-    const req = http.request({
+    const req = (as === undefined ? http : https).request({
+      ...(as === undefined ? {} : as),
       host,
       port,
       method,

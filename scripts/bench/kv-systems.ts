@@ -50,7 +50,7 @@ export function smartClientWorkload(cluster: KvBenchCluster): KvWorkload & { pre
 
 /** Worker w talks to coordinator w mod 3. */
 export function coordinatorRestWorkload(cluster: KvBenchCluster): KvWorkload {
-  const agent = createKvAgent(256, undefined);
+  const agent = createKvAgent(256, undefined, ['coordinator']);
   const at = (w: number) => cluster.coordinators[w % cluster.coordinators.length] as { host: string; port: number };
   const path = (w: number, s: number) => `/data/${encodeURIComponent(keyOf(w, s))}`;
   return {

@@ -15,6 +15,8 @@ import { EtcdCluster } from './systems.js';
 
 export interface KvBenchOptions {
   readonly seconds: number;
+  /** Also the same cluster with mutual TLS on every port, in the same run, and the cost of it. */
+  readonly tls?: boolean;
 }
 
 const CLIENT_COUNTS = [1, 16, 64] as const;
@@ -58,20 +60,22 @@ async function measureAndClose(w: KvWorkload, seconds: number, results: Results)
   }
 }
 
-function measureTorua(seconds: number, results: Results, notes: string[]): Promise<void> {
-  const cluster = new KvBenchCluster();
+function measureTorua(seconds: number, results: Results, notes: string[], tls = false): Promise<void> {
+  const cluster = new KvBenchCluster(tls);
+  const suffix = tls ? TLS_SUFFIX : '';
   const start = () => {
-    log('kv bench: starting 3 coordinators and 3 data nodes');
+    log(`kv bench: starting 3 coordinators and 3 data nodes${tls ? ' with mutual TLS' : ''}`);
     return cluster.start();
   };
-  return guarded('torua', notes, start, async () => {
-    const smart = smartClientWorkload(cluster);
+  return guarded(`torua${suffix}`, notes, start, async () => {
+    // Made after start: with TLS the clients pick up the bench's client certificate then.
+    const smart = { ...smartClientWorkload(cluster), label: `smart client${suffix}` };
     await smart.prefill().catch((e: unknown) => {
       smart.close();
       throw e;
     });
     await measureAndClose(smart, seconds, results);
-    await measureAndClose(coordinatorRestWorkload(cluster), seconds, results);
+    await measureAndClose({ ...coordinatorRestWorkload(cluster), label: `coordinator REST${suffix}` }, seconds, results);
   }, () => cluster.close());
 }
 
@@ -98,7 +102,8 @@ const ratio = (a: number | undefined, b: number | undefined): string =>
   a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b) || b === 0 ? '—' : `${(a / b).toFixed(2)}×`;
 
 function renderTable(results: Results, withEtcd: boolean): string[] {
-  const labels = ['smart client', 'coordinator REST', ...(withEtcd ? ['etcd'] : [])];
+  const withTls = results.has(`smart client${TLS_SUFFIX}`);
+  const labels = ['smart client', 'coordinator REST', ...(withEtcd ? ['etcd'] : []), ...(withTls ? [`smart client${TLS_SUFFIX}`, `coordinator REST${TLS_SUFFIX}`] : [])];
   const header = ['measure', ...labels, ...(withEtcd ? ['smart/etcd', 'REST/etcd'] : [])];
   const rows: string[][] = [];
   const rate = (label: string, kind: Kind, n: number) => results.get(label)?.get(cell(kind, n));
@@ -138,6 +143,24 @@ function renderGoals(results: Results, withEtcd: boolean): string[] {
   ];
 }
 
+const TLS_SUFFIX = ' tls';
+
+/** What mutual TLS costs: ops/s with it against without, per cell (goal: at most 15% fewer). */
+function renderTlsCost(results: Results): string[] {
+  const lines = ['TLS cost (ops/s with mutual TLS vs plaintext; goal ≤ 15% fewer):'];
+  for (const label of ['smart client', 'coordinator REST']) {
+    for (const kind of ['put', 'get'] as const) {
+      for (const n of CLIENT_COUNTS) {
+        const plain = results.get(label)?.get(cell(kind, n))?.perSec;
+        const secured = results.get(`${label}${TLS_SUFFIX}`)?.get(cell(kind, n))?.perSec;
+        const cost = plain === undefined || secured === undefined || plain === 0 ? '—' : `${(100 * (1 - secured / plain)).toFixed(1)}% fewer`;
+        lines.push(`  ${label}, ${kind}s, ${n} client${n > 1 ? 's' : ''}: ${fmtN(secured)} vs ${fmtN(plain)}: ${cost}`);
+      }
+    }
+  }
+  return lines;
+}
+
 export async function runKvBench(opts: KvBenchOptions): Promise<void> {
   const etcd = etcdBinary();
   if (etcd === undefined) process.stderr.write('\n*** NOTICE: no `etcd` binary on the PATH: the etcd columns are skipped (apt-get install -y etcd-server) ***\n\n');
@@ -145,6 +168,7 @@ export async function runKvBench(opts: KvBenchOptions): Promise<void> {
   const results: Results = new Map();
   const notes: string[] = [];
   await measureTorua(opts.seconds, results, notes);
+  if (opts.tls === true) await measureTorua(opts.seconds, results, notes, true);
   if (etcd !== undefined) await measureEtcd(etcd, opts.seconds, results, notes);
   const out = [
     '',
@@ -152,6 +176,7 @@ export async function runKvBench(opts: KvBenchOptions): Promise<void> {
     ...renderTable(results, etcd !== undefined),
     '',
     ...renderGoals(results, etcd !== undefined),
+    ...(opts.tls === true ? renderTlsCost(results) : []),
     ...notes.map((n) => `  note: ${n}`),
   ];
   process.stdout.write(`${out.join('\n')}\n`);

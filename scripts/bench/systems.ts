@@ -3,6 +3,7 @@
  * real Torua coordinator replicas (from dist/) on 127.0.0.11–13, and a
  * three-member etcd on 127.0.0.21–23 (its v3 HTTP/JSON gateway).
  */
+import { benchCredentials, CERTS_DIR, makeBenchCerts, useBenchTls } from './bench-tls.js';
 import fsp from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
@@ -118,9 +119,15 @@ abstract class ProcessGroup {
 // ---------------------------------------------------------------------------
 
 export class ToruaCluster extends ProcessGroup implements System {
-  readonly label = 'torua';
+  readonly label: string;
   members: Member[] = [];
   private file = '';
+
+  /** tls: mutual TLS on every port (certificates made at start), the bench's requests with the client certificate. */
+  constructor(private readonly tls = false) {
+    super();
+    this.label = tls ? 'torua tls' : 'torua';
+  }
 
   async start(): Promise<void> {
     this.dir = await makeTempDir('torua-bench-');
@@ -142,14 +149,22 @@ export class ToruaCluster extends ProcessGroup implements System {
       nodes: [],
       raft: {},
       logLevel: 'info',
+      ...(this.tls ? { tls: { dir: CERTS_DIR } } : {}),
     };
+    if (this.tls) {
+      log(`torua tls: making certificates for 3 replicas and ${WORKER_KEYS} bench nodes`);
+      await makeBenchCerts(this.dir, content, Array.from({ length: WORKER_KEYS }, (_, k) => `bench-n${k}`));
+      useBenchTls(this.dir);
+    }
     await fsp.writeFile(this.file, `${JSON.stringify(content, null, 2)}\n`);
     await Promise.all(this.members.map((m) => this.spawn(m.id)));
     const leader = await waitForLeader(this);
     log(`torua: leader ${leader}; registering ${WORKER_KEYS} nodes`);
     const lm = memberOf(this, leader);
     for (let k = 0; k < WORKER_KEYS; k++) {
-      const a = await request(false, lm.host, lm.port, 'POST', '/register', { id: `bench-n${k}`, address: '127.0.0.1:9', capacity: 0 }, 5_000);
+      // With TLS only node X's certificate registers X.
+      const as = this.tls ? benchCredentials(this.dir, `bench-n${k}`) : undefined;
+      const a = await request(false, lm.host, lm.port, 'POST', '/register', { id: `bench-n${k}`, address: '127.0.0.1:9', capacity: 0 }, 5_000, as);
       if (a.status !== 200) throw new Error(`POST /register bench-n${k}: ${a.status} ${a.text.slice(0, 200)}`);
     }
   }
@@ -191,6 +206,11 @@ export class ToruaCluster extends ProcessGroup implements System {
   async restart(id: string): Promise<void> {
     await this.killIfAlive(id);
     await this.spawn(id);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    if (this.tls) useBenchTls(undefined);
   }
 }
 

@@ -3,7 +3,11 @@
  * node starts answering, gains or loses its lease, or stops answering.
  * Pure, like cluster-watch.ts: the command feeds it health probes.
  */
+import { exchangeJson } from '../api/coordinator/http/json-exchange.js';
+import { webOrigin } from '../tls/web.js';
 import { MISSES_BEFORE_DOWN } from './cluster-watch.js';
+
+const MAX_HEALTH_BYTES = 64 * 1024;
 
 /** A node's `GET /health` as far as the display needs it, or why it did not answer. */
 export type NodeProbe =
@@ -46,9 +50,10 @@ export function nodeWatchStep(prev: NodeWatchState, ids: readonly string[], prob
 /** One node's health, bounded by `timeoutMs`; never throws. */
 export async function probeNode(address: string, timeoutMs: number): Promise<NodeProbe> {
   try {
-    const res = await fetch(`http://${address}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return { ok: false, error: `HTTP ${res.status}` };
-    const body = (await res.json()) as { status?: unknown; lease?: { valid?: unknown; leader?: unknown } };
+    const answer = await exchangeJson({ method: 'GET', url: `${webOrigin(address)}/health`, timeoutMs, maxAnswerBytes: MAX_HEALTH_BYTES });
+    if (answer.kind !== 'answer') return { ok: false, error: answer.kind === 'timeout' ? 'TimeoutError' : answer.why };
+    if (answer.statusCode !== 200) return { ok: false, error: `HTTP ${answer.statusCode}` };
+    const body = (answer.json ?? {}) as { status?: unknown; lease?: { valid?: unknown; leader?: unknown } };
     return {
       ok: true,
       status: typeof body.status === 'string' ? body.status : 'unknown',

@@ -9,7 +9,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { joinAddress, probeReplicas } from '../client/index.js';
-import { loadClusterFile, resolveCoordinator, resolveNode, type ClusterFile } from '../config/index.js';
+import { loadClusterFile, resolveCoordinator, resolveNode, tlsPaths, type ClusterFile } from '../config/index.js';
+import { installProcessTls } from '../tls/process-tls.js';
+import { TlsSource } from '../tls/tls-source.js';
+import { webOrigin } from '../tls/web.js';
 import { MAIN_SCRIPT, startChild, stopChildren, type Child } from './child-processes.js';
 import { initialNodeWatchState, nodeWatchStep, probeNode } from './cluster-node-watch.js';
 import { initialWatchState, watchStep } from './cluster-watch.js';
@@ -74,6 +77,14 @@ export async function runClusterUp(flags: ClusterUpFlags, io: CliIo): Promise<nu
   const file = await loadFile(flags, io);
   if (file === undefined || flags.config === undefined) return 2;
   const configPath = path.resolve(flags.config);
+  // With the file's `tls`, this process watches the cluster with the CLI's certificate (client.crt of the same directory).
+  const client = tlsPaths(file, 'client', configPath);
+  try {
+    if (client !== undefined) installProcessTls(new TlsSource(client, file.clusterId));
+  } catch (e) {
+    io.err(`torua cluster up: ${(e as Error).message}\n`);
+    return 2;
+  }
   const busy = await busyPorts(
     file.coordinators.flatMap((c) => [
       { what: `${c.id} apiPort`, host: c.host, port: c.apiPort },
@@ -118,15 +129,15 @@ export async function runClusterUp(flags: ClusterUpFlags, io: CliIo): Promise<nu
   io.out(`torua cluster up: cluster ${file.clusterId} from ${flags.config}, ${plural(file.coordinators.length, 'coordinator')}, ${plural(file.nodes.length, 'data node')}\n`);
   for (const [i, c] of file.coordinators.entries()) {
     const child = coordinators[i];
-    io.out(`  ${c.id}  pid ${child?.process.pid ?? '?'}  http://${joinAddress(c.host, c.apiPort)}/cluster/info  log ${shown(child?.logFile ?? '')}\n`);
+    io.out(`  ${c.id}  pid ${child?.process.pid ?? '?'}  ${webOrigin(joinAddress(c.host, c.apiPort))}/cluster/info  log ${shown(child?.logFile ?? '')}\n`);
   }
   for (const [i, n] of file.nodes.entries()) {
     const child = nodes[i];
-    io.out(`  ${n.id}  pid ${child?.process.pid ?? '?'}  http://${joinAddress(n.host, n.port)}/info  log ${shown(child?.logFile ?? '')}\n`);
+    io.out(`  ${n.id}  pid ${child?.process.pid ?? '?'}  ${webOrigin(joinAddress(n.host, n.port))}/info  log ${shown(child?.logFile ?? '')}\n`);
   }
   const first = file.coordinators[0];
   // Any replica serves the dashboard; the first is as good as any (its page links the others if it goes away).
-  if (first !== undefined) io.out(`dashboard: http://${joinAddress(first.host, first.apiPort)}/ui/\n`);
+  if (first !== undefined) io.out(`dashboard: ${webOrigin(joinAddress(first.host, first.apiPort))}/ui/\n`);
   io.out(`status: node ${shown(MAIN_SCRIPT)} status --config ${flags.config}   (Ctrl-C stops the cluster)\n`);
 
   const ids = file.coordinators.map((c) => c.id);

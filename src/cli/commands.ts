@@ -7,6 +7,7 @@
  */
 import type { ParsedFlags } from './flags.js';
 import type { CliIo } from './run.js';
+import { runCertsCreate } from './certs-command.js';
 import { runClusterUp } from './cluster-up-command.js';
 import { runCompletion } from './completion-command.js';
 import { runConfig } from './config-command.js';
@@ -48,13 +49,14 @@ export interface CommandSpec {
   readonly run: (args: CommandArgs) => number | Promise<number>;
 }
 
-const TARGET = ['config', 'coordinators'] as const;
+const TARGET = ['config', 'coordinators', 'ca', 'cert', 'key'] as const;
 
 export const COMMANDS: readonly CommandSpec[] = [
+  { words: ['certs', 'create'], usage: ['certs create --config FILE --out DIR', 'make the CA and a certificate per coordinator,', 'node and the CLI (openssl) for the file\'s "tls"'], flags: ['config', 'out'], run: ({ flags, io }) => runCertsCreate(flags, io) },
   {
     words: ['coordinator'],
     usage: ['coordinator --config FILE --id ID', 'run one coordinator replica', '[--join]: a replica that is not a voter of the', "file's cluster yet: it waits to be added"],
-    flags: ['config', 'id', 'join', 'data-dir', 'log-level'],
+    flags: ['config', 'id', 'join', 'data-dir', 'log-level', 'insecure', 'ca', 'cert', 'key'],
     run: ({ flags, io }) => runCoordinator(flags, io),
   },
   {
@@ -85,7 +87,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     words: ['node'],
     usage: ['node --config FILE --id ID', 'run one data node; or, for a node not in the', 'file: --id ID --host H --port P --coordinators A,B'],
-    flags: ['config', 'id', 'host', 'port', 'coordinators', 'capacity', 'data-dir', 'log-level'],
+    flags: ['config', 'id', 'host', 'port', 'coordinators', 'capacity', 'data-dir', 'log-level', 'insecure', 'ca', 'cert', 'key'],
     run: ({ flags, io }) => runNode(flags, io),
   },
   {

@@ -5,7 +5,9 @@
  */
 import { loadClusterFile, resolveCoordinator } from '../config/index.js';
 import { startCoordinatorProcess } from './coordinator-process.js';
+import { checkPlaintextAllowed, type SecurityChoice } from './process-security.js';
 import type { CliIo } from './run.js';
+import { tlsFlags } from './tls-flags.js';
 
 export interface ProcessFlags {
   readonly config?: string | undefined;
@@ -13,6 +15,10 @@ export interface ProcessFlags {
   readonly 'data-dir'?: string | undefined;
   readonly 'log-level'?: string | undefined;
   readonly join?: boolean | undefined;
+  readonly insecure?: boolean | undefined;
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
 }
 
 export async function runCoordinator(flags: ProcessFlags, io: CliIo): Promise<number> {
@@ -21,16 +27,19 @@ export async function runCoordinator(flags: ProcessFlags, io: CliIo): Promise<nu
     return 2;
   }
   let view;
+  let security: SecurityChoice;
   try {
     const file = await loadClusterFile(flags.config);
     view = resolveCoordinator(file, flags.id, { dataDir: flags['data-dir'], logLevel: flags['log-level'] }, flags.config);
+    security = { tls: tlsFlags('torua coordinator', flags) ?? view.tls, insecure: flags.insecure === true };
+    checkPlaintextAllowed('torua coordinator', [view.self.host], security);
   } catch (e) {
     io.err(`${(e as Error).message}\n`);
     return 2;
   }
   let running;
   try {
-    running = await startCoordinatorProcess(view, { join: flags.join === true });
+    running = await startCoordinatorProcess(view, { join: flags.join === true, security });
   } catch (e) {
     io.err(`torua coordinator ${flags.id}: ${(e as Error).message}\n`);
     return 1;

@@ -14,6 +14,9 @@ import { WebhookNotifier } from '../coordinator/notifications/index.js';
 import { CoordinatorReplica } from '../coordinator/replica.js';
 import { initialState } from '../coordinator/routing/index.js';
 import { PACKAGE_VERSION } from './package-version.js';
+import { setUpProcessSecurity, type SecurityChoice } from './process-security.js';
+import { joinAddress } from '../client/addresses.js';
+import { webOrigin } from '../tls/web.js';
 import { createLogger, createMetrics, type Logger } from '../observability/index.js';
 import { SeededRng } from '../raft/index.js';
 import { DiskFaults, FAULT_CRASH_EXIT_CODE, FAULTS_ENV, LevelRaftStorage, parseFaultSwitch } from '../storage/index.js';
@@ -34,12 +37,15 @@ export interface StartOptions {
    * or new replica that did would vote and count toward commits with an empty log).
    */
   readonly join?: boolean;
+  /** Certificates or plaintext (checked by the command); default: the file's `tls`, plaintext without. */
+  readonly security?: SecurityChoice;
 }
 
 export async function startCoordinatorProcess(view: CoordinatorView, options: StartOptions = {}): Promise<RunningCoordinator> {
   const { self, file } = view;
   const logger = createLogger({ level: view.logLevel, bindings: { replica: self.id } });
   const metrics = createMetrics({ defaultLabels: { replica: self.id } });
+  const security = setUpProcessSecurity(options.security ?? { tls: view.tls, insecure: false }, file.clusterId, logger, metrics);
   const faults = diskFaultsFromEnv(logger);
   const storage = await LevelRaftStorage.open(view.dataDir, {}, faults ? { syncedWrite: faults.syncedWrite } : {});
   let replica: CoordinatorReplica | undefined;
@@ -54,6 +60,7 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
       onMessage: (m) => replica?.receive(m),
       onPeerDisconnected: (peer) => replica?.peerDisconnected(peer),
       log: (level, msg, fields) => logger[level](msg, fields),
+      tls: security.source,
     },
   );
 
@@ -100,7 +107,7 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
     await close();
     throw e;
   }
-  logger.info('coordinator ready', { api: `http://${self.host}:${self.apiPort}`, peer: `${self.host}:${self.peerPort}` });
+  logger.info('coordinator ready', { api: webOrigin(joinAddress(self.host, self.apiPort)), peer: `${self.host}:${self.peerPort}` });
 
   async function close(): Promise<void> {
     closing ??= (async () => {
@@ -110,6 +117,7 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
       await replica?.close();
       await transport.close();
       await storage.close();
+      security.dispose();
       logger.info('coordinator stopped');
     })();
     return closing;

@@ -28,6 +28,11 @@ export const FLAG_OPTIONS = {
   'new-node': { type: 'string', multiple: true },
   version: { type: 'boolean', short: 'V' },
   help: { type: 'boolean', short: 'h' },
+  insecure: { type: 'boolean' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 export function parseFlags(argv: readonly string[]) {

@@ -11,7 +11,6 @@
  * (forwards) the call to the leader it follows; the leader grants only after
  * its ReadIndex, exactly as for a direct call.
  */
-import http from 'node:http';
 import { checkedAnswer, leaseGrantSchema } from '../api/datanode/answers.js';
 import { parseAddresses } from '../client/addresses.js';
 import { classifyFailure } from '../client/failure.js';
@@ -20,6 +19,7 @@ import { toClusterError } from '../client/node-errors.js';
 import { ReplicaClients } from '../client/replica-clients.js';
 import type { LeaseGrant, LeaseRequest } from '../datanode/contract.js';
 import type { Logger } from '../observability/index.js';
+import { createClientAgent } from '../tls/web.js';
 
 /** A renewal as `nodes.renewLease` takes it (the optional fields only when the node has them). */
 export function renewLeaseBody(req: LeaseRequest) {
@@ -65,7 +65,8 @@ export class LeaseRenewer {
     this.addresses = [...parseAddresses(opts.coordinators)];
     this.maxAttemptMs = opts.maxAttemptMs ?? DEFAULT_MAX_ATTEMPT_MS;
     this.logger = opts.logger;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 4, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) });
+    // A lease grant counts only from a coordinator certificate (with TLS).
+    const agent = createClientAgent({ keepAlive: true, maxSockets: 4, expect: ['coordinator'], ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) });
     this.clients = new ReplicaClients(agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: this.maxAttemptMs }));
   }
 

@@ -12,6 +12,8 @@ import { DEFAULT_CLUSTER_SETTINGS, formatZodIssues, hostSchema, idSchema, intInR
 import { DEFAULT_LOG_LEVEL, type LogLevel } from '../observability/index.js';
 import { usage } from './cli-error.js';
 import { resolveTarget } from './cluster-target.js';
+import { checkPlaintextAllowed, type SecurityChoice } from './process-security.js';
+import { tlsFlags } from './tls-flags.js';
 
 export interface NodeFlags {
   readonly config?: string | undefined;
@@ -22,6 +24,10 @@ export interface NodeFlags {
   readonly capacity?: string | undefined;
   readonly 'data-dir'?: string | undefined;
   readonly 'log-level'?: string | undefined;
+  readonly insecure?: boolean | undefined;
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
 }
 
 /** Everything the node process needs to start. */
@@ -38,6 +44,10 @@ export interface NodeProcessConfig {
   readonly coordinators: readonly string[];
   /** The value limit until the first lease grant says otherwise (the file's setting, or the default). */
   readonly maxValueBytes: number;
+  /** Certificates (the file's `tls`, or --ca/--cert/--key) or plaintext; default plaintext. */
+  readonly security?: SecurityChoice | undefined;
+  /** The file's cluster id; undefined for a node not in a file (its certificate names it). */
+  readonly clusterId?: string | undefined;
 }
 
 const COMMAND = 'torua node';
@@ -55,7 +65,7 @@ function flagValue<T>(schema: z.ZodType<T>, flag: string, raw: unknown): T {
   return parsed.data;
 }
 
-function required(flags: NodeFlags, flag: keyof NodeFlags, why: string): string {
+function required(flags: NodeFlags, flag: Exclude<keyof NodeFlags, 'insecure'>, why: string): string {
   const value = flags[flag];
   if (value === undefined || value.trim() === '') throw usage(`${COMMAND}: --${flag} is required ${why}`);
   return value;
@@ -84,7 +94,15 @@ async function fromFile(file: string, flags: NodeFlags): Promise<NodeProcessConf
     logLevel: view.logLevel,
     coordinators: view.file.coordinators.map((c) => joinAddress(c.host, c.apiPort)),
     maxValueBytes: view.file.settings.maxValueBytes,
+    security: secured(self.host, flags, view.tls),
+    clusterId: view.file.clusterId,
   };
+}
+
+function secured(host: string, flags: NodeFlags, fromFile: SecurityChoice['tls']): SecurityChoice {
+  const security = { tls: tlsFlags(COMMAND, flags) ?? fromFile, insecure: flags.insecure === true };
+  checkPlaintextAllowed(COMMAND, [host], security);
+  return security;
 }
 
 async function fromFlags(flags: NodeFlags): Promise<NodeProcessConfig> {
@@ -105,6 +123,7 @@ async function fromFlags(flags: NodeFlags): Promise<NodeProcessConfig> {
     logLevel,
     coordinators: target.coordinators.map((c) => c.address),
     maxValueBytes: DEFAULT_CLUSTER_SETTINGS.maxValueBytes,
+    security: secured(host, flags, undefined),
   };
 }
 

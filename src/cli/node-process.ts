@@ -14,6 +14,8 @@ import { createLogger, createMetrics, type Logger } from '../observability/index
 import type { NodeProcessConfig } from './node-flags.js';
 import { LeaseRenewer } from './lease-renewer.js';
 import { PACKAGE_VERSION } from './package-version.js';
+import { setUpProcessSecurity } from './process-security.js';
+import { webOrigin } from '../tls/web.js';
 import { createCoordinatorLink, createPeerLink } from './node-links.js';
 
 /** One release, one version: nodes and coordinators are built together (package-version.ts). */
@@ -61,6 +63,7 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
   const baseLogger = createLogger({ level: config.logLevel });
   const logger = baseLogger.child({ node: id });
   const metrics = createMetrics({ defaultLabels: { node: id } });
+  const security = setUpProcessSecurity(config.security ?? { tls: undefined, insecure: false }, config.clusterId, logger, metrics);
   // Sockets bind to an address, not a name: a node configured by hostname dials from wherever the OS picks.
   const localAddress = isIP(host) === 0 ? undefined : host;
   let maxValueBytes = config.maxValueBytes;
@@ -83,9 +86,10 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
       { service: node, logger, metrics, maxValueBytes: () => maxValueBytes },
     );
   } catch (e) {
+    security.dispose();
     throw listenFailure(e, address);
   }
-  logger.info(`node ${id} listening on http://${server.address}`, { dataDir: config.dataDir, coordinators: config.coordinators.join(',') });
+  logger.info(`node ${id} listening on ${webOrigin(server.address)}`, { dataDir: config.dataDir, coordinators: config.coordinators.join(',') });
 
   let leaseValid = false;
   const unsubscribe = node.onChange(() => {
@@ -113,6 +117,7 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
         await server.close().catch((e: unknown) => logger.warn('closing the API failed', { error: String(e) }));
         await node.stop();
         closeNodeClients();
+        security.dispose();
         logger.info(`node ${id} stopped`);
       })();
       return stopping;

@@ -1,6 +1,9 @@
 /** The `torua` command: parses the flags, picks the command from commands.ts and runs it. */
 import { CliError } from './cli-error.js';
 import { COMMANDS, findCommand } from './commands.js';
+import { installProcessTls, processTls } from '../tls/process-tls.js';
+import { TlsSource } from '../tls/tls-source.js';
+import { tlsFlags, type TlsFlagValues } from './tls-flags.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { parseFlags } from './flags.js';
 import { PACKAGE_VERSION } from './package-version.js';
@@ -95,11 +98,36 @@ export function run(argv: readonly string[], io: CliIo = defaultIo): number | Pr
   }
   const command = findCommand(positionals);
   if (command === undefined) return usageError(io, unknownCommand(positionals));
+  let restore: () => void = () => undefined;
   try {
+    // Servers set up their own certificates; a client command presents --ca/--cert/--key for this run only.
+    if (!SERVER_COMMANDS.has(command.words[0]!)) restore = clientTls(command.words.join(' '), values);
     const code = command.run({ flags: values, rest: positionals.slice(command.words.length), io });
-    return typeof code === 'number' ? code : code.catch((e: unknown) => (e instanceof CliError && e.exitCode === EXIT_USAGE ? usageError(io, e.message) : Promise.reject(e)));
+    if (typeof code === 'number') {
+      restore();
+      return code;
+    }
+    return code.catch((e: unknown) => (e instanceof CliError && e.exitCode === EXIT_USAGE ? usageError(io, e.message) : Promise.reject(e))).finally(restore);
   } catch (e) {
+    restore();
     if (e instanceof CliError && e.exitCode === EXIT_USAGE) return usageError(io, e.message);
     throw e;
   }
+}
+
+const SERVER_COMMANDS = new Set(['coordinator', 'node', 'cluster', 'certs']);
+
+/** Installs the certificate of --ca/--cert/--key for the clients this command makes; returns what puts the previous one back. */
+function clientTls(command: string, flags: TlsFlagValues): () => void {
+  const paths = tlsFlags(`torua ${command}`, flags);
+  if (paths === undefined) return () => undefined;
+  const previous = processTls();
+  let source;
+  try {
+    source = new TlsSource(paths);
+  } catch (e) {
+    throw new CliError(`torua ${command}: ${(e as Error).message}`, EXIT_USAGE);
+  }
+  installProcessTls(source);
+  return () => installProcessTls(previous);
 }

@@ -6,6 +6,8 @@
  */
 import http from 'node:http';
 import { describeTransportFailure } from './failure.js';
+import type { CertRole } from '../tls/identity.js';
+import { createClientAgent, webProtocol } from '../tls/web.js';
 
 export interface HttpTarget {
   /** Without IPv6 brackets, as node:http wants it. */
@@ -33,8 +35,10 @@ export interface RawRequest {
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-export function createKvAgent(maxSockets: number, localAddress: string | undefined): http.Agent {
-  return new http.Agent({
+/** `expect`: the certificate roles the servers may have (with TLS); data nodes unless said otherwise. */
+export function createKvAgent(maxSockets: number, localAddress: string | undefined, expect: readonly CertRole[] = ['node']): http.Agent {
+  return createClientAgent({
+    expect,
     keepAlive: true,
     maxSockets,
     maxFreeSockets: maxSockets,
@@ -55,6 +59,7 @@ export function sendRaw(agent: http.Agent, target: HttpTarget, request: RawReque
     };
     const body = request.body;
     const req = http.request({
+      protocol: webProtocol(),
       host: target.host,
       port: target.port,
       method: request.method,

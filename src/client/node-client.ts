@@ -11,6 +11,7 @@ import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { DataNodeRouter } from '../api/datanode/index.js';
 import { parseAddress } from './addresses.js';
 import { agentFetch, agentRequest, type AgentAnswer } from './node-fetch.js';
+import { createClientAgent } from '../tls/web.js';
 
 export type NodeClient = TRPCClient<DataNodeRouter>;
 
@@ -46,7 +47,9 @@ function cachedNode(address: string, opts: NodeClientOptions): CachedNode {
   const cacheKey = `${canonical}|${opts.localAddress ?? ''}|${timeoutMs}`;
   const cached = clients.get(cacheKey);
   if (cached !== undefined) return cached;
-  const agent = new http.Agent({
+  // Replication, recovery and handoff are answered by data nodes only.
+  const agent = createClientAgent({
+    expect: ['node'],
     keepAlive: true,
     maxSockets: MAX_SOCKETS_PER_NODE,
     ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),

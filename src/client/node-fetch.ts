@@ -5,6 +5,7 @@
  * The answer is read whole, up to a limit, and handed back as a Response.
  */
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import { attemptSignal } from './attempt-signal.js';
 
 export interface AgentFetchOptions {
@@ -131,6 +132,25 @@ export function agentRequest(options: AgentFetchOptions, url: URL, request: Agen
     });
     req.end(body);
   });
+}
+
+/**
+ * A fetch whose answer body streams (an event stream never ends), over an
+ * agent of ours: with TLS, Node's own fetch cannot present a client
+ * certificate. Only what an EventSource sends: method, headers, signal.
+ */
+export function streamingAgentFetch(agent: http.Agent) {
+  return (input: string | URL, init: FetchInit = {}): Promise<Response> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(new URL(String(input)), { method: init.method ?? 'GET', headers: headersOf(init), agent, ...(init.signal ? { signal: init.signal } : {}) });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 500;
+        const body = status === 204 || status === 304 ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+        resolve(new Response(body, { status, headers: responseHeaders(res.headers) }));
+      });
+      req.end();
+    });
 }
 
 export function agentFetch(options: AgentFetchOptions) {

@@ -1,5 +1,6 @@
 /** What `createClusterClient` accepts, and the defaults it fills in. */
-import http from 'node:http';
+import { processTls } from '../tls/process-tls.js';
+import { createClientAgent } from '../tls/web.js';
 import { parseAddresses } from './addresses.js';
 import { agentFetch } from './node-fetch.js';
 
@@ -81,13 +82,14 @@ export function resolveSettings(options: ClusterClientOptions): ClientSettings {
     leaderRecheckMs: count('leaderRecheckMs', options.leaderRecheckMs, DEFAULT_LEADER_RECHECK_MS, 0),
     probeTimeoutMs: Math.min(timeoutMs, MAX_PROBE_TIMEOUT_MS),
     random: options.random ?? Math.random,
-    fetch: options.localAddress === undefined ? undefined : boundFetch(options.localAddress, timeoutMs),
+    fetch: options.localAddress === undefined && processTls() === undefined ? undefined : replicaFetch(options.localAddress, timeoutMs),
   };
 }
 
 /** Kept-alive connections from `localAddress`; the link's own attempt timeout comes first, this one is a backstop. */
-function boundFetch(localAddress: string, timeoutMs: number): LinkFetch {
-  const agent = new http.Agent({ keepAlive: true, localAddress, maxSockets: 64 });
+export function replicaFetch(localAddress: string | undefined, timeoutMs: number): LinkFetch {
+  // Only a coordinator certificate may answer as a replica (with TLS; Node's own fetch cannot present a client certificate).
+  const agent = createClientAgent({ keepAlive: true, maxSockets: 64, expect: ['coordinator'], ...(localAddress === undefined ? {} : { localAddress }) });
   return agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: timeoutMs + 1_000 });
 }
 

@@ -18,6 +18,9 @@ import { ClusterUnavailableError, type FailedAttempt } from './errors.js';
 import { describeTransportFailure, NO_ANSWER_CODE } from './failure.js';
 import type { LeaderTracker } from './leader-tracker.js';
 import type { ClientSettings } from './options.js';
+import { streamingAgentFetch } from './node-fetch.js';
+import { processTls } from '../tls/process-tls.js';
+import { createClientAgent } from '../tls/web.js';
 
 interface StreamState {
   gaveUp: ClusterUnavailableError | undefined;
@@ -37,6 +40,8 @@ function withReconnectHint(res: Response, retryMs: number): Response {
 }
 
 function failoverFetch(tracker: LeaderTracker, settings: ClientSettings, state: StreamState, path: string): FetchLike {
+  // With TLS the stream goes through an agent that presents this process's certificate (Node's fetch cannot).
+  const streamFetch = processTls() === undefined ? fetch : streamingAgentFetch(createClientAgent({ keepAlive: false, expect: ['coordinator'] }));
   return async (url: string | URL, init: EventSourceFetchInit) => {
     const started = performance.now();
     const failures: FailedAttempt[] = [];
@@ -47,7 +52,7 @@ function failoverFetch(tracker: LeaderTracker, settings: ClientSettings, state: 
         const target = new URL(url);
         target.host = address;
         try {
-          const res = await fetch(target, { ...init, signal: init.signal ?? null });
+          const res = await streamFetch(target, { ...init, signal: init.signal ?? null });
           if (res.status < 500) {
             tracker.succeeded(address);
             return withReconnectHint(res, settings.backoffMs);

@@ -53,6 +53,12 @@ const clusterFileShape = strictObject({
   settings: fileSettingsSchema,
   notifications: notificationsSchema.prefault({}),
   logLevel: logLevelSchema.default(DEFAULT_LOG_LEVEL),
+  /**
+   * Mutual TLS between every process: `dir` (relative to the file) holds
+   * `ca.crt` and `<id>.crt` + `<id>.key` for every coordinator and node
+   * (`torua certs create` makes them). Absent: plaintext, and only on loopback.
+   */
+  tls: strictObject({ dir: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }) }).optional(),
 });
 
 type Shape = z.output<typeof clusterFileShape>;

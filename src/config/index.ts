@@ -13,7 +13,7 @@ export { findJsonSyntaxProblem, type JsonSyntaxProblem } from './json-syntax.js'
 export { loadClusterFile, parseClusterFile, parseClusterFileText } from './load-cluster-file.js';
 export { notificationsSchema, type NotificationSettings } from './notifications.js';
 export { raftSettingsSchema, type RaftSettings } from './raft-settings.js';
-export { resolveCoordinator, resolveNode, type CoordinatorView, type NodeView, type ProcessOverrides } from './resolve.js';
+export { resolveCoordinator, resolveNode, tlsPaths, type CoordinatorView, type NodeView, type ProcessOverrides, type TlsFilePaths } from './resolve.js';
 export {
   clusterSettingsSchema,
   DEFAULT_CLUSTER_SETTINGS,

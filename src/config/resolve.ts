@@ -10,8 +10,17 @@ export interface ProcessOverrides {
   logLevel?: string | undefined;
 }
 
+/** Where a process finds the cluster CA and its own certificate and key. */
+export interface TlsFilePaths {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
 interface ProcessView {
   readonly file: ClusterFile;
+  /** From the file's `tls` (its `dir` taken relative to the file); undefined without one. */
+  readonly tls: TlsFilePaths | undefined;
   /** `<dataDir>/<id>`, absolute; a relative dataDir is taken from the current directory, as on any command line. */
   readonly dataDir: string;
   readonly logLevel: LogLevel;
@@ -41,7 +50,14 @@ function common(file: ClusterFile, id: string, overrides: ProcessOverrides, sour
   }
   const base = overrides.dataDir ?? file.dataDir;
   if (base.trim() === '') invalidOverride(source, '--data-dir', ['expected a directory path, got ""']);
-  return { file, logLevel, dataDir: path.resolve(base, id) };
+  return { file, logLevel, dataDir: path.resolve(base, id), tls: tlsPaths(file, id, source) };
+}
+
+/** `<dir>/ca.crt`, `<dir>/<id>.crt`, `<dir>/<id>.key`, with `dir` relative to the file's own directory. */
+export function tlsPaths(file: ClusterFile, id: string, source: string): TlsFilePaths | undefined {
+  if (file.tls === undefined) return undefined;
+  const dir = path.resolve(path.dirname(source), file.tls.dir);
+  return { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, `${id}.crt`), key: path.join(dir, `${id}.key`) };
 }
 
 function unknownId(source: string, id: string, role: 'coordinator' | 'node', knownIds: string[], hint: string): never {

@@ -16,7 +16,8 @@ export type ClusterErrorType =
   | { code: ClusterErrorCode.Unavailable; reason: string; shard?: number; retryAfterMs?: number }
   | { code: ClusterErrorCode.Overloaded; retryAfterMs?: number }
   | { code: ClusterErrorCode.Timeout; operation: string; timeoutMs: number }
-  | { code: ClusterErrorCode.Internal };
+  | { code: ClusterErrorCode.Internal }
+  | { code: ClusterErrorCode.Forbidden; reason: string };
 
 /** An error a client sees as is (subject to `toErrorBody`'s rule for INTERNAL). */
 export class ClusterError extends TypedError<ClusterErrorType> {

@@ -34,6 +34,8 @@ export enum ClusterErrorCode {
   Timeout = 'TIMEOUT',
   /** A bug or an unexpected failure; details are in the server log only. */
   Internal = 'INTERNAL',
+  /** The caller's certificate does not allow this call (another member's id, or a role that may not make it). */
+  Forbidden = 'FORBIDDEN',
 }
 
 export interface ErrorStatus {
@@ -62,6 +64,7 @@ export const CLUSTER_ERROR_STATUS: Readonly<Record<ClusterErrorCode, ErrorStatus
   [ClusterErrorCode.Overloaded]: { httpStatus: 429, trpcCode: 'TOO_MANY_REQUESTS' },
   [ClusterErrorCode.Timeout]: { httpStatus: 504, trpcCode: 'GATEWAY_TIMEOUT' },
   [ClusterErrorCode.Internal]: { httpStatus: 500, trpcCode: 'INTERNAL_SERVER_ERROR' },
+  [ClusterErrorCode.Forbidden]: { httpStatus: 403, trpcCode: 'FORBIDDEN' },
 };
 
 const CODES = new Set<string>(Object.values(ClusterErrorCode));

@@ -67,12 +67,21 @@ export interface TransportMetrics {
   reconnects: Counter<'peer'>;
 }
 
+/** The process's certificates (with the cluster file's `tls`). */
+export interface TlsMetrics {
+  /** When a certificate expires, Unix seconds; `certificate` is `own` or `ca`. Re-set on every reload (SIGHUP). */
+  certificateExpiry: Gauge<'certificate'>;
+  /** Reloads on SIGHUP: `ok`, or `failed` (the old certificates stay in use). */
+  reloads: Counter<'result'>;
+}
+
 /** Every metric a process exposes, plus its `/metrics` text. */
 export interface Metrics {
   readonly raft: RaftMetrics;
   readonly health: HealthMetrics;
   readonly http: HttpMetrics;
   readonly transport: TransportMetrics;
+  readonly tls: TlsMetrics;
   /** The Prometheus text exposition format, for `GET /metrics`. */
   metricsText(): Promise<string>;
   /** The Content-Type header that goes with `metricsText()`. */

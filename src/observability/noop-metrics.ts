@@ -39,6 +39,7 @@ export function createNoopMetrics(): Metrics {
       connected: g,
       reconnects: c,
     },
+    tls: { certificateExpiry: g, reloads: c },
     metricsText: () => Promise.resolve(''),
     contentType: 'text/plain; version=0.0.4; charset=utf-8',
   };

@@ -1,6 +1,6 @@
 import * as prom from 'prom-client';
 import type { Counter, Gauge, Histogram } from './metric-types.js';
-import type { HealthMetrics, HttpMetrics, Metrics, RaftMetrics, TransportMetrics } from './metrics.js';
+import type { HealthMetrics, HttpMetrics, Metrics, RaftMetrics, TlsMetrics, TransportMetrics } from './metrics.js';
 
 export type MetricsRegistry = prom.Registry;
 
@@ -97,6 +97,13 @@ function transportMetrics(f: Factory): TransportMetrics {
   };
 }
 
+function tlsMetrics(f: Factory): TlsMetrics {
+  return {
+    certificateExpiry: f.gauge('torua_tls_certificate_expiry_timestamp_seconds', 'When the process certificate (own) or the cluster CA (ca) expires, Unix seconds', ['certificate']),
+    reloads: f.counter('torua_tls_reloads_total', 'Certificate reloads on SIGHUP by result', ['result']),
+  };
+}
+
 /** Prometheus metrics of one process. */
 export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   const registry = options.registry ?? new prom.Registry();
@@ -108,6 +115,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     health: healthMetrics(f),
     http: httpMetrics(f),
     transport: transportMetrics(f),
+    tls: tlsMetrics(f),
     metricsText: () => registry.metrics(),
     contentType: registry.contentType,
   };

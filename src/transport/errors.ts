@@ -12,6 +12,8 @@ export enum TransportErrorCode {
   UnsupportedVersion = 'UNSUPPORTED_VERSION',
   /** The peer belongs to another cluster (its clusterId differs from ours). */
   ClusterMismatch = 'CLUSTER_MISMATCH',
+  /** With TLS: the peer's certificate does not name the replica its hello claims to be. */
+  CertificateMismatch = 'CERTIFICATE_MISMATCH',
   /** The sender id is not in our peer list (or is our own id). */
   UnknownPeer = 'UNKNOWN_PEER',
   /** A handshake or message names a recipient or sender other than the ends of this connection. */

@@ -8,7 +8,9 @@
  */
 import net, { type Socket } from 'node:net';
 import type { Message, NodeId } from '../raft/index.js';
+import type { TlsSource } from '../tls/tls-source.js';
 import { decodeMessage } from './codec.js';
+import { certificateRefusal } from './peer-certificate.js';
 import { FramedSocket } from './connection.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { FrameKind, KEEPALIVE_FRAME, encodeFrame, type Frame } from './framing.js';
@@ -30,6 +32,7 @@ export interface InboundContext {
   readonly unregister: (conn: InboundConnection) => void;
   readonly deliver: (m: Message) => void;
   readonly onDisconnected: (peer: NodeId, direction: Direction) => void;
+  readonly tls: TlsSource | undefined;
 }
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`, so an IPv4 peer host compares equal. */
@@ -135,7 +138,7 @@ export class InboundConnection {
     const hello = decodeHello(f.body);
     this.claimed = hello.from;
     const peers = this.ctx.peers();
-    const refusal = checkHello(hello, { clusterId: this.ctx.clusterId, self: this.ctx.self, peers });
+    const refusal = checkHello(hello, { clusterId: this.ctx.clusterId, self: this.ctx.self, peers }) ?? certificateRefusal(this.ctx.tls, this.conn.socket, hello.from);
     if (refusal !== undefined) throw refusal;
     this.peer = hello.from;
     this.open = true;

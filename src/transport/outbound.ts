@@ -6,6 +6,9 @@
  * for as long as the peer is in the member list.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import type { TlsSource } from '../tls/tls-source.js';
+import { certificateRefusal } from './peer-certificate.js';
 import type { NodeId } from '../raft/index.js';
 import { backoffDelayMs } from './backoff.js';
 import { FramedSocket } from './connection.js';
@@ -35,6 +38,7 @@ export interface OutboundContext {
   readonly counters: Counters;
   readonly log: LogFn;
   readonly onDisconnected: (peer: NodeId, direction: Direction) => void;
+  readonly tls: TlsSource | undefined;
 }
 
 type State = 'idle' | 'handshaking' | 'open' | 'waiting' | 'stopped';
@@ -146,7 +150,7 @@ export class OutboundPeer {
     this.state = 'handshaking';
     this.awaitingDrain = false;
     const { host, peerPort } = this.address;
-    const socket = net.connect({
+    const dialOptions = {
       host,
       port: peerPort,
       // A name cannot be a source address; DESIGN.md §1 gives IPs, and only those can be partitioned per replica.
@@ -154,7 +158,10 @@ export class OutboundPeer {
       noDelay: true,
       keepAlive: true,
       keepAliveInitialDelay: this.ctx.idleTimeoutMs,
-    });
+    };
+    const { tls: source } = this.ctx;
+    // Only a coordinator certificate may answer a dial to a replica; which one is checked with its hello.
+    const socket = source === undefined ? net.connect(dialOptions) : tls.connect({ ...dialOptions, ...source.clientOptions(['coordinator']) });
     const conn: FramedSocket = new FramedSocket(socket, MAX_HANDSHAKE_FRAME_BYTES, this.ctx.counters, {
       onFrame: (f) => this.onFrame(conn, f),
       onFailure: (err) => this.ctx.log('warn', `closing connection to ${this.peer}: ${err.message}`, this.fields({ code: err.code })),
@@ -193,7 +200,7 @@ export class OutboundPeer {
     if (this.state === 'handshaking') {
       if (f.kind !== FrameKind.Hello) throw new TransportError(TransportErrorCode.BadHandshake, `expected a hello from ${this.peer}, got frame kind ${f.kind}`);
       const hello = decodeHello(f.body);
-      const refusal = checkHello(hello, { clusterId: this.ctx.clusterId, self: this.ctx.self, from: this.peer });
+      const refusal = checkHello(hello, { clusterId: this.ctx.clusterId, self: this.ctx.self, from: this.peer }) ?? certificateRefusal(this.ctx.tls, conn.socket, hello.from);
       if (refusal !== undefined) {
         this.attempt = REFUSED_ATTEMPT;
         throw refusal;

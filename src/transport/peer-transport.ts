@@ -7,6 +7,7 @@
  * send() during one event-loop turn leave as one socket write per peer.
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Message, NodeId } from '../raft/index.js';
 import { TransportError, TransportErrorCode } from './errors.js';
@@ -47,7 +48,7 @@ export class PeerTransport {
     this.log = modules.log ?? noLog;
     const o = this.opts;
     const onDisconnected = (peer: NodeId, direction: Direction) => this.disconnected(peer, direction);
-    this.outboundCtx = { ...o, self: o.id, counters: this.counters, log: this.log, onDisconnected };
+    this.outboundCtx = { ...o, self: o.id, counters: this.counters, log: this.log, onDisconnected, tls: modules.tls };
     this.inboundCtx = {
       self: o.id,
       clusterId: o.clusterId,
@@ -61,6 +62,7 @@ export class PeerTransport {
       unregister: (c) => this.unregister(c),
       deliver: (m) => this.deliver(m),
       onDisconnected,
+      tls: modules.tls,
     };
     this.setPeers(options.peers);
   }
@@ -69,7 +71,18 @@ export class PeerTransport {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new TransportError(TransportErrorCode.Closed, `transport ${this.opts.id} was already ${this.state === 'running' ? 'started' : 'closed'}`);
     this.state = 'running';
-    const server = net.createServer((socket) => this.accept(socket));
+    const source = this.modules.tls;
+    // With TLS a connection is accepted once its handshake verified a certificate of the cluster CA; its hello is checked against it.
+    const server = source === undefined ? net.createServer((socket) => this.accept(socket)) : tls.createServer(source.serverOptions(), (socket) => this.accept(socket));
+    if (source !== undefined) {
+      const tlsServer = server as tls.Server;
+      const unsubscribe = source.onChange(() => tlsServer.setSecureContext(source.serverOptions()));
+      server.once('close', unsubscribe);
+      // A refused handshake (foreign CA, no certificate) never becomes a connection: say so, or a misconfigured peer goes unnoticed.
+      tlsServer.on('tlsClientError', (err, socket) => {
+        this.log('warn', `refused a peer connection from ${socket.remoteAddress ?? '?'}: ${err.message}`, { code: TransportErrorCode.CertificateMismatch });
+      });
+    }
     this.server = server;
     const { host, peerPort } = this.opts;
     try {

@@ -1,3 +1,4 @@
+import type { TlsSource } from '../tls/tls-source.js';
 import type { Message, NodeId } from '../raft/index.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -47,6 +48,12 @@ export interface PeerTransportModules {
    */
   readonly onPeerDisconnected?: (peer: NodeId, direction: Direction) => void;
   readonly log?: LogFn;
+  /**
+   * The replica's certificates: with them every peer connection is mutual
+   * TLS 1.3, and a hello is accepted only from the holder of a coordinator
+   * certificate naming the id it claims. Without: plain TCP.
+   */
+  readonly tls?: TlsSource | undefined;
 }
 
 export interface TransportStats {

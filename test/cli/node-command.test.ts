@@ -103,6 +103,8 @@ describe('torua node: arguments', () => {
         logLevel: 'warn',
         coordinators: ['127.0.0.1:7001', '127.0.0.12:7002'],
         maxValueBytes: 2048,
+        security: { tls: undefined, insecure: false },
+        clusterId: 'test',
       },
     ]);
     // start() refused with CONFLICT: its message, exit 1, and the node stopped.

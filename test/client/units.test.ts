@@ -5,14 +5,14 @@ import { classifyFailure } from '../../src/client/failure.js';
 import { callSettings, resolveSettings } from '../../src/client/options.js';
 
 describe('addresses', () => {
-  it('accepts host:port, [v6]:port and http:// URLs, and refuses anything else', () => {
+  it('accepts host:port, [v6]:port and http:// or https:// URLs, and refuses anything else', () => {
     expect(parseAddress('127.0.0.1:7001')).toEqual({ address: '127.0.0.1:7001', origin: 'http://127.0.0.1:7001' });
     expect(parseAddress(' http://localhost:7002/ ').address).toBe('localhost:7002');
     expect(parseAddress('[::1]:7003').origin).toBe('http://[::1]:7003');
-    for (const bad of ['', '127.0.0.1', ':7001', 'host:0', 'host:65536', 'host:port', 'https://h:1', 'a b:1']) {
+    for (const bad of ['', '127.0.0.1', ':7001', 'host:0', 'host:65536', 'host:port', 'ftp://h:1', 'a b:1']) {
       expect(() => parseAddress(bad), bad).toThrow(/expected a coordinator address "host:port"/);
     }
-    expect(parseAddresses(['a:1', 'http://a:1', 'b:2'])).toEqual(['a:1', 'b:2']);
+    expect(parseAddresses(['a:1', 'http://a:1', 'https://a:1', 'b:2'])).toEqual(['a:1', 'b:2']);
     expect(() => parseAddresses([])).toThrow(/at least one coordinator/);
     expect(joinAddress('::1', 7001)).toBe('[::1]:7001');
     expect(joinAddress('127.0.0.1', 7001)).toBe('127.0.0.1:7001');

@@ -79,7 +79,7 @@ describe('createMetrics (prom-client)', () => {
     for (const [name, labels, value] of expected) expect(sampleValue(text, name, labels), `${name} ${JSON.stringify(labels)}`).toBe(value);
     // Every metric of the typed interfaces is registered, one family each.
     const families = text.split('\n').filter((l) => l.startsWith('# TYPE torua_'));
-    const metricCount = [m.raft, m.health, m.http, m.transport].reduce((n, group) => n + Object.keys(group).length, 0);
+    const metricCount = [m.raft, m.health, m.http, m.transport, m.tls].reduce((n, group) => n + Object.keys(group).length, 0);
     expect(families).toHaveLength(metricCount);
     expect(text).toContain('# HELP torua_probe_duration_seconds Health probe round trip');
     expect(text).toContain('# TYPE torua_raft_leader_changes_total counter');

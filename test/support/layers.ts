@@ -28,14 +28,16 @@ interface LayerRule {
 export const LAYER_RULES: Readonly<Record<string, LayerRule | '*'>> = {
   raft: { layers: [], packages: false },
   storage: { layers: ['raft', 'config', 'errors', 'observability'], packages: true },
-  transport: { layers: ['raft', 'config', 'errors', 'observability'], packages: true },
-  coordinator: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability'], packages: true },
-  datanode: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability'], packages: true },
-  api: { layers: ['coordinator', 'datanode', 'raft', 'config', 'errors', 'observability'], packages: true },
-  client: { layers: ['api', 'config', 'errors'], typeOnly: ['api'], packages: true },
+  transport: { layers: ['raft', 'config', 'errors', 'observability', 'tls'], packages: true },
+  coordinator: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability', 'tls'], packages: true },
+  datanode: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability', 'tls'], packages: true },
+  api: { layers: ['coordinator', 'datanode', 'raft', 'config', 'errors', 'observability', 'tls'], packages: true },
+  client: { layers: ['api', 'config', 'errors', 'tls'], typeOnly: ['api'], packages: true },
   config: { layers: ['errors', 'observability'], packages: true },
   errors: { layers: ['config', 'observability'], packages: true },
   observability: { layers: ['config', 'errors'], packages: true },
+  /** Certificates and the servers and agents made from them: a leaf (node builtins only) that every layer above raft may use. */
+  tls: { layers: [], packages: true },
   cli: '*',
 };
 

@@ -2,6 +2,7 @@
 import type { NodeControl } from '../../coordinator/node-control.js';
 import type { CoordinatorService } from '../../coordinator/service.js';
 import type { Logger, Metrics } from '../../observability/index.js';
+import type { CertIdentity } from '../../tls/identity.js';
 
 /**
  * Set by a replica that forwards a leader-only call, naming itself. A call
@@ -27,6 +28,13 @@ export interface ApiContext {
   readonly metrics: Metrics;
   /** The replica that forwarded this call (the FORWARDED_BY_HEADER), if one did. */
   readonly forwardedBy?: string | undefined;
+  /**
+   * The caller's certificate as the TLS handshake verified it (or, on a call
+   * a coordinator forwarded, the certificate of the original caller):
+   * `{id, role, clusterId, subject}`. Undefined without TLS. What a call may
+   * do by identity is decided from this, never from the input.
+   */
+  readonly peerCertificate?: CertIdentity | undefined;
   /** Absent: no forwarding (what `createCaller` in tests gets unless it asks). */
   readonly forwarding?: ForwardingOptions | undefined;
 }

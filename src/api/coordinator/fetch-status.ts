@@ -6,6 +6,7 @@
  * not answer is shown with nulls.
  */
 import http from 'node:http';
+import { sharedAgent, webProtocol } from '../../tls/web.js';
 import { z } from 'zod';
 import type { ReplicaStatus } from '../../coordinator/service.js';
 import { readBody } from './http/read-body.js';
@@ -36,7 +37,7 @@ export function fetchReplicaStatus(apiAddress: string, timeoutMs: number, option
   const port = Number(apiAddress.slice(at + 1));
   if (at <= 0 || !Number.isInteger(port)) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    const req = http.get({ host, port, path: '/health', localAddress: options.localAddress, headers: { Accept: 'application/json' } });
+    const req = http.get({ protocol: webProtocol(), host, port, path: '/health', localAddress: options.localAddress, agent: sharedAgent(options.localAddress), headers: { Accept: 'application/json' } });
     const timer = setTimeout(() => req.destroy(), timeoutMs);
     const done = (status: ReplicaStatus | undefined) => {
       clearTimeout(timer);

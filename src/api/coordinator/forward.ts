@@ -7,9 +7,12 @@ import { TRPC_ERROR_CODES_BY_NUMBER } from '@trpc/server/rpc';
 import { z } from 'zod';
 import { ClusterError, ClusterErrorCode, isClusterErrorCode, type PublicValue, type TrpcErrorCode } from '../../errors/index.js';
 import { FORWARDED_BY_HEADER } from './context.js';
+import type { CertIdentity } from '../../tls/identity.js';
+import { ON_BEHALF_OF_HEADER, onBehalfOfValue } from '../http/caller-certificate.js';
 import { ForwardedError } from './errors/forwarded-error.js';
 import { MAX_FORWARDED_ANSWER_BYTES } from './limits.js';
 import { exchangeJson } from './http/json-exchange.js';
+import { webOrigin } from '../../tls/web.js';
 
 export interface ForwardCall {
   /** The leader's id and API address (`host:port`). */
@@ -21,6 +24,8 @@ export interface ForwardCall {
   readonly input: unknown;
   /** This replica's id, sent in FORWARDED_BY_HEADER. */
   readonly from: string;
+  /** The certificate of the caller this replica forwards for (with TLS): the leader checks it as if the caller had called it. */
+  readonly onBehalfOf?: CertIdentity | undefined;
   readonly timeoutMs: number;
   readonly localAddress?: string | undefined;
 }
@@ -75,9 +80,9 @@ export async function forwardToLeader(call: ForwardCall): Promise<unknown> {
   const body = call.input === undefined ? '' : JSON.stringify(call.input);
   const o = await exchangeJson({
     method: 'POST',
-    url: `http://${call.address}/trpc/${call.path}`,
+    url: `${webOrigin(call.address)}/trpc/${call.path}`,
     body,
-    headers: { [FORWARDED_BY_HEADER]: call.from },
+    headers: { [FORWARDED_BY_HEADER]: call.from, ...(call.onBehalfOf === undefined ? {} : { [ON_BEHALF_OF_HEADER]: onBehalfOfValue(call.onBehalfOf) }) },
     localAddress: call.localAddress,
     timeoutMs: call.timeoutMs,
     maxAnswerBytes: MAX_FORWARDED_ANSWER_BYTES,

@@ -14,6 +14,7 @@ import type { NodeLink, NodeProbe } from '../../coordinator/node-link.js';
 import type { DataNodeHealth, HandoffDone, HandoffRequest } from '../../datanode/contract.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import { exchangeJson } from './http/json-exchange.js';
+import { webOrigin } from '../../tls/web.js';
 
 export interface HttpNodeLinkOptions {
   /** Outgoing connections dial from this address. */
@@ -67,7 +68,7 @@ async function peerJson(
 ): Promise<{ readonly statusCode: number; readonly json: unknown }> {
   const o = await exchangeJson({
     method: call.method,
-    url: `http://${address}${call.path}`,
+    url: `${webOrigin(address)}${call.path}`,
     ...(call.body === undefined ? {} : { body: call.body }),
     localAddress,
     timeoutMs,

@@ -6,7 +6,9 @@
  * under `/ui/`. It binds to the
  * replica's host only.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createWebServer } from '../../tls/web.js';
+import { callerCertificate } from '../http/caller-certificate.js';
 import { isIP, type AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { NodeControl } from '../../coordinator/node-control.js';
@@ -91,7 +93,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
   };
   const ownNodeControl = options.nodeControl === undefined;
   const nodeControl = options.nodeControl ?? new NodeControl({ placement: false }, { service: options.service, nodeLink: createHttpNodeLink({ localAddress }), logger });
-  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, nodeControl, logger, metrics, forwarding, forwardedBy: forwardedByOf(req) });
+  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, nodeControl, logger, metrics, forwarding, forwardedBy: forwardedByOf(req), peerCertificate: callerCertificate(req) });
   const data = createDataHandler({ localAddress, ...(options.dataTimeoutMs === undefined ? {} : { timeoutMs: options.dataTimeoutMs }) }, { service: options.service, logger, metrics });
 
   const procedures = new Set(Object.keys(appRouter._def.procedures));
@@ -179,7 +181,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     });
   }
 
-  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, onRequest);
+  const server = createWebServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, onRequest);
   // A request node:http cannot even parse (bad request line, huge headers) gets a 400 and the connection closes.
   answerUnparsableRequests(server);
 

@@ -121,6 +121,7 @@ const forwardLeaderCalls = t.middleware(async ({ ctx, next, path, getRawInput })
     path,
     input: await rawInputOf(getRawInput),
     from: self,
+    onBehalfOf: ctx.peerCertificate,
     timeoutMs: forwarding.timeoutMs,
     localAddress: forwarding.localAddress,
   });

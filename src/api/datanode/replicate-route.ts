@@ -14,6 +14,7 @@ import { badRequest } from '../coordinator/errors/invalid-input.js';
 import { HttpError, HttpErrorCode } from '../coordinator/errors/http-error.js';
 import { sendErrorAnswer } from '../http/error-answer.js';
 import type { NodeApiContext } from './context.js';
+import { checkReplicationSender } from './peer-checks.js';
 import { MAX_OPS_PER_BATCH, MAX_SHARD_ID } from './limits.js';
 
 export const REPLICATE_PATH = '/peer/replicate';
@@ -29,6 +30,7 @@ export async function answerReplicate(req: IncomingMessage, res: ServerResponse,
     bodyRead = true;
     exchange.receivedBytes = body.length;
     const batch = decodeReplicationFrame(body, { maxOps: MAX_OPS_PER_BATCH, maxShard: MAX_SHARD_ID, maxValueBytes: ctx.maxValueBytes() });
+    checkReplicationSender(ctx, batch);
     const ack = await ctx.service.replicate(batch);
     sendJson(res, 200, { ackedSeq: ack.ackedSeq });
   } catch (err) {

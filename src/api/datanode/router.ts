@@ -8,6 +8,8 @@
 import type { ReplicationBatch } from '../../datanode/contract.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import { decodedLength, handoffSchema, recoveryBeginSchema, recoveryFinishSchema, recoveryPageSchema, replicationBatchSchema } from './inputs.js';
+import { requireCertificate } from '../http/caller-certificate.js';
+import { checkRecoveryOpener, checkReplicationSender } from './peer-checks.js';
 import { nodeProcedure, router } from './trpc.js';
 
 /** A replicated value over the cluster's limit was never accepted by a primary: the batch is refused whole. */
@@ -27,16 +29,32 @@ function checkValueSizes(batch: ReplicationBatch, maxValueBytes: number): void {
 export const dataNodeRouter = router({
   replicate: nodeProcedure.input(replicationBatchSchema).mutation(({ ctx, input }) => {
     checkValueSizes(input, ctx.maxValueBytes());
+    checkReplicationSender(ctx, input);
     return ctx.service.replicate(input);
   }),
 
   recovery: router({
-    begin: nodeProcedure.input(recoveryBeginSchema).mutation(({ ctx, input }) => ctx.service.beginRecovery(input)),
-    page: nodeProcedure.input(recoveryPageSchema).mutation(({ ctx, input }) => ctx.service.recoveryPage(input)),
-    finish: nodeProcedure.input(recoveryFinishSchema).mutation(({ ctx, input }) => ctx.service.finishRecovery(input)),
+    begin: nodeProcedure.input(recoveryBeginSchema).mutation(async ({ ctx, input }) => {
+      requireCertificate(ctx.peerCertificate, { roles: ['node'], id: input.replica }, `recovery.begin for ${input.replica}`);
+      const begun = await ctx.service.beginRecovery(input);
+      ctx.recoveryOpeners.opened(begun.recoveryId, input.replica);
+      return begun;
+    }),
+    page: nodeProcedure.input(recoveryPageSchema).mutation(({ ctx, input }) => {
+      checkRecoveryOpener(ctx, input.recoveryId, 'recovery.page');
+      return ctx.service.recoveryPage(input);
+    }),
+    finish: nodeProcedure.input(recoveryFinishSchema).mutation(({ ctx, input }) => {
+      checkRecoveryOpener(ctx, input.recoveryId, 'recovery.finish');
+      return ctx.service.finishRecovery(input);
+    }),
   }),
 
-  handoff: nodeProcedure.input(handoffSchema).mutation(({ ctx, input }) => ctx.service.handoff(input)),
+  // A handoff fences this primary: only the coordinator leader's planned handover may ask for it.
+  handoff: nodeProcedure.input(handoffSchema).mutation(({ ctx, input }) => {
+    requireCertificate(ctx.peerCertificate, { roles: ['coordinator'] }, `handoff of shard ${input.shard}`);
+    return ctx.service.handoff(input);
+  }),
 
   info: nodeProcedure.query(({ ctx }) => ctx.service.info()),
 

@@ -3,7 +3,11 @@
  * node router under `/trpc`, the binary replication path `POST /peer/replicate`, the REST endpoints (health, info, metrics, the
  * data path) everywhere else. It binds to the node's host only.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createWebServer } from '../../tls/web.js';
+import { peerIdentity } from '../../tls/identity.js';
+import { RecoveryOpeners } from './recovery-openers.js';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { DataNodeService } from '../../datanode/contract.js';
@@ -66,7 +70,8 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
   const { metrics } = modules;
   const maxTrpcBodyBytes = options.maxTrpcBodyBytes ?? DEFAULT_MAX_TRPC_BODY_BYTES;
   if (!Number.isSafeInteger(maxTrpcBodyBytes) || maxTrpcBodyBytes < 1) throw new RangeError(`maxTrpcBodyBytes: expected a positive integer, got ${maxTrpcBodyBytes}`);
-  const context: NodeApiContext = { service: modules.service, logger, metrics, maxValueBytes: modules.maxValueBytes, maxTrpcBodyBytes };
+  const context: NodeApiContext = { service: modules.service, logger, metrics, maxValueBytes: modules.maxValueBytes, maxTrpcBodyBytes, recoveryOpeners: new RecoveryOpeners() };
+  const contextOf = (req: IncomingMessage): NodeApiContext => ({ ...context, peerCertificate: peerIdentity(req.socket) });
 
   const procedures = new Set(Object.keys(dataNodeRouter._def.procedures));
   const trpcRoute = (rawPath: string): string => {
@@ -79,7 +84,7 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
     router: dataNodeRouter,
     basePath: `${TRPC_PREFIX}/`,
     maxBodySize: maxTrpcBodyBytes,
-    createContext: () => context,
+    createContext: ({ req }) => contextOf(req),
     onError({ error, path }) {
       const failure = describeError(error);
       metrics.http.errors.inc({ code: failure.body.error.code });
@@ -94,7 +99,7 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
     instrumentExchange(req, res, exchange, metrics, logger);
     const target = requestTarget(req.url);
     if (target.rawPath === REPLICATE_PATH) {
-      void answerReplicate(req, res, exchange, context);
+      void answerReplicate(req, res, exchange, contextOf(req));
       return;
     }
     if (target.rawPath === TRPC_PREFIX || target.rawPath.startsWith(`${TRPC_PREFIX}/`)) {
@@ -111,7 +116,7 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
   }
 
   // noDelay: an answer written in two parts (headers, then a chunked end) must not wait for a delayed ACK.
-  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, noDelay: true }, onRequest);
+  const server = createWebServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, noDelay: true }, onRequest);
   answerUnparsableRequests(server);
   const port = await listen(server, options.host, options.port);
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;

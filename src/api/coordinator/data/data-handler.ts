@@ -9,7 +9,7 @@
  * linearizably and the request retried, a few times at most. The data path
  * stays lean: no tRPC, no schema on the body, the value streamed back.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { CoordinatorService } from '../../../coordinator/service.js';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
@@ -23,6 +23,7 @@ import { readBody } from '../http/read-body.js';
 import { checkQuery } from '../rest-input.js';
 import { exchangeWithNode, type NodeExchange, type NodeRequest } from './node-exchange.js';
 import { primaryRoute } from './primary-route.js';
+import { createClientAgent } from '../../../tls/web.js';
 
 export interface DataHandlerOptions {
   /** Outgoing connections dial from this address. */
@@ -82,7 +83,7 @@ function sleep(ms: number): Promise<void> {
 
 export function createDataHandler(opts: DataHandlerOptions, modules: DataHandlerModules): DataHandler {
   const { service, logger, metrics } = modules;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSocketsPerNode ?? DEFAULT_MAX_SOCKETS });
+  const agent = createClientAgent({ keepAlive: true, maxSockets: opts.maxSocketsPerNode ?? DEFAULT_MAX_SOCKETS, expect: ['node'] });
   const exchangeOptions = { agent, localAddress: opts.localAddress, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
 
   /** Sends the request to the primary, re-reading the table and retrying when it was out of date; the last answer wins. */

@@ -8,6 +8,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import { readBody } from '../http/read-body.js';
+import { webOrigin } from '../../../tls/web.js';
 
 export interface NodeRequest {
   readonly address: string;
@@ -59,7 +60,7 @@ export function exchangeWithNode(req: NodeRequest, options: NodeExchangeOptions)
     };
     // The path is passed apart from the URL: as part of a URL string its dot
     // segments would be resolved, and the key `..` would become the path `/`.
-    const outgoing = http.request(`http://${req.address}`, {
+    const outgoing = http.request(webOrigin(req.address), {
       path,
       method: req.method,
       agent: options.agent,

@@ -5,11 +5,12 @@
  * size. It never throws: the caller turns each outcome into its own error.
  */
 import http from 'node:http';
+import { sharedAgent } from '../../../tls/web.js';
 import { readBody } from './read-body.js';
 
 export interface JsonExchange {
   readonly method: 'GET' | 'POST';
-  /** `http://host:port/path`. */
+  /** `webOrigin(host:port)` + path: http or https, as the process is set up. */
   readonly url: string;
   readonly body?: string;
   readonly headers?: http.OutgoingHttpHeaders;
@@ -39,7 +40,7 @@ export function exchangeJson(x: JsonExchange): Promise<JsonOutcome> {
       ...(x.body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(x.body) }),
       ...x.headers,
     };
-    const req = http.request(x.url, { method: x.method, localAddress: x.localAddress, headers });
+    const req = http.request(x.url, { method: x.method, localAddress: x.localAddress, headers, agent: sharedAgent(x.localAddress) });
     const timer = setTimeout(() => {
       settle({ kind: 'timeout' });
       req.destroy();

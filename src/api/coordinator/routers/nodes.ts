@@ -4,6 +4,7 @@
  * leader's (forwarded from followers): a lease is the leader's promise, and a
  * removal waits for the node's primaries to be fenced.
  */
+import { requireCertificate } from '../../http/caller-certificate.js';
 import { z } from 'zod';
 import { intInRange, strictObject } from '../../../config/index.js';
 import {
@@ -137,6 +138,8 @@ export const nodesRouter = router({
    * means anyway.
    */
   register: publicProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
+    // With TLS only node X's own certificate registers X (or moves it to another address).
+    requireCertificate(ctx.peerCertificate, { roles: ['node'], id: input.id }, `nodes.register of ${input.id}`);
     const known = nodeById((await ctx.service.read('linearizable')).state, input.id);
     // Whoever knows only a node's id must not move it to another address: a
     // node that registered with an identity is re-registered only with it.
@@ -183,7 +186,10 @@ export const nodesRouter = router({
    * giving one of the node's shards another primary (it handed off or its
    * lease ran out) and the step is not committed yet.
    */
-  renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => leaseGrant(await ctx.nodeControl.renewLease(input))),
+  renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => {
+    requireCertificate(ctx.peerCertificate, { roles: ['node'], id: input.id }, `nodes.renewLease of ${input.id}`);
+    return leaseGrant(await ctx.nodeControl.renewLease(input));
+  }),
 
   /** The node's copies move away (the placement driver moves them; a node left with none is set to `left`). */
   drain: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {

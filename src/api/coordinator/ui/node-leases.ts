@@ -6,6 +6,7 @@
  * deadline, and for at most MAX_NODES nodes.
  */
 import { exchangeJson } from '../http/json-exchange.js';
+import { webOrigin } from '../../../tls/web.js';
 
 export type NodeLease =
   | { readonly valid: boolean; readonly remaining_ms: number; readonly leader: string | null; readonly term: number | null }
@@ -21,7 +22,7 @@ interface HealthAnswer {
 }
 
 async function askNode(address: string, localAddress: string | undefined): Promise<NodeLease> {
-  const outcome = await exchangeJson({ method: 'GET', url: `http://${address}/health`, localAddress, timeoutMs: TIMEOUT_MS, maxAnswerBytes: MAX_ANSWER_BYTES });
+  const outcome = await exchangeJson({ method: 'GET', url: `${webOrigin(address)}/health`, localAddress, timeoutMs: TIMEOUT_MS, maxAnswerBytes: MAX_ANSWER_BYTES });
   if (outcome.kind === 'timeout') return { error: `no answer in ${TIMEOUT_MS} ms` };
   if (outcome.kind === 'failed') return { error: outcome.why };
   const lease = (outcome.json as HealthAnswer | undefined)?.lease;

@@ -16,6 +16,7 @@ import { createAppCaller } from '../caller.js';
 import { exchangeJson } from '../http/json-exchange.js';
 import { MAX_FORWARDED_ANSWER_BYTES } from '../limits.js';
 import type { NodeLease } from './node-leases.js';
+import { webOrigin } from '../../../tls/web.js';
 
 /** Each node's lease as the node reports it (node-leases.ts). */
 export type LeaseProbe = (nodes: readonly { id: string; address: string }[]) => Promise<Record<string, NodeLease>>;
@@ -83,7 +84,7 @@ export async function overview(ctx: ApiContext, req: IncomingMessage, leases: Le
   if (address === undefined) return localOverview(ctx, leases, `the leader ${status.leader} has no known address: this replica’s own view`);
   const outcome = await exchangeJson({
     method: 'GET',
-    url: `http://${address}/ui/api/overview`,
+    url: `${webOrigin(address)}/ui/api/overview`,
     headers: { [FORWARDED_BY_HEADER]: status.id },
     localAddress: ctx.forwarding?.localAddress,
     timeoutMs: OVERVIEW_FORWARD_TIMEOUT_MS,
