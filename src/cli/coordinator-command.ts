@@ -3,7 +3,7 @@
  * `--join`: the replica is not a voter of the file's cluster (yet); it starts with no voters and waits
  * for the leader to add it (POST /cluster/members), and fills its state from the leader's snapshot.
  */
-import { loadClusterFile, resolveCoordinator } from '../config/index.js';
+import { loadClusterFile, loadInternalToken, resolveCoordinator } from '../config/index.js';
 import { startCoordinatorProcess } from './coordinator-process.js';
 import type { CliIo } from './run.js';
 
@@ -21,16 +21,18 @@ export async function runCoordinator(flags: ProcessFlags, io: CliIo): Promise<nu
     return 2;
   }
   let view;
+  let internalToken: string | undefined;
   try {
     const file = await loadClusterFile(flags.config);
     view = resolveCoordinator(file, flags.id, { dataDir: flags['data-dir'], logLevel: flags['log-level'] }, flags.config);
+    internalToken = file.auth === undefined ? undefined : await loadInternalToken(flags.config, file.auth);
   } catch (e) {
     io.err(`${(e as Error).message}\n`);
     return 2;
   }
   let running;
   try {
-    running = await startCoordinatorProcess(view, { join: flags.join === true });
+    running = await startCoordinatorProcess(view, { join: flags.join === true, ...(internalToken === undefined ? {} : { internalToken }) });
   } catch (e) {
     io.err(`torua coordinator ${flags.id}: ${(e as Error).message}\n`);
     return 1;

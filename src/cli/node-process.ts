@@ -65,8 +65,9 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
   const localAddress = isIP(host) === 0 ? undefined : host;
   let maxValueBytes = config.maxValueBytes;
 
-  const client = createClusterClient({ coordinators: config.coordinators, ...(localAddress === undefined ? {} : { localAddress }) });
-  const renewer = new LeaseRenewer({ coordinators: config.coordinators, localAddress, logger });
+  const token = config.internalToken === undefined ? {} : { token: config.internalToken };
+  const client = createClusterClient({ coordinators: config.coordinators, ...(localAddress === undefined ? {} : { localAddress }), ...token });
+  const renewer = new LeaseRenewer({ coordinators: config.coordinators, localAddress, logger, ...token });
   const coordinators = observed(createCoordinatorLink(client, { renewer }), (limit) => {
     if (limit !== maxValueBytes) logger.info('value limit from the cluster', { maxValueBytes: limit });
     maxValueBytes = limit;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authSchema } from './auth.js';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from '../observability/log-level.js';
 import { hostSchema, idSchema, intInRange, labelsSchema, portSchema, strictObject } from './fields.js';
 import { notificationsSchema } from './notifications.js';
@@ -53,6 +54,8 @@ const clusterFileShape = strictObject({
   settings: fileSettingsSchema,
   notifications: notificationsSchema.prefault({}),
   logLevel: logLevelSchema.default(DEFAULT_LOG_LEVEL),
+  /** Bearer tokens and roles for the API; left out, the API is open to whoever reaches it. */
+  auth: authSchema.optional(),
 });
 
 type Shape = z.output<typeof clusterFileShape>;

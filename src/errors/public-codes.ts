@@ -8,6 +8,10 @@ import type { TrpcErrorCode } from './trpc-codes.js';
 export enum ClusterErrorCode {
   /** The request does not match the input schema; `issues` says how, in words. */
   InvalidInput = 'INVALID_INPUT',
+  /** No credentials, or credentials that name no one (an unknown or wrong token): send `Authorization: Bearer <token>`. */
+  Unauthenticated = 'UNAUTHENTICATED',
+  /** The caller is known but its role is too small; `required` names the role the operation needs. */
+  Forbidden = 'FORBIDDEN',
   /** No such node, shard, key, member or route. */
   NotFound = 'NOT_FOUND',
   /** The request contradicts the current state (an id claimed by another identity, a change already in progress). */
@@ -49,6 +53,8 @@ export interface ErrorStatus {
  */
 export const CLUSTER_ERROR_STATUS: Readonly<Record<ClusterErrorCode, ErrorStatus>> = {
   [ClusterErrorCode.InvalidInput]: { httpStatus: 400, trpcCode: 'BAD_REQUEST' },
+  [ClusterErrorCode.Unauthenticated]: { httpStatus: 401, trpcCode: 'UNAUTHORIZED' },
+  [ClusterErrorCode.Forbidden]: { httpStatus: 403, trpcCode: 'FORBIDDEN' },
   [ClusterErrorCode.NotFound]: { httpStatus: 404, trpcCode: 'NOT_FOUND' },
   [ClusterErrorCode.Conflict]: { httpStatus: 409, trpcCode: 'CONFLICT' },
   [ClusterErrorCode.StaleEpoch]: { httpStatus: 409, trpcCode: 'CONFLICT' },

@@ -2,6 +2,7 @@
 import type { NodeControl } from '../../coordinator/node-control.js';
 import type { CoordinatorService } from '../../coordinator/service.js';
 import type { Logger, Metrics } from '../../observability/index.js';
+import type { RequestAuth } from '../auth/index.js';
 
 /**
  * Set by a replica that forwards a leader-only call, naming itself. A call
@@ -27,6 +28,8 @@ export interface ApiContext {
   readonly metrics: Metrics;
   /** The replica that forwarded this call (the FORWARDED_BY_HEADER), if one did. */
   readonly forwardedBy?: string | undefined;
+  /** Who called, as the server checked it; absent for in-process callers (no checks). */
+  readonly auth?: RequestAuth | undefined;
   /** Absent: no forwarding (what `createCaller` in tests gets unless it asks). */
   readonly forwarding?: ForwardingOptions | undefined;
 }

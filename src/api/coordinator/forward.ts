@@ -23,6 +23,8 @@ export interface ForwardCall {
   readonly from: string;
   readonly timeoutMs: number;
   readonly localAddress?: string | undefined;
+  /** The caller's own Authorization header: the leader checks the caller, not this replica. */
+  readonly authorization?: string;
 }
 
 const publicValue: z.ZodType<PublicValue> = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))]);
@@ -77,7 +79,7 @@ export async function forwardToLeader(call: ForwardCall): Promise<unknown> {
     method: 'POST',
     url: `http://${call.address}/trpc/${call.path}`,
     body,
-    headers: { [FORWARDED_BY_HEADER]: call.from },
+    headers: { [FORWARDED_BY_HEADER]: call.from, ...(call.authorization === undefined ? {} : { authorization: call.authorization }) },
     localAddress: call.localAddress,
     timeoutMs: call.timeoutMs,
     maxAnswerBytes: MAX_FORWARDED_ANSWER_BYTES,

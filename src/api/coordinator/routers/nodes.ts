@@ -27,7 +27,7 @@ import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
 import { readInput, consistencySchema, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
-import { leaderProcedure, publicProcedure, router } from '../trpc.js';
+import { internalLeaderProcedure, internalProcedure, operatorLeaderProcedure, operatorProcedure, readerProcedure, router } from '../trpc.js';
 import { leaseGrant } from '../wire/lease-grant.js';
 import { nodeDetail, nodeInfo, type NodeDetail } from '../wire/node.js';
 import { loadInfo } from '../wire/load.js';
@@ -104,7 +104,7 @@ async function nodeAfterWrite(ctx: ApiContext, id: string): Promise<NodeDetail> 
 }
 
 export const nodesRouter = router({
-  list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
+  list: readerProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
     const nowMs = Date.now();
     const nodes = nodeSummaries(read.state).map((n) => ({
@@ -115,7 +115,7 @@ export const nodesRouter = router({
     return { nodes, ...readMeta(read) };
   }),
 
-  get: publicProcedure.input(getInput).query(async ({ ctx, input }) => {
+  get: readerProcedure.input(getInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input.consistency ?? 'linearizable');
     return { ...detailOf(ctx, read.state, input.id), ...readMeta(read) };
   }),
@@ -127,7 +127,7 @@ export const nodesRouter = router({
    * a concurrent change of them may be overwritten, which re-registration
    * means anyway.
    */
-  register: publicProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
+  register: internalProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
     const known = nodeById((await ctx.service.read('linearizable')).state, input.id);
     // Whoever knows only a node's id must not move it to another address: a
     // node that registered with an identity is re-registered only with it.
@@ -157,7 +157,7 @@ export const nodesRouter = router({
   }),
 
   /** Replaces the labels as a whole. */
-  setLabels: publicProcedure.input(setLabelsInput).mutation(async ({ ctx, input }) => {
+  setLabels: operatorProcedure.input(setLabelsInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(
       ctx,
       { type: 'setNodeLabels', ...commandBase(input.reason ?? 'labels set through the API'), nodeId: input.id, labels: input.labels },
@@ -174,10 +174,10 @@ export const nodesRouter = router({
    * giving one of the node's shards another primary (it handed off or its
    * lease ran out) and the step is not committed yet.
    */
-  renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => leaseGrant(await ctx.nodeControl.renewLease(input))),
+  renewLease: internalLeaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => leaseGrant(await ctx.nodeControl.renewLease(input))),
 
   /** The node's copies move away (the placement driver moves them; a node left with none is set to `left`). */
-  drain: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+  drain: operatorProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(
       ctx,
       { type: 'setNodeStatus', ...commandBase(input.reason ?? 'drained through the API'), nodeId: input.id, status: 'draining' },
@@ -192,7 +192,7 @@ export const nodesRouter = router({
    * nodes left to hold every shard's copies (409) changes nothing at all.
    * The placement driver moves their copies away; the leader ends a TTL.
    */
-  maintenance: publicProcedure.input(maintenanceInput).mutation(async ({ ctx, input }) => {
+  maintenance: operatorProcedure.input(maintenanceInput).mutation(async ({ ctx, input }) => {
     // Only for the error's `id`: the table's apply decides, and its message names the node too.
     const known = (await ctx.service.read('stale')).state;
     const unknown = input.nodes.find((id) => nodeById(known, id) === undefined);
@@ -212,13 +212,13 @@ export const nodesRouter = router({
   }),
 
   /** Evacuating at once: primaries are handed over first, then the other copies rebuilt elsewhere; it ends in maintenance. */
-  evacuate: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+  evacuate: operatorProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(ctx, { type: 'startEvacuation', ...commandBase(input.reason ?? 'evacuated through the API'), nodeId: input.id }, { node: input.id });
     return nodeAfterWrite(ctx, input.id);
   }),
 
   /** Stops an evacuation: the node is an ordinary member again; what moved stays moved. */
-  cancelEvacuation: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+  cancelEvacuation: operatorProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(ctx, { type: 'cancelEvacuation', ...commandBase(input.reason ?? 'evacuation cancelled through the API'), nodeId: input.id }, { node: input.id });
     return nodeAfterWrite(ctx, input.id);
   }),
@@ -229,7 +229,7 @@ export const nodesRouter = router({
    * drops its copies and deletes it from the table. Answers the node as it was
    * just before. CONFLICT when a shard would lose its last in-sync copy.
    */
-  remove: leaderProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+  remove: operatorLeaderProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
     ctx.nodeControl.requireLeader('node removals');
     const reason = input.reason ?? 'removed through the API';
     const known = nodeById((await ctx.service.read('linearizable')).state, input.id);

@@ -16,7 +16,7 @@ import { badRequest } from '../errors/invalid-input.js';
 import { rejectionError } from '../errors/rejection.js';
 import { consistencySchema, readInput, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase } from '../propose.js';
-import { publicProcedure, router } from '../trpc.js';
+import { internalProcedure, operatorProcedure, readerProcedure, router } from '../trpc.js';
 import { readMeta } from '../wire/read-meta.js';
 import { loadInfo } from '../wire/load.js';
 import { shardInfo } from '../wire/shard.js';
@@ -83,7 +83,7 @@ async function proposeShardCommand(
 }
 
 export const shardsRouter = router({
-  list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
+  list: readerProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
     const loads = ctx.nodeControl.shardLoads(read.state);
     // load: summed over the copies reporting it (leader-local; null elsewhere or when nothing was served).
@@ -92,21 +92,21 @@ export const shardsRouter = router({
   }),
 
   /** Why the shard's copies are where they are, which node could take one and what holds a repair back. */
-  explain: publicProcedure.input(explainInput).query(async ({ ctx, input }) => {
+  explain: readerProcedure.input(explainInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input.consistency ?? 'linearizable');
     const shard = shardById(read.state, input.id);
     if (shard === undefined) throw unknownShard(read.state, input.id);
     return { ...explainShard(read.state, shard, { nowMs: Date.now(), stormGuard: ctx.nodeControl.healthReasons() }), ...readMeta(read) };
   }),
 
-  assign: publicProcedure.input(assignInput).mutation(async ({ ctx, input }) => {
+  assign: operatorProcedure.input(assignInput).mutation(async ({ ctx, input }) => {
     const command = assignCommand(await currentShard(ctx, input.id, input.expectedEpoch), input);
     const { shard, state } = await proposeShardCommand(ctx, command, input.expectedEpoch);
     return shardInfo(shard, ctx.nodeControl.recoveryOf(state, shard.id));
   }),
 
   /** Resolves with the shard's epoch after the change (unchanged when the node already was so). */
-  setInSync: publicProcedure.input(setInSyncInput).mutation(async ({ ctx, input }) => {
+  setInSync: internalProcedure.input(setInSyncInput).mutation(async ({ ctx, input }) => {
     const reason = input.reason ?? `${input.nodeId} ${input.inSync ? 'caught up' : 'fell behind'} (through the API)`;
     const command: SetInSync = {
       type: 'setInSync',
