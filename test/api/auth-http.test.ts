@@ -99,4 +99,13 @@ describe('the API with auth', () => {
     const open = await serve({ openMetrics: true });
     expect((await fetch(`${open.url}/metrics`)).status).toBe(200);
   });
+
+  it('the dashboard cookie authenticates reads (the event stream) but never a write', async () => {
+    const { service, url } = await serve();
+    const cookie = { cookie: `other=1; torua_token=${encodeURIComponent(tokens.admin ?? '')}` };
+    expect((await rawRequest(`${url}/nodes`, 'GET', undefined, cookie)).status).toBe(200);
+    const write = await rawRequest(`${url}/register`, 'POST', { id: 'n5', address: '127.0.0.1:8085' }, cookie);
+    expect(write.status).toBe(401);
+    expect(service.proposed).toEqual([]);
+  });
 });

@@ -87,6 +87,23 @@ function forwardedByOf(req: IncomingMessage): string | undefined {
   return text.slice(0, 64) || '?';
 }
 
+/**
+ * The Authorization header, or, for a read only, the dashboard's cookie (a
+ * browser's EventSource cannot send headers). Never for a write, so a page
+ * of another site cannot make a browser change the cluster with it.
+ */
+function credentialsOf(req: IncomingMessage): string | undefined {
+  if (req.headers.authorization !== undefined) return req.headers.authorization;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
+  const cookie = /(?:^|;\s*)torua_token=([^;]{1,512})/.exec(req.headers.cookie ?? '');
+  if (cookie === null) return undefined;
+  try {
+    return `Bearer ${decodeURIComponent(cookie[1] ?? '')}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createCoordinatorApiServer(options: CoordinatorApiServerOptions): CoordinatorApiServer {
   const logger = (options.logger ?? silentLogger).child({ component: 'api' });
   const metrics = options.metrics ?? createNoopMetrics();
@@ -161,7 +178,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
       handle(req, res);
       return;
     }
-    authenticator.authenticate(req.headers.authorization).then(
+    authenticator.authenticate(credentialsOf(req)).then(
       (auth) => {
         authOf.set(req, auth);
         handle(req, res);
