@@ -109,4 +109,20 @@ describe('roles through createCaller', () => {
     // The internal token is an operator for everything else, never an admin.
     expect(await codeOf(callerFor(service, { enforced: true, principal: INTERNAL_PRINCIPAL }).admin.snapshot())).toBe(ClusterErrorCode.Forbidden);
   });
+
+  it('every committed change names who asked in its event; without auth, nobody is named', async () => {
+    const service = new FakeCoordinatorService({ shards: 2 });
+    await callerFor(service, user('operator', 'ops-alice')).nodes.register({ id: 'n1', address: '127.0.0.1:8081' }).catch(() => undefined);
+    await callerFor(service, { enforced: true, principal: INTERNAL_PRINCIPAL }).nodes.register({ id: 'n1', address: '127.0.0.1:8081' });
+    await callerFor(service, user('operator', 'ops-alice')).nodes.setLabels({ id: 'n1', labels: { zone: 'a' } });
+    await callerFor(service, user('operator', 'ops-bob')).shards.assign({ id: 0, primary: 'n1', replicas: [], expectedEpoch: 0 });
+    await callerFor(service, { enforced: false }).nodes.drain({ id: 'n1' });
+    const { events } = await callerFor(service, user('reader')).events.list();
+    expect(events.map((e) => [e.kind, e.by])).toEqual([
+      ['node-registered', 'internal'],
+      ['node-labels', 'ops-alice'],
+      ['shard-assigned', 'ops-bob'],
+      ['node-status', null],
+    ]);
+  });
 });

@@ -15,7 +15,7 @@ import type { ApiContext } from '../context.js';
 import { badRequest } from '../errors/invalid-input.js';
 import { rejectionError } from '../errors/rejection.js';
 import { consistencySchema, readInput, reasonInput, seqSchema } from '../inputs.js';
-import { commandBase } from '../propose.js';
+import { commandBase, withActor } from '../propose.js';
 import { internalProcedure, operatorProcedure, readerProcedure, router } from '../trpc.js';
 import { readMeta } from '../wire/read-meta.js';
 import { loadInfo } from '../wire/load.js';
@@ -71,7 +71,7 @@ async function proposeShardCommand(
   command: AssignShard | MoveShard | SetInSync,
   expectedEpoch: number,
 ): Promise<{ shard: ShardRecord; state: RoutingState; changed: boolean }> {
-  const outcome = await ctx.service.propose(command);
+  const outcome = await ctx.service.propose(withActor(ctx, command));
   const state = (await ctx.service.read('stale')).state;
   const shard = shardById(state, command.shardId);
   if (!outcome.ok) {
