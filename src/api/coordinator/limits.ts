@@ -3,6 +3,9 @@
 /** Largest request body read, REST and tRPC alike; a larger one is refused with 413 before it is buffered. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Most calls in one tRPC batch request (the clients send none larger). */
+export const MAX_TRPC_BATCH = 16;
+
 /** Largest answer read back from the leader when forwarding (its answers are routing-table sized). */
 export const MAX_FORWARDED_ANSWER_BYTES = 4 * 1024 * 1024;
 

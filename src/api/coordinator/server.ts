@@ -23,7 +23,7 @@ import { UNMATCHED_ROUTE, type Exchange } from './http/exchange.js';
 import { handleDirectMutation, isDirectMutation } from './http/direct-mutation.js';
 import { instrumentExchange } from './http/http-metrics.js';
 import { sendJson } from './http/send.js';
-import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.js';
+import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES, MAX_TRPC_BATCH } from './limits.js';
 import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import { createDataHandler, isDataTarget } from './data/data-handler.js';
 import { createHttpNodeLink } from './node-link.js';
@@ -140,6 +140,8 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     router: appRouter,
     basePath: `${TRPC_PREFIX}/`,
     maxBodySize: MAX_BODY_BYTES,
+    // A batch is one request that fans out into many calls: bounded like everything else (beyond: 400).
+    maxBatchSize: MAX_TRPC_BATCH,
     createContext: ({ req }) => contextFor(req),
     onError({ error, path }) {
       const failure = describeError(error);

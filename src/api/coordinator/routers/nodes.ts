@@ -72,6 +72,13 @@ const maintenanceInput = strictObject({
   if (!input.enabled && input.ttlMs !== undefined) ctx.addIssue({ code: 'custom', path: ['ttlMs'], message: 'a TTL is for starting maintenance: only with enabled true' });
 });
 
+/** `address` (host:port) names `host:port`; `localhost` and 127.0.0.1 count as one host. */
+function sameEndpoint(address: string, host: string, port: number): boolean {
+  const at = address.lastIndexOf(':');
+  const canonical = (h: string) => (h.toLowerCase() === 'localhost' ? '127.0.0.1' : h.toLowerCase());
+  return Number(address.slice(at + 1)) === port && canonical(address.slice(0, at)) === canonical(host);
+}
+
 function unknownNode(id: string): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id }, `no node ${id}`);
 }
@@ -128,7 +135,13 @@ export const nodesRouter = router({
    * means anyway.
    */
   register: internalProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
-    const known = nodeById((await ctx.service.read('linearizable')).state, input.id);
+    const { state } = await ctx.service.read('linearizable');
+    // A node at a coordinator's address would have the cluster send data traffic (and handoffs) to a replica.
+    const member = Object.values(state.members).find((m) => sameEndpoint(input.address, m.host, m.apiPort) || sameEndpoint(input.address, m.host, m.peerPort));
+    if (member !== undefined) {
+      throw new ClusterError({ code: ClusterErrorCode.Conflict, reason: 'coordinator-address' }, `address: ${input.address} is coordinator ${member.id}'s; a node needs an address of its own`);
+    }
+    const known = nodeById(state, input.id);
     // Whoever knows only a node's id must not move it to another address: a
     // node that registered with an identity is re-registered only with it.
     // (Checked here and not in apply, which must treat the commands already
