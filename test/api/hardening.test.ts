@@ -28,3 +28,43 @@ describe('hardening', () => {
     expect(ok.status).toBe(200);
   });
 });
+
+describe('paths that keep the data', () => {
+  const principal = (role: 'operator' | 'admin', internal = false) => ({ enforced: true as const, principal: { name: role, role, internal } });
+
+  async function assigned() {
+    const service = new FakeCoordinatorService({ shards: 2 });
+    for (const id of ['n1', 'n2', 'n3']) await service.propose({ type: 'registerNode', atMs: 0, reason: 't', nodeId: id, address: `127.0.0.1:${8100 + Number(id.slice(1))}`, capacity: 8, version: '1' });
+    await service.propose({ type: 'assignShard', atMs: 0, reason: 't', shardId: 0, expectedEpoch: 0, primary: 'n1', replicas: ['n2'] });
+    const callerAs = (auth: Parameters<typeof createAppCaller>[0]['auth']) =>
+      createAppCaller({ service, nodeControl: nodeControlFor(service), logger: silentLogger, metrics: createNoopMetrics(), auth });
+    return { service, callerAs };
+  }
+
+  it('an assignment that keeps no in-sync copy is refused (409 DATA_LOSS) unless an admin forces it, and then names what was lost', async () => {
+    const { service, callerAs } = await assigned();
+    const before = service.state;
+    const refused = await callerAs(principal('admin')).shards.assign({ id: 0, primary: null, replicas: [], expectedEpoch: 1 }).catch((e: unknown) => (e as { cause?: unknown }).cause);
+    expect(isClusterError(refused, ClusterErrorCode.Conflict) && refused.type).toEqual({ code: ClusterErrorCode.Conflict, reason: 'DATA_LOSS' });
+    const operator = await callerAs(principal('operator')).shards.assign({ id: 0, primary: null, replicas: ['n3'], expectedEpoch: 1, force: true }).catch((e: unknown) => (e as { cause?: unknown }).cause);
+    expect(isClusterError(operator, ClusterErrorCode.Forbidden)).toBe(true);
+    expect(service.state).toBe(before);
+    // Keeping an in-sync copy needs no force.
+    await callerAs(principal('operator')).shards.assign({ id: 0, primary: 'n1', replicas: ['n3'], expectedEpoch: 1 });
+    const forced = await callerAs(principal('admin')).shards.assign({ id: 0, primary: null, replicas: [], expectedEpoch: 2, force: true });
+    expect(forced).toMatchObject({ primary: null, replicas: [], lost_in_sync_copies: ['n1'] });
+  });
+
+  it('marking a copy in sync: the primary’s report (internal token) as before, an admin only with force', async () => {
+    const { service, callerAs } = await assigned();
+    // Taking a copy out of the set loses nothing: no force needed.
+    expect(await callerAs(principal('admin')).shards.setInSync({ id: 0, nodeId: 'n2', inSync: false, expectedEpoch: 1 })).toEqual({ epoch: 2 });
+    const before = service.state;
+    const refused = await callerAs(principal('admin')).shards.setInSync({ id: 0, nodeId: 'n2', inSync: true, expectedEpoch: 2 }).catch((e: unknown) => (e as { cause?: unknown }).cause);
+    expect(isClusterError(refused, ClusterErrorCode.Conflict) && refused.type).toEqual({ code: ClusterErrorCode.Conflict, reason: 'DATA_LOSS' });
+    expect(service.state).toBe(before);
+    expect(await callerAs(principal('operator', true)).shards.setInSync({ id: 0, nodeId: 'n2', inSync: true, expectedEpoch: 2 })).toEqual({ epoch: 3 });
+    await callerAs(principal('admin')).shards.setInSync({ id: 0, nodeId: 'n2', inSync: false, expectedEpoch: 3 });
+    expect(await callerAs(principal('admin')).shards.setInSync({ id: 0, nodeId: 'n2', inSync: true, expectedEpoch: 4, force: true })).toEqual({ epoch: 5 });
+  });
+});

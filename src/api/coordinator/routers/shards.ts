@@ -12,6 +12,7 @@ import { copiesOf, shardById, type AssignShard, type MoveShard, type RoutingStat
 import { nodeIdSchema } from '../../../coordinator/routing/fields.js';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
+import { requireAccess } from '../../auth/index.js';
 import { badRequest } from '../errors/invalid-input.js';
 import { rejectionError } from '../errors/rejection.js';
 import { consistencySchema, readInput, reasonInput, seqSchema } from '../inputs.js';
@@ -29,6 +30,8 @@ const assignInput = strictObject({
   /** The epoch `GET /shards` showed: a shard changed since is refused (409 STALE_EPOCH), never overwritten. */
   expectedEpoch: seqSchema,
   reason: reasonInput.optional(),
+  /** An admin's override of the data-loss check: the copies holding every acknowledged write are dropped. */
+  force: z.boolean({ error: 'expected force: true or false' }).optional(),
 });
 const setInSyncInput = strictObject({
   id: intInRange(0, 65_535),
@@ -39,6 +42,8 @@ const setInSyncInput = strictObject({
   reason: reasonInput.optional(),
   /** After a recovery: the bytes of keys and values the primary sent the copy. */
   copiedBytes: seqSchema.optional(),
+  /** An admin marking a copy in sync by hand (it may lack acknowledged writes); the primary's own report needs none. */
+  force: z.boolean({ error: 'expected force: true or false' }).optional(),
 });
 type AssignInput = z.infer<typeof assignInput>;
 const explainInput = strictObject({ id: intInRange(0, 65_535), consistency: consistencySchema.optional() });
@@ -55,6 +60,26 @@ async function currentShard(ctx: ApiContext, id: number, expectedEpoch: number):
   const shard = shardById(state, id);
   if (shard === undefined) throw unknownShard(state, id);
   return shard;
+}
+
+/**
+ * The in-sync copies an assignment would drop when it keeps none of them:
+ * every acknowledged write would be gone. Refused unless an admin says
+ * `force: true`; the answer then names what was lost.
+ */
+function dataLossOf(ctx: ApiContext, shard: ShardRecord, input: AssignInput): readonly string[] {
+  // A stale epoch is refused by the compare-and-set, with both epochs: that answer is the useful one.
+  if (shard.epoch !== input.expectedEpoch) return [];
+  const copies = input.primary === null ? input.replicas : [input.primary, ...input.replicas];
+  if (shard.inSync.length === 0 || shard.inSync.some((id) => copies.includes(id))) return [];
+  if (input.force !== true) {
+    throw new ClusterError(
+      { code: ClusterErrorCode.Conflict, reason: 'DATA_LOSS' },
+      `shard ${shard.id}: the assignment keeps none of its in-sync copies (${shard.inSync.join(', ')}), so every acknowledged write would be lost; an admin may force it with force: true`,
+    );
+  }
+  requireAccess(ctx.auth, 'admin', `forcing a data-losing assignment of shard ${shard.id}`);
+  return shard.inSync;
 }
 
 function assignCommand(shard: ShardRecord, input: AssignInput): AssignShard | MoveShard {
@@ -100,13 +125,23 @@ export const shardsRouter = router({
   }),
 
   assign: operatorProcedure.input(assignInput).mutation(async ({ ctx, input }) => {
-    const command = assignCommand(await currentShard(ctx, input.id, input.expectedEpoch), input);
+    const current = await currentShard(ctx, input.id, input.expectedEpoch);
+    const lost = dataLossOf(ctx, current, input);
+    const command = assignCommand(current, input);
     const { shard, state } = await proposeShardCommand(ctx, command, input.expectedEpoch);
-    return shardInfo(shard, ctx.nodeControl.recoveryOf(state, shard.id));
+    const info = shardInfo(shard, ctx.nodeControl.recoveryOf(state, shard.id));
+    return lost.length === 0 ? info : { ...info, lost_in_sync_copies: lost };
   }),
 
   /** Resolves with the shard's epoch after the change (unchanged when the node already was so). */
   setInSync: internalProcedure.input(setInSyncInput).mutation(async ({ ctx, input }) => {
+    // A person (an admin token) vouching for a copy's data must say so; the primary's report (internal token) needs not.
+    if (input.inSync && ctx.auth?.enforced === true && ctx.auth.principal?.internal !== true && input.force !== true) {
+      throw new ClusterError(
+        { code: ClusterErrorCode.Conflict, reason: 'DATA_LOSS' },
+        `shard ${input.id}: only its primary marks a copy in sync, after copying the data to it; an admin may force it with force: true, and ${input.nodeId} then serves whatever it holds`,
+      );
+    }
     const reason = input.reason ?? `${input.nodeId} ${input.inSync ? 'caught up' : 'fell behind'} (through the API)`;
     const command: SetInSync = {
       type: 'setInSync',
