@@ -68,3 +68,17 @@ describe('paths that keep the data', () => {
     expect(await callerAs(principal('admin')).shards.setInSync({ id: 0, nodeId: 'n2', inSync: true, expectedEpoch: 4, force: true })).toEqual({ epoch: 5 });
   });
 });
+
+describe('a refused removal', () => {
+  it('leaves the node as it was when a shard would lose its last in-sync copy', async () => {
+    const service = new FakeCoordinatorService({ shards: 2 });
+    for (const id of ['n1', 'n2']) await service.propose({ type: 'registerNode', atMs: 0, reason: 't', nodeId: id, address: `127.0.0.1:${8200 + Number(id.slice(1))}`, capacity: 8, version: '1' });
+    await service.propose({ type: 'assignShard', atMs: 0, reason: 't', shardId: 0, expectedEpoch: 0, primary: 'n1', replicas: [] });
+    const caller = createAppCaller({ service, nodeControl: nodeControlFor(service), logger: silentLogger, metrics: createNoopMetrics() });
+    const before = service.state;
+    const err = await caller.nodes.remove({ id: 'n1' }).catch((e: unknown) => (e as { cause?: unknown }).cause);
+    expect(isClusterError(err, ClusterErrorCode.Conflict)).toBe(true);
+    expect(service.state).toBe(before);
+    expect((await caller.nodes.get({ id: 'n1' })).status).toBe(before.nodes['n1']?.status);
+  });
+});

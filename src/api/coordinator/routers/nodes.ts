@@ -23,6 +23,7 @@ import {
   nodeIdSchema as nodeId,
   softwareVersionSchema as softwareVersion,
 } from '../../../coordinator/routing/fields.js';
+import { planForcedRemoval } from '../../../coordinator/placement/index.js';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
 import { readInput, consistencySchema, reasonInput, seqSchema } from '../inputs.js';
@@ -245,8 +246,11 @@ export const nodesRouter = router({
   remove: operatorLeaderProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
     ctx.nodeControl.requireLeader('node removals');
     const reason = input.reason ?? 'removed through the API';
-    const known = nodeById((await ctx.service.read('linearizable')).state, input.id);
+    const { state } = await ctx.service.read('linearizable');
+    const known = nodeById(state, input.id);
     if (known === undefined) throw unknownNode(input.id);
+    // A removal the planner refuses now (a shard would lose its last in-sync copy) is refused before the node is touched.
+    planForcedRemoval(state, input.id, Date.now());
     if (known.status !== 'draining' && known.status !== 'left') {
       await proposeCommand(ctx, { type: 'setNodeStatus', ...commandBase(reason), nodeId: input.id, status: 'draining' }, { node: input.id });
     }
