@@ -82,3 +82,24 @@ describe('a refused removal', () => {
     expect((await caller.nodes.get({ id: 'n1' })).status).toBe(before.nodes['n1']?.status);
   });
 });
+
+describe('bounded event streams', () => {
+  it('refuses a stream beyond the limit per replica with OVERLOADED, and takes one again once another ends', async () => {
+    const { eventStream } = await import('../../src/api/coordinator/event-stream.js');
+    const { MAX_EVENT_SUBSCRIBERS } = await import('../../src/api/coordinator/limits.js');
+    const service = new FakeCoordinatorService();
+    const stops = Array.from({ length: MAX_EVENT_SUBSCRIBERS + 1 }, () => new AbortController());
+    const waiting = stops.slice(0, MAX_EVENT_SUBSCRIBERS).map((c) => eventStream(service, 0, c.signal).next());
+    const refused = await eventStream(service, 0, stops[MAX_EVENT_SUBSCRIBERS]!.signal).next().catch((e: unknown) => e);
+    expect(isClusterError(refused, ClusterErrorCode.Overloaded)).toBe(true);
+    // One subscriber goes away: its stream ends and frees its place.
+    stops[0]!.abort();
+    expect(await waiting[0]).toEqual({ done: true, value: undefined });
+    const again = new AbortController();
+    const next = eventStream(service, 0, again.signal).next();
+    again.abort();
+    expect(await next).toEqual({ done: true, value: undefined });
+    for (const c of stops) c.abort();
+    await Promise.all(waiting);
+  });
+});

@@ -23,7 +23,7 @@ import { UNMATCHED_ROUTE, type Exchange } from './http/exchange.js';
 import { handleDirectMutation, isDirectMutation } from './http/direct-mutation.js';
 import { instrumentExchange } from './http/http-metrics.js';
 import { sendJson } from './http/send.js';
-import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES, MAX_TRPC_BATCH } from './limits.js';
+import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_API_CONNECTIONS, MAX_BODY_BYTES, MAX_TRPC_BATCH } from './limits.js';
 import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import { createDataHandler, isDataTarget } from './data/data-handler.js';
 import { createHttpNodeLink } from './node-link.js';
@@ -248,6 +248,8 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
   }
 
   const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, onRequest);
+  // Every connection holds a socket and its buffers: bounded, like everything else (Node closes the ones beyond).
+  server.maxConnections = MAX_API_CONNECTIONS;
   // A request node:http cannot even parse (bad request line, huge headers) gets a 400 and the connection closes.
   answerUnparsableRequests(server);
 
