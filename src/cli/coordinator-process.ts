@@ -94,7 +94,7 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
     // The placement driver, the health monitor and the lease table follow the replica's leadership from here on.
     nodeControl = new NodeControl(
       { placement: true, health: {} },
-      { service: replica, nodeLink: createHttpNodeLink({ localAddress }), replicaLink: createHttpReplicaLink({ localAddress, authorization }), logger, metrics },
+      { service: replica, nodeLink: createHttpNodeLink({ localAddress, authorization }), replicaLink: createHttpReplicaLink({ localAddress, authorization }), logger, metrics },
     );
     api = createCoordinatorApiServer({
       service: replica,

@@ -74,13 +74,13 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
   });
   const node = new DataNode(
     { id, address, dataDir: config.dataDir, capacity: config.capacity, version: NODE_VERSION, ...(config.labels === undefined ? {} : { labels: { ...config.labels } }) },
-    { coordinators, peers: createPeerLink({ localAddress }), logger: baseLogger },
+    { coordinators, peers: createPeerLink({ localAddress, token: config.internalToken }), logger: baseLogger },
   );
 
   let server: DataNodeServer;
   try {
     server = await startDataNodeServer(
-      { host, port, maxTrpcBodyBytes: trpcBodyLimitFor(config.maxValueBytes) },
+      { host, port, maxTrpcBodyBytes: trpcBodyLimitFor(config.maxValueBytes), ...(config.internalToken === undefined ? {} : { internalToken: config.internalToken }) },
       { service: node, logger, metrics, maxValueBytes: () => maxValueBytes },
     );
   } catch (e) {

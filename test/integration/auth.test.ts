@@ -46,6 +46,8 @@ describe('a cluster with auth', () => {
     expect(fs.statSync(path.join(cluster.dir, 'internal.token')).mode & 0o777).toBe(0o600);
     const [reader, writer, operator, admin] = [await made('viewer', 'reader'), await made('app', 'writer'), await made('ops', 'operator'), await made('root', 'admin')];
     const file = JSON.parse(fs.readFileSync(cluster.configPath, 'utf8')) as Record<string, unknown>;
+    // Two copies of each shard: writes replicate node to node, new copies recover from their primary.
+    file['replicationFactor'] = 2;
     file['auth'] = { tokens: [reader, writer, operator, admin].map(({ name, role, hash }) => ({ name, role, hash })), internalTokenFile: 'internal.token' };
     fs.writeFileSync(cluster.configPath, JSON.stringify(file, null, 2));
 
@@ -67,6 +69,14 @@ describe('a cluster with auth', () => {
     }, 45_000);
     await waitFor('a write through /data', async () => (((await call(c1, 'PUT', '/data/greeting', writer.token, 'hello').catch(() => undefined))?.status ?? 500) < 300 ? true : undefined), 45_000);
     expect((await call(c1, 'GET', '/data/greeting', reader.token)).body).toBe('hello');
+    // Both copies in sync: replication and recovery between the nodes went through with the internal token.
+    await waitFor('every shard with two in-sync copies', async () => {
+      const a = await call(c1, 'GET', '/shards?stale=true', reader.token);
+      return a.status === 200 && a.body.shards.every((s: { in_sync: string[] }) => s.in_sync.length === 2) ? true : undefined;
+    }, 45_000);
+    // A node's own replication and recovery calls refuse anyone without the internal token.
+    const nodeAddress = ((await call(c1, 'GET', '/nodes', reader.token)).body.nodes as { id: string; address: string }[]).find((n) => n.id === 'n1')!.address;
+    expect(await call(nodeAddress, 'POST', '/trpc/recovery.begin', admin.token, { shard: 0, epoch: 1, replica: 'n2' })).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });
 
     // 401 without a token, 403 for too small a role; nothing changed.
     const before = await call(c1, 'GET', '/nodes', reader.token);

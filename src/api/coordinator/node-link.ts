@@ -109,7 +109,7 @@ export async function getNodeView(address: string, path: string, timeoutMs: numb
 export function createHttpNodeLink(options: HttpNodeLinkOptions = {}): NodeLink {
   return {
     async handoff(address, req, timeoutMs) {
-      const data = await postNodeProcedure(address, 'handoff', { shard: req.shard, epoch: req.epoch } satisfies HandoffRequest, timeoutMs, options.localAddress);
+      const data = await postNodeProcedure(address, 'handoff', { shard: req.shard, epoch: req.epoch } satisfies HandoffRequest, timeoutMs, options.localAddress, 'node', options.authorization);
       const done = handoffDone.safeParse(data);
       if (!done.success) throw failed(address, 'handoff', 'answered without a lastSeq');
       return done.data;
