@@ -54,7 +54,7 @@ export async function runClientCommand(
   let client: ClusterClient;
   try {
     const target = await resolveTarget(command, flags);
-    client = createClusterClient({ coordinators: target.coordinators.map((c) => c.address), maxRetries: 4, backoffMs: 100 });
+    client = createClusterClient({ coordinators: target.coordinators.map((c) => c.address), maxRetries: 4, backoffMs: 100, ...(target.token === undefined ? {} : { token: target.token }) });
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
     return fail(e.exitCode, e);

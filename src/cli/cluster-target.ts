@@ -15,13 +15,28 @@ export const DEFAULT_CLUSTER_FILE = 'cluster.example.json';
 export interface TargetFlags {
   readonly config?: string | undefined;
   readonly coordinators?: string | undefined;
+  /** An API token; default: TORUA_TOKEN. */
+  readonly token?: string | undefined;
 }
+
+/** Environment variable the commands that talk to a cluster read a token from (`--token` wins). */
+export const TOKEN_ENV = 'TORUA_TOKEN';
 
 export interface ClusterTarget {
   /** Where the addresses came from, for messages: the file, or `--coordinators`. */
   readonly source: string;
   /** In the order given; `id` when a file names it. */
   readonly coordinators: readonly { readonly id?: string; readonly address: string }[];
+  /** `--token` or TORUA_TOKEN, for a cluster with auth. */
+  readonly token?: string;
+}
+
+/** The token of `--token`, else TORUA_TOKEN; a value that cannot be a header is a usage error. */
+export function tokenOf(command: string, flags: TargetFlags): { token?: string } {
+  const token = flags.token ?? process.env[TOKEN_ENV];
+  if (token === undefined || token === '') return {};
+  if (!/^[\x21-\x7e]{1,512}$/.test(token)) throw usage(`${command}: --token: expected 1 to 512 printable characters without spaces`);
+  return { token };
 }
 
 export async function resolveTarget(command: string, flags: TargetFlags, cwd = process.cwd()): Promise<ClusterTarget> {
@@ -37,7 +52,7 @@ export async function resolveTarget(command: string, flags: TargetFlags, cwd = p
         throw usage(`${command}: --coordinators: expected host:port, got ${JSON.stringify(t)}`);
       }
     }
-    return { source: '--coordinators', coordinators };
+    return { source: '--coordinators', coordinators, ...tokenOf(command, flags) };
   }
   let file = flags.config;
   if (file === undefined) {
@@ -52,5 +67,5 @@ export async function resolveTarget(command: string, flags: TargetFlags, cwd = p
   } catch (e) {
     throw usage(`${command}: ${(e as Error).message.replaceAll(path.resolve(cwd, file), file)}`);
   }
-  return { source: file, coordinators: cluster.coordinators.map((c) => ({ id: c.id, address: joinAddress(c.host, c.apiPort) })) };
+  return { source: file, coordinators: cluster.coordinators.map((c) => ({ id: c.id, address: joinAddress(c.host, c.apiPort) })), ...tokenOf(command, flags) };
 }

@@ -29,6 +29,7 @@ import { runShards } from './shards-command.js';
 import { runSnapshot } from './snapshot-command.js';
 import { runSnapshotRestore } from './snapshot-restore.js';
 import { runStatus } from './status-command.js';
+import { runToken } from './token-command.js';
 import { PACKAGE_VERSION } from './package-version.js';
 
 export interface CommandArgs {
@@ -49,7 +50,7 @@ export interface CommandSpec {
   readonly run: (args: CommandArgs) => number | Promise<number>;
 }
 
-const TARGET = ['config', 'coordinators', 'ca', 'cert', 'key'] as const;
+const TARGET = ['config', 'coordinators', 'token', 'ca', 'cert', 'key'] as const;
 
 export const COMMANDS: readonly CommandSpec[] = [
   { words: ['certs', 'create'], usage: ['certs create --config FILE --out DIR', 'make the CA and a certificate per coordinator,', 'node and the CLI (openssl) for the file\'s "tls"'], flags: ['config', 'out'], run: ({ flags, io }) => runCertsCreate(flags, io) },
@@ -89,6 +90,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: ['node --config FILE --id ID', 'run one data node; or, for a node not in the', 'file: --id ID --host H --port P --coordinators A,B'],
     flags: ['config', 'id', 'host', 'port', 'coordinators', 'capacity', 'data-dir', 'log-level', 'insecure', 'ca', 'cert', 'key'],
     run: ({ flags, io }) => runNode(flags, io),
+  },
+  {
+    words: ['token', 'create'],
+    usage: ['token create --name N --role R', 'a new API token (reader, writer, operator, admin):', 'one JSON line {name, role, token, hash}'],
+    flags: ['name', 'role'],
+    run: ({ flags, io }) => runToken('create', flags, io),
+  },
+  {
+    words: ['token', 'internal'],
+    usage: ['token internal --out FILE', "the cluster's internal token, written 0600 to FILE", "(the file's auth.internalTokenFile)"],
+    flags: ['out'],
+    run: ({ flags, io }) => runToken('internal', flags, io),
   },
   {
     words: ['cluster', 'up'],

@@ -3,7 +3,7 @@
  * `--join`: the replica is not a voter of the file's cluster (yet); it starts with no voters and waits
  * for the leader to add it (POST /cluster/members), and fills its state from the leader's snapshot.
  */
-import { loadClusterFile, resolveCoordinator } from '../config/index.js';
+import { loadClusterFile, loadInternalToken, resolveCoordinator } from '../config/index.js';
 import { startCoordinatorProcess } from './coordinator-process.js';
 import { checkPlaintextAllowed, type SecurityChoice } from './process-security.js';
 import type { CliIo } from './run.js';
@@ -28,18 +28,20 @@ export async function runCoordinator(flags: ProcessFlags, io: CliIo): Promise<nu
   }
   let view;
   let security: SecurityChoice;
+  let internalToken: string | undefined;
   try {
     const file = await loadClusterFile(flags.config);
     view = resolveCoordinator(file, flags.id, { dataDir: flags['data-dir'], logLevel: flags['log-level'] }, flags.config);
     security = { tls: tlsFlags('torua coordinator', flags) ?? view.tls, insecure: flags.insecure === true };
     checkPlaintextAllowed('torua coordinator', [view.self.host], security);
+    internalToken = file.auth === undefined ? undefined : await loadInternalToken(flags.config, file.auth);
   } catch (e) {
     io.err(`${(e as Error).message}\n`);
     return 2;
   }
   let running;
   try {
-    running = await startCoordinatorProcess(view, { join: flags.join === true, security });
+    running = await startCoordinatorProcess(view, { join: flags.join === true, security, ...(internalToken === undefined ? {} : { internalToken }) });
   } catch (e) {
     io.err(`torua coordinator ${flags.id}: ${(e as Error).message}\n`);
     return 1;

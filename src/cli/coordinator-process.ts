@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createCoordinatorApiServer, createHttpNodeLink, fetchReplicaStatus, type CoordinatorApiServer } from '../api/coordinator/index.js';
 import { createHttpReplicaLink } from '../api/coordinator/node-link.js';
+import { Authenticator } from '../api/auth/index.js';
 import type { CoordinatorView } from '../config/index.js';
 import { eventInfo } from '../api/coordinator/wire/event.js';
 import { NodeControl } from '../coordinator/node-control.js';
@@ -39,6 +40,8 @@ export interface StartOptions {
   readonly join?: boolean;
   /** Certificates or plaintext (checked by the command); default: the file's `tls`, plaintext without. */
   readonly security?: SecurityChoice;
+  /** The cluster's internal token (from the file's `auth.internalTokenFile`); required when the file has `auth`. */
+  readonly internalToken?: string;
 }
 
 export async function startCoordinatorProcess(view: CoordinatorView, options: StartOptions = {}): Promise<RunningCoordinator> {
@@ -66,6 +69,9 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
 
   // Sockets bind to an address, not a name: a replica configured by hostname dials from wherever the OS picks.
   const localAddress = isIP(self.host) ? self.host : undefined;
+  const authenticator = authenticatorFor(view, options.internalToken);
+  // What this replica shows the others when it asks them to confirm a failure.
+  const authorization = options.internalToken === undefined ? undefined : `Bearer ${options.internalToken}`;
   const members = file.coordinators.map((c) => ({ id: c.id, host: c.host, apiPort: c.apiPort, peerPort: c.peerPort }));
   replica = await CoordinatorReplica.start(
     {
@@ -95,9 +101,18 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
     // The placement driver, the health monitor and the lease table follow the replica's leadership from here on.
     nodeControl = new NodeControl(
       { placement: true, health: {} },
-      { service: replica, nodeLink: createHttpNodeLink({ localAddress }), replicaLink: createHttpReplicaLink({ localAddress }), logger, metrics },
+      { service: replica, nodeLink: createHttpNodeLink({ localAddress, authorization }), replicaLink: createHttpReplicaLink({ localAddress, authorization }), logger, metrics },
     );
-    api = createCoordinatorApiServer({ service: replica, host: self.host, port: self.apiPort, logger, metrics, nodeControl, transportStats: () => transport.stats() });
+    api = createCoordinatorApiServer({
+      service: replica,
+      host: self.host,
+      port: self.apiPort,
+      logger,
+      metrics,
+      nodeControl,
+      transportStats: () => transport.stats(),
+      ...(authenticator === undefined ? {} : { authenticator }),
+    });
     // Leader-only, like the placement driver: it follows the replica's leadership by itself.
     notifier = webhookNotifier(view, replica, logger, localAddress);
     await api.start();
@@ -124,6 +139,14 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
   }
 
   return { replica, logger, close };
+}
+
+/** The API's token checks, when the file has `auth` (which needs the internal token). */
+function authenticatorFor(view: CoordinatorView, internalToken: string | undefined): Authenticator | undefined {
+  const auth = view.file.auth;
+  if (auth === undefined) return undefined;
+  if (internalToken === undefined) throw new Error('the cluster file has auth, but no internal token was loaded');
+  return new Authenticator({ tokens: auth.tokens, internalToken, openMetrics: auth.openMetrics });
 }
 
 /** TORUA_FAULTS (src/storage/faults): undefined when unset; a bad value throws, naming the field, so the replica does not start. */

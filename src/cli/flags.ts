@@ -7,6 +7,10 @@ export const FLAG_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   coordinators: { type: 'string' },
+  token: { type: 'string' },
+  name: { type: 'string' },
+  role: { type: 'string' },
+  out: { type: 'string' },
   capacity: { type: 'string' },
   'data-dir': { type: 'string' },
   'log-level': { type: 'string' },
@@ -32,7 +36,6 @@ export const FLAG_OPTIONS = {
   ca: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
-  out: { type: 'string' },
 } as const;
 
 export function parseFlags(argv: readonly string[]) {

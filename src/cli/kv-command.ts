@@ -132,7 +132,7 @@ export async function runKv(sub: string, args: readonly string[], flags: KvFlags
   try {
     const op = parseOp(sub, args, flags);
     const target = await resolveTarget(command, flags);
-    kv = createKvClient({ coordinators: target.coordinators.map((c) => c.address) });
+    kv = createKvClient({ coordinators: target.coordinators.map((c) => c.address), ...(target.token === undefined ? {} : { token: target.token }) });
     return await execute(op, kv, io, flags['json'] === true);
   } catch (e) {
     if (e instanceof CliError) {

@@ -16,6 +16,7 @@ import { parseAddresses } from '../client/addresses.js';
 import { classifyFailure } from '../client/failure.js';
 import { agentFetch } from '../client/node-fetch.js';
 import { toClusterError } from '../client/node-errors.js';
+import { authorizationHeaders } from '../client/options.js';
 import { ReplicaClients } from '../client/replica-clients.js';
 import type { LeaseGrant, LeaseRequest } from '../datanode/contract.js';
 import type { Logger } from '../observability/index.js';
@@ -42,6 +43,8 @@ export interface LeaseRenewerOptions {
   readonly maxAttemptMs?: number;
   /** Failed attempts are logged at debug level, with the replica and why. */
   readonly logger?: Logger | undefined;
+  /** The cluster's internal token, when it has auth. */
+  readonly token?: string | undefined;
 }
 
 /** Grants are small; a longer answer is refused. */
@@ -67,7 +70,7 @@ export class LeaseRenewer {
     this.logger = opts.logger;
     // A lease grant counts only from a coordinator certificate (with TLS).
     const agent = createClientAgent({ keepAlive: true, maxSockets: 4, expect: ['coordinator'], ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) });
-    this.clients = new ReplicaClients(agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: this.maxAttemptMs }));
+    this.clients = new ReplicaClients(agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: this.maxAttemptMs }), authorizationHeaders(opts.token));
   }
 
   /** The replica the next attempt goes to. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { DEFAULT_NODE_CAPACITY } from '../api/coordinator/routers/nodes.js';
 import { joinAddress } from '../client/index.js';
+import { checkedInternalToken, INTERNAL_TOKEN_ENV, loadInternalToken } from '../config/index.js';
 import { DEFAULT_CLUSTER_SETTINGS, formatZodIssues, hostSchema, idSchema, intInRange, loadClusterFile, logLevelSchema, portSchema, resolveNode } from '../config/index.js';
 import { DEFAULT_LOG_LEVEL, type LogLevel } from '../observability/index.js';
 import { usage } from './cli-error.js';
@@ -48,6 +49,8 @@ export interface NodeProcessConfig {
   readonly security?: SecurityChoice | undefined;
   /** The file's cluster id; undefined for a node not in a file (its certificate names it). */
   readonly clusterId?: string | undefined;
+  /** The cluster's internal token (its file's `auth`, or TORUA_INTERNAL_TOKEN for a node not in a file): sent to the coordinators. */
+  readonly internalToken?: string | undefined;
 }
 
 const COMMAND = 'torua node';
@@ -77,9 +80,11 @@ async function fromFile(file: string, flags: NodeFlags): Promise<NodeProcessConf
     if (flags[flag] !== undefined) throw usage(`${COMMAND}: --${flag}: the file gives it with --config; leave it out (or leave out --config to run a node that is not in the file)`);
   }
   let view;
+  let internalToken: string | undefined;
   try {
     const cluster = await loadClusterFile(file);
     view = resolveNode(cluster, id, { dataDir: flags['data-dir'], logLevel: flags['log-level'] }, file);
+    internalToken = cluster.auth === undefined ? undefined : await loadInternalToken(file, cluster.auth);
   } catch (e) {
     throw usage((e as Error).message);
   }
@@ -96,6 +101,7 @@ async function fromFile(file: string, flags: NodeFlags): Promise<NodeProcessConf
     maxValueBytes: view.file.settings.maxValueBytes,
     security: secured(self.host, flags, view.tls),
     clusterId: view.file.clusterId,
+    internalToken,
   };
 }
 
@@ -124,10 +130,21 @@ async function fromFlags(flags: NodeFlags): Promise<NodeProcessConfig> {
     coordinators: target.coordinators.map((c) => c.address),
     maxValueBytes: DEFAULT_CLUSTER_SETTINGS.maxValueBytes,
     security: secured(host, flags, undefined),
+    internalToken: internalTokenFromEnv(),
   };
 }
 
 /** The node to run, or a CliError (exit 2) naming the flag that is wrong or missing. */
 export function resolveNodeFlags(flags: NodeFlags): Promise<NodeProcessConfig> {
   return flags.config === undefined ? fromFlags(flags) : fromFile(flags.config, flags);
+}
+
+function internalTokenFromEnv(): string | undefined {
+  const text = process.env[INTERNAL_TOKEN_ENV];
+  if (text === undefined || text === '') return undefined;
+  try {
+    return checkedInternalToken(text, INTERNAL_TOKEN_ENV);
+  } catch (e) {
+    throw usage(`${COMMAND}: ${(e as Error).message}`);
+  }
 }

@@ -41,6 +41,8 @@ export interface PeerLinkOptions {
   readonly localAddress?: string | undefined;
   /** One call's bound. Default DEFAULT_NODE_CALL_TIMEOUT_MS. */
   readonly timeoutMs?: number | undefined;
+  /** The cluster's internal token, when it has auth (peers refuse replication and recovery calls without it). */
+  readonly token?: string | undefined;
 }
 
 async function converted<T>(call: () => Promise<T>, operation: string, timeoutMs: number): Promise<T> {
@@ -76,7 +78,7 @@ function replicateAnswer(answer: AgentAnswer, operation: string): ReplicationAck
 
 export function createPeerLink(options: PeerLinkOptions = {}): PeerLink {
   const timeoutMs = options.timeoutMs ?? DEFAULT_NODE_CALL_TIMEOUT_MS;
-  const clientOptions = { timeoutMs, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) };
+  const clientOptions = { timeoutMs, token: options.token, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) };
   const peer = (address: string) => createNodeClient(address, clientOptions);
   const call = <T,>(address: string, procedure: string, run: () => Promise<T>) => converted(run, `${procedure} on ${address}`, timeoutMs);
   return {

@@ -68,21 +68,22 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
   const localAddress = isIP(host) === 0 ? undefined : host;
   let maxValueBytes = config.maxValueBytes;
 
-  const client = createClusterClient({ coordinators: config.coordinators, ...(localAddress === undefined ? {} : { localAddress }) });
-  const renewer = new LeaseRenewer({ coordinators: config.coordinators, localAddress, logger });
+  const token = config.internalToken === undefined ? {} : { token: config.internalToken };
+  const client = createClusterClient({ coordinators: config.coordinators, ...(localAddress === undefined ? {} : { localAddress }), ...token });
+  const renewer = new LeaseRenewer({ coordinators: config.coordinators, localAddress, logger, ...token });
   const coordinators = observed(createCoordinatorLink(client, { renewer }), (limit) => {
     if (limit !== maxValueBytes) logger.info('value limit from the cluster', { maxValueBytes: limit });
     maxValueBytes = limit;
   });
   const node = new DataNode(
     { id, address, dataDir: config.dataDir, capacity: config.capacity, version: NODE_VERSION, ...(config.labels === undefined ? {} : { labels: { ...config.labels } }) },
-    { coordinators, peers: createPeerLink({ localAddress }), logger: baseLogger },
+    { coordinators, peers: createPeerLink({ localAddress, token: config.internalToken }), logger: baseLogger },
   );
 
   let server: DataNodeServer;
   try {
     server = await startDataNodeServer(
-      { host, port, maxTrpcBodyBytes: trpcBodyLimitFor(config.maxValueBytes) },
+      { host, port, maxTrpcBodyBytes: trpcBodyLimitFor(config.maxValueBytes), ...(config.internalToken === undefined ? {} : { internalToken: config.internalToken }) },
       { service: node, logger, metrics, maxValueBytes: () => maxValueBytes },
     );
   } catch (e) {

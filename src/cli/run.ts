@@ -55,6 +55,7 @@ Options:
   --coordinators A,B,C  where the commands that talk to a cluster connect (host:apiPort,
                         any replica); default: the coordinators of --config FILE, or of
                         ./cluster.example.json when neither is given
+  --token TOKEN         an API token for a cluster with auth (default: TORUA_TOKEN)
   --json                one JSON document on stdout: {"ok":true,"command","data"} or
                         {"ok":false,"command","exit_code","error":{"code","message"}}
   -V, --version         print the version

@@ -30,7 +30,7 @@ const PROBE_TIMEOUT_MS = 1_000;
 export async function gatherStatus(target: ClusterTarget): Promise<StatusReport> {
   const addresses = target.coordinators.map((c) => c.address);
   // Few retries: status is for looking, and a cluster without a leader should say so within seconds.
-  const client = createClusterClient({ coordinators: addresses, timeoutMs: 2_500, maxRetries: 3, backoffMs: 100, maxBackoffMs: 400 });
+  const client = createClusterClient({ coordinators: addresses, timeoutMs: 2_500, maxRetries: 3, backoffMs: 100, maxBackoffMs: 400, ...(target.token === undefined ? {} : { token: target.token }) });
   const [probes, members, cluster] = await Promise.all([
     probeReplicas(addresses, { timeoutMs: PROBE_TIMEOUT_MS }),
     client.members.list.query().then(

@@ -14,7 +14,7 @@ export type ClusterClient = TRPCClient<AppRouter>;
 
 export function createClusterClient(options: ClusterClientOptions): ClusterClient {
   const settings = resolveSettings(options);
-  const replicas = new ReplicaClients(settings.fetch);
+  const replicas = new ReplicaClients(settings.fetch, settings.headers);
   const tracker = new LeaderTracker(settings.coordinators, settings.leaderRecheckMs, {
     probe: (address) => probeReplica(replicas.get(address), address, settings.probeTimeoutMs),
     async lookUpAddress(via, leaderId) {

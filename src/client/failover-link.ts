@@ -63,7 +63,8 @@ export function failoverLink(tracker: LeaderTracker, settings: ClientSettings): 
       let link = links.get(address);
       if (link === undefined) {
         const url = `${parseAddress(address).origin}/trpc`;
-        link = httpLink<AppRouter>(settings.fetch === undefined ? { url } : { url, fetch: settings.fetch })(runtime);
+        const headers = settings.headers;
+        link = httpLink<AppRouter>(settings.fetch === undefined ? { url, headers } : { url, fetch: settings.fetch, headers })(runtime);
         links.set(address, link);
       }
       return link;

@@ -65,6 +65,7 @@ function clusterTableSource(settings: KvSettings): TableSource {
     maxBackoffMs: settings.backoffCapMs,
     random: settings.random,
     ...(settings.localAddress === undefined ? {} : { localAddress: settings.localAddress }),
+    ...(settings.token === undefined ? {} : { token: settings.token }),
   });
   return async (consistency) => {
     const [shards, nodes] = await Promise.all([client.shards.list.query({ consistency }), client.nodes.list.query({ consistency })]);

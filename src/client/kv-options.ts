@@ -26,10 +26,13 @@ export interface KvClientOptions {
   readonly maxValueBytes?: number;
   /** The jitter's source; tests pass a fixed one. */
   readonly random?: () => number;
+  /** An API token for the routing-table reads (the coordinators' `reader` role). */
+  readonly token?: string;
 }
 
 export interface KvSettings {
   readonly coordinators: readonly string[];
+  readonly token: string | undefined;
   readonly localAddress: string | undefined;
   readonly timeoutMs: number;
   readonly maxAttempts: number;
@@ -68,6 +71,7 @@ export function resolveKvSettings(options: KvClientOptions): KvSettings {
   return {
     coordinators: parseAddresses(options.coordinators),
     localAddress: options.localAddress,
+    token: options.token,
     timeoutMs: bounded('timeoutMs', options.timeoutMs, KV_DEFAULT_TIMEOUT_MS, 1, MAX_WAIT_MS),
     maxAttempts: Math.floor(bounded('maxAttempts', options.maxAttempts, KV_DEFAULT_MAX_ATTEMPTS, 1, MAX_ATTEMPTS_LIMIT)),
     backoffBaseMs,

@@ -12,6 +12,7 @@ import type { DataNodeRouter } from '../api/datanode/index.js';
 import { parseAddress } from './addresses.js';
 import { agentFetch, agentRequest, type AgentAnswer } from './node-fetch.js';
 import { createClientAgent } from '../tls/web.js';
+import { authorizationHeaders } from './options.js';
 
 export type NodeClient = TRPCClient<DataNodeRouter>;
 
@@ -20,6 +21,8 @@ export interface NodeClientOptions {
   readonly localAddress?: string;
   /** One call's bound, answer included. Default DEFAULT_NODE_CALL_TIMEOUT_MS. */
   readonly timeoutMs?: number;
+  /** The cluster's internal token, when it has auth: a node's replication, recovery and handoff calls need it. */
+  readonly token?: string | undefined;
 }
 
 /** Longer than a replica's synced write of a full batch, shorter than a lease. */
@@ -36,6 +39,7 @@ interface CachedNode {
   readonly agent: http.Agent;
   readonly origin: string;
   readonly timeoutMs: number;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 const clients = new Map<string, CachedNode>();
@@ -44,7 +48,7 @@ function cachedNode(address: string, opts: NodeClientOptions): CachedNode {
   const { origin, address: canonical } = parseAddress(address);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_NODE_CALL_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs < 1) throw new TypeError(`torua node client: timeoutMs: expected a number ≥ 1, got ${String(timeoutMs)}`);
-  const cacheKey = `${canonical}|${opts.localAddress ?? ''}|${timeoutMs}`;
+  const cacheKey = `${canonical}|${opts.localAddress ?? ''}|${timeoutMs}|${opts.token ?? ''}`;
   const cached = clients.get(cacheKey);
   if (cached !== undefined) return cached;
   // Replication, recovery and handoff are answered by data nodes only.
@@ -54,10 +58,11 @@ function cachedNode(address: string, opts: NodeClientOptions): CachedNode {
     maxSockets: MAX_SOCKETS_PER_NODE,
     ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),
   });
+  const headers = authorizationHeaders(opts.token);
   const client = createTRPCClient<DataNodeRouter>({
-    links: [httpLink({ url: `${origin}/trpc`, fetch: agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs }) })],
+    links: [httpLink({ url: `${origin}/trpc`, headers, fetch: agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs }) })],
   });
-  const node = { client, agent, origin, timeoutMs };
+  const node = { client, agent, origin, timeoutMs, headers };
   clients.set(cacheKey, node);
   return node;
 }
@@ -75,7 +80,7 @@ export function postToNode(address: string, path: string, body: Uint8Array, cont
   const node = cachedNode(address, opts);
   return agentRequest({ agent: node.agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: node.timeoutMs }, new URL(path, node.origin), {
     method: 'POST',
-    headers: { 'content-type': contentType },
+    headers: { 'content-type': contentType, ...node.headers },
     body,
     signal,
   });

@@ -35,6 +35,8 @@ export interface ClusterClientOptions {
    * Unset: the system picks. Event subscriptions (SSE) always let it pick.
    */
   readonly localAddress?: string;
+  /** An API token (`torua token create`), sent as `Authorization: Bearer …` on every call, when the cluster has `auth`. */
+  readonly token?: string;
 }
 
 /** What httpLink is given to send with. */
@@ -52,6 +54,8 @@ export interface ClientSettings {
   readonly random: () => number;
   /** undefined: the global fetch. */
   readonly fetch: LinkFetch | undefined;
+  /** Sent with every request: the Authorization header when a token was given. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** Answers of the coordinator API are small; a longer one is cut off rather than buffered. */
@@ -83,7 +87,15 @@ export function resolveSettings(options: ClusterClientOptions): ClientSettings {
     probeTimeoutMs: Math.min(timeoutMs, MAX_PROBE_TIMEOUT_MS),
     random: options.random ?? Math.random,
     fetch: options.localAddress === undefined && processTls() === undefined ? undefined : replicaFetch(options.localAddress, timeoutMs),
+    headers: authorizationHeaders(options.token),
   };
+}
+
+/** The Authorization header for `token`; a token that could not be a header value is refused here, not sent. */
+export function authorizationHeaders(token: string | undefined): Readonly<Record<string, string>> {
+  if (token === undefined) return {};
+  if (!/^[\x21-\x7e]{1,512}$/.test(token)) throw new TypeError('torua client: token: expected 1 to 512 printable characters without spaces');
+  return { authorization: `Bearer ${token}` };
 }
 
 /** Kept-alive connections from `localAddress`; the link's own attempt timeout comes first, this one is a backstop. */

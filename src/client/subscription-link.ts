@@ -52,7 +52,9 @@ function failoverFetch(tracker: LeaderTracker, settings: ClientSettings, state: 
         const target = new URL(url);
         target.host = address;
         try {
-          const res = await streamFetch(target, { ...init, signal: init.signal ?? null });
+          const headers = new Headers(init.headers);
+          for (const [name, value] of Object.entries(settings.headers)) headers.set(name, value);
+          const res = await streamFetch(target, { ...init, headers, signal: init.signal ?? null });
           if (res.status < 500) {
             tracker.succeeded(address);
             return withReconnectHint(res, settings.backoffMs);

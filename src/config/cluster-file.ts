@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authSchema } from './auth.js';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from '../observability/log-level.js';
 import { hostSchema, idSchema, intInRange, labelsSchema, portSchema, strictObject } from './fields.js';
 import { notificationsSchema } from './notifications.js';
@@ -59,6 +60,8 @@ const clusterFileShape = strictObject({
    * (`torua certs create` makes them). Absent: plaintext, and only on loopback.
    */
   tls: strictObject({ dir: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }) }).optional(),
+  /** Bearer tokens and roles for the API; left out, the API is open to whoever reaches it. */
+  auth: authSchema.optional(),
 });
 
 type Shape = z.output<typeof clusterFileShape>;

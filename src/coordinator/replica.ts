@@ -105,6 +105,8 @@ interface EntryWaiter {
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 5_000;
 const DEFAULT_READ_TIMEOUT_MS = 2_000;
 const MEMBERS_FETCH_TIMEOUT_MS = 300;
+/** How long removing a learner that was not promoted may take (a membership change of an idle cluster takes milliseconds). */
+const DROP_LEARNER_TIMEOUT_MS = 5_000;
 /** Linearizable reads waiting here at most (each holds a timer and a promise); more are refused as overloaded. */
 const MAX_PENDING_READS = 10_000;
 /** Confirmed reads answered per turn of the event loop (each answer runs its caller's continuation: a renewal's grant, its JSON). */
@@ -726,8 +728,30 @@ export class CoordinatorReplica implements CoordinatorService {
     this.modules.outbox.setPeers(peers);
     await this.changeMembership({ type: 'addLearner', node: member.id, context }, deadline);
     this.modules.logger.info('learner added; waiting for it to catch up', { member: member.id });
-    await this.changeMembership({ type: 'promote', node: member.id, context }, deadline);
+    try {
+      await this.changeMembership({ type: 'promote', node: member.id, context }, deadline);
+    } catch (e) {
+      await this.dropLearner(member.id, e);
+      throw e;
+    }
     this.modules.logger.info('learner promoted to voter', { member: member.id });
+  }
+
+  /**
+   * A learner that did not catch up in time (or whose promotion failed) is
+   * removed again, so a failed `members.add` leaves the membership as it was
+   * rather than a learner the operator did not get. Best effort: on a lost
+   * leadership the new leader's table still lists it, and `members.remove`
+   * takes it out.
+   */
+  private async dropLearner(id: string, why: unknown): Promise<void> {
+    if (this.table.members[id]?.role !== 'learner') return;
+    try {
+      await this.changeMembership({ type: 'remove', node: id, context: encodeMemberContext({ atMs: this.clock.nowMs() }) }, this.clock.nowMs() + DROP_LEARNER_TIMEOUT_MS);
+      this.modules.logger.warn('learner removed again: it was not promoted', { member: id, error: String(why) });
+    } catch (e) {
+      this.modules.logger.warn('could not remove a learner that was not promoted', { member: id, error: String(e) });
+    }
   }
 
   /**

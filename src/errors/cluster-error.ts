@@ -4,6 +4,8 @@ import { primitiveFields, TypedError, type PublicValue } from './typed-error.js'
 /** What each code carries besides its message. Every field here is safe to show a client. */
 export type ClusterErrorType =
   | { code: ClusterErrorCode.InvalidInput; issues?: readonly string[] }
+  | { code: ClusterErrorCode.Unauthenticated }
+  | { code: ClusterErrorCode.Forbidden; required: string; role: string }
   | { code: ClusterErrorCode.NotFound; resource: 'node' | 'shard' | 'key' | 'member' | 'route'; id?: string }
   | { code: ClusterErrorCode.Conflict; reason?: string }
   | { code: ClusterErrorCode.StaleEpoch; shard: number; expectedEpoch: number; currentEpoch: number }

@@ -8,6 +8,14 @@ import type { TrpcErrorCode } from './trpc-codes.js';
 export enum ClusterErrorCode {
   /** The request does not match the input schema; `issues` says how, in words. */
   InvalidInput = 'INVALID_INPUT',
+  /** No credentials, or credentials that name no one (an unknown or wrong token): send `Authorization: Bearer <token>`. */
+  Unauthenticated = 'UNAUTHENTICATED',
+  /**
+   * The caller is known but may not make this call: its token's role is too
+   * small (`required` names the role needed), or its certificate is another
+   * member's or of a kind that may not make it (`reason`).
+   */
+  Forbidden = 'FORBIDDEN',
   /** No such node, shard, key, member or route. */
   NotFound = 'NOT_FOUND',
   /** The request contradicts the current state (an id claimed by another identity, a change already in progress). */
@@ -34,8 +42,6 @@ export enum ClusterErrorCode {
   Timeout = 'TIMEOUT',
   /** A bug or an unexpected failure; details are in the server log only. */
   Internal = 'INTERNAL',
-  /** The caller's certificate does not allow this call (another member's id, or a role that may not make it). */
-  Forbidden = 'FORBIDDEN',
 }
 
 export interface ErrorStatus {
@@ -51,6 +57,8 @@ export interface ErrorStatus {
  */
 export const CLUSTER_ERROR_STATUS: Readonly<Record<ClusterErrorCode, ErrorStatus>> = {
   [ClusterErrorCode.InvalidInput]: { httpStatus: 400, trpcCode: 'BAD_REQUEST' },
+  [ClusterErrorCode.Unauthenticated]: { httpStatus: 401, trpcCode: 'UNAUTHORIZED' },
+  [ClusterErrorCode.Forbidden]: { httpStatus: 403, trpcCode: 'FORBIDDEN' },
   [ClusterErrorCode.NotFound]: { httpStatus: 404, trpcCode: 'NOT_FOUND' },
   [ClusterErrorCode.Conflict]: { httpStatus: 409, trpcCode: 'CONFLICT' },
   [ClusterErrorCode.StaleEpoch]: { httpStatus: 409, trpcCode: 'CONFLICT' },
@@ -64,7 +72,6 @@ export const CLUSTER_ERROR_STATUS: Readonly<Record<ClusterErrorCode, ErrorStatus
   [ClusterErrorCode.Overloaded]: { httpStatus: 429, trpcCode: 'TOO_MANY_REQUESTS' },
   [ClusterErrorCode.Timeout]: { httpStatus: 504, trpcCode: 'GATEWAY_TIMEOUT' },
   [ClusterErrorCode.Internal]: { httpStatus: 500, trpcCode: 'INTERNAL_SERVER_ERROR' },
-  [ClusterErrorCode.Forbidden]: { httpStatus: 403, trpcCode: 'FORBIDDEN' },
 };
 
 const CODES = new Set<string>(Object.values(ClusterErrorCode));

@@ -100,7 +100,7 @@ describe('the cluster file', () => {
 
   it('refuses unknown keys everywhere, naming the known ones', () => {
     expect(problems(variant((f) => (f.shard = 8)))).toEqual([
-      'shard: unknown key (the keys here are clusterId, dataDir, shards, replicationFactor, coordinators, nodes, raft, settings, notifications, logLevel, tls)',
+      'shard: unknown key (the keys here are clusterId, dataDir, shards, replicationFactor, coordinators, nodes, raft, settings, notifications, logLevel, tls, auth)',
     ]);
     expect(problems(variant((f) => (f.coordinators[1].apiport = 7002)))).toEqual([
       'coordinators[1].apiport: unknown key (the keys here are id, host, apiPort, peerPort)',

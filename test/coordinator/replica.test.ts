@@ -211,4 +211,20 @@ describe('coordinator replica (in-process)', () => {
     await l.transferLeadership(target);
     expect(await until('target leads', () => (leader()?.status().id === target ? true : undefined))).toBe(true);
   });
+
+  test('a members.add whose learner never catches up times out and leaves no learner behind', async () => {
+    net = new Net();
+    for (const [i, id] of ids.entries()) await startReplica(id, 70 + i);
+    const l = await until('a leader', leader);
+    await l.propose(register('n1'));
+    // No process answers as c4: it stays a learner that never catches up.
+    const err = await l.addMember({ id: 'c4', host: '127.0.0.1', apiPort: 7004, peerPort: 7104 }, 600).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClusterError);
+    // The removal was committed before addMember answered; the followers apply it within a heartbeat or two.
+    await until('every replica applied the removal', () => ([...net.replicas.values()].every((r) => r.status().appliedIndex === l.status().appliedIndex) ? true : undefined));
+    for (const r of net.replicas.values()) {
+      const { state } = await r.read('stale');
+      expect({ replica: r.status().id, members: Object.keys(state.members).sort() }).toEqual({ replica: r.status().id, members: ['c1', 'c2', 'c3'] });
+    }
+  });
 });

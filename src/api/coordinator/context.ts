@@ -3,6 +3,7 @@ import type { NodeControl } from '../../coordinator/node-control.js';
 import type { CoordinatorService } from '../../coordinator/service.js';
 import type { Logger, Metrics } from '../../observability/index.js';
 import type { CertIdentity } from '../../tls/identity.js';
+import type { RequestAuth } from '../auth/index.js';
 
 /**
  * Set by a replica that forwards a leader-only call, naming itself. A call
@@ -35,6 +36,8 @@ export interface ApiContext {
    * do by identity is decided from this, never from the input.
    */
   readonly peerCertificate?: CertIdentity | undefined;
+  /** Who called, as the server checked it; absent for in-process callers (no checks). */
+  readonly auth?: RequestAuth | undefined;
   /** Absent: no forwarding (what `createCaller` in tests gets unless it asks). */
   readonly forwarding?: ForwardingOptions | undefined;
 }

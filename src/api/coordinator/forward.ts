@@ -28,6 +28,8 @@ export interface ForwardCall {
   readonly onBehalfOf?: CertIdentity | undefined;
   readonly timeoutMs: number;
   readonly localAddress?: string | undefined;
+  /** The caller's own Authorization header: the leader checks the caller, not this replica. */
+  readonly authorization?: string;
 }
 
 const publicValue: z.ZodType<PublicValue> = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))]);
@@ -82,7 +84,11 @@ export async function forwardToLeader(call: ForwardCall): Promise<unknown> {
     method: 'POST',
     url: `${webOrigin(call.address)}/trpc/${call.path}`,
     body,
-    headers: { [FORWARDED_BY_HEADER]: call.from, ...(call.onBehalfOf === undefined ? {} : { [ON_BEHALF_OF_HEADER]: onBehalfOfValue(call.onBehalfOf) }) },
+    headers: {
+      [FORWARDED_BY_HEADER]: call.from,
+      ...(call.onBehalfOf === undefined ? {} : { [ON_BEHALF_OF_HEADER]: onBehalfOfValue(call.onBehalfOf) }),
+      ...(call.authorization === undefined ? {} : { authorization: call.authorization }),
+    },
     localAddress: call.localAddress,
     timeoutMs: call.timeoutMs,
     maxAnswerBytes: MAX_FORWARDED_ANSWER_BYTES,

@@ -3,6 +3,9 @@
 /** Largest request body read, REST and tRPC alike; a larger one is refused with 413 before it is buffered. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Most calls in one tRPC batch request (the clients send none larger). */
+export const MAX_TRPC_BATCH = 16;
+
 /** Largest answer read back from the leader when forwarding (its answers are routing-table sized). */
 export const MAX_FORWARDED_ANSWER_BYTES = 4 * 1024 * 1024;
 
@@ -25,3 +28,9 @@ export const SSE_RECONNECT_AFTER_INACTIVITY_MS = 15_000;
 
 /** Events buffered for one slow subscriber before its stream is ended with OVERLOADED (it resumes from its last seq). */
 export const MAX_PENDING_EVENTS = 10_000;
+
+/** Event streams (SSE subscriptions) open at once per replica; more are refused with OVERLOADED. */
+export const MAX_EVENT_SUBSCRIBERS = 1_024;
+
+/** Connections the API server holds at once; the kernel's backlog holds the next ones, beyond which they are refused. */
+export const MAX_API_CONNECTIONS = 8_192;

@@ -19,6 +19,8 @@ import { webOrigin } from '../../tls/web.js';
 export interface HttpNodeLinkOptions {
   /** Outgoing connections dial from this address. */
   readonly localAddress?: string | undefined;
+  /** Sent on every call (`Bearer <internal token>` when the cluster has auth): other replicas check it. */
+  readonly authorization?: string | undefined;
 }
 
 /** A node's answers to the leader are a few fields. */
@@ -62,7 +64,7 @@ function failed(address: string, procedure: string, why: string, peer = 'node'):
 /** The answer's status and JSON body (undefined when it is not JSON); UNAVAILABLE naming the peer when there is none. */
 async function peerJson(
   address: string,
-  call: { readonly method: 'GET' | 'POST'; readonly path: string; readonly body?: string; readonly what: string; readonly peer: string },
+  call: { readonly method: 'GET' | 'POST'; readonly path: string; readonly body?: string; readonly what: string; readonly peer: string; readonly authorization?: string | undefined },
   timeoutMs: number,
   localAddress: string | undefined,
 ): Promise<{ readonly statusCode: number; readonly json: unknown }> {
@@ -70,6 +72,7 @@ async function peerJson(
     method: call.method,
     url: `${webOrigin(address)}${call.path}`,
     ...(call.body === undefined ? {} : { body: call.body }),
+    ...(call.authorization === undefined ? {} : { headers: { authorization: call.authorization } }),
     localAddress,
     timeoutMs,
     maxAnswerBytes: MAX_ANSWER_BYTES,
@@ -79,8 +82,17 @@ async function peerJson(
 }
 
 /** Posts one tRPC mutation to a node (or, `peer` says, another process); resolves with the answer's data. */
-export async function postNodeProcedure(address: string, procedure: string, input: unknown, timeoutMs: number, localAddress?: string, peer = 'node'): Promise<unknown> {
-  const { statusCode, json } = await peerJson(address, { method: 'POST', path: `/trpc/${procedure}`, body: JSON.stringify(input), what: procedure, peer }, timeoutMs, localAddress);
+export async function postNodeProcedure(
+  address: string,
+  procedure: string,
+  input: unknown,
+  timeoutMs: number,
+  localAddress?: string,
+  peer = 'node',
+  authorization?: string,
+): Promise<unknown> {
+  const call = { method: 'POST' as const, path: `/trpc/${procedure}`, body: JSON.stringify(input), what: procedure, peer, authorization };
+  const { statusCode, json } = await peerJson(address, call, timeoutMs, localAddress);
   const parsed = answerSchema.safeParse(json);
   if (!parsed.success) throw failed(address, procedure, `HTTP ${statusCode} with an unexpected body`, peer);
   if ('result' in parsed.data) return parsed.data.result.data;
@@ -99,7 +111,7 @@ export async function getNodeView(address: string, path: string, timeoutMs: numb
 export function createHttpNodeLink(options: HttpNodeLinkOptions = {}): NodeLink {
   return {
     async handoff(address, req, timeoutMs) {
-      const data = await postNodeProcedure(address, 'handoff', { shard: req.shard, epoch: req.epoch } satisfies HandoffRequest, timeoutMs, options.localAddress);
+      const data = await postNodeProcedure(address, 'handoff', { shard: req.shard, epoch: req.epoch } satisfies HandoffRequest, timeoutMs, options.localAddress, 'node', options.authorization);
       const done = handoffDone.safeParse(data);
       if (!done.success) throw failed(address, 'handoff', 'answered without a lastSeq');
       return done.data;
@@ -117,7 +129,7 @@ export function createHttpReplicaLink(options: HttpNodeLinkOptions = {}): Replic
   return {
     async confirm(apiAddress, req, timeoutMs): Promise<ConfirmAnswer> {
       const input: ConfirmRequest = { nodeId: req.nodeId, address: req.address };
-      const data = await postNodeProcedure(apiAddress, 'health.confirm', input, timeoutMs, options.localAddress, 'replica');
+      const data = await postNodeProcedure(apiAddress, 'health.confirm', input, timeoutMs, options.localAddress, 'replica', options.authorization);
       const answer = confirmAnswerSchema.safeParse(data);
       if (!answer.success) throw failed(apiAddress, 'health.confirm', 'answered without `reachable`', 'replica');
       return answer.data.error === undefined ? { reachable: answer.data.reachable } : { reachable: answer.data.reachable, error: answer.data.error };

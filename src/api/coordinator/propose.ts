@@ -1,6 +1,7 @@
 /** Every write of the API: one routing-table command, proposed once, its refusal turned into the fitting error. */
 import type { Command } from '../../coordinator/routing/index.js';
 import type { CommandOutcome } from '../../coordinator/service.js';
+import { actorOf } from '../auth/index.js';
 import type { ApiContext } from './context.js';
 import { rejectionError, type RejectedSubject } from './errors/rejection.js';
 
@@ -21,7 +22,13 @@ export function commandBase(reason: string): { atMs: number; reason: string } {
  * never proposes two, so no request can leave a change half made.
  */
 export async function proposeCommand(ctx: ApiContext, command: Command, about: RejectedSubject = {}): Promise<Accepted> {
-  const outcome = await ctx.service.propose(command);
+  const outcome = await ctx.service.propose(withActor(ctx, command));
   if (outcome.ok) return outcome;
   throw rejectionError(outcome, about);
+}
+
+/** The command with `by`, who asked, when the request authenticated (the event it causes names them). */
+export function withActor<C extends Command>(ctx: ApiContext, command: C): C {
+  const by = actorOf(ctx.auth);
+  return by === undefined ? command : { ...command, by };
 }

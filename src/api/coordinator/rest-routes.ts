@@ -6,6 +6,7 @@
  */
 import type { Consistency } from '../../coordinator/service.js';
 import { numeric, withPathParams, withQueryFlags } from './rest-input.js';
+import type { Access } from '../auth/index.js';
 import type { AppCaller } from './caller.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -29,6 +30,12 @@ export interface RestRoute {
   readonly query: readonly string[];
   /** Whether it reads a JSON body. */
   readonly body: boolean;
+  /**
+   * Checked before the query and body are read. A route that calls a
+   * procedure needs at least `reader` here, and the procedure then checks
+   * its own role (a write needs more).
+   */
+  readonly access: Access;
   readonly handle: (req: RestRequest) => Promise<RestReply>;
 }
 
@@ -41,19 +48,19 @@ const unchecked = <T,>(input: unknown): T => input as T;
 const json = async (value: Promise<unknown>): Promise<RestReply> => ({ json: await value });
 
 function get(pattern: string, query: readonly string[], handle: (req: RestRequest) => Promise<unknown>): RestRoute {
-  return { method: 'GET', pattern, query, body: false, handle: (req) => json(handle(req)) };
+  return { method: 'GET', pattern, query, body: false, access: 'reader', handle: (req) => json(handle(req)) };
 }
 
 function write(method: Exclude<HttpMethod, 'GET'>, pattern: string, handle: (req: RestRequest) => Promise<unknown>, body = true): RestRoute {
-  return { method, pattern, query: [], body, handle: (req) => json(handle(req)) };
+  return { method, pattern, query: [], body, access: 'reader', handle: (req) => json(handle(req)) };
 }
 
 const READ = ['stale'] as const;
 const CONFIG_WAIT = ['wait', 'timeoutMs'] as const;
 
-export function restRoutes(metrics: { text(): Promise<string>; contentType: string }): readonly RestRoute[] {
+export function restRoutes(metrics: { text(): Promise<string>; contentType: string; access: Access }): readonly RestRoute[] {
   return [
-    get('/health', [], ({ caller }) => caller.cluster.health()),
+    { ...get('/health', [], ({ caller }) => caller.cluster.health()), access: 'open' },
     get('/cluster/info', READ, ({ caller, consistency }) => caller.cluster.info({ consistency })),
     get('/cluster/members', [], ({ caller }) => caller.members.list()),
     write('POST', '/cluster/members', ({ caller, body }) => caller.members.add(unchecked(body))),
@@ -67,6 +74,7 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
       pattern: '/cluster/config',
       query: CONFIG_WAIT,
       body: true,
+      access: 'reader',
       handle: ({ caller, body, query }) => json(caller.admin.updateConfig(unchecked(withQueryFlags(body, query, CONFIG_WAIT)))),
     },
     // An addition to §7: the whole routing table with its index and hash, for `torua snapshot save`.
@@ -97,6 +105,6 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
       const since = query.get('since');
       return caller.events.list({ ...(since === null ? {} : { since: unchecked(numeric(since)) }), consistency });
     }),
-    { method: 'GET', pattern: '/metrics', query: [], body: false, handle: async () => ({ text: await metrics.text(), contentType: metrics.contentType }) },
+    { method: 'GET', pattern: '/metrics', query: [], body: false, access: metrics.access, handle: async () => ({ text: await metrics.text(), contentType: metrics.contentType }) },
   ];
 }

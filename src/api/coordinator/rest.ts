@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import type { Logger, Metrics } from '../../observability/index.js';
+import { requireAccess, type Access } from '../auth/index.js';
 import { createAppCaller } from './caller.js';
 import type { ApiContext } from './context.js';
 import { HttpError, HttpErrorCode } from './errors/http-error.js';
@@ -24,6 +25,8 @@ export interface RestAdapterOptions {
   readonly metricsContentType: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** `GET /metrics`: `reader`, or `open` when the cluster file's auth says so. */
+  readonly metricsAccess?: Access;
 }
 
 export interface RestAdapter {
@@ -41,7 +44,7 @@ function methodOf(req: IncomingMessage): string {
 }
 
 export function createRestAdapter(options: RestAdapterOptions): RestAdapter {
-  const routes = restRoutes({ text: options.metricsText, contentType: options.metricsContentType });
+  const routes = restRoutes({ text: options.metricsText, contentType: options.metricsContentType, access: options.metricsAccess ?? 'open' });
   const compiled: readonly (readonly [RestRoute, CompiledPattern])[] = routes.map((r) => [r, compilePattern(r.pattern)]);
 
   /** The route for the method, or 404 (no route has this path) / 405 (some have, with other methods). */
@@ -66,6 +69,10 @@ export function createRestAdapter(options: RestAdapterOptions): RestAdapter {
     try {
       const { route, params } = match(methodOf(req), url.pathname);
       exchange.route = route.pattern;
+      // Before the query or body is looked at: a caller without credentials learns nothing from a 400.
+      // A route that calls a procedure needs a known caller here; the procedure checks the role.
+      const ctx = options.contextFor(req);
+      requireAccess(ctx.auth, route.access, `${route.method} ${route.pattern}`);
       checkQuery(url.searchParams, route.query);
       const consistency = route.query.includes('stale') ? consistencyOf(url.searchParams) : 'linearizable';
       let body: unknown;
@@ -75,7 +82,7 @@ export function createRestAdapter(options: RestAdapterOptions): RestAdapter {
         bodyRead = true;
         exchange.receivedBytes = read.bytes;
       }
-      const caller = createAppCaller(options.contextFor(req));
+      const caller = createAppCaller(ctx);
       const reply = await route.handle({ caller, params, query: url.searchParams, body, consistency });
       // A body this route does not read is not drained either.
       const headers: Record<string, string> = !route.body && hasBody(req) ? { Connection: 'close' } : {};

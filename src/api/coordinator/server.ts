@@ -17,13 +17,15 @@ import { MetricsFeed, type MetricsFeedModules } from '../../coordinator/notifica
 import type { CoordinatorService } from '../../coordinator/service.js';
 import { ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
 import { createNoopMetrics, silentLogger, type Logger, type Metrics } from '../../observability/index.js';
+import { OPEN_AUTH, requireAccess, type Access, type Authenticator, type RequestAuth } from '../auth/index.js';
+import { sendErrorAnswer } from '../http/error-answer.js';
 import { FORWARDED_BY_HEADER, type ApiContext, type ForwardingOptions } from './context.js';
 import { describeError, isInternal } from './errors/describe-error.js';
 import { UNMATCHED_ROUTE, type Exchange } from './http/exchange.js';
 import { handleDirectMutation, isDirectMutation } from './http/direct-mutation.js';
 import { instrumentExchange } from './http/http-metrics.js';
 import { sendJson } from './http/send.js';
-import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.js';
+import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_API_CONNECTIONS, MAX_BODY_BYTES, MAX_TRPC_BATCH } from './limits.js';
 import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import { createDataHandler, isDataTarget } from './data/data-handler.js';
 import { createHttpNodeLink } from './node-link.js';
@@ -56,6 +58,11 @@ export interface CoordinatorApiServerOptions {
   readonly dataTimeoutMs?: number;
   /** Where the dashboard's built files are (`/ui/`); by default next to the UI module in dist/. */
   readonly uiAssetsDir?: string;
+  /**
+   * Checks every request's bearer token (the cluster file's `auth`); absent,
+   * the API is open. `/health` and the dashboard's files are always open.
+   */
+  readonly authenticator?: Authenticator;
 }
 
 export interface CoordinatorApiServer {
@@ -66,6 +73,7 @@ export interface CoordinatorApiServer {
 }
 
 const TRPC_PREFIX = '/trpc';
+const UI_API_PREFIX = '/ui/api/';
 /** Slow clients may not hold a connection open by dribbling headers or a body. */
 const HEADERS_TIMEOUT_MS = 10_000;
 /** Requests begun per turn of the event loop, and waiting at most (beyond: 429). */
@@ -81,6 +89,23 @@ function forwardedByOf(req: IncomingMessage): string | undefined {
   return text.slice(0, 64) || '?';
 }
 
+/**
+ * The Authorization header, or, for a read only, the dashboard's cookie (a
+ * browser's EventSource cannot send headers). Never for a write, so a page
+ * of another site cannot make a browser change the cluster with it.
+ */
+function credentialsOf(req: IncomingMessage): string | undefined {
+  if (req.headers.authorization !== undefined) return req.headers.authorization;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
+  const cookie = /(?:^|;\s*)torua_token=([^;]{1,512})/.exec(req.headers.cookie ?? '');
+  if (cookie === null) return undefined;
+  try {
+    return `Bearer ${decodeURIComponent(cookie[1] ?? '')}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createCoordinatorApiServer(options: CoordinatorApiServerOptions): CoordinatorApiServer {
   const logger = (options.logger ?? silentLogger).child({ component: 'api' });
   const metrics = options.metrics ?? createNoopMetrics();
@@ -93,7 +118,18 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
   };
   const ownNodeControl = options.nodeControl === undefined;
   const nodeControl = options.nodeControl ?? new NodeControl({ placement: false }, { service: options.service, nodeLink: createHttpNodeLink({ localAddress }), logger });
-  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, nodeControl, logger, metrics, forwarding, forwardedBy: forwardedByOf(req), peerCertificate: callerCertificate(req) });
+  // Each request is authenticated once, before it is routed; every handler's context carries the outcome.
+  const authOf = new WeakMap<IncomingMessage, RequestAuth>();
+  const contextFor = (req: IncomingMessage): ApiContext => ({
+    service: options.service,
+    nodeControl,
+    logger,
+    metrics,
+    forwarding,
+    forwardedBy: forwardedByOf(req),
+    peerCertificate: callerCertificate(req),
+    auth: authOf.get(req) ?? (options.authenticator === undefined ? OPEN_AUTH : { enforced: true, principal: null }),
+  });
   const data = createDataHandler({ localAddress, ...(options.dataTimeoutMs === undefined ? {} : { timeoutMs: options.dataTimeoutMs }) }, { service: options.service, logger, metrics });
 
   const procedures = new Set(Object.keys(appRouter._def.procedures));
@@ -107,6 +143,8 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     router: appRouter,
     basePath: `${TRPC_PREFIX}/`,
     maxBodySize: MAX_BODY_BYTES,
+    // A batch is one request that fans out into many calls: bounded like everything else (beyond: 400).
+    maxBatchSize: MAX_TRPC_BATCH,
     createContext: ({ req }) => contextFor(req),
     onError({ error, path }) {
       const failure = describeError(error);
@@ -127,21 +165,50 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     metricsContentType: metrics.contentType,
     logger,
     metrics,
+    metricsAccess: options.authenticator?.openMetrics === false ? 'reader' : 'open',
   });
 
   // Requests are handled a batch per turn of the event loop: a flood of them (a thousand nodes renewing) must not hold back Raft's tick.
   const admitted = new TurnQueue({ perTurn: REQUESTS_PER_TURN, maxQueued: MAX_QUEUED_REQUESTS, failed: (err) => logger.error('request handler failed', { err }) });
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (admitted.push(() => handle(req, res))) return;
+    if (admitted.push(() => authenticated(req, res))) return;
     metrics.http.errors.inc({ code: ClusterErrorCode.Overloaded });
     res.setHeader('Retry-After', '1');
     sendJson(res, 429, { error: { code: ClusterErrorCode.Overloaded, message: `replica busy: ${MAX_QUEUED_REQUESTS} requests waiting; retry shortly` } });
+  }
+
+  function authenticated(req: IncomingMessage, res: ServerResponse): void {
+    const authenticator = options.authenticator;
+    if (authenticator === undefined) {
+      handle(req, res);
+      return;
+    }
+    authenticator.authenticate(credentialsOf(req)).then(
+      (auth) => {
+        authOf.set(req, auth);
+        handle(req, res);
+      },
+      (err: unknown) => sendErrorAnswer(req, res, err, { route: UNMATCHED_ROUTE, bodyRead: false, logger, metrics }),
+    );
+  }
+
+  /** Answers 401/403 and returns false unless the request may do what `access` names. */
+  function gate(req: IncomingMessage, res: ServerResponse, access: Access, what: string, exchange: Exchange): boolean {
+    try {
+      requireAccess(authOf.get(req) ?? contextFor(req).auth, access, what);
+      return true;
+    } catch (err) {
+      sendErrorAnswer(req, res, err, { route: exchange.route, bodyRead: false, logger, metrics });
+      return false;
+    }
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const exchange: Exchange = { route: UNMATCHED_ROUTE, receivedBytes: 0 };
     instrumentExchange(req, res, exchange, metrics, logger);
     if (isDataTarget(req.url)) {
+      const reads = req.method === 'GET' || req.method === 'HEAD';
+      if (!gate(req, res, reads ? 'reader' : 'writer', reads ? 'reading /data' : 'writing /data', exchange)) return;
       data.handle(req, res, exchange).catch((err: unknown) => {
         // handle() answers every error itself; this is the last guard against a crash.
         logger.error('data handler failed', { err });
@@ -167,6 +234,8 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
       return;
     }
     if (isUiPath(url.pathname)) {
+      // The page itself is open (it asks for a token when its data answers 401); its data needs a reader.
+      if (url.pathname.startsWith(UI_API_PREFIX) && !gate(req, res, 'reader', 'the dashboard', exchange)) return;
       ui.handle(req, res, url, exchange).catch((err: unknown) => {
         logger.error('dashboard handler failed', { err });
         res.destroy();
@@ -182,6 +251,8 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
   }
 
   const server = createWebServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, onRequest);
+  // Every connection holds a socket and its buffers: bounded, like everything else (Node closes the ones beyond).
+  server.maxConnections = MAX_API_CONNECTIONS;
   // A request node:http cannot even parse (bad request line, huge headers) gets a 400 and the connection closes.
   answerUnparsableRequests(server);
 

@@ -1,18 +1,26 @@
 /**
  * The coordinator API's tRPC root: the one place that calls initTRPC. It
- * fixes the context, the error shape and the two procedure builders every
- * router uses:
+ * fixes the context, the error shape and the procedure builders every
+ * router uses. Each builder names the access it needs (the role, see
+ * src/api/auth), so no procedure exists without one:
  *
- * - `publicProcedure` answers from this replica (reads through ReadIndex or
- *   its own table, writes through Raft, which forwards proposals itself);
- * - `leaderProcedure` is for what only the leader can do (membership
- *   changes, leadership transfer): on a follower the service throws
- *   NOT_LEADER, and the call is forwarded once to the leader's API.
+ * - `openProcedure` (health only), `readerProcedure` (reads, events),
+ *   `writerProcedure`, `operatorProcedure` (node and shard operations,
+ *   rebalance, config), `adminProcedure`, and `internalProcedure` (what the
+ *   cluster's own processes call: registration, leases, sync reports,
+ *   failure confirmation; an admin may too) answer from this replica
+ *   (reads through ReadIndex or its own table, writes through Raft, which
+ *   forwards proposals itself);
+ * - their `…LeaderProcedure` twins are for what only the leader can do
+ *   (membership changes, leadership transfer, leases): on a follower the
+ *   service throws NOT_LEADER, and the call is forwarded once to the
+ *   leader's API with the caller's credentials, which the leader checks again.
  */
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY, type TRPC_ERROR_CODE_NUMBER } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { z } from 'zod';
 import { ClusterError, ClusterErrorCode, isClusterError, type PublicValue, type TrpcErrorCode } from '../../errors/index.js';
+import { requireAccess, type Access } from '../auth/index.js';
 import type { ApiContext } from './context.js';
 import { describeError, domainErrorOf, type DomainError } from './errors/describe-error.js';
 import { invalidInput } from './errors/invalid-input.js';
@@ -41,7 +49,12 @@ export interface ApiErrorShape {
   readonly data: ApiErrorData;
 }
 
-const t = initTRPC.context<ApiContext>().create({
+/** What every procedure declares (through its builder): the access a caller needs. */
+export interface ProcedureMeta {
+  readonly access: Access;
+}
+
+const t = initTRPC.context<ApiContext>().meta<ProcedureMeta>().create({
   // The whole shape is ours: no stack trace (tRPC adds one in development) ever reaches a client.
   errorFormatter({ error, shape }): ApiErrorShape {
     const failure = describeError(error);
@@ -89,7 +102,16 @@ const normalizeErrors = t.middleware(async ({ ctx, next, getRawInput }) => {
   throw new TRPCError({ code: describeError(enriched).trpcCode, message: enriched.message, cause: enriched });
 });
 
-export const publicProcedure = t.procedure.use(normalizeErrors);
+/** 401 without valid credentials, 403 for too small a role; a procedure that declares no access is refused to everyone. */
+const checkAccess = t.middleware(({ ctx, meta, path, next }) => {
+  if (meta?.access === undefined) {
+    throw new ClusterError({ code: ClusterErrorCode.Forbidden, required: 'a declared role', role: 'any' }, `${path} declares no role, so nobody may call it`);
+  }
+  requireAccess(ctx.auth, meta.access, path);
+  return next();
+});
+
+const procedureFor = (access: Access) => t.procedure.meta({ access }).use(normalizeErrors).use(checkAccess);
 
 /**
  * NOT_LEADER from the service: forward the call, once, to the leader and
@@ -124,10 +146,20 @@ const forwardLeaderCalls = t.middleware(async ({ ctx, next, path, getRawInput })
     onBehalfOf: ctx.peerCertificate,
     timeoutMs: forwarding.timeoutMs,
     localAddress: forwarding.localAddress,
+    ...(ctx.auth?.enforced === true && ctx.auth.authorization !== undefined ? { authorization: ctx.auth.authorization } : {}),
   });
   // next()'s own marker: the leader's data takes the place of the result this replica could not produce.
   const forwarded: Awaited<ReturnType<typeof next>> = { marker: result.marker, ok: true, data };
   return forwarded;
 });
 
-export const leaderProcedure = publicProcedure.use(forwardLeaderCalls);
+/** Answered without credentials: this replica's own health. */
+export const openProcedure = procedureFor('open');
+export const readerProcedure = procedureFor('reader');
+export const writerProcedure = procedureFor('writer');
+export const operatorProcedure = procedureFor('operator');
+export const adminProcedure = procedureFor('admin');
+export const internalProcedure = procedureFor('internal');
+export const operatorLeaderProcedure = operatorProcedure.use(forwardLeaderCalls);
+export const adminLeaderProcedure = adminProcedure.use(forwardLeaderCalls);
+export const internalLeaderProcedure = internalProcedure.use(forwardLeaderCalls);

@@ -3,6 +3,7 @@
  * node router under `/trpc`, the binary replication path `POST /peer/replicate`, the REST endpoints (health, info, metrics, the
  * data path) everywhere else. It binds to the node's host only.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createWebServer } from '../../tls/web.js';
@@ -32,6 +33,12 @@ export interface DataNodeServerOptions {
   readonly port: number;
   /** Largest /trpc or /peer/replicate request body (replication batches carry values as base64 over tRPC). Default DEFAULT_MAX_TRPC_BODY_BYTES. */
   readonly maxTrpcBodyBytes?: number;
+  /**
+   * The cluster's internal token, when it has auth: replication, recovery
+   * and handoff (everything but the `info` and `health` views and the REST
+   * endpoints) answer 401 without it.
+   */
+  readonly internalToken?: string;
 }
 
 export interface DataNodeServerModules {
@@ -51,6 +58,8 @@ export interface DataNodeServer {
 }
 
 const TRPC_PREFIX = '/trpc';
+/** The node's own views, open like its REST `/health` and `/info`. */
+const OPEN_PROCEDURES = new Set(['info', 'health']);
 /** Slow clients may not hold a connection open by dribbling headers; a 16 MiB body on a slow link still fits. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -94,10 +103,26 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
 
   const rest = createNodeRest({ service: modules.service, logger, metrics, maxValueBytes: modules.maxValueBytes });
 
+  const internalDigest = options.internalToken === undefined ? undefined : createHash('sha256').update(options.internalToken).digest();
+  /** The peer and coordinator calls are the cluster's own: with auth, only a holder of the internal token makes them. */
+  function refusedAsOutsider(req: IncomingMessage, res: ServerResponse, rawPath: string): boolean {
+    if (internalDigest === undefined) return false;
+    const path = rawPath.startsWith(`${TRPC_PREFIX}/`) ? rawPath.slice(TRPC_PREFIX.length + 1) : rawPath;
+    if (OPEN_PROCEDURES.has(path)) return false;
+    const header = req.headers.authorization ?? '';
+    const given = createHash('sha256').update(header.startsWith('Bearer ') ? header.slice(7) : '').digest();
+    if (timingSafeEqual(given, internalDigest)) return false;
+    metrics.http.errors.inc({ code: ClusterErrorCode.Unauthenticated });
+    sendJson(res, 401, { error: { code: ClusterErrorCode.Unauthenticated, message: `${path}: only the cluster's own processes may call this (the internal token)` } }, { Connection: 'close' });
+    return true;
+  }
+
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const exchange: Exchange = { route: UNMATCHED_ROUTE, receivedBytes: 0 };
     instrumentExchange(req, res, exchange, metrics, logger);
     const target = requestTarget(req.url);
+    const internal = target.rawPath === REPLICATE_PATH || target.rawPath === TRPC_PREFIX || target.rawPath.startsWith(`${TRPC_PREFIX}/`);
+    if (internal && refusedAsOutsider(req, res, target.rawPath)) return;
     if (target.rawPath === REPLICATE_PATH) {
       void answerReplicate(req, res, exchange, contextOf(req));
       return;

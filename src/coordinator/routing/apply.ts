@@ -65,7 +65,7 @@ export function apply(state: RoutingState, command: unknown, meta: ApplyMeta): A
   try {
     const outcome = dispatch(state, c);
     if (!outcome.ok || outcome.events.length === 0) return { state, result: outcome.ok ? outcome.result : outcome };
-    return { state: { ...outcome.state, events: appendEvents(outcome.state.events, outcome.events, meta, c.atMs, c.reason) }, result: outcome.result };
+    return { state: { ...outcome.state, events: appendEvents(outcome.state.events, outcome.events, meta, c.atMs, c.reason, c.by) }, result: outcome.result };
   } catch (e) {
     return { state, result: { ok: false, code: 'INTERNAL', message: `applying ${c.type} failed: ${e instanceof Error ? e.message : String(e)}` } };
   }

@@ -13,7 +13,7 @@ export interface EventDraft {
 }
 
 /** A new ring with the drafts appended and the oldest events dropped beyond capacity. */
-export function appendEvents(ring: EventRing, drafts: readonly EventDraft[], meta: ApplyMeta, timeMs: number, reason: string): EventRing {
+export function appendEvents(ring: EventRing, drafts: readonly EventDraft[], meta: ApplyMeta, timeMs: number, reason: string, by?: string): EventRing {
   if (drafts.length === 0) return ring;
   const added: RoutingEvent[] = drafts.map((d, i) => ({
     seq: ring.nextSeq + i,
@@ -26,6 +26,7 @@ export function appendEvents(ring: EventRing, drafts: readonly EventDraft[], met
     member: d.member ?? null,
     message: d.message,
     reason,
+    ...(by === undefined ? {} : { by }),
   }));
   const items = [...ring.items, ...added];
   return { capacity: ring.capacity, nextSeq: ring.nextSeq + added.length, items: items.length > ring.capacity ? items.slice(items.length - ring.capacity) : items };

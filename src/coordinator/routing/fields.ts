@@ -50,3 +50,5 @@ export const capacitySchema = z.number().int().min(0).max(1_000_000);
 export const softwareVersionSchema = z.string().max(64);
 export const identitySchema = z.string().min(1).max(128);
 export const reasonSchema = z.string().max(1_000);
+/** Who asked for a change: a token name or a certificate subject. */
+export const actorSchema = z.string().min(1).max(256);

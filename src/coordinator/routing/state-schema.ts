@@ -12,6 +12,7 @@ import {
   nodeIdSchema,
   portSchema,
   reasonSchema,
+  actorSchema,
   shardIdSchema,
   softwareVersionSchema,
   timeMsSchema,
@@ -74,6 +75,7 @@ const eventSchema = z.strictObject({
   member: memberIdSchema.nullable(),
   message: z.string(),
   reason: reasonSchema,
+  by: actorSchema.optional(),
 });
 
 export const routingStateSchema: z.ZodType<RoutingState> = z.strictObject({

@@ -159,6 +159,8 @@ export interface RoutingEvent {
   readonly message: string;
   /** Why, as the proposer said. */
   readonly reason: string;
+  /** Who asked (token name or certificate subject), when the API checked credentials. */
+  readonly by?: string;
 }
 
 export interface EventRing {

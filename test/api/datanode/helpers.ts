@@ -20,11 +20,16 @@ export interface NodeServerFixture {
   readonly url: string;
 }
 
-export async function startNodeServer(options: { maxValueBytes?: number; maxTrpcBodyBytes?: number } = {}): Promise<NodeServerFixture> {
+export async function startNodeServer(options: { maxValueBytes?: number; maxTrpcBodyBytes?: number; internalToken?: string } = {}): Promise<NodeServerFixture> {
   const node = new FakeDataNode();
   const maxValueBytes = options.maxValueBytes ?? 1024 * 1024;
   const server = await startDataNodeServer(
-    { host: '127.0.0.1', port: 0, ...(options.maxTrpcBodyBytes === undefined ? {} : { maxTrpcBodyBytes: options.maxTrpcBodyBytes }) },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      ...(options.maxTrpcBodyBytes === undefined ? {} : { maxTrpcBodyBytes: options.maxTrpcBodyBytes }),
+      ...(options.internalToken === undefined ? {} : { internalToken: options.internalToken }),
+    },
     { service: node, logger: silentLogger, metrics: createNoopMetrics(), maxValueBytes: () => maxValueBytes },
   );
   open.push(server);

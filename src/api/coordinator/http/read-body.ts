@@ -11,6 +11,25 @@ function tooLarge(limitBytes: number, sizeBytes?: number): ClusterError {
 }
 
 /**
+ * Bytes held by every body being read in this process at once. Each body
+ * has its own limit; this one keeps many concurrent bodies, each under its
+ * limit, from adding up to more memory than the process has. A read that
+ * would pass it is refused (OVERLOADED, 429) unless it is the only one
+ * holding bytes, so a single body up to its own limit always gets through.
+ */
+export const MAX_BUFFERED_BYTES = 512 * 1024 * 1024;
+let bufferedBytes = 0;
+
+/** Bytes all reads in progress hold now (for tests and metrics). */
+export function bufferedBodyBytes(): number {
+  return bufferedBytes;
+}
+
+function overloaded(): ClusterError {
+  return new ClusterError({ code: ClusterErrorCode.Overloaded, retryAfterMs: 100 }, `more than ${MAX_BUFFERED_BYTES} bytes of request bodies buffered in this process; retry shortly`);
+}
+
+/**
  * A declared Content-Length over the limit is refused before a byte is read;
  * a body without one (chunked) is refused as soon as it passes the limit, and
  * the rest is not read: the caller answers 413 and closes the connection.
@@ -24,24 +43,34 @@ export function readBody(stream: IncomingMessage, limitBytes: number): Promise<B
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {
+      bufferedBytes -= size;
+      size = 0;
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);
       stream.off('aborted', onAborted);
     };
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limitBytes) {
+      if (size + chunk.length > limitBytes) {
         cleanup();
         stream.pause();
         reject(tooLarge(limitBytes));
         return;
       }
+      if (bufferedBytes + chunk.length > MAX_BUFFERED_BYTES && bufferedBytes !== size) {
+        cleanup();
+        stream.pause();
+        reject(overloaded());
+        return;
+      }
+      size += chunk.length;
+      bufferedBytes += chunk.length;
       chunks.push(chunk);
     };
     const onEnd = () => {
+      const body = Buffer.concat(chunks, size);
       cleanup();
-      resolve(Buffer.concat(chunks, size));
+      resolve(body);
     };
     const onError = (err: Error) => {
       cleanup();

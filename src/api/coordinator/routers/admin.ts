@@ -10,7 +10,7 @@ import { settingsPatchSchema } from '../../../coordinator/routing/index.js';
 import { awaitConfigAcks, DEFAULT_ACK_TIMEOUT_MS, MAX_ACK_TIMEOUT_MS } from '../config-acks.js';
 import { readInput, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
-import { leaderProcedure, publicProcedure, router } from '../trpc.js';
+import { adminProcedure, operatorLeaderProcedure, operatorProcedure, readerProcedure, router } from '../trpc.js';
 import { configInfo } from '../wire/config.js';
 import { readMeta } from '../wire/read-meta.js';
 import { snapshotInfo } from '../wire/snapshot.js';
@@ -67,15 +67,15 @@ function rebalanceInfo(report: RebalanceReport): RebalanceInfo {
 }
 
 export const adminRouter = router({
-  config: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
+  config: readerProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
     return { ...configInfo(read.state), ...readMeta(read) };
   }),
 
   /** The whole table of a linearizable read, with its index and hash (`torua snapshot save`). */
-  snapshot: publicProcedure.query(async ({ ctx }) => snapshotInfo(await ctx.service.read('linearizable'), Date.now())),
+  snapshot: adminProcedure.query(async ({ ctx }) => snapshotInfo(await ctx.service.read('linearizable'), Date.now())),
 
-  updateConfig: publicProcedure.input(updateInput).mutation(async ({ ctx, input }) => {
+  updateConfig: operatorProcedure.input(updateInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(ctx, {
       type: 'updateSettings',
       ...commandBase(input.reason ?? 'settings changed through the API'),
@@ -93,7 +93,7 @@ export const adminRouter = router({
    * returning node by itself). Leader only; answers once the first round
    * after the request has run, with what it planned.
    */
-  rebalance: leaderProcedure.input(rebalanceInput).mutation(async ({ ctx, input }) =>
+  rebalance: operatorLeaderProcedure.input(rebalanceInput).mutation(async ({ ctx, input }) =>
     rebalanceInfo(await ctx.nodeControl.requestRebalance(input?.reason ?? 'rebalance requested through the API')),
   ),
 });

@@ -4,7 +4,7 @@ import type { Consistency, StateRead } from '../../../coordinator/service.js';
 import { ClusterErrorCode, isClusterError } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
 import { readInput } from '../inputs.js';
-import { publicProcedure, router } from '../trpc.js';
+import { openProcedure, readerProcedure, router } from '../trpc.js';
 import { clusterInfo, type ReplicaView } from '../wire/cluster-info.js';
 import { replicaHealth } from '../wire/health.js';
 import { checkedScenario, planInput } from './plan-input.js';
@@ -46,9 +46,9 @@ async function readWithQuorum(ctx: ApiContext, consistency: Consistency): Promis
 
 export const clusterRouter = router({
   /** Answered locally, without Raft: it must work when nothing else does. */
-  health: publicProcedure.query(({ ctx }) => replicaHealth(ctx.service.status(), Date.now())),
+  health: openProcedure.query(({ ctx }) => replicaHealth(ctx.service.status(), Date.now())),
 
-  info: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
+  info: readerProcedure.input(readInput).query(async ({ ctx, input }) => {
     const { read, noQuorum } = await readWithQuorum(ctx, input?.consistency ?? 'linearizable');
     const status = ctx.service.status();
     const leaderAddress = status.leader === '' ? undefined : ctx.service.apiAddressOf(status.leader);
@@ -62,7 +62,7 @@ export const clusterRouter = router({
    * nodes named failed, drained, went into maintenance or joined, planned on
    * a copy of the (linearizable) table. Changes nothing.
    */
-  plan: publicProcedure.input(planInput).mutation(async ({ ctx, input }) => {
+  plan: readerProcedure.input(planInput).mutation(async ({ ctx, input }) => {
     const { state } = await ctx.service.read('linearizable');
     return dryRun(state, checkedScenario(state, input), { nowMs: Date.now() });
   }),

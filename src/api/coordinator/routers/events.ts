@@ -5,7 +5,7 @@ import { strictObject } from '../../../config/index.js';
 import { eventsSince } from '../../../coordinator/routing/index.js';
 import { eventStream } from '../event-stream.js';
 import { consistencySchema, seqSchema } from '../inputs.js';
-import { publicProcedure, router } from '../trpc.js';
+import { readerProcedure, router } from '../trpc.js';
 import { eventInfo } from '../wire/event.js';
 import { readMeta } from '../wire/read-meta.js';
 
@@ -22,7 +22,7 @@ const subscribeInput = strictObject({
 }).optional();
 
 export const eventsRouter = router({
-  list: publicProcedure.input(listInput).query(async ({ ctx, input }) => {
+  list: readerProcedure.input(listInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
     const ring = read.state.events;
     return {
@@ -41,7 +41,7 @@ export const eventsRouter = router({
    * the last event it got, with nothing lost or repeated while the ring still
    * holds it. Ends, detaching from the service, when the client goes away.
    */
-  subscribe: publicProcedure.input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
+  subscribe: readerProcedure.input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
     const from =
       input?.lastEventId !== undefined ? Number(input.lastEventId) : (input?.since ?? (await ctx.service.read('stale')).state.events.nextSeq - 1);
     for await (const e of eventStream(ctx.service, from, signal)) yield tracked(String(e.seq), eventInfo(e));

@@ -8,14 +8,14 @@
 import { strictObject } from '../../../config/index.js';
 import { addressSchema as address, nodeIdSchema as nodeId } from '../../../coordinator/routing/fields.js';
 import { requireCertificate } from '../../http/caller-certificate.js';
-import { publicProcedure, router } from '../trpc.js';
+import { internalProcedure, router } from '../trpc.js';
 
 /** The node must be in this replica's table at this address (NOT_FOUND / CONFLICT otherwise). */
 const confirmInput = strictObject({ nodeId, address });
 
 export const healthRouter = router({
   /** `{reachable: false, error}` confirms the suspicion; `{reachable: true}` refutes it. A mutation: it does something (a probe), and is never cached. */
-  confirm: publicProcedure.input(confirmInput).mutation(({ ctx, input }) => {
+  confirm: internalProcedure.input(confirmInput).mutation(({ ctx, input }) => {
     // Only a replica asks: a confirmation from anyone else could make this replica probe at will.
     requireCertificate(ctx.peerCertificate, { roles: ['coordinator'] }, 'health.confirm');
     return ctx.nodeControl.confirmProbe(input);

@@ -1,6 +1,6 @@
 /** `members`: the coordinator replicas, and changes to them (leader only, forwarded from followers). */
 import { idSchema, portSchema, hostSchema, strictObject } from '../../../config/index.js';
-import { leaderProcedure, publicProcedure, router } from '../trpc.js';
+import { adminLeaderProcedure, readerProcedure, router } from '../trpc.js';
 import { memberInfo } from '../wire/member.js';
 
 const addInput = strictObject({ id: idSchema, host: hostSchema, apiPort: portSchema, peerPort: portSchema });
@@ -8,21 +8,21 @@ const removeInput = strictObject({ id: idSchema });
 const transferInput = strictObject({ to: idSchema });
 
 export const membersRouter = router({
-  list: publicProcedure.query(async ({ ctx }) => ({ members: (await ctx.service.members()).map(memberInfo) })),
+  list: readerProcedure.query(async ({ ctx }) => ({ members: (await ctx.service.members()).map(memberInfo) })),
 
   /** Resolves once the new replica caught up as a learner and was promoted to voter. */
-  add: leaderProcedure.input(addInput).mutation(async ({ ctx, input }) => {
+  add: adminLeaderProcedure.input(addInput).mutation(async ({ ctx, input }) => {
     await ctx.service.addMember(input);
     return { member: { id: input.id, host: input.host, api_port: input.apiPort, peer_port: input.peerPort } };
   }),
 
-  remove: leaderProcedure.input(removeInput).mutation(async ({ ctx, input }) => {
+  remove: adminLeaderProcedure.input(removeInput).mutation(async ({ ctx, input }) => {
     await ctx.service.removeMember(input.id);
     return { removed: input.id };
   }),
 
   /** Resolves once `to` leads. */
-  transferLeader: leaderProcedure.input(transferInput).mutation(async ({ ctx, input }) => {
+  transferLeader: adminLeaderProcedure.input(transferInput).mutation(async ({ ctx, input }) => {
     await ctx.service.transferLeadership(input.to);
     return { leader: input.to };
   }),

@@ -24,11 +24,12 @@ import {
   nodeIdSchema as nodeId,
   softwareVersionSchema as softwareVersion,
 } from '../../../coordinator/routing/fields.js';
+import { planForcedRemoval } from '../../../coordinator/placement/index.js';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
 import { readInput, consistencySchema, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
-import { leaderProcedure, publicProcedure, router } from '../trpc.js';
+import { internalLeaderProcedure, internalProcedure, operatorLeaderProcedure, operatorProcedure, readerProcedure, router } from '../trpc.js';
 import { leaseGrant } from '../wire/lease-grant.js';
 import { nodeDetail, nodeInfo, type NodeDetail } from '../wire/node.js';
 import { loadInfo } from '../wire/load.js';
@@ -82,6 +83,13 @@ const maintenanceInput = strictObject({
   if (!input.enabled && input.ttlMs !== undefined) ctx.addIssue({ code: 'custom', path: ['ttlMs'], message: 'a TTL is for starting maintenance: only with enabled true' });
 });
 
+/** `address` (host:port) names `host:port`; `localhost` and 127.0.0.1 count as one host. */
+function sameEndpoint(address: string, host: string, port: number): boolean {
+  const at = address.lastIndexOf(':');
+  const canonical = (h: string) => (h.toLowerCase() === 'localhost' ? '127.0.0.1' : h.toLowerCase());
+  return Number(address.slice(at + 1)) === port && canonical(address.slice(0, at)) === canonical(host);
+}
+
 function unknownNode(id: string): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id }, `no node ${id}`);
 }
@@ -114,7 +122,7 @@ async function nodeAfterWrite(ctx: ApiContext, id: string): Promise<NodeDetail> 
 }
 
 export const nodesRouter = router({
-  list: publicProcedure.input(readInput).query(async ({ ctx, input }) => {
+  list: readerProcedure.input(readInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input?.consistency ?? 'linearizable');
     const nowMs = Date.now();
     const nodes = nodeSummaries(read.state).map((n) => ({
@@ -125,7 +133,7 @@ export const nodesRouter = router({
     return { nodes, ...readMeta(read) };
   }),
 
-  get: publicProcedure.input(getInput).query(async ({ ctx, input }) => {
+  get: readerProcedure.input(getInput).query(async ({ ctx, input }) => {
     const read = await ctx.service.read(input.consistency ?? 'linearizable');
     return { ...detailOf(ctx, read.state, input.id), ...readMeta(read) };
   }),
@@ -137,10 +145,16 @@ export const nodesRouter = router({
    * a concurrent change of them may be overwritten, which re-registration
    * means anyway.
    */
-  register: publicProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
+  register: internalProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
     // With TLS only node X's own certificate registers X (or moves it to another address).
     requireCertificate(ctx.peerCertificate, { roles: ['node'], id: input.id }, `nodes.register of ${input.id}`);
-    const known = nodeById((await ctx.service.read('linearizable')).state, input.id);
+    const { state } = await ctx.service.read('linearizable');
+    // A node at a coordinator's address would have the cluster send data traffic (and handoffs) to a replica.
+    const member = Object.values(state.members).find((m) => sameEndpoint(input.address, m.host, m.apiPort) || sameEndpoint(input.address, m.host, m.peerPort));
+    if (member !== undefined) {
+      throw new ClusterError({ code: ClusterErrorCode.Conflict, reason: 'coordinator-address' }, `address: ${input.address} is coordinator ${member.id}'s; a node needs an address of its own`);
+    }
+    const known = nodeById(state, input.id);
     // Whoever knows only a node's id must not move it to another address: a
     // node that registered with an identity is re-registered only with it.
     // (Checked here and not in apply, which must treat the commands already
@@ -169,7 +183,7 @@ export const nodesRouter = router({
   }),
 
   /** Replaces the labels as a whole. */
-  setLabels: publicProcedure.input(setLabelsInput).mutation(async ({ ctx, input }) => {
+  setLabels: operatorProcedure.input(setLabelsInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(
       ctx,
       { type: 'setNodeLabels', ...commandBase(input.reason ?? 'labels set through the API'), nodeId: input.id, labels: input.labels },
@@ -186,13 +200,13 @@ export const nodesRouter = router({
    * giving one of the node's shards another primary (it handed off or its
    * lease ran out) and the step is not committed yet.
    */
-  renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => {
+  renewLease: internalLeaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => {
     requireCertificate(ctx.peerCertificate, { roles: ['node'], id: input.id }, `nodes.renewLease of ${input.id}`);
     return leaseGrant(await ctx.nodeControl.renewLease(input));
   }),
 
   /** The node's copies move away (the placement driver moves them; a node left with none is set to `left`). */
-  drain: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+  drain: operatorProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(
       ctx,
       { type: 'setNodeStatus', ...commandBase(input.reason ?? 'drained through the API'), nodeId: input.id, status: 'draining' },
@@ -207,7 +221,7 @@ export const nodesRouter = router({
    * nodes left to hold every shard's copies (409) changes nothing at all.
    * The placement driver moves their copies away; the leader ends a TTL.
    */
-  maintenance: publicProcedure.input(maintenanceInput).mutation(async ({ ctx, input }) => {
+  maintenance: operatorProcedure.input(maintenanceInput).mutation(async ({ ctx, input }) => {
     // Only for the error's `id`: the table's apply decides, and its message names the node too.
     const known = (await ctx.service.read('stale')).state;
     const unknown = input.nodes.find((id) => nodeById(known, id) === undefined);
@@ -227,13 +241,13 @@ export const nodesRouter = router({
   }),
 
   /** Evacuating at once: primaries are handed over first, then the other copies rebuilt elsewhere; it ends in maintenance. */
-  evacuate: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+  evacuate: operatorProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(ctx, { type: 'startEvacuation', ...commandBase(input.reason ?? 'evacuated through the API'), nodeId: input.id }, { node: input.id });
     return nodeAfterWrite(ctx, input.id);
   }),
 
   /** Stops an evacuation: the node is an ordinary member again; what moved stays moved. */
-  cancelEvacuation: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+  cancelEvacuation: operatorProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
     await proposeCommand(ctx, { type: 'cancelEvacuation', ...commandBase(input.reason ?? 'evacuation cancelled through the API'), nodeId: input.id }, { node: input.id });
     return nodeAfterWrite(ctx, input.id);
   }),
@@ -244,11 +258,14 @@ export const nodesRouter = router({
    * drops its copies and deletes it from the table. Answers the node as it was
    * just before. CONFLICT when a shard would lose its last in-sync copy.
    */
-  remove: leaderProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
+  remove: operatorLeaderProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
     ctx.nodeControl.requireLeader('node removals');
     const reason = input.reason ?? 'removed through the API';
-    const known = nodeById((await ctx.service.read('linearizable')).state, input.id);
+    const { state } = await ctx.service.read('linearizable');
+    const known = nodeById(state, input.id);
     if (known === undefined) throw unknownNode(input.id);
+    // A removal the planner refuses now (a shard would lose its last in-sync copy) is refused before the node is touched.
+    planForcedRemoval(state, input.id, Date.now());
     if (known.status !== 'draining' && known.status !== 'left') {
       await proposeCommand(ctx, { type: 'setNodeStatus', ...commandBase(reason), nodeId: input.id, status: 'draining' }, { node: input.id });
     }

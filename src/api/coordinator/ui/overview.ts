@@ -85,7 +85,7 @@ export async function overview(ctx: ApiContext, req: IncomingMessage, leases: Le
   const outcome = await exchangeJson({
     method: 'GET',
     url: `${webOrigin(address)}/ui/api/overview`,
-    headers: { [FORWARDED_BY_HEADER]: status.id },
+    headers: { [FORWARDED_BY_HEADER]: status.id, ...(ctx.auth?.enforced === true && ctx.auth.authorization !== undefined ? { authorization: ctx.auth.authorization } : {}) },
     localAddress: ctx.forwarding?.localAddress,
     timeoutMs: OVERVIEW_FORWARD_TIMEOUT_MS,
     maxAnswerBytes: MAX_FORWARDED_ANSWER_BYTES,

@@ -15,6 +15,8 @@ export interface EventInfo {
   readonly member: string | null;
   readonly message: string;
   readonly reason: string;
+  /** Who asked: the token name (or certificate subject); null when the API runs without auth, or the cluster itself did it. */
+  readonly by: string | null;
 }
 
 export function eventInfo(e: RoutingEvent): EventInfo {
@@ -30,5 +32,6 @@ export function eventInfo(e: RoutingEvent): EventInfo {
     member: e.member,
     message: e.message,
     reason: e.reason,
+    by: e.by ?? null,
   };
 }

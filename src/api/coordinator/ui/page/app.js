@@ -19,12 +19,31 @@ const MAX_EVENTS = 300;
 // Data
 // ---------------------------------------------------------------------------
 
+/**
+ * The API token, when the cluster has auth: asked for when the replica
+ * answers 401, kept for this tab only, sent as `Authorization: Bearer`.
+ * The event stream (EventSource sends no headers) carries it in a
+ * same-site cookie, which the replica accepts for reads only.
+ */
+const TOKEN_KEY = 'torua-token';
+let token = sessionStorage.getItem(TOKEN_KEY);
+
+function rememberToken(value) {
+  token = value;
+  sessionStorage.setItem(TOKEN_KEY, value);
+  document.cookie = `torua_token=${encodeURIComponent(value)}; path=/; SameSite=Strict`;
+}
+
 /** One call to the replica; the answer's status and its body (JSON when it is JSON). */
 async function call(method, path, body, timeoutMs = FETCH_TIMEOUT_MS) {
   const res = await fetch(path, {
     method,
     signal: AbortSignal.timeout(timeoutMs),
-    headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    headers: {
+      Accept: 'application/json',
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -59,6 +78,8 @@ function createStore() {
     lastSeq: null,
     /** The most shard copies seen on a draining/evacuating node since the page opened: its progress is measured against it. */
     opStart: {},
+    /** The replica answered 401: the page asks for a token. */
+    needToken: null,
   };
   const listeners = new Set();
   return {
@@ -92,6 +113,10 @@ async function refresh() {
   lastRefreshAt = Date.now();
   try {
     const answer = await getJson('api/overview');
+    if (answer.status === 401 || answer.status === 403) {
+      store.set({ needToken: errorText(answer) });
+      return;
+    }
     if (answer.status !== 200) throw new Error(errorText(answer));
     const ov = answer.body;
     const opStart = { ...store.state.opStart };
@@ -99,7 +124,7 @@ async function refresh() {
       if (n.status === 'draining' || n.status === 'evacuating') opStart[n.id] = Math.max(opStart[n.id] ?? 0, n.shard_count);
       else delete opStart[n.id];
     }
-    store.set({ overview: ov, lastOk: Date.now(), down: null, opStart });
+    store.set({ overview: ov, lastOk: Date.now(), down: null, opStart, needToken: null });
     if (!store.state.streamLive) openStream();
   } catch (e) {
     markDown(e && e.name === 'TimeoutError' ? `no answer within ${FETCH_TIMEOUT_MS} ms` : String(e && e.message ? e.message : e));
@@ -509,6 +534,27 @@ function ActionDialog({ action, onClose }) {
   </dialog>`;
 }
 
+function TokenForm({ why }) {
+  const [value, setValue] = useState('');
+  const submit = (e) => {
+    e.preventDefault();
+    if (value.trim() === '') return;
+    rememberToken(value.trim());
+    store.set({ needToken: null });
+    refresh();
+    loadRecentEvents();
+  };
+  return html`<section aria-labelledby="token-h" data-testid="token-form">
+    <h2 id="token-h">This cluster needs an API token</h2>
+    <p class="note">${why}</p>
+    <form onSubmit=${submit}>
+      <label for="token-input">Token (a reader's is enough to look; <code>torua token create</code> makes one)</label>
+      <input id="token-input" type="password" autocomplete="off" value=${value} onInput=${(e) => setValue(e.target.value)} />
+      <button type="submit">Use this token</button>
+    </form>
+  </section>`;
+}
+
 function App() {
   const state = useStore();
   const [action, setAction] = useState(null);
@@ -521,6 +567,7 @@ function App() {
     <${Header} ov=${ov} state=${state} />
     <main>
       <${DownBanner} state=${state} ov=${ov} />
+      ${state.needToken !== null ? html`<${TokenForm} why=${state.needToken} />` : ''}
       ${ov === null
         ? html`<p>Waiting for the first answer of this replica…</p>`
         : html`

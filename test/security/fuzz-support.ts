@@ -1,0 +1,29 @@
+// Shared by the fuzzing tests: how many cases, from which seed, and byte mutations.
+import fc from 'fast-check';
+
+/** Cases per property (at least 10,000 by the security model's acceptance). */
+export const FUZZ_RUNS = 10_000;
+/** Fixed, so a failure reproduces; fast-check prints the seed and path of a counterexample. */
+export const FUZZ_SEED = 14_2026;
+
+export type Mutation = { readonly kind: 'flip' | 'insert' | 'delete'; readonly at: number; readonly value: number };
+
+export const mutationsArb: fc.Arbitrary<readonly Mutation[]> = fc.array(
+  fc.record({ kind: fc.constantFrom('flip' as const, 'insert' as const, 'delete' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+  { maxLength: 4 },
+);
+
+/** `buf` with each mutation applied in turn (positions wrap around its length). */
+export function mutate(buf: Uint8Array, ms: readonly Mutation[]): Uint8Array {
+  let out = Uint8Array.from(buf);
+  for (const m of ms) {
+    const at = out.length === 0 ? 0 : m.at % (out.length + (m.kind === 'insert' ? 1 : 0));
+    if (m.kind === 'flip' && out.length > 0) out[at] = m.value;
+    else if (m.kind === 'insert') out = Uint8Array.from(Buffer.concat([out.subarray(0, at), Uint8Array.of(m.value), out.subarray(at)]));
+    else if (out.length > 0) out = Uint8Array.from(Buffer.concat([out.subarray(0, at), out.subarray(at + 1)]));
+  }
+  return out;
+}
+
+/** Generous: the machine running the suite may be busy; a property of FUZZ_RUNS cases takes a few seconds. */
+export const FUZZ_TIMEOUT_MS = 60_000;
