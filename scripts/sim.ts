@@ -1,6 +1,7 @@
 /**
  * npm run sim -- --seeds N [--from S] [--replicas 5] [--jobs J]
  * npm run sim -- --seed S [--replicas 5] --trace
+ * npm run sim -- --system … (the whole control plane: see sim/system/main.ts)
  *
  * Runs the deterministic Raft simulation for a range of seeds (in parallel
  * worker threads) and prints `sim: N seeds, V violations`; each violation
@@ -67,6 +68,10 @@ function intArg(v: string | undefined, name: string, dflt: number, min: number):
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--system')) {
+    const { systemMain } = await import('./sim/system/main.js');
+    process.exit(await systemMain(process.argv.slice(2)));
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -61,7 +61,13 @@ export class SimTime implements Clock, Timers {
       if (!next || next.atMs > toMs + this.driftMs) break;
       this.armed.splice(this.armed.indexOf(next), 1);
       this.trueMs = Math.max(this.trueMs, next.atMs - this.driftMs);
-      if (next.everyMs !== undefined) this.push(next.atMs + next.everyMs, next.fn, next.everyMs, next.handle);
+      if (next.everyMs !== undefined) {
+        // Like an interval timer of a process that was stopped: once late by a whole period, it fires
+        // once and goes on from the time it caught up, not once for every period it missed.
+        const localTarget = toMs + this.driftMs;
+        const base = next.atMs + next.everyMs <= localTarget ? localTarget : next.atMs;
+        this.push(base + next.everyMs, next.fn, next.everyMs, next.handle);
+      }
       fired++;
       next.fn();
     }

@@ -1,0 +1,584 @@
+/**
+ * The control plane under deterministic simulation: coordinator replicas
+ * running the production CoordinatorReplica (its Ready loop, batched reads,
+ * leadership transfer and the routing table's apply) over a simulated
+ * clock, timers, network and disk, all decided by one seed. A client
+ * registers nodes, declares failures (with and without a majority's
+ * confirmation) and reads linearizably; an operator transfers leadership;
+ * the world drops, delays, duplicates and partitions messages (also the
+ * leader from one replica only), crashes replicas (their unsynced writes are
+ * lost), pauses them, slows their disks and skews their clocks. The checks
+ * run after every step; after the faulty phase everything heals and the
+ * replicas must converge within a bound.
+ */
+import { CoordinatorReplica } from '../../../src/coordinator/replica.js';
+import { SimTime } from '../../../src/coordinator/sim-time.js';
+import { initialState, invariantViolations, stateHash, type Command, type RoutingState } from '../../../src/coordinator/routing/index.js';
+import { raftSettingsSchema } from '../../../src/config/index.js';
+import { silentLogger } from '../../../src/observability/index.js';
+import { SeededRng, type Message } from '../../../src/raft/index.js';
+import { MemoryStorage } from '../../../src/storage/index.js';
+import { SimNetwork } from '../network.js';
+import { honestDisk, SimDisk, type DiskBehaviour, type DiskWrite } from './sim-disk.js';
+import { plantedDisk, type SystemVariant } from './planted.js';
+
+/** One step of simulated time. */
+export const STEP_MS = 5;
+const TICK_MS = 10;
+const ELECTION_TICKS = 10;
+const HEARTBEAT_TICKS = 2;
+export const DEFAULT_FAULT_MS = 6_000;
+/** After healing: a leader, equal tables everywhere and a committed probe within this (100 election timeouts). */
+export const DEFAULT_HEAL_MS = 100 * ELECTION_TICKS * TICK_MS;
+/** Commands the client keeps waiting at most (it retries nothing: an unanswered one has an unknown outcome). */
+const MAX_IN_FLIGHT = 16;
+const TRACE_LINES = 400;
+
+export interface SystemSimOptions {
+  readonly seed: number;
+  readonly replicas: number;
+  readonly faultMs?: number;
+  readonly healMs?: number;
+  /** A deliberately broken part, planted outside src/, to prove the checks catch it. */
+  readonly variant?: SystemVariant;
+  /** Every trace line as it happens (replay); otherwise only the last ones are kept for a failure. */
+  readonly trace?: (line: string) => void;
+}
+
+export interface SystemViolation {
+  readonly property: string;
+  readonly atMs: number;
+  readonly detail: string;
+}
+
+export interface SystemStats {
+  proposals: number;
+  acked: number;
+  refused: number;
+  unknown: number;
+  reads: number;
+  readsServed: number;
+  crashes: number;
+  pauses: number;
+  partitions: number;
+  transfers: number;
+  leaderChanges: number;
+  messages: number;
+  dropped: number;
+}
+
+export interface SystemSimResult {
+  readonly seed: number;
+  readonly replicas: number;
+  readonly variant: SystemVariant;
+  readonly violations: readonly SystemViolation[];
+  /** Simulated ms from healing to convergence; undefined when it never converged. */
+  readonly convergedAfterMs: number | undefined;
+  readonly simulatedMs: number;
+  readonly stats: SystemStats;
+  /** The last trace lines before the end (or the first violation). */
+  readonly trace: readonly string[];
+}
+
+interface Profile {
+  readonly dropRate: number;
+  readonly duplicateRate: number;
+  readonly maxDelaySteps: number;
+  readonly crashRate: number;
+  readonly pauseRate: number;
+  readonly partitionRate: number;
+  readonly transferRate: number;
+  readonly slowDiskRate: number;
+  readonly proposeRate: number;
+  readonly readRate: number;
+  readonly skewMs: number;
+  readonly snapshotEveryEntries: number;
+}
+
+interface Proc {
+  readonly id: string;
+  readonly store: MemoryStorage;
+  time: SimTime;
+  replica: CoordinatorReplica | undefined;
+  incarnation: number;
+  alive: boolean;
+  pausedUntilStep: number;
+  restartAtStep: number;
+  /** Applied index and hash last checked, to check only what changed. */
+  checkedIndex: number;
+  slowDiskUntilStep: number;
+}
+
+interface Ack {
+  readonly nodeId: string;
+  readonly index: number;
+}
+
+const drain = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function drawProfile(rng: SeededRng): Profile {
+  return {
+    dropRate: rng.pick([0, 0.01, 0.05, 0.1]),
+    duplicateRate: rng.pick([0, 0.01, 0.05]),
+    maxDelaySteps: rng.pick([0, 1, 4, 10]),
+    crashRate: rng.pick([0, 0.001, 0.003]),
+    pauseRate: rng.pick([0, 0.001, 0.003]),
+    partitionRate: rng.pick([0, 0.001, 0.004]),
+    transferRate: rng.pick([0, 0.001, 0.003]),
+    slowDiskRate: rng.pick([0, 0.0005, 0.002]),
+    proposeRate: rng.pick([0.05, 0.2, 0.5]),
+    readRate: rng.pick([0.02, 0.1]),
+    skewMs: rng.pick([0, 5, 50]),
+    snapshotEveryEntries: rng.pick([5, 20, 1_000]),
+  };
+}
+
+export class SystemSimulator {
+  private readonly rng: SeededRng;
+  private readonly profile: Profile;
+  private readonly network: SimNetwork;
+  private readonly procs: Proc[] = [];
+  private readonly ids: string[];
+  private readonly table: RoutingState;
+  private readonly raftSettings;
+  private readonly disk: DiskBehaviour;
+  private writes: DiskWrite[] = [];
+  step = 0;
+  private readonly violations: SystemViolation[] = [];
+  private readonly traceLines: string[] = [];
+  private readonly stats: SystemStats = {
+    proposals: 0,
+    acked: 0,
+    refused: 0,
+    unknown: 0,
+    reads: 0,
+    readsServed: 0,
+    crashes: 0,
+    pauses: 0,
+    partitions: 0,
+    transfers: 0,
+    leaderChanges: 0,
+    messages: 0,
+    dropped: 0,
+  };
+  /** Acknowledged registrations: the node must be in every table that applied its index. */
+  private readonly acks: Ack[] = [];
+  private maxAckedIndex = 0;
+  /** Nodes a failure declaration with a majority's confirmation was ever proposed for. */
+  private readonly confirmedFailures = new Set<string>();
+  /** Election safety: the leader of each term. */
+  private readonly leaderOfTerm = new Map<number, string>();
+  /** Tables agree at equal applied index: the hash first seen at each index. */
+  private readonly hashAt = new Map<number, { hash: string; by: string }>();
+  private inFlight = 0;
+  private nextNode = 0;
+  private healed = false;
+  /** Link cuts and when they heal. */
+  private cuts: { links: [string, string][]; healStep: number }[] = [];
+
+  constructor(private readonly opts: SystemSimOptions) {
+    this.rng = new SeededRng(opts.seed);
+    this.profile = drawProfile(this.rng);
+    this.network = new SimNetwork(this.rng.fork());
+    this.network.faults = { dropRate: this.profile.dropRate, duplicateRate: this.profile.duplicateRate, maxDelayTicks: this.profile.maxDelaySteps, fifo: false };
+    this.ids = Array.from({ length: opts.replicas }, (_, i) => `c${i + 1}`);
+    const members = this.ids.map((id, i) => ({ id, host: `10.0.0.${i + 1}`, apiPort: 7000, peerPort: 7100 }));
+    this.table = initialState({ clusterId: 'sim', shards: 8, members });
+    this.raftSettings = raftSettingsSchema.parse({
+      tickMs: TICK_MS,
+      electionTicks: ELECTION_TICKS,
+      heartbeatTicks: HEARTBEAT_TICKS,
+      snapshotEveryEntries: this.profile.snapshotEveryEntries,
+    });
+    const latency = (): number => (this.rng.chance(0.5) ? 0 : 1);
+    const honest = honestDisk(latency);
+    this.disk = opts.variant && opts.variant !== 'none' ? plantedDisk(opts.variant, honest, this.rng) : honest;
+    for (const id of this.ids) {
+      this.procs.push({ id, store: new MemoryStorage(), time: new SimTime(0), replica: undefined, incarnation: 0, alive: false, pausedUntilStep: 0, restartAtStep: 0, checkedIndex: -1, slowDiskUntilStep: 0 });
+    }
+  }
+
+  get nowMs(): number {
+    return this.step * STEP_MS;
+  }
+
+  enqueueWrite(w: DiskWrite): void {
+    const p = this.proc(w.owner);
+    const slow = p.slowDiskUntilStep > this.step ? 2 + this.rng.int(30) : 0;
+    this.writes.push({ ...w, dueStep: w.dueStep + slow });
+  }
+
+  async run(): Promise<SystemSimResult> {
+    const faultSteps = Math.ceil((this.opts.faultMs ?? DEFAULT_FAULT_MS) / STEP_MS);
+    const healSteps = Math.ceil((this.opts.healMs ?? DEFAULT_HEAL_MS) / STEP_MS);
+    this.note(`profile ${JSON.stringify(this.profile)}`);
+    for (const p of this.procs) await this.startProc(p);
+    let convergedAfterMs: number | undefined;
+    let probe: { nodeId: string; acked: boolean } | undefined;
+    for (let i = 0; i < faultSteps + healSteps && this.violations.length === 0; i++) {
+      this.step++;
+      if (i === faultSteps) this.heal();
+      if (!this.healed) this.injectFaults();
+      await this.restartDue();
+      this.client();
+      this.deliver();
+      await this.advanceTimers();
+      await this.completeWrites();
+      await this.check();
+      if (this.healed && probe === undefined && this.leader()) {
+        probe = { nodeId: `probe`, acked: false };
+        const pr = probe;
+        this.propose(this.leader()!, this.register('probe'), (ok) => (pr.acked = ok));
+      }
+      if (this.healed && probe && !probe.acked && this.step % 200 === 0 && this.leader()) {
+        const pr = probe;
+        this.propose(this.leader()!, this.register('probe'), (ok) => (pr.acked ||= ok));
+      }
+      if (this.healed && probe?.acked && this.converged()) {
+        convergedAfterMs = (i - faultSteps) * STEP_MS;
+        break;
+      }
+    }
+    if (this.violations.length === 0 && convergedAfterMs === undefined) {
+      this.fail('liveness after healing', `no convergence within ${healSteps * STEP_MS} ms of healing: ${this.describeReplicas()}`);
+    }
+    if (this.violations.length === 0) await this.finalCheck();
+    for (const p of this.procs) if (p.alive) this.kill(p);
+    this.stats.messages = this.network.sent;
+    this.stats.dropped = this.network.dropped;
+    return {
+      seed: this.opts.seed,
+      replicas: this.opts.replicas,
+      variant: this.opts.variant ?? 'none',
+      violations: this.violations,
+      convergedAfterMs,
+      simulatedMs: this.nowMs,
+      stats: this.stats,
+      trace: this.traceLines,
+    };
+  }
+
+  // -------------------------------------------------------------------
+  // The world
+  // -------------------------------------------------------------------
+
+  private proc(id: string): Proc {
+    return this.procs.find((p) => p.id === id)!;
+  }
+
+  private running(p: Proc): boolean {
+    return p.alive && p.pausedUntilStep <= this.step && p.replica !== undefined;
+  }
+
+  private async startProc(p: Proc): Promise<void> {
+    p.incarnation++;
+    p.time = new SimTime(this.nowMs);
+    p.time.driftMs = this.profile.skewMs === 0 ? 0 : this.rng.int(2 * this.profile.skewMs + 1) - this.profile.skewMs;
+    p.alive = true;
+    p.checkedIndex = -1;
+    const incarnation = p.incarnation;
+    const outbox = {
+      send: (msgs: readonly Message[]) => {
+        if (!p.alive || p.incarnation !== incarnation) return;
+        for (const m of msgs) this.network.send(m, this.step);
+      },
+      setPeers: () => undefined,
+    };
+    const replica = await CoordinatorReplica.start(
+      { id: p.id, clusterId: 'sim', version: 'sim', raft: this.raftSettings, initialVoters: this.ids, initialTable: this.table, proposalTimeoutMs: 3_000, readTimeoutMs: 1_000 },
+      { storage: new SimDisk(p.store, p.id, incarnation, this, this.disk), outbox, logger: silentLogger, rng: this.rng.fork(), clock: p.time, timers: p.time },
+    );
+    replica.onRoleChange((c) => {
+      if (c.role === 'leader') this.stats.leaderChanges++;
+      this.note(`${p.id} ${c.role} term ${c.term} leader ${c.leader || '-'}`);
+    });
+    p.replica = replica;
+    await drain();
+  }
+
+  /** A crash: the process is gone with its timers, its socket buffers and every write not synced. */
+  private kill(p: Proc): void {
+    p.alive = false;
+    p.replica = undefined;
+    p.time.cancelAll();
+    p.store.crash();
+    this.network.dropTo(p.id);
+    this.writes = this.writes.filter((w) => w.owner !== p.id);
+  }
+
+  private injectFaults(): void {
+    const pr = this.profile;
+    const rng = this.rng;
+    const alive = this.procs.filter((p) => p.alive);
+    if (rng.chance(pr.crashRate) && alive.length > 0) {
+      const p = rng.pick(alive);
+      this.kill(p);
+      p.restartAtStep = this.step + 10 + rng.int(rng.chance(0.5) ? 40 : 400);
+      this.stats.crashes++;
+      this.note(`crash ${p.id} (restarts at ${p.restartAtStep * STEP_MS} ms)`);
+    }
+    if (rng.chance(pr.pauseRate) && alive.length > 0) {
+      const p = rng.pick(alive);
+      p.pausedUntilStep = this.step + 10 + rng.int(300);
+      this.stats.pauses++;
+      this.note(`pause ${p.id} until ${p.pausedUntilStep * STEP_MS} ms`);
+    }
+    if (rng.chance(pr.slowDiskRate) && alive.length > 0) {
+      const p = rng.pick(alive);
+      p.slowDiskUntilStep = this.step + 20 + rng.int(400);
+      this.note(`slow disk ${p.id} until ${p.slowDiskUntilStep * STEP_MS} ms`);
+    }
+    if (rng.chance(pr.partitionRate)) this.partition();
+    for (const c of this.cuts.filter((c) => c.healStep <= this.step)) this.healCut(c);
+    if (rng.chance(pr.transferRate)) this.transfer();
+  }
+
+  private partition(): void {
+    const rng = this.rng;
+    const links: [string, string][] = [];
+    const leader = this.leader();
+    if (leader && rng.chance(0.4)) {
+      // The leader loses one replica only; everyone else still reaches both.
+      const other = rng.pick(this.ids.filter((id) => id !== leader.id));
+      links.push([leader.id, other], [other, leader.id]);
+      this.note(`cut ${leader.id} <-> ${other} (leader from one replica)`);
+    } else {
+      const shuffled = this.ids.map((id) => ({ id, k: rng.float() })).sort((a, b) => a.k - b.k).map((x) => x.id);
+      const minority = shuffled.slice(0, 1 + rng.int(Math.floor((this.ids.length - 1) / 2)));
+      for (const a of minority) for (const b of this.ids) if (!minority.includes(b)) links.push([a, b], [b, a]);
+      this.note(`partition {${minority.join(',')}} from the rest`);
+    }
+    for (const [a, b] of links) this.network.cutLink(a, b);
+    this.cuts.push({ links, healStep: this.step + 20 + rng.int(600) });
+    this.stats.partitions++;
+  }
+
+  private healCut(c: { links: [string, string][]; healStep: number }): void {
+    this.cuts = this.cuts.filter((x) => x !== c);
+    this.network.healAll();
+    for (const other of this.cuts) for (const [a, b] of other.links) this.network.cutLink(a, b);
+    this.note(`heal ${c.links.map(([a, b]) => `${a}>${b}`).join(' ')}`);
+  }
+
+  private transfer(): void {
+    const leader = this.leader();
+    if (!leader?.replica) return;
+    const to = this.rng.pick(this.ids.filter((id) => id !== leader.id));
+    this.stats.transfers++;
+    this.note(`transfer ${leader.id} -> ${to}`);
+    leader.replica.transferLeadership(to, 1_000).catch(() => undefined);
+  }
+
+  private heal(): void {
+    this.healed = true;
+    this.cuts = [];
+    this.network.healAll();
+    this.network.faults = { dropRate: 0, duplicateRate: 0, maxDelayTicks: 1, fifo: false };
+    for (const p of this.procs) {
+      p.pausedUntilStep = 0;
+      p.slowDiskUntilStep = 0;
+      if (!p.alive) p.restartAtStep = this.step;
+    }
+    this.note('heal everything');
+  }
+
+  private async restartDue(): Promise<void> {
+    for (const p of this.procs) {
+      if (p.alive || p.restartAtStep > this.step) continue;
+      this.note(`restart ${p.id}`);
+      await this.startProc(p);
+    }
+  }
+
+  private deliver(): void {
+    const msgs = this.network.due(this.step, (to) => {
+      const p = this.proc(to);
+      return p.alive && p.pausedUntilStep > this.step;
+    });
+    for (const m of msgs) {
+      const p = this.proc(m.to);
+      if (this.running(p)) p.replica!.receive(m);
+    }
+  }
+
+  private async advanceTimers(): Promise<void> {
+    for (const p of this.procs) {
+      if (!this.running(p)) continue;
+      p.time.advanceTo(this.nowMs);
+      await drain();
+    }
+  }
+
+  /** Completes the disk writes due now (a write answered now may cause another, completed now if the disk is fast). */
+  private async completeWrites(): Promise<void> {
+    for (let round = 0; round < 8; round++) {
+      const due = this.writes.filter((w) => w.dueStep <= this.step && this.running(this.proc(w.owner)));
+      if (due.length === 0) break;
+      this.writes = this.writes.filter((w) => !due.includes(w));
+      for (const w of due) if (this.proc(w.owner).incarnation === w.incarnation) w.done();
+      await drain();
+      await drain();
+    }
+  }
+
+  // -------------------------------------------------------------------
+  // The client
+  // -------------------------------------------------------------------
+
+  private register(nodeId: string): Command {
+    return { type: 'registerNode', nodeId, address: `10.1.${Math.floor(this.nextNode / 250)}.${(this.nextNode % 250) + 1}:9000`, capacity: 4, version: 'sim', atMs: 0, reason: 'sim client' } as Command;
+  }
+
+  private client(): void {
+    const rng = this.rng;
+    const targets = this.procs.filter((p) => this.running(p));
+    if (targets.length === 0) return;
+    const leader = this.leader();
+    const pickTarget = (): Proc => (leader && rng.chance(0.7) ? leader : rng.pick(targets));
+    if (this.inFlight < MAX_IN_FLIGHT && rng.chance(this.profile.proposeRate)) {
+      if (this.acks.length > 0 && rng.chance(0.1)) {
+        // A failure declaration: sometimes with a majority's confirmation, sometimes without (apply must refuse it).
+        const nodeId = rng.pick(this.acks).nodeId;
+        const voters = this.ids.length;
+        const confirmed = 1 + rng.int(voters);
+        const majority = confirmed > voters / 2;
+        if (majority) this.confirmedFailures.add(nodeId);
+        const cmd = { type: 'setNodeStatus', nodeId, status: 'unhealthy', confirmedBy: this.ids.slice(0, confirmed), voters, atMs: 0, reason: 'sim failure declaration' } as Command;
+        this.propose(pickTarget(), cmd, () => undefined);
+      } else {
+        const nodeId = `n${this.nextNode++}`;
+        this.propose(pickTarget(), this.register(nodeId), (ok, index) => {
+          if (!ok) return;
+          this.acks.push({ nodeId, index });
+          this.maxAckedIndex = Math.max(this.maxAckedIndex, index);
+        });
+      }
+    }
+    if (rng.chance(this.profile.readRate)) this.read(pickTarget());
+  }
+
+  private propose(p: Proc, cmd: Command, done: (ok: boolean, index: number) => void): void {
+    const replica = p.replica!;
+    this.stats.proposals++;
+    this.inFlight++;
+    const what = `${cmd.type} ${(cmd as { nodeId?: string }).nodeId ?? ''}`;
+    replica.propose(cmd).then(
+      (out) => {
+        this.inFlight--;
+        if (out.ok) this.stats.acked++;
+        else this.stats.refused++;
+        this.note(`${p.id} ${what} -> ${out.ok ? 'ok' : out.code} at ${out.index}`);
+        done(out.ok, out.index);
+      },
+      (e: unknown) => {
+        this.inFlight--;
+        this.stats.unknown++;
+        this.note(`${p.id} ${what} -> ${e instanceof Error ? e.message.slice(0, 60) : String(e)}`);
+      },
+    );
+  }
+
+  private read(p: Proc): void {
+    const replica = p.replica!;
+    this.stats.reads++;
+    // Everything acknowledged before the read began must be in what it returns.
+    const mustSee = [...this.acks];
+    const minIndex = this.maxAckedIndex;
+    replica.read('linearizable').then(
+      (r) => {
+        this.stats.readsServed++;
+        if (r.appliedIndex < minIndex) this.fail('linearizable read', `${p.id} answered at index ${r.appliedIndex}, below ${minIndex} acknowledged before the read began`);
+        const missing = mustSee.find((a) => r.state.nodes[a.nodeId] === undefined);
+        if (missing) this.fail('linearizable read', `${p.id} answered without ${missing.nodeId}, acknowledged at ${missing.index} before the read began`);
+      },
+      () => undefined,
+    );
+  }
+
+  // -------------------------------------------------------------------
+  // The checks
+  // -------------------------------------------------------------------
+
+  private leader(): Proc | undefined {
+    let best: Proc | undefined;
+    for (const p of this.procs) {
+      if (!this.running(p)) continue;
+      const s = p.replica!.status();
+      if (s.role === 'leader' && (!best || s.term > best.replica!.status().term)) best = p;
+    }
+    return best;
+  }
+
+  private async check(): Promise<void> {
+    for (const p of this.procs) {
+      if (!p.alive || !p.replica) continue;
+      const s = p.replica.status();
+      if (s.role === 'leader') {
+        const known = this.leaderOfTerm.get(s.term);
+        if (known === undefined) this.leaderOfTerm.set(s.term, p.id);
+        else if (known !== p.id) this.fail('election safety', `${known} and ${p.id} both lead term ${s.term}`);
+      }
+      if (s.appliedIndex === p.checkedIndex) continue;
+      p.checkedIndex = s.appliedIndex;
+      const { state } = await p.replica.read('stale');
+      const hash = stateHash(state);
+      const seen = this.hashAt.get(s.appliedIndex);
+      if (!seen) this.hashAt.set(s.appliedIndex, { hash, by: p.id });
+      else if (seen.hash !== hash) this.fail('tables agree at equal applied index', `${p.id} and ${seen.by} differ at index ${s.appliedIndex}`);
+      for (const a of this.acks) {
+        if (a.index <= s.appliedIndex && state.nodes[a.nodeId] === undefined) {
+          this.fail('acknowledged write lost', `${p.id} applied index ${s.appliedIndex} but has no ${a.nodeId}, acknowledged at ${a.index}`);
+          break;
+        }
+      }
+      for (const n of Object.values(state.nodes)) {
+        if (n.status === 'unhealthy' && !this.confirmedFailures.has(n.id)) this.fail('failure needs a majority', `${p.id} has ${n.id} unhealthy, never confirmed by a majority`);
+      }
+      const broken = invariantViolations(state);
+      if (broken.length > 0) this.fail('table invariants', `${p.id} at ${s.appliedIndex}: ${broken[0]}`);
+    }
+  }
+
+  private converged(): boolean {
+    const statuses = this.procs.map((p) => (this.running(p) ? p.replica!.status() : undefined));
+    if (statuses.some((s) => s === undefined)) return false;
+    const first = statuses[0]!;
+    if (!first.leader) return false;
+    return statuses.every((s) => s!.leader === first.leader && s!.appliedIndex === first.appliedIndex && s!.commitIndex === first.commitIndex && s!.stateHash === first.stateHash);
+  }
+
+  private async finalCheck(): Promise<void> {
+    for (const p of this.procs) {
+      const { state } = await p.replica!.read('stale');
+      const missing = this.acks.find((a) => state.nodes[a.nodeId] === undefined);
+      if (missing) this.fail('acknowledged write lost', `${p.id} ends without ${missing.nodeId}, acknowledged at ${missing.index}`);
+    }
+  }
+
+  private describeReplicas(): string {
+    return this.procs
+      .map((p) => {
+        if (!p.alive || !p.replica) return `${p.id} down`;
+        const s = p.replica.status();
+        return `${p.id} ${s.role} t${s.term} leader ${s.leader || '-'} commit ${s.commitIndex} applied ${s.appliedIndex}`;
+      })
+      .join('; ');
+  }
+
+  private fail(property: string, detail: string): void {
+    if (this.violations.length >= 10) return;
+    this.violations.push({ property, atMs: this.nowMs, detail });
+    this.note(`VIOLATION ${property}: ${detail}`);
+  }
+
+  private note(line: string): void {
+    const l = `${String(this.nowMs).padStart(6)} ms  ${line}`;
+    this.opts.trace?.(l);
+    this.traceLines.push(l);
+    if (this.traceLines.length > TRACE_LINES) this.traceLines.shift();
+  }
+}
+
+export function runSystemSeed(opts: SystemSimOptions): Promise<SystemSimResult> {
+  return new SystemSimulator(opts).run();
+}
