@@ -3,53 +3,41 @@
  * what they claim to: each replaces an honest part of the simulated world
  * with a broken one a real deployment could have.
  */
-import type { SeededRng } from '../../../src/raft/index.js';
-import type { MemoryStorage } from '../../../src/storage/index.js';
-import type { DiskBehaviour, DiskWrite } from './sim-disk.js';
+import { NONE } from '../../../src/raft/index.js';
+import type { DiskBehaviour } from './sim-disk.js';
 
 export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'lost-vote'] as const;
 export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
 
 /**
- * lying-fsync: the disk answers a synced write at once but makes it durable
- * only with the next write (a controller cache that lies about fsync), so a
- * crash loses entries the replica counted as persisted and acknowledged.
- * lost-vote: the disk keeps entries but a crash rolls its term and vote back
- * to what they were two writes earlier, so a restarted replica may vote twice
- * in one term.
+ * lying-fsync: the disk answers a synced write without making it durable
+ * (a controller cache that lies about fsync): only an unsynced write that
+ * follows flushes what came before, so a crash loses entries the replica
+ * counted as persisted, voted on and acknowledged.
+ * lost-vote: the disk keeps everything but the vote (a store that writes
+ * the term and the vote under different keys and loses one), so a restarted
+ * replica may vote twice in one term.
  */
-export function plantedDisk(variant: Exclude<SystemVariant, 'none'>, honest: DiskBehaviour, rng: SeededRng): DiskBehaviour {
+export function plantedDisk(variant: Exclude<SystemVariant, 'none'>, honest: DiskBehaviour): DiskBehaviour {
   switch (variant) {
     case 'lying-fsync':
+      return lyingFsync(honest);
+    case 'lost-vote':
       return {
         latencySteps: honest.latencySteps,
-        complete(store, w) {
-          if (!w.batch.sync) return;
-          // Durable only when a later write comes: what this one holds is lost if none does before a crash.
-          if (rng.chance(0.5)) store.sync();
-        },
+        complete: honest.complete,
+        loaded: (state) => ({ ...state, hardState: { ...state.hardState, vote: NONE } }),
       };
-    case 'lost-vote':
-      return lostVote(honest);
   }
 }
 
-function lostVote(honest: DiskBehaviour): DiskBehaviour {
-  const history = new WeakMap<MemoryStorage, { term: number; vote: string; commit: number }[]>();
+function lyingFsync(honest: DiskBehaviour): DiskBehaviour {
+  let writes = 0;
   return {
     latencySteps: honest.latencySteps,
-    complete(store: MemoryStorage, w: DiskWrite) {
-      honest.complete(store, w);
-      const hs = store.loadNow().hardState;
-      const h = history.get(store) ?? [];
-      h.push({ ...hs });
-      if (h.length > 3) h.shift();
-      history.set(store, h);
-      if (h.length === 3) {
-        // What a crash will bring back: the state of two writes ago, with its old vote.
-        (store as unknown as { durable: { hardState: unknown } }).durable.hardState = { ...h[0]!, commit: hs.commit };
-        h.length = 0;
-      }
+    complete(store) {
+      // The cache reaches the platter every eighth write, whatever was asked.
+      if (++writes % 8 === 0) store.sync();
     },
   };
 }
