@@ -51,8 +51,10 @@ export class SimTime implements Clock, Timers {
 
   /**
    * Moves true time to `toMs`, firing every timer due by then in order; a
-   * timer armed by one that fires runs too when due by `toMs`. Returns the
-   * number fired.
+   * timer armed by one that fires runs too when due by `toMs`. An interval
+   * fires once per call at most when the call skips whole periods (that is a
+   * pause): advance in steps shorter than the shortest period to see every
+   * firing. Returns the number fired.
    */
   advanceTo(toMs: number): number {
     let fired = 0;

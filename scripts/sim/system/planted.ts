@@ -3,10 +3,9 @@
  * what they claim to: each replaces an honest part of the simulated world
  * with a broken one a real deployment could have.
  */
-import { NONE } from '../../../src/raft/index.js';
 import type { DiskBehaviour } from './sim-disk.js';
 
-export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'lost-vote'] as const;
+export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table'] as const;
 export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
 
 /**
@@ -14,20 +13,11 @@ export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
  * (a controller cache that lies about fsync): only an unsynced write that
  * follows flushes what came before, so a crash loses entries the replica
  * counted as persisted, voted on and acknowledged.
- * lost-vote: the disk keeps everything but the vote (a store that writes
- * the term and the vote under different keys and loses one), so a restarted
- * replica may vote twice in one term.
  */
-export function plantedDisk(variant: Exclude<SystemVariant, 'none'>, honest: DiskBehaviour): DiskBehaviour {
+export function plantedDisk(variant: 'lying-fsync', honest: DiskBehaviour): DiskBehaviour {
   switch (variant) {
     case 'lying-fsync':
       return lyingFsync(honest);
-    case 'lost-vote':
-      return {
-        latencySteps: honest.latencySteps,
-        complete: honest.complete,
-        loaded: (state) => ({ ...state, hardState: { ...state.hardState, vote: NONE } }),
-      };
   }
 }
 
@@ -41,3 +31,10 @@ function lyingFsync(honest: DiskBehaviour): DiskBehaviour {
     },
   };
 }
+
+/**
+ * mismatched-table: one replica builds its table before the first entry from
+ * a cluster file that differs (another shard count), so replaying the same
+ * log gives it another table: what "tables agree at equal applied index" is for.
+ */
+export const MISMATCHED_SHARDS = 16;

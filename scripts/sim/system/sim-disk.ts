@@ -16,8 +16,6 @@ export interface DiskBehaviour {
   latencySteps(): number;
   /** Called when a write completes: an honest disk makes a synced batch durable before it answers. */
   complete(store: MemoryStorage, w: DiskWrite): void;
-  /** What a restart reads back (an honest disk: what is durable). */
-  loaded?(state: InitialState): InitialState;
 }
 
 export const honestDisk = (latencySteps: () => number): DiskBehaviour => ({
@@ -42,8 +40,7 @@ export class SimDisk implements RaftStorage {
   ) {}
 
   async load(): Promise<InitialState> {
-    const state = this.store.loadNow();
-    return this.behaviour.loaded ? this.behaviour.loaded(state) : state;
+    return this.store.loadNow();
   }
 
   persist(batch: PersistBatch): Promise<void> {

@@ -20,7 +20,7 @@ import { SeededRng, type Message } from '../../../src/raft/index.js';
 import { MemoryStorage } from '../../../src/storage/index.js';
 import { SimNetwork } from '../network.js';
 import { honestDisk, SimDisk, type DiskBehaviour, type DiskWrite } from './sim-disk.js';
-import { plantedDisk, type SystemVariant } from './planted.js';
+import { MISMATCHED_SHARDS, plantedDisk, type SystemVariant } from './planted.js';
 
 /** One step of simulated time. */
 export const STEP_MS = 5;
@@ -142,6 +142,8 @@ export class SystemSimulator {
   private readonly table: RoutingState;
   private readonly raftSettings;
   private readonly disk: DiskBehaviour;
+  /** The table the last replica starts from in the mismatched-table variant. */
+  private readonly mismatchedTable: RoutingState | undefined;
   private writes: DiskWrite[] = [];
   step = 0;
   private readonly violations: SystemViolation[] = [];
@@ -193,7 +195,8 @@ export class SystemSimulator {
     });
     const latency = (): number => (this.rng.chance(0.5) ? 0 : 1);
     const honest = honestDisk(latency);
-    this.disk = opts.variant && opts.variant !== 'none' ? plantedDisk(opts.variant, honest) : honest;
+    this.disk = opts.variant === 'lying-fsync' ? plantedDisk(opts.variant, honest) : honest;
+    this.mismatchedTable = opts.variant === 'mismatched-table' ? initialState({ clusterId: 'sim', shards: MISMATCHED_SHARDS, members, eventCapacity: 32 }) : undefined;
     for (const id of this.ids) {
       this.procs.push({ id, store: new MemoryStorage(), time: new SimTime(0), replica: undefined, incarnation: 0, alive: false, pausedUntilStep: 0, restartAtStep: 0, checkedIndex: -1, slowDiskUntilStep: 0 });
     }
@@ -288,7 +291,7 @@ export class SystemSimulator {
     let replica: CoordinatorReplica;
     try {
       replica = await CoordinatorReplica.start(
-      { id: p.id, clusterId: 'sim', version: 'sim', raft: this.raftSettings, initialVoters: this.ids, initialTable: this.table, proposalTimeoutMs: 3_000, readTimeoutMs: 1_000 },
+      { id: p.id, clusterId: 'sim', version: 'sim', raft: this.raftSettings, initialVoters: this.ids, initialTable: p.id === this.ids.at(-1) ? (this.mismatchedTable ?? this.table) : this.table, proposalTimeoutMs: 3_000, readTimeoutMs: 1_000 },
         { storage: new SimDisk(p.store, p.id, incarnation, this, this.disk), outbox, logger: silentLogger, rng: this.rng.fork(), clock: p.time, timers: p.time },
       );
     } catch (e) {

@@ -13,6 +13,7 @@ import { nodeById } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import { probeNode } from './probe.js';
 import type { ConfirmAnswer, ConfirmRequest } from './replica-link.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export interface ConfirmProberOptions {
   /** Nodes probed at once for confirmations at most (default 64); more is OVERLOADED. */
@@ -24,20 +25,20 @@ export interface ConfirmProberModules {
   readonly nodeLink: NodeLink;
   readonly logger: Logger;
   readonly metrics?: HealthMetrics | undefined;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 64;
 
 export class ConfirmProber {
   private readonly inFlight = new Map<string, Promise<ConfirmAnswer>>();
-  private readonly clock: { nowMs(): number };
+  private readonly clock: Clock;
 
   constructor(
     private readonly opts: ConfirmProberOptions,
     private readonly modules: ConfirmProberModules,
   ) {
-    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.clock = modules.clock ?? systemClock;
   }
 
   /** NOT_FOUND: the node is not in this replica's table; CONFLICT: at another address; OVERLOADED: too many at once. */

@@ -8,6 +8,7 @@ import type { HealthMetrics } from '../../observability/index.js';
 import type { NodeLink } from '../node-link.js';
 import { withDeadline } from './deadline.js';
 import type { ProbeResult } from './detector.js';
+import { type Clock } from '../clock.js';
 
 export interface ProbeTarget {
   readonly nodeId: string;
@@ -17,7 +18,7 @@ export interface ProbeTarget {
 export interface ProbeModules {
   readonly nodeLink: NodeLink;
   readonly metrics?: HealthMetrics | undefined;
-  readonly clock: { nowMs(): number };
+  readonly clock: Clock;
 }
 
 /** Never rejects: a failure is a result. */

@@ -12,6 +12,7 @@ import type { CoordinatorService, RoleChange } from '../service.js';
 import { LeaseTable } from './lease-table.js';
 import { LoadBoard, type LoadReport } from './load-board.js';
 import { RecoveryBoard, type RecoveryReport, type ShardRecovery } from './recovery-board.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export interface LeaseRenewal {
   readonly id: string;
@@ -38,7 +39,7 @@ export interface LeaseKeeperOptions {
 
 export interface LeaseKeeperModules {
   readonly service: CoordinatorService;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
 }
 
 const DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES = 3;
@@ -51,7 +52,7 @@ export class LeaseKeeper {
   /** Per node, the version an ackConfig is being proposed for: one proposal at a time, whatever the renewal rate. */
   private readonly acking = new Map<string, number>();
   private readonly loads = new LoadBoard();
-  private readonly clock: { nowMs(): number };
+  private readonly clock: Clock;
   /** The term this replica leads in, or null. */
   private leaderTerm: number | null = null;
 
@@ -59,7 +60,7 @@ export class LeaseKeeper {
     private readonly opts: LeaseKeeperOptions,
     private readonly modules: LeaseKeeperModules,
   ) {
-    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.clock = modules.clock ?? systemClock;
     const s = modules.service.status();
     this.roleChanged({ role: s.role, term: s.term, leader: s.leader });
   }
