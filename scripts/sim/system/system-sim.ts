@@ -11,7 +11,9 @@
  * run after every step; after the faulty phase everything heals and the
  * replicas must converge within a bound.
  */
+import { NodeControl } from '../../../src/coordinator/node-control.js';
 import { CoordinatorReplica } from '../../../src/coordinator/replica.js';
+import type { CoordinatorService } from '../../../src/coordinator/service.js';
 import { SimTime } from '../../../src/coordinator/sim-time.js';
 import { initialState, invariantViolations, stateHash, type Command, type RoutingState } from '../../../src/coordinator/routing/index.js';
 import { raftSettingsSchema } from '../../../src/config/index.js';
@@ -19,6 +21,7 @@ import { silentLogger } from '../../../src/observability/index.js';
 import { SeededRng, type Message } from '../../../src/raft/index.js';
 import { MemoryStorage } from '../../../src/storage/index.js';
 import { SimNetwork } from '../network.js';
+import { simNodeLink, simReplicaLink, type LinkWorld } from './sim-links.js';
 import { honestDisk, SimDisk, type DiskBehaviour, type DiskWrite } from './sim-disk.js';
 import { MISMATCHED_SHARDS, plantedDisk, type SystemVariant } from './planted.js';
 
@@ -33,10 +36,19 @@ export const DEFAULT_HEAL_MS = 100 * ELECTION_TICKS * TICK_MS;
 /** Commands the client keeps waiting at most (it retries nothing: an unanswered one has an unknown outcome). */
 const MAX_IN_FLIGHT = 16;
 const TRACE_LINES = 400;
+/**
+ * A failure declared for a node that a majority of the replicas reached
+ * (the node up, their links to it whole) for this long before is wrong: it
+ * spans the detection (threshold × probe interval, a probe timeout, a
+ * confirmation round) with room to spare.
+ */
+const REACHED_FOR_MS = 3_000;
 
 export interface SystemSimOptions {
   readonly seed: number;
   readonly replicas: number;
+  /** Data nodes registered before the client starts (default 8); the client registers more. */
+  readonly nodes?: number;
   readonly faultMs?: number;
   readonly healMs?: number;
   /** A deliberately broken part, planted outside src/, to prove the checks catch it. */
@@ -63,6 +75,9 @@ export interface SystemStats {
   partitions: number;
   transfers: number;
   leaderChanges: number;
+  nodeCrashes: number;
+  nodeCuts: number;
+  declaredFailed: number;
   messages: number;
   dropped: number;
 }
@@ -90,6 +105,7 @@ interface Profile {
   readonly transferRate: number;
   readonly slowDiskRate: number;
   readonly proposeRate: number;
+  readonly nodeFaultRate: number;
   readonly readRate: number;
   readonly skewMs: number;
   readonly snapshotEveryEntries: number;
@@ -100,6 +116,8 @@ interface Proc {
   readonly store: MemoryStorage;
   time: SimTime;
   replica: CoordinatorReplica | undefined;
+  /** Leases, health monitor and confirmations: what the replica runs for the data nodes while it leads. */
+  control: NodeControl | undefined;
   incarnation: number;
   alive: boolean;
   pausedUntilStep: number;
@@ -107,6 +125,15 @@ interface Proc {
   /** Applied index and hash last checked, to check only what changed. */
   checkedIndex: number;
   slowDiskUntilStep: number;
+}
+
+/** A data node, as a model: it is up or down, and answers a probe of whoever reaches it. */
+interface DataNode {
+  readonly id: string;
+  readonly address: string;
+  downUntilStep: number;
+  /** The last step at which no majority of the replicas reached it (up, links whole); -1: never. */
+  unreachedAtStep: number;
 }
 
 interface Ack {
@@ -126,7 +153,8 @@ function drawProfile(rng: SeededRng): Profile {
     partitionRate: rng.pick([0, 0.001, 0.004]),
     transferRate: rng.pick([0, 0.001, 0.003]),
     slowDiskRate: rng.pick([0, 0.0005, 0.002]),
-    proposeRate: rng.pick([0.02, 0.05, 0.15]),
+    proposeRate: rng.pick([0.01, 0.02, 0.05]),
+    nodeFaultRate: rng.pick([0, 0.002, 0.005]),
     readRate: rng.pick([0.02, 0.1]),
     skewMs: rng.pick([0, 5, 50]),
     snapshotEveryEntries: rng.pick([5, 20, 1_000]),
@@ -160,6 +188,9 @@ export class SystemSimulator {
     partitions: 0,
     transfers: 0,
     leaderChanges: 0,
+    nodeCrashes: 0,
+    nodeCuts: 0,
+    declaredFailed: 0,
     messages: 0,
     dropped: 0,
   };
@@ -173,10 +204,16 @@ export class SystemSimulator {
   /** Tables agree at equal applied index: the hash first seen at each index. */
   private readonly hashAt = new Map<number, { hash: string; by: string }>();
   private inFlight = 0;
+  /** Data nodes still to register before the client's own writes. */
+  private initialNodes = 0;
   private nextNode = 0;
   private healed = false;
   /** Link cuts and when they heal. */
   private cuts: { links: [string, string][]; healStep: number }[] = [];
+  private readonly dataNodes = new Map<string, DataNode>();
+  /** Cut replica↔node links (`replica|node`) and when they heal. */
+  private nodeCuts = new Map<string, number>();
+  private readonly links: LinkWorld;
 
   constructor(private readonly opts: SystemSimOptions) {
     this.rng = new SeededRng(opts.seed);
@@ -184,7 +221,7 @@ export class SystemSimulator {
     this.network = new SimNetwork(this.rng.fork());
     this.network.faults = { dropRate: this.profile.dropRate, duplicateRate: this.profile.duplicateRate, maxDelayTicks: this.profile.maxDelaySteps, fifo: false };
     this.ids = Array.from({ length: opts.replicas }, (_, i) => `c${i + 1}`);
-    const members = this.ids.map((id, i) => ({ id, host: `10.0.0.${i + 1}`, apiPort: 7000, peerPort: 7100 }));
+    const members = this.ids.map((id) => ({ id, host: `${id}.sim`, apiPort: 7000, peerPort: 7100 }));
     // A short event ring keeps the table (hashed at every applied index by the checks) small.
     this.table = initialState({ clusterId: 'sim', shards: 8, members, eventCapacity: 32 });
     this.raftSettings = raftSettingsSchema.parse({
@@ -197,9 +234,33 @@ export class SystemSimulator {
     const honest = honestDisk(latency);
     this.disk = opts.variant === 'lying-fsync' ? plantedDisk(opts.variant, honest) : honest;
     this.mismatchedTable = opts.variant === 'mismatched-table' ? initialState({ clusterId: 'sim', shards: MISMATCHED_SHARDS, members, eventCapacity: 32 }) : undefined;
+    this.links = this.linkWorld();
     for (const id of this.ids) {
-      this.procs.push({ id, store: new MemoryStorage(), time: new SimTime(0), replica: undefined, incarnation: 0, alive: false, pausedUntilStep: 0, restartAtStep: 0, checkedIndex: -1, slowDiskUntilStep: 0 });
+      this.procs.push({ id, store: new MemoryStorage(), time: new SimTime(0), replica: undefined, control: undefined, incarnation: 0, alive: false, pausedUntilStep: 0, restartAtStep: 0, checkedIndex: -1, slowDiskUntilStep: 0 });
     }
+  }
+
+  private linkWorld(): LinkWorld {
+    const linkRng = this.rng.fork();
+    return {
+      hopMs: () => linkRng.int(this.profile.maxDelaySteps + 1) * STEP_MS,
+      nodeAt: (from, address) => {
+        const n = this.dataNodes.get(address);
+        return n && this.nodeUp(n) && !this.nodeCuts.has(`${from}|${n.id}`) ? n : undefined;
+      },
+      replicaAt: (from, apiAddress) => {
+        const p = this.procs.find((x) => `${x.id}.sim:7000` === apiAddress);
+        return p && this.running(p) && p.control && !this.network.isCut(from, p.id) ? p.control : undefined;
+      },
+      callerAlive: (from, incarnation) => {
+        const p = this.proc(from);
+        return p.alive && p.incarnation === incarnation;
+      },
+    };
+  }
+
+  private nodeUp(n: DataNode): boolean {
+    return n.downUntilStep <= this.step;
   }
 
   get nowMs(): number {
@@ -217,6 +278,7 @@ export class SystemSimulator {
     const healSteps = Math.ceil((this.opts.healMs ?? DEFAULT_HEAL_MS) / STEP_MS);
     this.note(`profile ${JSON.stringify(this.profile)}`);
     for (const p of this.procs) await this.startProc(p);
+    this.initialNodes = this.opts.nodes ?? 8;
     let convergedAfterMs: number | undefined;
     let probe: { nodeId: string; acked: boolean } | undefined;
     for (let i = 0; i < faultSteps + healSteps && this.violations.length === 0; i++) {
@@ -228,6 +290,7 @@ export class SystemSimulator {
       // Only a step in which something happened has continuations to run.
       if (this.deliver() + this.advanceTimers() + asked > 0) await drain();
       await this.completeWrites();
+      this.trackReach();
       await this.check();
       if (this.healed && probe === undefined && this.leader()) {
         probe = { nodeId: `probe`, acked: false };
@@ -306,13 +369,59 @@ export class SystemSimulator {
       this.note(`${p.id} ${c.role} term ${c.term} leader ${c.leader || '-'}`);
     });
     p.replica = replica;
+    p.control = new NodeControl(
+      { placement: false, health: {} },
+      {
+        service: this.watched(replica),
+        nodeLink: simNodeLink(p.id, incarnation, p.time, this.links),
+        replicaLink: simReplicaLink(p.id, incarnation, p.time, this.links),
+        logger: silentLogger,
+        clock: p.time,
+        timers: p.time,
+      },
+    );
     await drain();
+  }
+
+  /** The replica as its NodeControl sees it, with every failure declaration checked as it is proposed. */
+  private watched(replica: CoordinatorReplica): CoordinatorService {
+    return {
+      status: () => replica.status(),
+      read: (c, t) => replica.read(c, t),
+      propose: (cmd, t) => {
+        this.checkDeclaration(replica.status().id, cmd);
+        return replica.propose(cmd, t);
+      },
+      members: () => replica.members(),
+      addMember: (m, t) => replica.addMember(m, t),
+      removeMember: (id, t) => replica.removeMember(id, t),
+      transferLeadership: (to, t) => replica.transferLeadership(to, t),
+      events: (since) => replica.events(since),
+      onEvent: (l) => replica.onEvent(l),
+      onRoleChange: (l) => replica.onRoleChange(l),
+      apiAddressOf: (id) => replica.apiAddressOf(id),
+    };
+  }
+
+  /** A node is declared failed only with a majority's confirmation, and never while a majority reaches it. */
+  private checkDeclaration(by: string, cmd: Command): void {
+    if (cmd.type === 'setNodeStatus' && cmd.status !== 'unhealthy') this.note(`${by} marks ${cmd.nodeId} ${cmd.status}`);
+    if (cmd.type !== 'setNodeStatus' || cmd.status !== 'unhealthy') return;
+    this.stats.declaredFailed++;
+    const n = [...this.dataNodes.values()].find((x) => x.id === cmd.nodeId);
+    this.note(`${by} declares ${cmd.nodeId} failed, confirmed by ${cmd.confirmedBy.join(',')} of ${cmd.voters}`);
+    if (cmd.confirmedBy.length * 2 <= cmd.voters) this.fail('failure needs a majority', `${by} declares ${cmd.nodeId} failed with ${cmd.confirmedBy.length} of ${cmd.voters} confirmations`);
+    else this.confirmedFailures.add(cmd.nodeId);
+    if (n && this.nodeUp(n) && (n.unreachedAtStep < 0 || (this.step - n.unreachedAtStep) * STEP_MS > REACHED_FOR_MS)) {
+      this.fail('failure declared while a majority reaches the node', `${by} declares ${cmd.nodeId} failed; a majority has reached it ${n.unreachedAtStep < 0 ? 'all along' : `since ${n.unreachedAtStep * STEP_MS} ms`}`);
+    }
   }
 
   /** A crash: the process is gone with its timers, its socket buffers and every write not synced. */
   private kill(p: Proc): void {
     p.alive = false;
     p.replica = undefined;
+    p.control = undefined;
     p.time.cancelAll();
     p.store.crash();
     this.network.dropTo(p.id);
@@ -342,6 +451,8 @@ export class SystemSimulator {
       this.note(`slow disk ${p.id} until ${p.slowDiskUntilStep * STEP_MS} ms`);
     }
     if (rng.chance(pr.partitionRate)) this.partition();
+    if (rng.chance(pr.nodeFaultRate) && this.dataNodes.size > 0) this.nodeFault();
+    for (const [k, at] of this.nodeCuts) if (at <= this.step) (this.nodeCuts.delete(k), this.note(`heal ${k.replace('|', ' <-> ')}`));
     for (const c of this.cuts.filter((c) => c.healStep <= this.step)) this.healCut(c);
     if (rng.chance(pr.transferRate)) this.transfer();
   }
@@ -366,6 +477,33 @@ export class SystemSimulator {
     this.stats.partitions++;
   }
 
+  /** A data node crashes for a while, or loses the leader only, or a minority or majority of the replicas. */
+  private nodeFault(): void {
+    const rng = this.rng;
+    const n = rng.pick([...this.dataNodes.values()]);
+    const kind = rng.int(3);
+    const untilStep = this.step + 20 + rng.int(600);
+    if (kind === 0) {
+      n.downUntilStep = untilStep;
+      this.stats.nodeCrashes++;
+      this.note(`node ${n.id} down until ${untilStep * STEP_MS} ms`);
+      return;
+    }
+    const leader = this.leader();
+    const from = kind === 1 && leader ? [leader.id] : this.ids.filter(() => rng.chance(0.5));
+    for (const r of from) this.nodeCuts.set(`${r}|${n.id}`, untilStep);
+    this.stats.nodeCuts++;
+    this.note(`cut ${n.id} from ${from.join(',') || 'nobody'}${kind === 1 && leader ? ' (the leader only)' : ''} until ${untilStep * STEP_MS} ms`);
+  }
+
+  /** Which nodes a majority of the replicas does not reach now (crashed replicas reach nothing). */
+  private trackReach(): void {
+    for (const n of this.dataNodes.values()) {
+      const reaching = this.procs.filter((p) => p.alive && !this.nodeCuts.has(`${p.id}|${n.id}`)).length;
+      if (!this.nodeUp(n) || reaching * 2 <= this.procs.length) n.unreachedAtStep = this.step;
+    }
+  }
+
   private healCut(c: { links: [string, string][]; healStep: number }): void {
     this.cuts = this.cuts.filter((x) => x !== c);
     this.network.healAll();
@@ -385,6 +523,8 @@ export class SystemSimulator {
   private heal(): void {
     this.healed = true;
     this.cuts = [];
+    this.nodeCuts.clear();
+    for (const n of this.dataNodes.values()) n.downUntilStep = 0;
     this.network.healAll();
     this.network.faults = { dropRate: 0, duplicateRate: 0, maxDelayTicks: 1, fifo: false };
     for (const p of this.procs) {
@@ -438,8 +578,11 @@ export class SystemSimulator {
   // The client
   // -------------------------------------------------------------------
 
+  /** A registration, and the data node model that answers at its address. */
   private register(nodeId: string): Command {
-    return { type: 'registerNode', nodeId, address: `10.1.${Math.floor(this.nextNode / 250)}.${(this.nextNode % 250) + 1}:9000`, capacity: 4, version: 'sim', atMs: 0, reason: 'sim client' } as Command;
+    const address = `${nodeId}.sim:9000`;
+    if (!this.dataNodes.has(address)) this.dataNodes.set(address, { id: nodeId, address, downUntilStep: 0, unreachedAtStep: -1 });
+    return { type: 'registerNode', nodeId, address, capacity: 4, version: 'sim', atMs: 0, reason: 'sim client' } as Command;
   }
 
   /** The client's requests this step; returns how many it made. */
@@ -450,24 +593,15 @@ export class SystemSimulator {
     const before = this.stats.proposals + this.stats.reads;
     const leader = this.leader();
     const pickTarget = (): Proc => (leader && rng.chance(0.7) ? leader : rng.pick(targets));
-    if (this.inFlight < MAX_IN_FLIGHT && rng.chance(this.profile.proposeRate)) {
-      if (this.acks.length > 0 && rng.chance(0.1)) {
-        // A failure declaration: sometimes with a majority's confirmation, sometimes without (apply must refuse it).
-        const nodeId = rng.pick(this.acks).nodeId;
-        const voters = this.ids.length;
-        const confirmed = 1 + rng.int(voters);
-        const majority = confirmed > voters / 2;
-        if (majority) this.confirmedFailures.add(nodeId);
-        const cmd = { type: 'setNodeStatus', nodeId, status: 'unhealthy', confirmedBy: this.ids.slice(0, confirmed), voters, atMs: 0, reason: 'sim failure declaration' } as Command;
-        this.propose(pickTarget(), cmd, () => undefined);
-      } else {
-        const nodeId = `n${this.nextNode++}`;
-        this.propose(pickTarget(), this.register(nodeId), (ok, index) => {
-          if (!ok) return;
-          this.acks.push({ nodeId, index });
-          this.maxAckedIndex = Math.max(this.maxAckedIndex, index);
-        });
-      }
+    // The data nodes register first (through the leader, once there is one); then the client's writes are registrations too.
+    const registering = this.nextNode < this.initialNodes;
+    if (this.inFlight < MAX_IN_FLIGHT && (registering ? leader !== undefined : rng.chance(this.profile.proposeRate))) {
+      const nodeId = `n${this.nextNode++}`;
+      this.propose(registering ? leader! : pickTarget(), this.register(nodeId), (ok, index) => {
+        if (!ok) return;
+        this.acks.push({ nodeId, index });
+        this.maxAckedIndex = Math.max(this.maxAckedIndex, index);
+      });
     }
     if (rng.chance(this.profile.readRate)) this.read(pickTarget());
     return this.stats.proposals + this.stats.reads - before;

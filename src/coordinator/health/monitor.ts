@@ -307,7 +307,7 @@ export class HealthMonitor {
     t.probing = true;
     let lookNow = false;
     try {
-      const result = await probeNode({ nodeId: id, address: t.address }, settings.probeTimeoutMs, { nodeLink: this.modules.nodeLink, metrics: this.modules.metrics, clock: this.clock });
+      const result = await probeNode({ nodeId: id, address: t.address }, settings.probeTimeoutMs, { nodeLink: this.modules.nodeLink, metrics: this.modules.metrics, clock: this.clock, timers: this.modules.timers });
       if (!this.current(generation) || this.tracked.get(id) !== t) return;
       // The settings of now, not of when the probe left: a change applied meanwhile counts.
       lookNow = this.heard(id, t, result, this.latest?.config.settings.health ?? settings);
@@ -419,6 +419,7 @@ export class HealthMonitor {
       replicaLink: this.modules.replicaLink,
       metrics: this.modules.metrics,
       apiAddressOf: (r) => this.modules.service.apiAddressOf(r),
+      timers: this.modules.timers,
     });
     if (!this.current(generation) || this.tracked.get(id) !== t || t.health.status !== 'suspect') return;
     const fields = { node: id, verdict: tally.verdict, confirmedBy: tally.confirmedBy, refutedBy: tally.refutedBy, unanswered: tally.unanswered, reason: tally.reason };
