@@ -44,6 +44,13 @@ describe('the control plane under simulation (production replicas, simulated wor
     expect(found[0]).toMatch(/trace lines:\n {4}\s*\d+ ms /);
   });
 
+  test(`a replica that confirms a failure without probing (blind-confirm) is caught within ${TEETH_SEEDS} seeds`, async () => {
+    const found = await failures(1, TEETH_SEEDS, 3, 'blind-confirm', true);
+    expect(found, 'the planted bug went unnoticed').toHaveLength(1);
+    expect(found[0]).toMatch(/failure declared while a majority reaches the node/);
+    expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant blind-confirm --trace/);
+  });
+
   test('a replica whose cluster file differs (mismatched-table) is caught by the table comparison on the first seed', async () => {
     const found = await failures(1, 1, 3, 'mismatched-table', true);
     expect(found).toHaveLength(1);

@@ -5,7 +5,7 @@
  */
 import type { DiskBehaviour } from './sim-disk.js';
 
-export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table'] as const;
+export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm'] as const;
 export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
 
 /**
@@ -38,3 +38,11 @@ function lyingFsync(honest: DiskBehaviour): DiskBehaviour {
  * log gives it another table: what "tables agree at equal applied index" is for.
  */
 export const MISMATCHED_SHARDS = 16;
+
+/**
+ * blind-confirm: a replica asked to confirm a failure answers "unreachable"
+ * without probing the node itself (a confirmation handler that echoes the
+ * leader's view), so a node cut from the leader alone is declared failed
+ * while every other replica still reaches it.
+ */
+export const blindConfirm = { reachable: false, error: 'not probed (planted bug)' } as const;

@@ -23,7 +23,7 @@ import { MemoryStorage } from '../../../src/storage/index.js';
 import { SimNetwork } from '../network.js';
 import { simNodeLink, simReplicaLink, type LinkWorld } from './sim-links.js';
 import { honestDisk, SimDisk, type DiskBehaviour, type DiskWrite } from './sim-disk.js';
-import { MISMATCHED_SHARDS, plantedDisk, type SystemVariant } from './planted.js';
+import { blindConfirm, MISMATCHED_SHARDS, plantedDisk, type SystemVariant } from './planted.js';
 
 /** One step of simulated time. */
 export const STEP_MS = 5;
@@ -154,7 +154,7 @@ function drawProfile(rng: SeededRng): Profile {
     transferRate: rng.pick([0, 0.001, 0.003]),
     slowDiskRate: rng.pick([0, 0.0005, 0.002]),
     proposeRate: rng.pick([0.01, 0.02, 0.05]),
-    nodeFaultRate: rng.pick([0, 0.002, 0.005]),
+    nodeFaultRate: rng.pick([0.001, 0.003, 0.01]),
     readRate: rng.pick([0.02, 0.1]),
     skewMs: rng.pick([0, 5, 50]),
     snapshotEveryEntries: rng.pick([5, 20, 1_000]),
@@ -250,7 +250,8 @@ export class SystemSimulator {
       },
       replicaAt: (from, apiAddress) => {
         const p = this.procs.find((x) => `${x.id}.sim:7000` === apiAddress);
-        return p && this.running(p) && p.control && !this.network.isCut(from, p.id) ? p.control : undefined;
+        if (!p || !this.running(p) || !p.control || this.network.isCut(from, p.id)) return undefined;
+        return this.opts.variant === 'blind-confirm' ? { confirmProbe: () => Promise.resolve(blindConfirm) } : p.control;
       },
       callerAlive: (from, incarnation) => {
         const p = this.proc(from);
@@ -481,8 +482,9 @@ export class SystemSimulator {
   private nodeFault(): void {
     const rng = this.rng;
     const n = rng.pick([...this.dataNodes.values()]);
-    const kind = rng.int(3);
-    const untilStep = this.step + 20 + rng.int(600);
+    // 0: the node crashes; 1: it loses the leader only (half the faults: the case confirmations are for); 2: some replicas.
+    const kind = rng.pick([0, 1, 1, 2]);
+    const untilStep = this.step + 20 + rng.int(1_000);
     if (kind === 0) {
       n.downUntilStep = untilStep;
       this.stats.nodeCrashes++;
