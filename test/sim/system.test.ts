@@ -40,7 +40,7 @@ describe('the control plane under simulation (production replicas, simulated wor
     const found = await failures(1, TEETH_SEEDS, 3, 'lying-fsync', true);
     expect(found, 'the planted bug went unnoticed').toHaveLength(1);
     expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant lying-fsync --trace/);
-    expect(found[0]).toMatch(/acknowledged write lost|tables agree at equal applied index|linearizable read/);
+    expect(found[0]).toMatch(/acknowledged write lost|tables agree at equal applied index|linearizable read|election safety/);
     expect(found[0]).toMatch(/trace lines:\n {4}\s*\d+ ms /);
   });
 

@@ -1,5 +1,5 @@
 /**
- * npm run sim -- --system --seeds N [--from S] [--replicas 3|5] [--nodes K] [--variant V]
+ * npm run sim -- --system --seeds N [--from S] [--replicas 3|5] [--nodes K] [--shards N] [--variant V]
  * npm run sim -- --system --seed S [--replicas 3|5] [--variant V] --trace
  *
  * Runs the system simulation (production coordinator replicas over a
@@ -14,7 +14,7 @@ import { DEFAULT_FAULT_MS, DEFAULT_HEAL_MS, runSystemSeed, type SystemSimResult 
 function usage(message: string): never {
   process.stderr.write(
     `${message}\n` +
-      'usage: npm run sim -- --system --seeds N [--from S] [--replicas 3|5] [--nodes K] [--variant V] [--fault-ms MS]\n' +
+      'usage: npm run sim -- --system --seeds N [--from S] [--replicas 3|5] [--nodes K] [--shards N] [--variant V] [--fault-ms MS]\n' +
       '       npm run sim -- --system --seed S [--replicas 3|5] [--variant V] --trace\n' +
       `variants (planted bugs that must be caught): ${SYSTEM_VARIANTS.filter((v) => v !== 'none').join(', ')}\n`,
   );
@@ -55,6 +55,7 @@ export async function systemMain(argv: readonly string[]): Promise<number> {
         seed: { type: 'string' },
         replicas: { type: 'string' },
         nodes: { type: 'string' },
+        shards: { type: 'string' },
         variant: { type: 'string' },
         trace: { type: 'boolean' },
         'fault-ms': { type: 'string' },
@@ -73,13 +74,14 @@ export async function systemMain(argv: readonly string[]): Promise<number> {
   const variant = (v.variant ?? 'none') as SystemVariant;
   if (!SYSTEM_VARIANTS.includes(variant)) usage(`unknown --variant "${v.variant}"`);
   const nodes = intArg(v.nodes, 'nodes', 8, 0);
+  const shards = intArg(v.shards, 'shards', 8, 1);
   const faultMs = intArg(v['fault-ms'], 'fault-ms', DEFAULT_FAULT_MS, 0);
   const healMs = intArg(v['heal-ms'], 'heal-ms', DEFAULT_HEAL_MS, 1);
   const out = (s: string): void => void process.stdout.write(`${s}\n`);
 
   if (v.seed !== undefined) {
     const seed = intArg(v.seed, 'seed', 1, 0);
-    const r = await runSystemSeed({ seed, replicas, nodes, variant, faultMs, healMs, ...(v.trace ? { trace: out } : {}) });
+    const r = await runSystemSeed({ seed, replicas, nodes, shards, variant, faultMs, healMs, ...(v.trace ? { trace: out } : {}) });
     if (r.violations.length > 0) out(describeFailure(r, v.trace ? 0 : 40));
     out(`seed ${seed}: ${r.simulatedMs} simulated ms, ${r.stats.acked} acknowledged, ${r.stats.readsServed} reads served, ${r.stats.leaderChanges} leader changes, ${r.stats.crashes} crashes, ${r.stats.partitions} partitions, ${r.stats.pauses} pauses, ${r.stats.nodeCrashes} node crashes, ${r.stats.nodeCuts} node cuts, ${r.stats.declaredFailed} failures declared, converged ${r.convergedAfterMs ?? 'never'} ms after healing`);
     out(`sim: 1 seeds, ${r.violations.length > 0 ? 1 : 0} violations`);
@@ -95,7 +97,7 @@ export async function systemMain(argv: readonly string[]): Promise<number> {
   let maxConverge = 0;
   process.stderr.write(`sim: system, seeds ${from}..${from + count - 1}, ${replicas} replicas${variant !== 'none' ? `, variant ${variant}` : ''}\n`);
   for (let seed = from; seed < from + count; seed++) {
-    const r = await runSystemSeed({ seed, replicas, nodes, variant, faultMs, healMs });
+    const r = await runSystemSeed({ seed, replicas, nodes, shards, variant, faultMs, healMs });
     simulatedMs += r.simulatedMs;
     maxConverge = Math.max(maxConverge, r.convergedAfterMs ?? 0);
     if (r.violations.length > 0) {

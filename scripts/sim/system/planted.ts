@@ -34,10 +34,10 @@ function lyingFsync(honest: DiskBehaviour): DiskBehaviour {
 
 /**
  * mismatched-table: one replica builds its table before the first entry from
- * a cluster file that differs (another shard count), so replaying the same
+ * a cluster file that differs (this many more shards), so replaying the same
  * log gives it another table: what "tables agree at equal applied index" is for.
  */
-export const MISMATCHED_SHARDS = 16;
+export const MISMATCHED_SHARDS = 8;
 
 /**
  * blind-confirm: a replica asked to confirm a failure answers "unreachable"

@@ -15,6 +15,7 @@ import { NodeControl } from '../../../src/coordinator/node-control.js';
 import { CoordinatorReplica } from '../../../src/coordinator/replica.js';
 import type { CoordinatorService } from '../../../src/coordinator/service.js';
 import { SimTime } from '../../../src/coordinator/sim-time.js';
+import type { Timers } from '../../../src/coordinator/clock.js';
 import { initialState, invariantViolations, stateHash, type Command, type RoutingState } from '../../../src/coordinator/routing/index.js';
 import { raftSettingsSchema } from '../../../src/config/index.js';
 import { silentLogger } from '../../../src/observability/index.js';
@@ -36,6 +37,8 @@ export const DEFAULT_HEAL_MS = 100 * ELECTION_TICKS * TICK_MS;
 /** Commands the client keeps waiting at most (it retries nothing: an unanswered one has an unknown outcome). */
 const MAX_IN_FLIGHT = 16;
 const TRACE_LINES = 400;
+/** The data nodes register this fast at most (a fleet starting). */
+const REGISTRATIONS_PER_STEP = 8;
 /**
  * A failure declared for a node that a majority of the replicas reached
  * (the node up, their links to it whole) for this long before is wrong: it
@@ -49,6 +52,8 @@ export interface SystemSimOptions {
   readonly replicas: number;
   /** Data nodes registered before the client starts (default 8); the client registers more. */
   readonly nodes?: number;
+  /** Shards of the table (default 8). */
+  readonly shards?: number;
   readonly faultMs?: number;
   readonly healMs?: number;
   /** A deliberately broken part, planted outside src/, to prove the checks catch it. */
@@ -91,6 +96,10 @@ export interface SystemSimResult {
   readonly convergedAfterMs: number | undefined;
   readonly simulatedMs: number;
   readonly stats: SystemStats;
+  /** Wall time of the data-node duties' timer callbacks (health rounds, deadlines), all replicas. */
+  readonly controlCost: { readonly callbacks: number; readonly totalMs: number; readonly maxMs: number };
+  /** Wall time of the whole run. */
+  readonly wallMs: number;
   /** The last trace lines before the end (or the first violation). */
   readonly trace: readonly string[];
 }
@@ -204,6 +213,8 @@ export class SystemSimulator {
   /** Tables agree at equal applied index: the hash first seen at each index. */
   private readonly hashAt = new Map<number, { hash: string; by: string }>();
   private inFlight = 0;
+  /** Wall time of the NodeControl timer callbacks (see measuredTimers). */
+  private readonly controlCost = { callbacks: 0, totalMs: 0, maxMs: 0 };
   /** Data nodes still to register before the client's own writes. */
   private initialNodes = 0;
   private nextNode = 0;
@@ -223,7 +234,7 @@ export class SystemSimulator {
     this.ids = Array.from({ length: opts.replicas }, (_, i) => `c${i + 1}`);
     const members = this.ids.map((id) => ({ id, host: `${id}.sim`, apiPort: 7000, peerPort: 7100 }));
     // A short event ring keeps the table (hashed at every applied index by the checks) small.
-    this.table = initialState({ clusterId: 'sim', shards: 8, members, eventCapacity: 32 });
+    this.table = initialState({ clusterId: 'sim', shards: opts.shards ?? 8, members, eventCapacity: 32 });
     this.raftSettings = raftSettingsSchema.parse({
       tickMs: TICK_MS,
       electionTicks: ELECTION_TICKS,
@@ -233,7 +244,7 @@ export class SystemSimulator {
     const latency = (): number => (this.rng.chance(0.5) ? 0 : 1);
     const honest = honestDisk(latency);
     this.disk = opts.variant === 'lying-fsync' ? plantedDisk(opts.variant, honest) : honest;
-    this.mismatchedTable = opts.variant === 'mismatched-table' ? initialState({ clusterId: 'sim', shards: MISMATCHED_SHARDS, members, eventCapacity: 32 }) : undefined;
+    this.mismatchedTable = opts.variant === 'mismatched-table' ? initialState({ clusterId: 'sim', shards: (opts.shards ?? 8) + MISMATCHED_SHARDS, members, eventCapacity: 32 }) : undefined;
     this.links = this.linkWorld();
     for (const id of this.ids) {
       this.procs.push({ id, store: new MemoryStorage(), time: new SimTime(0), replica: undefined, control: undefined, incarnation: 0, alive: false, pausedUntilStep: 0, restartAtStep: 0, checkedIndex: -1, slowDiskUntilStep: 0 });
@@ -277,6 +288,7 @@ export class SystemSimulator {
   async run(): Promise<SystemSimResult> {
     const faultSteps = Math.ceil((this.opts.faultMs ?? DEFAULT_FAULT_MS) / STEP_MS);
     const healSteps = Math.ceil((this.opts.healMs ?? DEFAULT_HEAL_MS) / STEP_MS);
+    const startedWallMs = performance.now();
     this.note(`profile ${JSON.stringify(this.profile)}`);
     for (const p of this.procs) await this.startProc(p);
     this.initialNodes = this.opts.nodes ?? 8;
@@ -322,6 +334,8 @@ export class SystemSimulator {
       convergedAfterMs,
       simulatedMs: this.nowMs,
       stats: this.stats,
+      controlCost: this.controlCost,
+      wallMs: performance.now() - startedWallMs,
       trace: this.traceLines,
     };
   }
@@ -378,10 +392,29 @@ export class SystemSimulator {
         replicaLink: simReplicaLink(p.id, incarnation, p.time, this.links),
         logger: silentLogger,
         clock: p.time,
-        timers: p.time,
+        timers: this.measuredTimers(p),
       },
     );
     await drain();
+  }
+
+  /**
+   * The replica's timers as its NodeControl gets them: each callback's wall
+   * time is counted (health rounds, probe and confirmation deadlines), as
+   * the cost of the leader's duties besides Raft.
+   */
+  private measuredTimers(p: Proc): Timers {
+    const time = p.time;
+    const timed = (fn: () => void) => (): void => {
+      const started = performance.now();
+      fn();
+      const ms = performance.now() - started;
+      const c = this.controlCost;
+      c.callbacks++;
+      c.totalMs += ms;
+      c.maxMs = Math.max(c.maxMs, ms);
+    };
+    return { after: (ms, fn) => time.after(ms, timed(fn)), every: (ms, fn) => time.every(ms, timed(fn)) };
   }
 
   /** The replica as its NodeControl sees it, with every failure declaration checked as it is proposed. */
@@ -597,7 +630,8 @@ export class SystemSimulator {
     const pickTarget = (): Proc => (leader && rng.chance(0.7) ? leader : rng.pick(targets));
     // The data nodes register first (through the leader, once there is one); then the client's writes are registrations too.
     const registering = this.nextNode < this.initialNodes;
-    if (this.inFlight < MAX_IN_FLIGHT && (registering ? leader !== undefined : rng.chance(this.profile.proposeRate))) {
+    const wanted = registering ? (leader === undefined ? 0 : REGISTRATIONS_PER_STEP) : rng.chance(this.profile.proposeRate) ? 1 : 0;
+    for (let i = 0; i < wanted && this.inFlight < (registering ? MAX_IN_FLIGHT * 4 : MAX_IN_FLIGHT); i++) {
       const nodeId = `n${this.nextNode++}`;
       this.propose(registering ? leader! : pickTarget(), this.register(nodeId), (ok, index) => {
         if (!ok) return;
