@@ -9,6 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { intArg as sharedIntArg } from './sim/int-arg.js';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { VARIANTS, type Variant } from './sim/broken-variants.js';
 import { DEFAULT_FAULT_TICKS, DEFAULT_HEAL_TICKS, runSeed, type SimResult } from './sim/simulator.js';
@@ -61,10 +62,7 @@ function usage(message: string): never {
 }
 
 function intArg(v: string | undefined, name: string, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) usage(`--${name} must be an integer ≥ ${min}, got "${v}"`);
-  return n;
+  return sharedIntArg(v, name, dflt, min, usage);
 }
 
 async function main(): Promise<void> {

@@ -8,6 +8,7 @@
  * the end of its trace.
  */
 import { parseArgs } from 'node:util';
+import { intArg as sharedIntArg } from '../int-arg.js';
 import { SYSTEM_VARIANTS, type SystemVariant } from './planted.js';
 import { DEFAULT_FAULT_MS, DEFAULT_HEAL_MS, runSystemSeed, type SystemSimResult } from './system-sim.js';
 
@@ -22,10 +23,7 @@ function usage(message: string): never {
 }
 
 function intArg(v: string | undefined, name: string, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) usage(`--${name} must be an integer ≥ ${min}, got "${v}"`);
-  return n;
+  return sharedIntArg(v, name, dflt, min, usage);
 }
 
 /** The replay command of one seed. */
