@@ -208,6 +208,8 @@ export class SystemSimulator {
   private maxAckedIndex = 0;
   /** Nodes a failure declaration with a majority's confirmation was ever proposed for. */
   private readonly confirmedFailures = new Set<string>();
+  /** The first applied index at which each shard had an in-sync copy: from there on it must always have one. */
+  private readonly firstInSyncAt = new Map<number, number>();
   /** Election safety: the leader of each term. */
   private readonly leaderOfTerm = new Map<number, string>();
   /** Tables agree at equal applied index: the hash first seen at each index. */
@@ -385,7 +387,7 @@ export class SystemSimulator {
     });
     p.replica = replica;
     p.control = new NodeControl(
-      { placement: false, health: {} },
+      { placement: true, health: {} },
       {
         service: this.watched(replica),
         nodeLink: simNodeLink(p.id, incarnation, p.time, this.links),
@@ -440,6 +442,7 @@ export class SystemSimulator {
   /** A node is declared failed only with a majority's confirmation, and never while a majority reaches it. */
   private checkDeclaration(by: string, cmd: Command): void {
     if (cmd.type === 'setNodeStatus' && cmd.status !== 'unhealthy') this.note(`${by} marks ${cmd.nodeId} ${cmd.status}`);
+    else if (cmd.type !== 'setNodeStatus') this.note(`${by} proposes ${cmd.type}${'shard' in cmd ? ` shard ${String(cmd.shard)}` : ''}`);
     if (cmd.type !== 'setNodeStatus' || cmd.status !== 'unhealthy') return;
     this.stats.declaredFailed++;
     const n = [...this.dataNodes.values()].find((x) => x.id === cmd.nodeId);
@@ -719,6 +722,14 @@ export class SystemSimulator {
       }
       for (const n of Object.values(state.nodes)) {
         if (n.status === 'unhealthy' && !this.confirmedFailures.has(n.id)) this.fail('failure needs a majority', `${p.id} has ${n.id} unhealthy, never confirmed by a majority`);
+      }
+      for (const sh of state.shards) {
+        const first = this.firstInSyncAt.get(sh.id);
+        if (sh.inSync.length > 0) {
+          if (first === undefined || s.appliedIndex < first) this.firstInSyncAt.set(sh.id, s.appliedIndex);
+        } else if (first !== undefined && s.appliedIndex >= first) {
+          this.fail('a shard keeps an in-sync copy', `${p.id} at ${s.appliedIndex}: shard ${sh.id} has no in-sync copy left (it had one at ${first})`);
+        }
       }
       const broken = invariantViolations(state);
       if (broken.length > 0) this.fail('table invariants', `${p.id} at ${s.appliedIndex}: ${broken[0]}`);
