@@ -4,7 +4,7 @@ import { runSystemSeed } from '../../scripts/sim/system/system-sim.js';
 import type { SystemVariant } from '../../scripts/sim/system/planted.js';
 
 /** Seeds `npm test` runs of the system simulation (each ~0.3 s of CPU); `npm run sim -- --system --seeds N` runs more. */
-const SYSTEM_SEEDS = 16;
+const SYSTEM_SEEDS = 32;
 /** Seeds within which a planted bug must be caught. */
 const TEETH_SEEDS = 30;
 
@@ -25,7 +25,7 @@ describe('the control plane under simulation (production replicas, simulated wor
   });
 
   test('five replicas: no violation', async () => {
-    expect(await failures(1_001, 4, 5)).toEqual([]);
+    expect(await failures(1_001, 8, 5)).toEqual([]);
   });
 
   test('one seed is one history: two runs give the same trace and figures', async () => {
