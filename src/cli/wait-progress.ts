@@ -1,9 +1,9 @@
-import { systemClock, type Clock } from '../coordinator/clock.js';
 /**
  * Waiting for a long operation (`--wait`): a poll loop bounded by how long
  * it may go without progress, and the duration flag those commands take.
  * Drawing the progress is progress.ts's.
  */
+import { systemClock, type Clock } from '../coordinator/clock.js';
 export interface PollOptions {
   readonly intervalMs: number;
   /** Gives up when the progress has not changed for this long. */
