@@ -5,7 +5,7 @@
  */
 import type { DiskBehaviour } from './sim-disk.js';
 
-export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm'] as const;
+export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt'] as const;
 export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
 
 /**
@@ -46,3 +46,9 @@ export const MISMATCHED_SHARDS = 8;
  * while every other replica still reaches it.
  */
 export const blindConfirm = { reachable: false, error: 'not probed (planted bug)' } as const;
+
+/*
+ * lease-from-receipt (in node-leases.ts): a data node counts its lease from
+ * when the answer arrived instead of from when it sent the renewal, so a slow
+ * answer stretches it past what the leader fenced.
+ */

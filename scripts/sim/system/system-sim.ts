@@ -23,6 +23,7 @@ import { SeededRng, type Message } from '../../../src/raft/index.js';
 import { MemoryStorage } from '../../../src/storage/index.js';
 import { SimNetwork } from '../network.js';
 import { simNodeLink, simReplicaLink, type LinkWorld } from './sim-links.js';
+import { NodeLeases } from './node-leases.js';
 import { honestDisk, SimDisk, type DiskBehaviour, type DiskWrite } from './sim-disk.js';
 import { blindConfirm, MISMATCHED_SHARDS, plantedDisk, type SystemVariant } from './planted.js';
 
@@ -37,6 +38,8 @@ export const DEFAULT_HEAL_MS = 100 * ELECTION_TICKS * TICK_MS;
 /** Commands the client keeps waiting at most (it retries nothing: an unanswered one has an unknown outcome). */
 const MAX_IN_FLIGHT = 16;
 const TRACE_LINES = 400;
+/** The lease of the cluster settings (their default): the nodes renew every third of it. */
+const LEASE_MS = 1_000;
 /** The data nodes register this fast at most (a fleet starting). */
 const REGISTRATIONS_PER_STEP = 8;
 /**
@@ -83,6 +86,9 @@ export interface SystemStats {
   nodeCrashes: number;
   nodeCuts: number;
   declaredFailed: number;
+  leaseGrants: number;
+  /** Steps × shards with one node serving writes (the check has something to look at). */
+  servedShardSteps: number;
   messages: number;
   dropped: number;
 }
@@ -115,6 +121,8 @@ interface Profile {
   readonly slowDiskRate: number;
   readonly proposeRate: number;
   readonly nodeFaultRate: number;
+  /** Some lease answers take up to this much longer on their way back. */
+  readonly slowAnswerMs: number;
   readonly readRate: number;
   readonly skewMs: number;
   readonly snapshotEveryEntries: number;
@@ -164,6 +172,7 @@ function drawProfile(rng: SeededRng): Profile {
     slowDiskRate: rng.pick([0, 0.0005, 0.002]),
     proposeRate: rng.pick([0.01, 0.02, 0.05]),
     nodeFaultRate: rng.pick([0.001, 0.003, 0.01]),
+    slowAnswerMs: rng.pick([0, 1_500, 6_000]),
     readRate: rng.pick([0.02, 0.1]),
     skewMs: rng.pick([0, 5, 50]),
     snapshotEveryEntries: rng.pick([5, 20, 1_000]),
@@ -200,6 +209,8 @@ export class SystemSimulator {
     nodeCrashes: 0,
     nodeCuts: 0,
     declaredFailed: 0,
+    leaseGrants: 0,
+    servedShardSteps: 0,
     messages: 0,
     dropped: 0,
   };
@@ -208,6 +219,8 @@ export class SystemSimulator {
   private maxAckedIndex = 0;
   /** Nodes a failure declaration with a majority's confirmation was ever proposed for. */
   private readonly confirmedFailures = new Set<string>();
+  /** Each replica's table as last checked. */
+  private readonly lastState = new Map<string, RoutingState>();
   /** The first applied index at which each shard had an in-sync copy: from there on it must always have one. */
   private readonly firstInSyncAt = new Map<number, number>();
   /** Election safety: the leader of each term. */
@@ -227,6 +240,9 @@ export class SystemSimulator {
   /** Cut replica↔node links (`replica|node`) and when they heal. */
   private nodeCuts = new Map<string, number>();
   private readonly links: LinkWorld;
+  /** True time, for what travels outside any process (an answer on its way to a node). */
+  private readonly worldTime = new SimTime(0);
+  private readonly leases: NodeLeases;
 
   constructor(private readonly opts: SystemSimOptions) {
     this.rng = new SeededRng(opts.seed);
@@ -248,6 +264,7 @@ export class SystemSimulator {
     this.disk = opts.variant === 'lying-fsync' ? plantedDisk(opts.variant, honest) : honest;
     this.mismatchedTable = opts.variant === 'mismatched-table' ? initialState({ clusterId: 'sim', shards: (opts.shards ?? 8) + MISMATCHED_SHARDS, members, eventCapacity: 32 }) : undefined;
     this.links = this.linkWorld();
+    this.leases = this.leaseWorld(opts.variant === 'lease-from-receipt');
     for (const id of this.ids) {
       this.procs.push({ id, store: new MemoryStorage(), time: new SimTime(0), replica: undefined, control: undefined, incarnation: 0, alive: false, pausedUntilStep: 0, restartAtStep: 0, checkedIndex: -1, slowDiskUntilStep: 0 });
     }
@@ -259,7 +276,7 @@ export class SystemSimulator {
       hopMs: () => linkRng.int(this.profile.maxDelaySteps + 1) * STEP_MS,
       nodeAt: (from, address) => {
         const n = this.dataNodes.get(address);
-        return n && this.nodeUp(n) && !this.nodeCuts.has(`${from}|${n.id}`) ? n : undefined;
+        return n && this.nodeUp(n) && !this.leases.paused(n.id) && !this.nodeCuts.has(`${from}|${n.id}`) ? n : undefined;
       },
       replicaAt: (from, apiAddress) => {
         const p = this.procs.find((x) => `${x.id}.sim:7000` === apiAddress);
@@ -271,6 +288,38 @@ export class SystemSimulator {
         return p.alive && p.incarnation === incarnation;
       },
     };
+  }
+
+  private leaseWorld(fromReceipt: boolean): NodeLeases {
+    const sim = this;
+    const linkRng = this.rng.fork();
+    return new NodeLeases(
+      {
+        get nowMs() {
+          return sim.nowMs;
+        },
+        rng: linkRng,
+        replica: (id) => {
+          const p = this.proc(id);
+          if (!this.running(p) || !p.control) return undefined;
+          const control = p.control;
+          return { after: (ms, fn) => void p.time.after(ms, fn), renew: (req) => control.renewLease(req) };
+        },
+        replicaIds: this.ids,
+        leaderId: () => this.leader()?.id,
+        nodeReaches: (node, replica) => {
+          const n = this.dataNodes.get(`${node}.sim:9000`);
+          return n !== undefined && this.nodeUp(n) && !this.nodeCuts.has(`${replica}|${node}`);
+        },
+        replicasReach: (a, b) => a === b || (!this.network.isCut(a, b) && !this.network.isCut(b, a)),
+        later: (ms, fn) => void this.worldTime.after(ms, fn),
+        hopMs: () => linkRng.int(this.profile.maxDelaySteps + 1) * STEP_MS,
+        note: (line) => this.note(line),
+        fail: (property, detail) => this.fail(property, detail),
+      },
+      fromReceipt,
+      this.profile.slowAnswerMs,
+    );
   }
 
   private nodeUp(n: DataNode): boolean {
@@ -306,7 +355,11 @@ export class SystemSimulator {
       if (this.deliver() + this.advanceTimers() + asked > 0) await drain();
       await this.completeWrites();
       this.trackReach();
+      this.worldTime.advanceTo(this.nowMs);
+      this.leases.step(LEASE_MS);
+      await drain();
       await this.check();
+      this.stats.servedShardSteps += this.leases.check();
       if (this.healed && probe === undefined && this.leader()) {
         probe = { nodeId: `probe`, acked: false };
         const pr = probe;
@@ -327,6 +380,7 @@ export class SystemSimulator {
     if (this.violations.length === 0) await this.finalCheck();
     for (const p of this.procs) if (p.alive) this.kill(p);
     this.stats.messages = this.network.sent;
+    this.stats.leaseGrants = this.leases.granted;
     this.stats.dropped = this.network.dropped;
     return {
       seed: this.opts.seed,
@@ -449,7 +503,7 @@ export class SystemSimulator {
     this.note(`${by} declares ${cmd.nodeId} failed, confirmed by ${cmd.confirmedBy.join(',')} of ${cmd.voters}`);
     if (cmd.confirmedBy.length * 2 <= cmd.voters) this.fail('failure needs a majority', `${by} declares ${cmd.nodeId} failed with ${cmd.confirmedBy.length} of ${cmd.voters} confirmations`);
     else this.confirmedFailures.add(cmd.nodeId);
-    if (n && this.nodeUp(n) && (n.unreachedAtStep < 0 || (this.step - n.unreachedAtStep) * STEP_MS > REACHED_FOR_MS)) {
+    if (n && this.nodeUp(n) && !this.leases.paused(n.id) && (n.unreachedAtStep < 0 || (this.step - n.unreachedAtStep) * STEP_MS > REACHED_FOR_MS)) {
       this.fail('failure declared while a majority reaches the node', `${by} declares ${cmd.nodeId} failed; a majority has reached it ${n.unreachedAtStep < 0 ? 'all along' : `since ${n.unreachedAtStep * STEP_MS} ms`}`);
     }
   }
@@ -518,27 +572,47 @@ export class SystemSimulator {
   private nodeFault(): void {
     const rng = this.rng;
     const n = rng.pick([...this.dataNodes.values()]);
-    // 0: the node crashes; 1: it loses the leader only (half the faults: the case confirmations are for); 2: some replicas.
-    const kind = rng.pick([0, 1, 1, 2]);
+    // 0: the node crashes; 1: it loses the leader only; 2: some replicas; 3: it pauses; 4: it loses the leader and
+    // its renewals are lost, while the other replicas still reach it (the case confirmations are for).
+    const kind = rng.pick([0, 1, 1, 2, 3, 3, 4, 4]);
     const untilStep = this.step + 20 + rng.int(1_000);
+    if (kind === 3) {
+      // A primary stops for long enough to be replaced (its renewal may be in flight): what fencing is for.
+      const primaries = this.leader()?.replica?.status() ? this.primariesOf(this.leader()!) : [];
+      const target = primaries.length > 0 ? rng.pick(primaries) : n.id;
+      const until = (this.step + 400 + rng.int(800)) * STEP_MS;
+      this.leases.pause(target, until);
+      this.note(`node ${target} paused until ${until} ms`);
+      return;
+    }
     if (kind === 0) {
       n.downUntilStep = untilStep;
+      this.leases.down(n.id);
       this.stats.nodeCrashes++;
       this.note(`node ${n.id} down until ${untilStep * STEP_MS} ms`);
       return;
     }
     const leader = this.leader();
-    const from = kind === 1 && leader ? [leader.id] : this.ids.filter(() => rng.chance(0.5));
+    if (kind === 4) this.leases.mute(n.id, untilStep * STEP_MS);
+    const leaderOnly = (kind === 1 || kind === 4) && leader !== undefined;
+    const from = leaderOnly ? [leader.id] : this.ids.filter(() => rng.chance(0.5));
     for (const r of from) this.nodeCuts.set(`${r}|${n.id}`, untilStep);
     this.stats.nodeCuts++;
-    this.note(`cut ${n.id} from ${from.join(',') || 'nobody'}${kind === 1 && leader ? ' (the leader only)' : ''} until ${untilStep * STEP_MS} ms`);
+    this.note(`cut ${n.id} from ${from.join(',') || 'nobody'}${leaderOnly ? ' (the leader only)' : ''}${kind === 4 ? ', its renewals lost' : ''} until ${untilStep * STEP_MS} ms`);
+  }
+
+  /** The primaries in the last table `p` checked. */
+  private primariesOf(p: Proc): string[] {
+    const state = this.lastState.get(p.id);
+    return state ? [...new Set(state.shards.map((sh) => sh.primary).filter((x): x is string => x !== null))].sort() : [];
   }
 
   /** Which nodes a majority of the replicas does not reach now (crashed replicas reach nothing). */
   private trackReach(): void {
     for (const n of this.dataNodes.values()) {
+      if (this.nodeUp(n)) this.leases.up(n.id);
       const reaching = this.procs.filter((p) => p.alive && !this.nodeCuts.has(`${p.id}|${n.id}`)).length;
-      if (!this.nodeUp(n) || reaching * 2 <= this.procs.length) n.unreachedAtStep = this.step;
+      if (!this.nodeUp(n) || this.leases.paused(n.id) || reaching * 2 <= this.procs.length) n.unreachedAtStep = this.step;
     }
   }
 
@@ -563,6 +637,7 @@ export class SystemSimulator {
     this.cuts = [];
     this.nodeCuts.clear();
     for (const n of this.dataNodes.values()) n.downUntilStep = 0;
+    this.leases.resumeAll();
     this.network.healAll();
     this.network.faults = { dropRate: 0, duplicateRate: 0, maxDelayTicks: 1, fifo: false };
     for (const p of this.procs) {
@@ -619,8 +694,11 @@ export class SystemSimulator {
   /** A registration, and the data node model that answers at its address. */
   private register(nodeId: string): Command {
     const address = `${nodeId}.sim:9000`;
-    if (!this.dataNodes.has(address)) this.dataNodes.set(address, { id: nodeId, address, downUntilStep: 0, unreachedAtStep: -1 });
-    return { type: 'registerNode', nodeId, address, capacity: 4, version: 'sim', atMs: 0, reason: 'sim client' } as Command;
+    if (!this.dataNodes.has(address)) {
+      this.dataNodes.set(address, { id: nodeId, address, downUntilStep: 0, unreachedAtStep: -1 });
+      this.leases.add(nodeId, this.profile.skewMs === 0 ? 0 : this.rng.int(2 * this.profile.skewMs + 1) - this.profile.skewMs);
+    }
+    return { type: 'registerNode', nodeId, address, capacity: 4, version: 'sim', identity: `${nodeId}-identity`, atMs: 0, reason: 'sim client' } as Command;
   }
 
   /** The client's requests this step; returns how many it made. */
@@ -710,6 +788,7 @@ export class SystemSimulator {
       if (s.appliedIndex === p.checkedIndex) continue;
       p.checkedIndex = s.appliedIndex;
       const { state } = await p.replica.read('stale');
+      this.lastState.set(p.id, state);
       const hash = stateHash(state);
       const seen = this.hashAt.get(s.appliedIndex);
       if (!seen) this.hashAt.set(s.appliedIndex, { hash, by: p.id });
