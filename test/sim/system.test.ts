@@ -55,6 +55,7 @@ describe('the control plane under simulation (production replicas, simulated wor
     const found = await failures(1, TEETH_SEEDS, 3, 'lease-from-receipt', true, 15_000);
     expect(found, 'the planted bug went unnoticed').toHaveLength(1);
     expect(found[0]).toMatch(/one writer per shard/);
+    expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant lease-from-receipt --fault-ms 15000 --trace/);
   });
 
   test('the honest world with 15 s of faults (long pauses of primaries, failovers): no violation', async () => {

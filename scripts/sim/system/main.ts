@@ -27,17 +27,24 @@ function intArg(v: string | undefined, name: string, dflt: number, min: number):
 }
 
 /** The replay command of one seed. */
-export function replayCommand(seed: number, replicas: number, variant: SystemVariant): string {
-  return `npm run sim -- --system --seed ${seed}${replicas !== 3 ? ` --replicas ${replicas}` : ''}${variant !== 'none' ? ` --variant ${variant}` : ''} --trace`;
+export function replayCommand(r: Pick<SystemSimResult, 'seed' | 'flags'>): string {
+  return `npm run sim -- --system --seed ${r.seed}${r.flags ? ` ${r.flags}` : ''} --trace`;
 }
 
-/** What a failing seed prints: its violations, its replay command and the end of its trace. */
+/**
+ * What a failing seed prints: its violations, its replay command and the end
+ * of its trace, kept to the lines that name a replica, node or shard of the
+ * first violation (the whole trace is one --trace away).
+ */
 export function describeFailure(r: SystemSimResult, traceLines = 40): string {
   const lines = [`seed ${r.seed}: VIOLATION`];
   for (const v of r.violations.slice(0, 3)) lines.push(`  ${v.property} at ${v.atMs} ms: ${v.detail}`);
-  lines.push(`  replay: ${replayCommand(r.seed, r.replicas, r.variant)}`);
-  lines.push(`  last ${Math.min(traceLines, r.trace.length)} trace lines:`);
-  for (const l of r.trace.slice(-traceLines)) lines.push(`    ${l}`);
+  lines.push(`  replay: ${replayCommand(r)}`);
+  const names = [...new Set(r.violations[0]?.detail.match(/\b(?:[cn]\d+|shard \d+)\b/g) ?? [])];
+  const relevant = (l: string): boolean => l.includes('VIOLATION') || names.some((n) => new RegExp(`\\b${n}\\b`).test(l));
+  const picked = (names.length > 0 ? r.trace.filter(relevant) : r.trace).slice(-traceLines);
+  lines.push(`  last ${picked.length} trace lines${names.length > 0 ? ` naming ${names.join(', ')}` : ''}:`);
+  for (const l of picked) lines.push(`    ${l}`);
   return lines.join('\n');
 }
 

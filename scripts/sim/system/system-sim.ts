@@ -97,6 +97,8 @@ export interface SystemSimResult {
   readonly seed: number;
   readonly replicas: number;
   readonly variant: SystemVariant;
+  /** The options that differ from the defaults, as command-line flags (for the replay command). */
+  readonly flags: string;
   readonly violations: readonly SystemViolation[];
   /** Simulated ms from healing to convergence; undefined when it never converged. */
   readonly convergedAfterMs: number | undefined;
@@ -386,6 +388,7 @@ export class SystemSimulator {
       seed: this.opts.seed,
       replicas: this.opts.replicas,
       variant: this.opts.variant ?? 'none',
+      flags: this.flags(),
       violations: this.violations,
       convergedAfterMs,
       simulatedMs: this.nowMs,
@@ -394,6 +397,18 @@ export class SystemSimulator {
       wallMs: performance.now() - startedWallMs,
       trace: this.traceLines,
     };
+  }
+
+  private flags(): string {
+    const o = this.opts;
+    const f: string[] = [];
+    if (o.replicas !== 3) f.push(`--replicas ${o.replicas}`);
+    if (o.nodes !== undefined && o.nodes !== 8) f.push(`--nodes ${o.nodes}`);
+    if (o.shards !== undefined && o.shards !== 8) f.push(`--shards ${o.shards}`);
+    if (o.variant !== undefined && o.variant !== 'none') f.push(`--variant ${o.variant}`);
+    if (o.faultMs !== undefined && o.faultMs !== DEFAULT_FAULT_MS) f.push(`--fault-ms ${o.faultMs}`);
+    if (o.healMs !== undefined && o.healMs !== DEFAULT_HEAL_MS) f.push(`--heal-ms ${o.healMs}`);
+    return f.join(' ');
   }
 
   // -------------------------------------------------------------------
@@ -792,7 +807,10 @@ export class SystemSimulator {
       const hash = stateHash(state);
       const seen = this.hashAt.get(s.appliedIndex);
       if (!seen) this.hashAt.set(s.appliedIndex, { hash, by: p.id });
-      else if (seen.hash !== hash) this.fail('tables agree at equal applied index', `${p.id} and ${seen.by} differ at index ${s.appliedIndex}`);
+      else if (seen.hash !== hash) {
+        const who = seen.by === p.id ? `${p.id} (after a restart) and ${p.id} (before)` : `${p.id} and ${seen.by}`;
+        this.fail('tables agree at equal applied index', `${who} differ at index ${s.appliedIndex}`);
+      }
       for (const a of this.acks) {
         if (a.index <= s.appliedIndex && state.nodes[a.nodeId] === undefined) {
           this.fail('acknowledged write lost', `${p.id} applied index ${s.appliedIndex} but has no ${a.nodeId}, acknowledged at ${a.index}`);
