@@ -52,6 +52,11 @@
  *
  * The placement planner in process on 1,000 nodes × 4,096 shards × RF 3:
  * a round after a failure, after a join, explain: see scripts/bench/plan.ts.
+ *
+ * npm run bench -- sim
+ *
+ * The system simulation at 100 and 1,000 nodes: simulated seconds per wall
+ * second and the leader's per-round costs: see scripts/bench/sim.ts.
  */
 import { parseArgs } from 'node:util';
 import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
@@ -65,6 +70,7 @@ import { runHotBench } from './bench/hot.js';
 import { runKvBench } from './bench/kv.js';
 import { FAULTS, runLeaderFaultsBench } from './bench/leader-faults.js';
 import { runPlanBench } from './bench/plan.js';
+import { runSimBench } from './bench/sim.js';
 
 interface Row {
   readonly measure: string;
@@ -240,8 +246,12 @@ async function main(): Promise<void> {
     await runPlanBench({ nodes: intFlag('nodes', 1_000, 3, 10_000), shards: intFlag('shards', 4_096, 1, 65_536) });
     process.exit(process.exitCode ?? 0);
   }
+  if (which === 'sim') {
+    await runSimBench();
+    process.exit(process.exitCode ?? 0);
+  }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, leader-faults, fleet, plan, hot)\n`);
+    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, leader-faults, fleet, plan, hot, sim)\n`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);

@@ -1,6 +1,7 @@
 /**
  * npm run sim -- --seeds N [--from S] [--replicas 5] [--jobs J]
  * npm run sim -- --seed S [--replicas 5] --trace
+ * npm run sim -- --system … (the whole control plane: see sim/system/main.ts)
  *
  * Runs the deterministic Raft simulation for a range of seeds (in parallel
  * worker threads) and prints `sim: N seeds, V violations`; each violation
@@ -8,6 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { intArg as sharedIntArg } from './sim/int-arg.js';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { VARIANTS, type Variant } from './sim/broken-variants.js';
 import { DEFAULT_FAULT_TICKS, DEFAULT_HEAL_TICKS, runSeed, type SimResult } from './sim/simulator.js';
@@ -60,13 +62,14 @@ function usage(message: string): never {
 }
 
 function intArg(v: string | undefined, name: string, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) usage(`--${name} must be an integer ≥ ${min}, got "${v}"`);
-  return n;
+  return sharedIntArg(v, name, dflt, min, usage);
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--system')) {
+    const { systemMain } = await import('./sim/system/main.js');
+    process.exit(await systemMain(process.argv.slice(2)));
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -3,11 +3,12 @@
  * it may go without progress, and the duration flag those commands take.
  * Drawing the progress is progress.ts's.
  */
+import { systemClock, type Clock } from '../coordinator/clock.js';
 export interface PollOptions {
   readonly intervalMs: number;
   /** Gives up when the progress has not changed for this long. */
   readonly stuckAfterMs: number;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -19,7 +20,7 @@ const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolv
  * `stuckAfterMs`, so the loop is bounded in time.
  */
 export async function pollUntil<T>(step: () => Promise<{ result?: T; progressKey: string }>, opts: PollOptions, stuckWhat: string): Promise<T> {
-  const clock = opts.clock ?? { nowMs: () => Date.now() };
+  const clock = opts.clock ?? systemClock;
   const sleep = opts.sleep ?? sleeper;
   let key: string | undefined;
   let changedAtMs = clock.nowMs();

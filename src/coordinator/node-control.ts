@@ -25,6 +25,7 @@ import {
 } from './placement-driver/index.js';
 import type { RoutingState } from './routing/index.js';
 import type { CoordinatorService, RoleChange } from './service.js';
+import type { Clock, Timers } from './clock.js';
 
 export interface NodeControlOptions {
   /** false: no placement driver (an API server in a test, a replica that only serves). */
@@ -40,7 +41,8 @@ export interface NodeControlModules {
   readonly service: CoordinatorService;
   readonly nodeLink: NodeLink;
   readonly logger: Logger;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
+  readonly timers?: Timers;
   readonly plan?: PlanFunction;
   readonly planRemoval?: RemovalPlanFunction;
   /** How the health monitor asks the other replicas to confirm a failure (absent: it cannot). */
@@ -63,7 +65,7 @@ export class NodeControl {
   ) {
     const { service, clock } = modules;
     const logger = modules.logger.child({ component: 'placement' });
-    const withClock = clock === undefined ? {} : { clock };
+    const withClock = { ...(clock === undefined ? {} : { clock }), ...(modules.timers === undefined ? {} : { timers: modules.timers }) };
     this.leases = new LeaseKeeper({}, { service, ...withClock });
     const fencer = new Fencer(opts.fencing ?? {}, { leases: this.leases, nodeLink: modules.nodeLink, logger, ...withClock });
     this.driver = opts.placement

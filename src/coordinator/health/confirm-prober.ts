@@ -13,6 +13,7 @@ import { nodeById } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import { probeNode } from './probe.js';
 import type { ConfirmAnswer, ConfirmRequest } from './replica-link.js';
+import { systemClock, type Clock, type Timers } from '../clock.js';
 
 export interface ConfirmProberOptions {
   /** Nodes probed at once for confirmations at most (default 64); more is OVERLOADED. */
@@ -24,20 +25,21 @@ export interface ConfirmProberModules {
   readonly nodeLink: NodeLink;
   readonly logger: Logger;
   readonly metrics?: HealthMetrics | undefined;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
+  readonly timers?: Timers;
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 64;
 
 export class ConfirmProber {
   private readonly inFlight = new Map<string, Promise<ConfirmAnswer>>();
-  private readonly clock: { nowMs(): number };
+  private readonly clock: Clock;
 
   constructor(
     private readonly opts: ConfirmProberOptions,
     private readonly modules: ConfirmProberModules,
   ) {
-    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.clock = modules.clock ?? systemClock;
   }
 
   /** NOT_FOUND: the node is not in this replica's table; CONFLICT: at another address; OVERLOADED: too many at once. */
@@ -60,7 +62,7 @@ export class ConfirmProber {
       throw new ClusterError({ code: ClusterErrorCode.Overloaded, retryAfterMs: state.config.settings.health.probeIntervalMs }, `too many confirmation probes in flight; ${req.nodeId} not probed`);
     }
     const timeoutMs = state.config.settings.health.probeTimeoutMs;
-    const probe = probeNode(req, timeoutMs, { nodeLink: this.modules.nodeLink, metrics: this.modules.metrics, clock: this.clock })
+    const probe = probeNode(req, timeoutMs, { nodeLink: this.modules.nodeLink, metrics: this.modules.metrics, clock: this.clock, timers: this.modules.timers })
       .then((result): ConfirmAnswer => (result.ok ? { reachable: true } : { reachable: false, error: result.error }))
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, probe);

@@ -7,6 +7,7 @@ import type { HealthMetrics } from '../../observability/index.js';
 import type { RoutingState } from '../routing/index.js';
 import { withDeadline } from './deadline.js';
 import type { ReplicaLink } from './replica-link.js';
+import type { Timers } from '../clock.js';
 import { tallyVotes, type Tally, type Vote } from './tally.js';
 
 export interface RoundModules {
@@ -14,6 +15,7 @@ export interface RoundModules {
   readonly metrics?: HealthMetrics | undefined;
   /** A replica's API address by id (the service's apiAddressOf). */
   readonly apiAddressOf: (id: string) => string | undefined;
+  readonly timers?: Timers | undefined;
 }
 
 export interface RoundRequest {
@@ -39,7 +41,7 @@ async function ask(replica: string, req: RoundRequest, state: RoutingState, modu
   const address = modules.apiAddressOf(replica) ?? (member === undefined ? undefined : `${member.host}:${member.apiPort}`);
   if (address === undefined) return { replica, unanswered: 'its API address is unknown' };
   try {
-    const answer = await withDeadline(link.confirm(address, { nodeId: req.nodeId, address: req.address }, req.timeoutMs), req.timeoutMs, `confirmation by ${replica}`);
+    const answer = await withDeadline(link.confirm(address, { nodeId: req.nodeId, address: req.address }, req.timeoutMs), req.timeoutMs, `confirmation by ${replica}`, modules.timers);
     modules.metrics?.confirmations.inc({ result: answer.reachable ? 'ok' : 'failed' });
     return { replica, reachable: answer.reachable, error: answer.error };
   } catch (e) {

@@ -42,6 +42,7 @@ import { RoundTimer } from './round-timer.js';
 import type { ReplicaLink } from './replica-link.js';
 import { stormCounts, stormGuardRefusal, stormGuardRefusalOf } from './storm-guard.js';
 import type { Tally } from './tally.js';
+import { systemClock, type Clock, type Timers } from '../clock.js';
 
 export interface HealthMonitorOptions {
   /** A replica asked to confirm gets this much beyond the probe timeout to answer (default 300). */
@@ -57,7 +58,8 @@ export interface HealthMonitorModules {
   readonly leases: { fencedAtMs(nodeId: string, leaseMs: number): number; renewedAtMs(nodeId: string): number | undefined };
   readonly logger: Logger;
   readonly metrics?: HealthMetrics | undefined;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
+  readonly timers?: Timers;
 }
 
 /** One node as the leader sees it, for `/nodes`. */
@@ -116,7 +118,7 @@ const ROUND_EVENTS: ReadonlySet<RoutingEvent['kind']> = new Set(['node-registere
 const nodeEvent = (e: RoutingEvent): boolean => ROUND_EVENTS.has(e.kind);
 
 export class HealthMonitor {
-  private readonly clock: { nowMs(): number };
+  private readonly clock: Clock;
   private readonly tracked = new Map<string, Tracked>();
   private running = false;
   /** Bumped by start and stop: work of an earlier reign drops its results. */
@@ -133,12 +135,13 @@ export class HealthMonitor {
     private readonly opts: HealthMonitorOptions,
     private readonly modules: HealthMonitorModules,
   ) {
-    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.clock = modules.clock ?? systemClock;
     this.rounds = new RoundTimer({
       round: () => this.tick(),
       nextDelayMs: () => this.nextWakeDelayMs(),
       failed: (e) => this.modules.logger.warn('health round failed', { error: e instanceof Error ? e.message : String(e) }),
       clock: this.clock,
+      ...(modules.timers ? { timers: modules.timers } : {}),
     });
   }
 
@@ -306,7 +309,7 @@ export class HealthMonitor {
     t.probing = true;
     let lookNow = false;
     try {
-      const result = await probeNode({ nodeId: id, address: t.address }, settings.probeTimeoutMs, { nodeLink: this.modules.nodeLink, metrics: this.modules.metrics, clock: this.clock });
+      const result = await probeNode({ nodeId: id, address: t.address }, settings.probeTimeoutMs, { nodeLink: this.modules.nodeLink, metrics: this.modules.metrics, clock: this.clock, timers: this.modules.timers });
       if (!this.current(generation) || this.tracked.get(id) !== t) return;
       // The settings of now, not of when the probe left: a change applied meanwhile counts.
       lookNow = this.heard(id, t, result, this.latest?.config.settings.health ?? settings);
@@ -418,6 +421,7 @@ export class HealthMonitor {
       replicaLink: this.modules.replicaLink,
       metrics: this.modules.metrics,
       apiAddressOf: (r) => this.modules.service.apiAddressOf(r),
+      timers: this.modules.timers,
     });
     if (!this.current(generation) || this.tracked.get(id) !== t || t.health.status !== 'suspect') return;
     const fields = { node: id, verdict: tally.verdict, confirmedBy: tally.confirmedBy, refutedBy: tally.refutedBy, unanswered: tally.unanswered, reason: tally.reason };

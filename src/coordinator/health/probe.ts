@@ -8,6 +8,7 @@ import type { HealthMetrics } from '../../observability/index.js';
 import type { NodeLink } from '../node-link.js';
 import { withDeadline } from './deadline.js';
 import type { ProbeResult } from './detector.js';
+import type { Clock, Timers } from '../clock.js';
 
 export interface ProbeTarget {
   readonly nodeId: string;
@@ -17,7 +18,8 @@ export interface ProbeTarget {
 export interface ProbeModules {
   readonly nodeLink: NodeLink;
   readonly metrics?: HealthMetrics | undefined;
-  readonly clock: { nowMs(): number };
+  readonly clock: Clock;
+  readonly timers?: Timers | undefined;
 }
 
 /** Never rejects: a failure is a result. */
@@ -25,7 +27,7 @@ export async function probeNode(target: ProbeTarget, timeoutMs: number, modules:
   const startedMs = modules.clock.nowMs();
   let result: ProbeResult;
   try {
-    const answer = await withDeadline(modules.nodeLink.probe(target.address, timeoutMs), timeoutMs, `probe of ${target.nodeId}`);
+    const answer = await withDeadline(modules.nodeLink.probe(target.address, timeoutMs), timeoutMs, `probe of ${target.nodeId}`, modules.timers);
     result = answer.id === target.nodeId ? { ok: true, leaseValid: answer.lease.valid } : { ok: false, error: `the process at ${target.address} is ${answer.id}, not ${target.nodeId}` };
   } catch (e) {
     result = { ok: false, error: e instanceof Error ? e.message : String(e) };

@@ -1,3 +1,4 @@
+import { realTimers, type Clock, type Timer, type Timers } from '../clock.js';
 /**
  * Runs a leader loop's rounds one at a time: `schedule(ms)` asks for a round
  * that soon (an earlier request wins over a later one); a request made while
@@ -11,12 +12,13 @@ export interface RoundTimerModules {
   /** How long after a round the next one is due. */
   readonly nextDelayMs: () => number;
   readonly failed: (e: unknown) => void;
-  readonly clock: { nowMs(): number };
+  readonly clock: Clock;
+  readonly timers?: Timers;
 }
 
 export class RoundTimer {
   private running = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private timerDueMs = 0;
   private inFlight: Promise<void> | undefined;
   private again = false;
@@ -30,7 +32,7 @@ export class RoundTimer {
   /** No round is begun after this; resolves once the one in flight has ended. */
   async stop(): Promise<void> {
     this.running = false;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     await this.inFlight;
   }
@@ -43,9 +45,9 @@ export class RoundTimer {
     }
     const due = this.modules.clock.nowMs() + delayMs;
     if (this.timer !== undefined && this.timerDueMs <= due) return;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timerDueMs = due;
-    this.timer = setTimeout(() => this.fire(), delayMs);
+    this.timer = (this.modules.timers ?? realTimers).after(delayMs, () => this.fire());
   }
 
   private fire(): void {

@@ -13,6 +13,7 @@ import { LeaseTable } from './lease-table.js';
 import { LoadBoard, type LoadReport } from './load-board.js';
 import { RecoveryBoard, type RecoveryReport, type ShardRecovery } from './recovery-board.js';
 import { RestoreBoard, type HeldCopyReport } from './restore-board.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export interface LeaseRenewal {
   readonly id: string;
@@ -43,7 +44,7 @@ export interface LeaseKeeperOptions {
 
 export interface LeaseKeeperModules {
   readonly service: CoordinatorService;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
 }
 
 const DEFAULT_RECOVERY_REPORT_MAX_AGE_LEASES = 3;
@@ -60,7 +61,7 @@ export class LeaseKeeper {
   private readonly restore = new RestoreBoard();
   /** The restore window a finishRestore is being proposed for (one at a time). */
   private finishing: string | null = null;
-  private readonly clock: { nowMs(): number };
+  private readonly clock: Clock;
   /** The term this replica leads in, or null. */
   private leaderTerm: number | null = null;
 
@@ -68,7 +69,7 @@ export class LeaseKeeper {
     private readonly opts: LeaseKeeperOptions,
     private readonly modules: LeaseKeeperModules,
   ) {
-    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.clock = modules.clock ?? systemClock;
     const s = modules.service.status();
     this.roleChanged({ role: s.role, term: s.term, leader: s.leader });
   }

@@ -24,6 +24,7 @@ import type { RoutingEvent } from '../routing/index.js';
 import type { CoordinatorService, RoleChange } from '../service.js';
 import { DropOldestQueue } from './bounded-queue.js';
 import { postWebhook, type WebhookPost } from './http-post.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export interface WebhookNotifierOptions {
   readonly webhookUrl: string;
@@ -50,7 +51,7 @@ export interface WebhookNotifierModules {
   readonly describe: (e: RoutingEvent) => object;
   readonly post?: WebhookPost;
   readonly random?: () => number;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
 }
 
 /** What the notifier has done so far (tests, the debug log). */
@@ -74,7 +75,7 @@ export class WebhookNotifier {
   private readonly queue: DropOldestQueue<RoutingEvent>;
   private readonly post: WebhookPost;
   private readonly logger: Logger;
-  private readonly clock: { nowMs(): number };
+  private readonly clock: Clock;
   private unsubscribeEvents: (() => void) | undefined;
   private readonly unsubscribeRole: () => void;
   /** Aborts the POST or backoff in flight when leadership ends; a new one per reign. */
@@ -96,7 +97,7 @@ export class WebhookNotifier {
     this.queue = new DropOldestQueue(opts.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.post = modules.post ?? postWebhook;
     this.logger = modules.logger.child({ component: 'webhook' });
-    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.clock = modules.clock ?? systemClock;
     this.unsubscribeRole = modules.service.onRoleChange((c) => this.roleChanged(c));
     this.roleChanged(modules.service.status());
   }

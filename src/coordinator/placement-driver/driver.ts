@@ -26,6 +26,7 @@ import { HotTracker } from './hot-tracker.js';
 import type { CoordinatorService } from '../service.js';
 import type { FenceResult, Fencing } from './fencing.js';
 import { shardOf, stepFields, waitKey } from './step-subject.js';
+import { realTimers, systemClock, type Clock, type Timer, type Timers } from '../clock.js';
 
 export type PlanFunction = (state: RoutingState, input: PlacementInput) => PlannedStep[];
 
@@ -46,7 +47,8 @@ export interface PlacementDriverModules {
   readonly logger: Logger;
   /** The planner (default planPlacement); tests pass their own. */
   readonly plan?: PlanFunction;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
+  readonly timers?: Timers;
   /** The load the nodes reported (requests per second per node and per shard), fresh reports only; absent: no load-based moves. */
   readonly loads?: (state: RoutingState) => MeasuredLoad;
 }
@@ -118,12 +120,13 @@ function roundWaiter(): RoundWaiter {
 }
 
 export class PlacementDriver {
-  private readonly clock: { nowMs(): number };
+  private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly plan: PlanFunction;
   private running = false;
   /** Bumped by start and stop: a round of an earlier reign stops at its next step. */
   private generation = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private timerDueMs = 0;
   private round: Promise<void> | undefined;
   /** A change arrived during the round in flight: the next one comes soon, not after a full interval. */
@@ -141,7 +144,8 @@ export class PlacementDriver {
     private readonly opts: PlacementDriverOptions,
     private readonly modules: PlacementDriverModules,
   ) {
-    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.clock = modules.clock ?? systemClock;
+    this.timers = modules.timers ?? realTimers;
     this.plan = modules.plan ?? planPlacement;
   }
 
@@ -165,7 +169,7 @@ export class PlacementDriver {
       this.generation++;
       this.unsubscribe?.();
       this.unsubscribe = undefined;
-      clearTimeout(this.timer);
+      this.timer?.cancel();
       this.timer = undefined;
       // Leader-local: the next reign starts without a request (see the header).
       this.rebalanceCleared = this.rebalanceAsked;
@@ -194,13 +198,13 @@ export class PlacementDriver {
     this.askRebalance(reason);
     const waiter = (this.nextRoundWaiter ??= roundWaiter());
     this.schedule(0);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    let timer: Timer | undefined;
+    const timedOut = new Promise<null>((resolve) => (timer = this.timers.after(timeoutMs, () => resolve(null))));
     try {
       const round = await Promise.race([waiter.promise, timedOut]);
       return { round, pending: this.rebalancePending };
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   }
 
@@ -221,9 +225,9 @@ export class PlacementDriver {
     }
     const due = this.clock.nowMs() + delayMs;
     if (this.timer !== undefined && this.timerDueMs <= due) return;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timerDueMs = due;
-    this.timer = setTimeout(() => this.fire(), delayMs);
+    this.timer = this.timers.after(delayMs, () => this.fire());
   }
 
   private fire(): void {

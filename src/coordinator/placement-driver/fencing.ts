@@ -15,6 +15,7 @@
 import type { Logger } from '../../observability/index.js';
 import type { NodeLink } from '../node-link.js';
 import { nodeById, type RoutingState } from '../routing/index.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export interface FencerOptions {
   /** How long a handoff may take; a hung node must not hold a placement round for long (default 500). */
@@ -31,7 +32,7 @@ export interface FencerModules {
   };
   readonly nodeLink: NodeLink;
   readonly logger: Logger;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
 }
 
 export type FenceResult =
@@ -57,7 +58,7 @@ const DEFAULT_HANDOFF_TIMEOUT_MS = 500;
 const DEFAULT_HANDOFF_RETRY_MS = 1_000;
 
 export class Fencer implements Fencing {
-  private readonly clock: { nowMs(): number };
+  private readonly clock: Clock;
   /** When a handoff to each node last failed; bounded by the nodes of the table. */
   private readonly handoffFailedAtMs = new Map<string, number>();
 
@@ -65,7 +66,7 @@ export class Fencer implements Fencing {
     private readonly opts: FencerOptions,
     private readonly modules: FencerModules,
   ) {
-    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.clock = modules.clock ?? systemClock;
   }
 
   async fence(state: RoutingState, nodeId: string, shardId: number, epoch: number): Promise<FenceResult> {

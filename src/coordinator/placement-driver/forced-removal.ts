@@ -12,6 +12,7 @@ import type { RoutingState } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import type { Fencing } from './fencing.js';
 import { shardOf, stepFields } from './step-subject.js';
+import { realTimers, sleepOn, systemClock, type Clock, type Timers } from '../clock.js';
 
 export type RemovalPlanFunction = (state: RoutingState, nodeId: string, nowMs: number) => PlannedStep[];
 
@@ -29,7 +30,8 @@ export interface ForcedRemovalModules {
   readonly fencer: Fencing;
   readonly logger: Logger;
   readonly planRemoval?: RemovalPlanFunction;
-  readonly clock?: { nowMs(): number };
+  readonly clock?: Clock;
+  readonly timers?: Timers;
 }
 
 const DEFAULT_MAX_ROUNDS = 16;
@@ -37,14 +39,16 @@ const DEFAULT_FENCE_MARGIN_MS = 1_000;
 const DEFAULT_POLL_MS = 50;
 
 export class ForcedRemoval {
-  private readonly clock: { nowMs(): number };
+  private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly planRemoval: RemovalPlanFunction;
 
   constructor(
     private readonly opts: ForcedRemovalOptions,
     private readonly modules: ForcedRemovalModules,
   ) {
-    this.clock = modules.clock ?? { nowMs: () => Date.now() };
+    this.clock = modules.clock ?? systemClock;
+    this.timers = modules.timers ?? realTimers;
     this.planRemoval = modules.planRemoval ?? planForcedRemoval;
   }
 
@@ -101,11 +105,7 @@ export class ForcedRemoval {
       }
       if (!logged) this.modules.logger.info('forced removal waits for the primary to be fenced', { ...stepFields(step), why: fence.why });
       logged = true;
-      await sleep(Math.max(1, Math.min(this.opts.pollMs ?? DEFAULT_POLL_MS, fence.untilMs - now)));
+      await sleepOn(this.timers, Math.max(1, Math.min(this.opts.pollMs ?? DEFAULT_POLL_MS, fence.untilMs - now)));
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,0 +1,174 @@
+/**
+ * The data nodes' side of the leases, as a model: each node renews through
+ * any replica it reaches (a follower relays to its leader, as the API does),
+ * counts its lease from when it *sent* the renewal (the contract), and
+ * serves writes for the shards its last granted table makes it primary of
+ * while the lease runs on its own clock. Checked after every step: at most
+ * one node serves writes for a shard at any instant of simulated time.
+ */
+import type { LeaseRenewal, Renewed } from '../../../src/coordinator/leases/index.js';
+import type { RoutingState } from '../../../src/coordinator/routing/index.js';
+import type { SeededRng } from '../../../src/raft/index.js';
+
+/** What the lease model needs of the world. */
+export interface LeaseWorld {
+  readonly nowMs: number;
+  readonly rng: SeededRng;
+  /** The replicas by id, each with a way to run `fn` after `ms` of its time, and its lease keeper while it runs. */
+  replica(id: string): { after(ms: number, fn: () => void): void; renew(req: LeaseRenewal): Promise<Renewed> } | undefined;
+  /** The replica ids, and the one believed to lead (if any). */
+  readonly replicaIds: readonly string[];
+  leaderId(): string | undefined;
+  /** Whether `node` and `replica` reach each other now; whether two replicas do. */
+  nodeReaches(node: string, replica: string): boolean;
+  replicasReach(a: string, b: string): boolean;
+  /** Runs `fn` after `ms` of true time (an answer on its way back to a node). */
+  later(ms: number, fn: () => void): void;
+  hopMs(): number;
+  note(line: string): void;
+  fail(property: string, detail: string): void;
+}
+
+export interface LeaseNode {
+  readonly id: string;
+  /** This node's clock runs this far from true time. */
+  readonly skewMs: number;
+  up: boolean;
+  incarnation: number;
+  leaseUntilMs: number;
+  view: RoutingState | undefined;
+  nextRenewMs: number;
+  attempt: number;
+  /** A stopped process (a long GC pause): it sends nothing and handles what arrives only when it resumes. */
+  pausedUntilMs: number;
+  /** Its renewals are lost on the way out (a broken outbound path), while probes of it may still answer. */
+  mutedUntilMs: number;
+}
+
+export class NodeLeases {
+  readonly nodes = new Map<string, LeaseNode>();
+  granted = 0;
+  /** Steps at which some shard had two writers (bounded report). */
+  private reported = 0;
+
+  constructor(
+    private readonly world: LeaseWorld,
+    /** Planted bug: the lease counted from the answer's arrival instead of from sending. */
+    private readonly fromReceipt: boolean,
+    /** Extra delay of some answers (a slow path back). */
+    private readonly slowAnswerMs: number,
+  ) {}
+
+  add(id: string, skewMs: number): void {
+    if (!this.nodes.has(id)) this.nodes.set(id, { id, skewMs, up: true, incarnation: 0, leaseUntilMs: -Infinity, view: undefined, nextRenewMs: 0, attempt: 0, pausedUntilMs: 0, mutedUntilMs: 0 });
+  }
+
+  /** A crash: the lease and the view are gone with the process. */
+  down(id: string): void {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    n.up = false;
+    n.incarnation++;
+    n.leaseUntilMs = -Infinity;
+    n.view = undefined;
+  }
+
+  pause(id: string, untilMs: number): void {
+    const n = this.nodes.get(id);
+    if (n) n.pausedUntilMs = untilMs;
+  }
+
+  mute(id: string, untilMs: number): void {
+    const n = this.nodes.get(id);
+    if (n) n.mutedUntilMs = untilMs;
+  }
+
+  paused(id: string): boolean {
+    return (this.nodes.get(id)?.pausedUntilMs ?? 0) > this.world.nowMs;
+  }
+
+  /** Everything ends its pause (healing). */
+  resumeAll(): void {
+    for (const n of this.nodes.values()) (n.pausedUntilMs = 0), (n.mutedUntilMs = 0);
+  }
+
+  up(id: string): void {
+    const n = this.nodes.get(id);
+    if (n && !n.up) (n.up = true), (n.nextRenewMs = 0);
+  }
+
+  /** Starts the renewals that are due. */
+  step(leaseMs: number): void {
+    for (const n of this.nodes.values()) {
+      if (!n.up || n.pausedUntilMs > this.world.nowMs) continue;
+      const local = this.world.nowMs + n.skewMs;
+      if (local < n.nextRenewMs) continue;
+      n.nextRenewMs = local + Math.max(50, Math.floor(leaseMs / 3));
+      this.renew(n);
+    }
+  }
+
+  private renew(n: LeaseNode): void {
+    const w = this.world;
+    const sentLocal = w.nowMs + n.skewMs;
+    const attempt = ++n.attempt;
+    const incarnation = n.incarnation;
+    const targets = w.replicaIds.filter((r) => w.nodeReaches(n.id, r));
+    if (targets.length === 0 || n.mutedUntilMs > w.nowMs) return;
+    const leader = w.leaderId();
+    const target = leader !== undefined && targets.includes(leader) && w.rng.chance(0.7) ? leader : w.rng.pick(targets);
+    const req: LeaseRenewal = { id: n.id, identity: `${n.id}-identity` };
+    const first = w.replica(target);
+    if (!first) return;
+    first.after(w.hopMs(), () => {
+      const via = w.leaderId();
+      const answer = (r: Renewed): void => {
+        const back = w.hopMs() + (w.rng.chance(0.1) ? w.rng.int(this.slowAnswerMs + 1) : 0);
+        const arrive = (): void => {
+          // A paused node finds the answer in its socket when it resumes.
+          if (n.pausedUntilMs > w.nowMs) return void w.later(n.pausedUntilMs - w.nowMs, arrive);
+          if (!n.up || n.incarnation !== incarnation || n.attempt !== attempt) return;
+          this.granted++;
+          if (r.leaseMs <= 0) return;
+          const from = this.fromReceipt ? w.nowMs + n.skewMs : sentLocal;
+          n.leaseUntilMs = Math.max(n.leaseUntilMs, from + r.leaseMs);
+          if (!n.view || r.state !== n.view) n.view = r.state;
+        };
+        w.later(back, () => {
+          // Sent before a cut or a pause, the answer is already on its way; after a cut it is lost.
+          if (w.nodeReaches(n.id, target) || n.pausedUntilMs > w.nowMs) arrive();
+        });
+      };
+      if (via === target) {
+        w.replica(target)?.renew(req).then(answer, () => undefined);
+        return;
+      }
+      // A follower relays the renewal to its leader.
+      if (via === undefined || !w.replicasReach(target, via)) return;
+      w.replica(via)?.after(w.hopMs(), () => {
+        w.replica(via)?.renew(req).then((r) => {
+          if (w.replicasReach(via, target)) answer(r);
+        }, () => undefined);
+      });
+    });
+  }
+
+  /** At most one node serves writes for a shard now (lease running on its clock, primary in its last granted table); returns the shards served. */
+  check(): number {
+    const writers = new Map<number, string[]>();
+    for (const n of this.nodes.values()) {
+      // A paused process serves nothing; it is judged again the moment it resumes.
+      if (!n.up || !n.view || n.pausedUntilMs > this.world.nowMs || this.world.nowMs + n.skewMs >= n.leaseUntilMs) continue;
+      for (const s of n.view.shards) {
+        if (s.primary !== n.id) continue;
+        const list = writers.get(s.id) ?? [];
+        list.push(n.id);
+        writers.set(s.id, list);
+      }
+    }
+    for (const [shard, ids] of writers) {
+      if (ids.length > 1 && this.reported++ < 3) this.world.fail('one writer per shard', `shard ${shard} is served for writes by ${ids.join(' and ')} at once`);
+    }
+    return writers.size;
+  }
+}

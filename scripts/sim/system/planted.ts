@@ -1,0 +1,54 @@
+/**
+ * Bugs planted on purpose, outside src/, to prove the system checks catch
+ * what they claim to: each replaces an honest part of the simulated world
+ * with a broken one a real deployment could have.
+ */
+import type { DiskBehaviour } from './sim-disk.js';
+
+export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt'] as const;
+export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
+
+/**
+ * lying-fsync: the disk answers a synced write without making it durable
+ * (a controller cache that lies about fsync): only an unsynced write that
+ * follows flushes what came before, so a crash loses entries the replica
+ * counted as persisted, voted on and acknowledged.
+ */
+export function plantedDisk(variant: 'lying-fsync', honest: DiskBehaviour): DiskBehaviour {
+  switch (variant) {
+    case 'lying-fsync':
+      return lyingFsync(honest);
+  }
+}
+
+function lyingFsync(honest: DiskBehaviour): DiskBehaviour {
+  let writes = 0;
+  return {
+    latencySteps: honest.latencySteps,
+    complete(store) {
+      // The cache reaches the platter every eighth write, whatever was asked.
+      if (++writes % 8 === 0) store.sync();
+    },
+  };
+}
+
+/**
+ * mismatched-table: one replica builds its table before the first entry from
+ * a cluster file that differs (this many more shards), so replaying the same
+ * log gives it another table: what "tables agree at equal applied index" is for.
+ */
+export const MISMATCHED_SHARDS = 8;
+
+/**
+ * blind-confirm: a replica asked to confirm a failure answers "unreachable"
+ * without probing the node itself (a confirmation handler that echoes the
+ * leader's view), so a node cut from the leader alone is declared failed
+ * while every other replica still reaches it.
+ */
+export const blindConfirm = { reachable: false, error: 'not probed (planted bug)' } as const;
+
+/*
+ * lease-from-receipt (in node-leases.ts): a data node counts its lease from
+ * when the answer arrived instead of from when it sent the renewal, so a slow
+ * answer stretches it past what the leader fenced.
+ */

@@ -1,0 +1,78 @@
+/**
+ * The calls a coordinator replica makes besides Raft, simulated: probes of
+ * data nodes (NodeLink) and confirmation requests to the other replicas
+ * (ReplicaLink). Each crosses the simulated network: it waits a delay drawn
+ * from the seed, is lost on a cut link or at a dead end, and then the caller
+ * sees its own deadline pass (timers of the caller's simulated time).
+ */
+import type { NodeLink, NodeProbe } from '../../../src/coordinator/node-link.js';
+import type { ConfirmAnswer, ConfirmRequest, ReplicaLink } from '../../../src/coordinator/health/index.js';
+import type { Timers } from '../../../src/coordinator/clock.js';
+
+/** What the links need of the world. */
+export interface LinkWorld {
+  /** A delay for one hop, in ms, drawn from the seed. */
+  hopMs(): number;
+  /** The data node model at `address` if it is up and `from` reaches it. */
+  nodeAt(from: string, address: string): { readonly id: string } | undefined;
+  /** The replica serving `apiAddress`, if it runs (not crashed, not paused) and `from` reaches it. */
+  replicaAt(from: string, apiAddress: string): { confirmProbe(req: ConfirmRequest): Promise<ConfirmAnswer> } | undefined;
+  /** Whether `from` (still the same process) may see an answer now. */
+  callerAlive(from: string, incarnation: number): boolean;
+}
+
+const NO_LEASE: NodeProbe['lease'] = { valid: false, remainingMs: 0, leader: null, term: null };
+
+/** Settles after a hop there and a hop back, or rejects at the caller's deadline when either hop is lost. */
+function call<T>(timers: Timers, timeoutMs: number, what: string, there: () => Promise<T> | undefined, back: () => boolean, world: LinkWorld, alive: () => boolean): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const settle = (f: () => void): void => {
+      if (settled || !alive()) return;
+      settled = true;
+      deadline.cancel();
+      f();
+    };
+    const deadline = timers.after(timeoutMs, () => settle(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms`))));
+    timers.after(world.hopMs(), () => {
+      const answer = there();
+      if (answer === undefined) return;
+      answer.then(
+        (v) => timers.after(world.hopMs(), () => back() && settle(() => resolve(v))),
+        (e: unknown) => timers.after(world.hopMs(), () => back() && settle(() => reject(e))),
+      );
+    });
+  });
+}
+
+export function simNodeLink(from: string, incarnation: number, timers: Timers, world: LinkWorld): NodeLink {
+  const alive = (): boolean => world.callerAlive(from, incarnation);
+  return {
+    probe(address, timeoutMs) {
+      return call(
+        timers,
+        timeoutMs,
+        `probe of ${address}`,
+        () => {
+          const node = world.nodeAt(from, address);
+          return node ? Promise.resolve({ status: 'ok' as const, id: node.id, lease: NO_LEASE }) : undefined;
+        },
+        () => world.nodeAt(from, address) !== undefined,
+        world,
+        alive,
+      );
+    },
+    handoff() {
+      return Promise.reject(new Error('the simulated data nodes take no handoffs (no placement driver runs)'));
+    },
+  };
+}
+
+export function simReplicaLink(from: string, incarnation: number, timers: Timers, world: LinkWorld): ReplicaLink {
+  const alive = (): boolean => world.callerAlive(from, incarnation);
+  return {
+    confirm(apiAddress, req, timeoutMs) {
+      return call(timers, timeoutMs, `confirmation by ${apiAddress}`, () => world.replicaAt(from, apiAddress)?.confirmProbe(req), () => world.replicaAt(from, apiAddress) !== undefined, world, alive);
+    },
+  };
+}

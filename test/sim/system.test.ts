@@ -1,0 +1,70 @@
+import { describe, expect, test } from 'vitest';
+import { describeFailure } from '../../scripts/sim/system/main.js';
+import { runSystemSeed } from '../../scripts/sim/system/system-sim.js';
+import type { SystemVariant } from '../../scripts/sim/system/planted.js';
+
+/** Seeds `npm test` runs of the system simulation (each ~0.3 s of CPU); `npm run sim -- --system --seeds N` runs more. */
+const SYSTEM_SEEDS = 20;
+/** Seeds within which a planted bug must be caught. */
+const TEETH_SEEDS = 30;
+
+async function failures(from: number, count: number, replicas: number, variant: SystemVariant = 'none', stopAtFirst = false, faultMs?: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let seed = from; seed < from + count; seed++) {
+    const r = await runSystemSeed({ seed, replicas, variant, ...(faultMs === undefined ? {} : { faultMs }) });
+    if (r.violations.length === 0) continue;
+    out.push(describeFailure(r));
+    if (stopAtFirst) break;
+  }
+  return out;
+}
+
+describe('the control plane under simulation (production replicas, simulated world)', () => {
+  test(`${SYSTEM_SEEDS} seeds with three replicas: no violation, and every seed converges after healing`, async () => {
+    expect(await failures(1, SYSTEM_SEEDS, 3)).toEqual([]);
+  });
+
+  test('five replicas: no violation', async () => {
+    expect(await failures(1_001, 6, 5)).toEqual([]);
+  });
+
+  test('one seed is one history: two runs give the same trace and figures', async () => {
+    const a = await runSystemSeed({ seed: 7, replicas: 3 });
+    const b = await runSystemSeed({ seed: 7, replicas: 3 });
+    expect(a.stats.acked).toBeGreaterThan(0);
+    expect(b.trace).toEqual(a.trace);
+    expect(b.stats).toEqual(a.stats);
+  });
+
+  test(`a disk that lies about fsync (lying-fsync) is caught within ${TEETH_SEEDS} seeds, with its replay command and trace`, async () => {
+    const found = await failures(1, TEETH_SEEDS, 3, 'lying-fsync', true);
+    expect(found, 'the planted bug went unnoticed').toHaveLength(1);
+    expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant lying-fsync --trace/);
+    expect(found[0]).toMatch(/acknowledged write lost|tables agree at equal applied index|linearizable read|election safety/);
+    expect(found[0]).toMatch(/trace lines[^\n]*:\n {4}\s*\d+ ms /);
+  });
+
+  test(`a replica that confirms a failure without probing (blind-confirm) is caught within ${TEETH_SEEDS} seeds`, async () => {
+    const found = await failures(1, TEETH_SEEDS, 3, 'blind-confirm', true);
+    expect(found, 'the planted bug went unnoticed').toHaveLength(1);
+    expect(found[0]).toMatch(/failure declared while a majority reaches the node/);
+    expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant blind-confirm --trace/);
+  });
+
+  test(`a data node counting its lease from the answer's arrival (lease-from-receipt) is caught within ${TEETH_SEEDS} seeds of 15 s faults`, async () => {
+    const found = await failures(1, TEETH_SEEDS, 3, 'lease-from-receipt', true, 15_000);
+    expect(found, 'the planted bug went unnoticed').toHaveLength(1);
+    expect(found[0]).toMatch(/one writer per shard/);
+    expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant lease-from-receipt --fault-ms 15000 --trace/);
+  });
+
+  test('the honest world with 15 s of faults (long pauses of primaries, failovers): no violation', async () => {
+    expect(await failures(101, 4, 3, 'none', false, 15_000)).toEqual([]);
+  });
+
+  test('a replica whose cluster file differs (mismatched-table) is caught by the table comparison on the first seed', async () => {
+    const found = await failures(1, 1, 3, 'mismatched-table', true);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/tables agree at equal applied index/);
+  });
+});
