@@ -22,7 +22,7 @@
  * A node's status in the routing table (the coordinator's NodeStatus; the
  * API layer's assignment of one to the other fails to compile if they drift).
  */
-export type NodeStatus = 'unknown' | 'healthy' | 'unhealthy' | 'maintenance' | 'evacuating' | 'draining' | 'left';
+export type NodeStatus = 'unknown' | 'healthy' | 'unhealthy' | 'maintenance' | 'evacuating' | 'draining' | 'restarting' | 'left';
 
 /** A value as base64 (standard alphabet, padded). */
 export type ValueB64 = string;

@@ -19,6 +19,7 @@ import { registerNode, removeNode, setNodeLabels, setNodeStatus } from './node-c
 import { cancelEvacuation, finishEvacuation, setEvacuationStall, setMaintenance, startEvacuation } from './planned-commands.js';
 import { settingsPatchSchema } from './settings-patch.js';
 import { assignShard, moveShard, promotePrimary, setInSync } from './shard-commands.js';
+import { startUpgrade, upgradeStep } from './upgrade-commands.js';
 import type { Rejection } from './types.js';
 import { describeIssues } from './zod-issues.js';
 
@@ -58,6 +59,8 @@ export const commandSchema = z.discriminatedUnion('type', [
   cancelEvacuation,
   finishEvacuation,
   setEvacuationStall,
+  startUpgrade,
+  upgradeStep,
 ]);
 
 export type Command = z.infer<typeof commandSchema>;
@@ -78,6 +81,8 @@ export type StartEvacuation = CommandOf<'startEvacuation'>;
 export type CancelEvacuation = CommandOf<'cancelEvacuation'>;
 export type FinishEvacuation = CommandOf<'finishEvacuation'>;
 export type SetEvacuationStall = CommandOf<'setEvacuationStall'>;
+export type StartUpgrade = CommandOf<'startUpgrade'>;
+export type UpgradeStep = CommandOf<'upgradeStep'>;
 
 // A record, so the compiler says when a command type is missing here.
 const COMMAND_TYPE_SET: Readonly<Record<CommandType, true>> = {
@@ -96,6 +101,8 @@ const COMMAND_TYPE_SET: Readonly<Record<CommandType, true>> = {
   cancelEvacuation: true,
   finishEvacuation: true,
   setEvacuationStall: true,
+  startUpgrade: true,
+  upgradeStep: true,
 };
 export const COMMAND_TYPES = Object.keys(COMMAND_TYPE_SET) as readonly CommandType[];
 
