@@ -164,6 +164,14 @@ export interface RecoveryBeginRequest {
   readonly shard: number;
   readonly epoch: number;
   readonly replica: string;
+  /**
+   * A catch-up: the replica keeps its data, which is whole up to this seq of
+   * the history of `followed`, and wants only what came after. Refused
+   * (RESYNC) when the primary cannot vouch for that; the replica then wipes
+   * its copy and asks again without it.
+   */
+  readonly fromSeq?: number;
+  readonly followed?: string | null;
 }
 
 export interface RecoveryBegin {
@@ -171,6 +179,8 @@ export interface RecoveryBegin {
   /** The copy holds every write up to this seq; the live stream sends the rest. */
   readonly snapshotSeq: number;
   readonly totalKeys: number;
+  /** A catch-up: no pages to read; the live stream brings everything after `snapshotSeq`. */
+  readonly catchUp?: boolean;
 }
 
 export interface RecoveryPageRequest {

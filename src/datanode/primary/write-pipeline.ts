@@ -12,6 +12,7 @@ import { describe, noLease, notPrimary, stopping, unavailable } from '../errors.
 import type { NodeContext } from '../node-context.js';
 import type { ShardCopy } from '../shard-copy.js';
 import type { DataOp } from '../store/shard-store.js';
+import { CatchUpLog } from './catch-up-log.js';
 import { FanOut } from './fan-out.js';
 
 interface PendingWrite {
@@ -23,6 +24,8 @@ interface PendingWrite {
 
 export class WritePipeline {
   readonly fanOut: FanOut;
+  /** What this primary stored since it took over, for replicas that come back after a short absence. */
+  readonly catchUp: CatchUpLog;
   private queue: PendingWrite[] = [];
   private queuedBytes = 0;
   private readonly tasks: (() => Promise<void>)[] = [];
@@ -37,6 +40,7 @@ export class WritePipeline {
     private readonly copy: ShardCopy,
   ) {
     this.fanOut = new FanOut(ctx, copy);
+    this.catchUp = new CatchUpLog(copy.lastSeq);
   }
 
   write(op: DataOp): Promise<void> {
@@ -161,6 +165,8 @@ export class WritePipeline {
     try {
       await this.store(ops, last);
       const replicated: ReplicatedOp[] = ops.map((op, i) => ({ seq: first + i, key: op.key, value: op.value === null ? null : Buffer.from(op.value).toString('base64') }));
+      // Stored is part of this primary's history, acknowledged or not: a replica catching up must get it too.
+      this.catchUp.append(replicated);
       await this.fanOut.replicate(replicated);
       for (const w of writes) w.resolve();
     } catch (e) {

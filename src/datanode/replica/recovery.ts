@@ -30,6 +30,10 @@ export class ReplicaRecovery {
   private liveLast: number | null = null;
   private touched = new Set<string>();
   private failed: string | null = null;
+  /** This attempt keeps the copy's data and takes only what it lacks (no pages, nothing to skip). */
+  private catchingUp = false;
+  /** A catch-up is tried once per recovery; after it is refused or fails, the copy is wiped and filled. */
+  private catchUpTried = false;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -71,9 +75,9 @@ export class ReplicaRecovery {
       const after = this.liveLast;
       ops = ops.filter((o) => o.seq > after);
     }
-    if (this.touched.size + ops.length > this.ctx.settings.maxRecoveryTouchedKeys) throw this.fail('too many live writes during the copy');
+    if (!this.catchingUp && this.touched.size + ops.length > this.ctx.settings.maxRecoveryTouchedKeys) throw this.fail('too many live writes during the copy');
     await storeOps(this.ctx, this.copy, ops, last, this.primary, 'recovering');
-    for (const o of ops) this.touched.add(o.key);
+    if (!this.catchingUp) for (const o of ops) this.touched.add(o.key);
     this.liveLast = last;
     return { ackedSeq: last };
   }
@@ -122,6 +126,19 @@ export class ReplicaRecovery {
     this.phase = 'copying';
     const signal = this.attempt.signal;
     const withDeadline = () => callSignal(ctx, ctx.settings.recoveryCallTimeoutMs, signal);
+    if (!this.catchUpTried && copy.state === 'in-sync' && copy.lastSeq > 0) {
+      this.catchUpTried = true;
+      try {
+        return await this.catchUp(withDeadline);
+      } catch (e) {
+        if (!this.current()) throw e;
+        ctx.logger.info('no catch-up from the own data: copying the shard whole', { shard: copy.id, primary: this.primary, reason: describe(e) });
+        this.attempt = new AbortController();
+        this.phase = 'copying';
+        return this.once();
+      }
+    }
+    this.catchingUp = false;
     await ctx.locks.run(copy.id, async () => {
       if (!this.current()) throw new AttemptOver('cancelled');
       await ctx.store.dropShard(copy.id);
@@ -163,6 +180,41 @@ export class ReplicaRecovery {
       if (page.done) return this.finish(address, begin.recoveryId, withDeadline);
     }
     throw new Error(`the primary sent more pages than its ${begin.totalKeys} keys need`);
+  }
+
+  /**
+   * Keeps the copy's data (whole up to its lastSeq) and asks the primary for
+   * the rest only: after a restart, a replica that missed a few writes
+   * catches up in the time it takes to replay them. The copy is marked
+   * recovering first, so a crash in the middle leaves one that is wiped.
+   */
+  private async catchUp(withDeadline: () => AbortSignal): Promise<void> {
+    const { ctx, copy } = this;
+    const fromSeq = await ctx.locks.run(copy.id, async () => {
+      if (!this.current()) throw new AttemptOver('cancelled');
+      this.catchingUp = true;
+      this.snapshotSeq = null;
+      this.liveFrom = null;
+      this.liveLast = null;
+      this.touched = new Set();
+      this.failed = null;
+      copy.state = 'recovering';
+      await ctx.store.write(copy.id, [], copy.meta(), true);
+      this.progress.copiedKeys = 0;
+      this.progress.totalKeys = 0;
+      return copy.lastSeq;
+    });
+    ctx.changed();
+    const address = addressOf(ctx, this.primary);
+    if (address === undefined) throw new Error(`no address known for primary ${this.primary}`);
+    const begin = await ctx.peers.beginRecovery(address, { shard: copy.id, epoch: copy.epoch, replica: ctx.id, fromSeq, followed: copy.followed }, withDeadline());
+    if (begin.catchUp !== true || begin.snapshotSeq !== fromSeq) throw new Error(`${this.primary} answered a catch-up from seq ${fromSeq} with a full recovery`);
+    await ctx.locks.run(copy.id, async () => {
+      if (this.liveFrom !== null && this.liveFrom !== fromSeq + 1) throw this.fail(`the catch-up stream began at seq ${this.liveFrom}, the copy holds seq ${fromSeq}`);
+      this.snapshotSeq = fromSeq;
+    });
+    ctx.logger.info('catching up from the own data', { shard: copy.id, primary: this.primary, fromSeq });
+    await this.finish(address, begin.recoveryId, withDeadline);
   }
 
   private async finish(address: string, recoveryId: string, withDeadline: () => AbortSignal): Promise<void> {
