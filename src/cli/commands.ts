@@ -26,6 +26,7 @@ import { runPlan } from './plan-command.js';
 import { runRebalance } from './rebalance-command.js';
 import { runShards } from './shards-command.js';
 import { runSnapshot } from './snapshot-command.js';
+import { runUpgrade } from './upgrade-command.js';
 import { runStatus } from './status-command.js';
 import { PACKAGE_VERSION } from './package-version.js';
 
@@ -110,6 +111,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: ['snapshot save FILE', 'the routing table (linearizable read) with its', 'Raft index and state hash, written to FILE'],
     flags: [...TARGET, 'json'],
     run: ({ flags, rest, io }) => runSnapshot('save', rest, flags, io),
+  },
+  {
+    words: ['upgrade'],
+    usage: ["upgrade --to VERSION --restart 'CMD {id}' [--timeout 2m] [--resume]", 'rolling upgrade: one process at a time (nodes,', 'then coordinators, the leader last); progress on', 'stderr and in /cluster/info; exit 1 if one is not back'],
+    flags: [...TARGET, 'json', 'to', 'restart', 'timeout', 'reason', 'resume'],
+    run: ({ flags, io }) => runUpgrade(flags, io),
   },
   {
     words: ['explain'],
