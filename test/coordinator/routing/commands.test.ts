@@ -28,6 +28,8 @@ describe('parseCommand', () => {
       cmd('cancelEvacuation', { nodeId: 'n1' }),
       cmd('finishEvacuation', { nodeId: 'n1' }),
       cmd('setEvacuationStall', { nodeId: 'n1', startedAtMs: 5, stalledReason: null }),
+      cmd('startUpgrade', { to: '0.1.1', restartTimeoutMs: 60_000, nodes: ['n1'], coordinators: ['c1'] }),
+      cmd('upgradeStep', { to: '0.1.1', id: 'n1', phase: 'restart' }),
     ];
     expect(new Set(valid.map((c) => c.type))).toEqual(new Set(COMMAND_TYPES));
     for (const c of valid) {
