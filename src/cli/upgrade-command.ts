@@ -58,7 +58,9 @@ export function runUpgrade(flags: UpgradeFlags, io: CliIo): Promise<number> {
     const plan = await planOf(client, flags, to, timeout);
     io.err(`upgrade to ${to}: nodes ${plan.nodes.join(', ') || '-'}, then coordinators ${plan.coordinators.join(', ')}${plan.done.length > 0 ? ` (done already: ${plan.done.join(', ')})` : ''}\n`);
     const progress = createProgress({ label: `upgrade to ${to}`, tty: io.errIsTty ?? false, write: io.err });
-    const driver = new UpgradeDriver(plan, { restart }, { client, progress, say: (line) => io.err(`${line}\n`), writeErr: io.err });
+    const tty = io.errIsTty ?? false;
+    const say = (line: string) => io.err(`${tty ? '\r\x1b[2K' : ''}${line}\n`);
+    const driver = new UpgradeDriver(plan, { restart }, { client, progress, say, note: tty ? () => undefined : say, writeErr: io.err });
     try {
       await driver.run();
     } catch (e) {

@@ -39,6 +39,8 @@ export interface DriverModules {
   readonly progress: Progress;
   /** A line on stderr. */
   readonly say: (line: string) => void;
+  /** A change of phase (a terminal shows it in the progress line instead). */
+  readonly note: (line: string) => void;
   readonly writeErr: (text: string) => void;
 }
 
@@ -54,9 +56,19 @@ export class UpgradeStopped extends Error {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** How long one call keeps being retried while the cluster cannot answer (a leader change takes a few seconds at most). */
+const CALL_RETRY_MS = 30_000;
+
+/** An answer of 4xx is the cluster's decision; anything else (no answer, 5xx: no leader, no quorum) may pass. */
+function retryable(e: unknown): boolean {
+  const status = (e as { data?: { httpStatus?: unknown } } | null)?.data?.httpStatus;
+  return typeof status !== 'number' || status >= 500;
+}
+
 export class UpgradeDriver {
   private readonly pollMs: number;
   private done: string[];
+  private lastDetail = '';
 
   constructor(
     private readonly plan: UpgradePlan,
@@ -85,10 +97,25 @@ export class UpgradeDriver {
 
   private report(detail: string): void {
     this.m.progress.update(this.done.length, this.total(), detail);
+    if (detail !== '' && detail !== this.lastDetail) this.m.note(detail);
+    this.lastDetail = detail;
+  }
+
+  /** A call to the cluster, retried through a leader change (every call here is idempotent: a step repeated changes nothing). */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + CALL_RETRY_MS;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!retryable(e) || Date.now() >= deadline) throw e;
+        await sleep(this.pollMs);
+      }
+    }
   }
 
   private async step(id: string, phase: 'restart' | 'back' | 'done' | 'fail', reason?: string): Promise<void> {
-    await this.m.client.upgrade.step.mutate({ to: this.plan.to, id, phase, ...(reason === undefined ? {} : { reason: reason.slice(0, 1_000) }) });
+    await this.call(() => this.m.client.upgrade.step.mutate({ to: this.plan.to, id, phase, ...(reason === undefined ? {} : { reason: reason.slice(0, 1_000) }) }));
   }
 
   private async guard(id: string, work: () => Promise<void>): Promise<void> {
@@ -131,7 +158,7 @@ export class UpgradeDriver {
   private async upgradeNode(id: string): Promise<void> {
     const { client } = this.m;
     const timeoutMs = this.plan.restartTimeoutMs;
-    const before = await client.nodes.get.query({ id });
+    const before = await this.call(() => client.nodes.get.query({ id }));
     if (before.version !== this.plan.to || before.status === 'restarting') {
       this.report(`${id}: handing its primaries over`);
       await this.step(id, 'restart');
@@ -161,26 +188,26 @@ export class UpgradeDriver {
   private async nextCoordinator(): Promise<string | undefined> {
     const left = this.plan.coordinators.filter((id) => !this.done.includes(id));
     if (left.length === 0) return undefined;
-    const info = await this.m.client.cluster.info.query({ consistency: 'stale' });
+    const info = await this.call(() => this.m.client.cluster.info.query({ consistency: 'stale' }));
     return left.find((id) => id !== info.leader) ?? left[0];
   }
 
   private async upgradeCoordinator(id: string): Promise<void> {
     const { client } = this.m;
     const timeoutMs = this.plan.restartTimeoutMs;
-    const { members } = await client.members.list.query();
+    const { members } = await this.call(() => client.members.list.query());
     const me = members.find((m) => m.id === id);
     if (me === undefined) throw new UpgradeStopped(id, 'it is no longer a member');
     const address = joinAddress(me.host, me.api_port);
     const own = createReplicaClient(address);
     const info = await own.cluster.info.query({ consistency: 'stale' }).catch(() => undefined);
     if (info?.coordinator_version !== this.plan.to) {
-      const leader = (await client.cluster.info.query({ consistency: 'stale' })).leader;
+      const leader = (await this.call(() => client.cluster.info.query({ consistency: 'stale' }))).leader;
       if (leader === id) {
         const to = this.done.find((d) => this.plan.coordinators.includes(d) && members.some((m) => m.id === d && m.role !== 'learner'));
         if (to === undefined) throw new UpgradeStopped(id, 'no upgraded coordinator to hand leadership to');
         this.report(`${id}: handing leadership to ${to}`);
-        await client.members.transferLeader.mutate({ to });
+        await this.call(() => client.members.transferLeader.mutate({ to }));
         await this.until(id, `leadership did not move to ${to}`, timeoutMs, async () => {
           const now = await client.cluster.info.query({ consistency: 'stale' });
           return now.leader !== null && now.leader !== id ? true : undefined;
