@@ -32,8 +32,8 @@ export class ReplicaRecovery {
   private failed: string | null = null;
   /** This attempt keeps the copy's data and takes only what it lacks (no pages, nothing to skip). */
   private catchingUp = false;
-  /** A catch-up is tried once per recovery; after it is refused or fails, the copy is wiped and filled. */
-  private catchUpTried = false;
+  /** The primary would not (or could not) vouch for a catch-up: the copy is wiped and filled instead. */
+  private catchUpRefused = false;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -76,7 +76,8 @@ export class ReplicaRecovery {
       ops = ops.filter((o) => o.seq > after);
     }
     if (!this.catchingUp && this.touched.size + ops.length > this.ctx.settings.maxRecoveryTouchedKeys) throw this.fail('too many live writes during the copy');
-    await storeOps(this.ctx, this.copy, ops, last, this.primary, 'recovering');
+    // A catch-up only appends to a whole history, so the copy stays whole (a crash keeps it a catch-up base).
+    await storeOps(this.ctx, this.copy, ops, last, this.primary, this.catchingUp ? 'in-sync' : 'recovering');
     if (!this.catchingUp) for (const o of ops) this.touched.add(o.key);
     this.liveLast = last;
     return { ackedSeq: last };
@@ -126,18 +127,8 @@ export class ReplicaRecovery {
     this.phase = 'copying';
     const signal = this.attempt.signal;
     const withDeadline = () => callSignal(ctx, ctx.settings.recoveryCallTimeoutMs, signal);
-    if (!this.catchUpTried && copy.state === 'in-sync' && copy.lastSeq > 0) {
-      this.catchUpTried = true;
-      try {
-        return await this.catchUp(withDeadline);
-      } catch (e) {
-        if (!this.current()) throw e;
-        ctx.logger.info('no catch-up from the own data: copying the shard whole', { shard: copy.id, primary: this.primary, reason: describe(e) });
-        this.attempt = new AbortController();
-        this.phase = 'copying';
-        return this.once();
-      }
-    }
+    // A copy that holds the whole history it claims (not one half filled) keeps it and takes only the rest.
+    if (!this.catchUpRefused && copy.state === 'in-sync' && copy.lastSeq > 0) return this.catchUp(withDeadline);
     this.catchingUp = false;
     await ctx.locks.run(copy.id, async () => {
       if (!this.current()) throw new AttemptOver('cancelled');
@@ -185,8 +176,10 @@ export class ReplicaRecovery {
   /**
    * Keeps the copy's data (whole up to its lastSeq) and asks the primary for
    * the rest only: after a restart, a replica that missed a few writes
-   * catches up in the time it takes to replay them. The copy is marked
-   * recovering first, so a crash in the middle leaves one that is wiped.
+   * catches up in the time it takes to replay them. The live stream only
+   * appends to the copy's history, so a failed attempt (or a crash) leaves
+   * a copy to catch up from again; a primary that refuses the catch-up gets
+   * the copy wiped and filled instead (the next attempt).
    */
   private async catchUp(withDeadline: () => AbortSignal): Promise<void> {
     const { ctx, copy } = this;
@@ -198,17 +191,23 @@ export class ReplicaRecovery {
       this.liveLast = null;
       this.touched = new Set();
       this.failed = null;
-      copy.state = 'recovering';
-      await ctx.store.write(copy.id, [], copy.meta(), true);
       this.progress.copiedKeys = 0;
       this.progress.totalKeys = 0;
       return copy.lastSeq;
     });
-    ctx.changed();
     const address = addressOf(ctx, this.primary);
     if (address === undefined) throw new Error(`no address known for primary ${this.primary}`);
-    const begin = await ctx.peers.beginRecovery(address, { shard: copy.id, epoch: copy.epoch, replica: ctx.id, fromSeq, followed: copy.followed }, withDeadline());
-    if (begin.catchUp !== true || begin.snapshotSeq !== fromSeq) throw new Error(`${this.primary} answered a catch-up from seq ${fromSeq} with a full recovery`);
+    let begin;
+    try {
+      begin = await ctx.peers.beginRecovery(address, { shard: copy.id, epoch: copy.epoch, replica: ctx.id, fromSeq, followed: copy.followed }, withDeadline());
+      if (begin.catchUp !== true || begin.snapshotSeq !== fromSeq) throw new Error(`${this.primary} answered a catch-up from seq ${fromSeq} with a full recovery`);
+    } catch (e) {
+      if (this.current()) {
+        this.catchUpRefused = true;
+        ctx.logger.info('no catch-up from the own data: the copy is filled whole', { shard: copy.id, primary: this.primary, reason: describe(e) });
+      }
+      throw e;
+    }
     await ctx.locks.run(copy.id, async () => {
       if (this.liveFrom !== null && this.liveFrom !== fromSeq + 1) throw this.fail(`the catch-up stream began at seq ${this.liveFrom}, the copy holds seq ${fromSeq}`);
       this.snapshotSeq = fromSeq;

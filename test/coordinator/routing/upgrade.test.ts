@@ -74,6 +74,11 @@ describe('rolling upgrade in the table', () => {
     expect(steps).toEqual([expect.objectContaining({ type: 'promotePrimary', shardId: 1, nodeId: 'n3' })]);
     s = applyAll(s, steps);
     expect(planPlacement(s, { nowMs: T0 + 2_000 })).toEqual([]);
+    // Back and caught up while still restarting: it rejoins the in-sync set, but is never promoted.
+    const out = applyOk(s, cmd('setInSync', { shardId: 1, expectedEpoch: s.shards[1]!.epoch, nodeId: 'n2', inSync: false })).state;
+    const back = applyOk(out, cmd('setInSync', { shardId: 1, expectedEpoch: out.shards[1]!.epoch, nodeId: 'n2', inSync: true })).state;
+    expect(back.shards[1]!.inSync).toEqual(['n2', 'n3']);
+    expectRejected(back, cmd('promotePrimary', { shardId: 1, expectedEpoch: back.shards[1]!.epoch, nodeId: 'n2' }), 'NODE_NOT_AVAILABLE');
     // A re-registration (the restart itself) keeps the status and its window.
     s = applyOk(s, register('n2', { version: '0.1.1' })).state;
     expect(s.nodes['n2']).toMatchObject({ status: 'restarting', version: '0.1.1', restart: { untilMs: T0 + 60_000 } });
