@@ -155,3 +155,13 @@ Feature: Cluster management: health checks, failure decisions and failover
     When 20 label changes are made, each through another replica
     Then every replica shows the last labels in a linearizable read
     And all three replicas converge on the same applied index and state hash
+
+  Scenario: A rolling upgrade restarts one process at a time and loses nothing
+    Given a running cluster of three coordinators and three data nodes
+    And a writer that keeps storing new keys through every coordinator
+    And a copy of the build whose package.json says the next patch version
+    When "torua upgrade" runs with a restart command that starts each process from that copy
+    Then "/cluster/info" shows the upgrade's progress while it runs, never more than one node restarting, the data nodes before the coordinators
+    And the command exits 0, and every node and coordinator reports the new version, the nodes healthy
+    And every copy that left the in-sync set caught up from its own data, none copied whole
+    And every acknowledged key is still readable with its value

@@ -11,7 +11,6 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -19,59 +18,13 @@ import { createKvClient } from '../../src/client/index.js';
 import { MAIN_JS, REPO_ROOT, useClusters, waitFor, type Cluster } from '../support/cluster-harness.js';
 import { startPlacedCluster } from '../support/placed-cluster.js';
 import { SmartWriter } from '../support/smart-writer.js';
+import { copyOfBuild, nextPatch, restartServer } from '../support/upgrade-kit.js';
 
 const clusters = useClusters();
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
-
-/** `0.1.0` → `0.1.1`: the same release line (versions may mix within one `major.minor`). */
-function nextPatch(version: string): string {
-  const [major, minor, patch] = version.split(/[.+-]/);
-  return `${major}.${minor}.${Number(patch) + 1}`;
-}
-
-/** A copy of the build under `dir` whose package.json says `version`; returns its main.js. */
-async function copyOfBuild(dir: string, version: string): Promise<string> {
-  await fsp.cp(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
-  const pkg = JSON.parse(await fsp.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
-  await fsp.writeFile(path.join(dir, 'package.json'), JSON.stringify({ ...pkg, version }, null, 2));
-  await fsp.symlink(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return path.join(dir, 'dist/src/cli/main.js');
-}
-
-/**
- * The operator's restart, done by this test: `restart.mjs ID` asks this
- * server, which stops the process (SIGINT: at once, no drain) and starts it
- * from the copy that `target()` names (null: it does not start it again).
- */
-async function restartServer(h: Cluster, target: () => string | null): Promise<{ command: string; restarted: string[] }> {
-  const restarted: string[] = [];
-  const server = http.createServer((req, res) => {
-    const id = /^\/restart\/([A-Za-z0-9_-]+)$/.exec(req.url ?? '')?.[1];
-    void (async () => {
-      if (id === undefined) throw new Error(`bad request ${req.url}`);
-      if (h.stateOf(id) !== 'down') await h.kill(id, 'SIGINT');
-      const main = target();
-      if (main === null) throw new Error(`${id} was stopped and is not started again`);
-      await h.start(id, { main });
-      restarted.push(id);
-    })().then(
-      () => res.writeHead(200).end('restarted\n'),
-      (e: unknown) => res.writeHead(500).end(`${e instanceof Error ? e.message : String(e)}\n`),
-    );
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => server.close(() => r())));
-  const port = (server.address() as { port: number }).port;
-  const script = path.join(h.dir, 'restart.mjs');
-  await fsp.writeFile(
-    script,
-    `const r = await fetch('http://127.0.0.1:${port}/restart/' + process.argv[2]);\nprocess.stdout.write(await r.text());\nprocess.exit(r.ok ? 0 : 1);\n`,
-  );
-  return { command: `${process.execPath} ${script} {id}`, restarted };
-}
 
 interface NodeView {
   id: string;
@@ -93,7 +46,8 @@ describe('rolling upgrade (real processes)', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     const to = nextPatch(pkg.version);
     const nextMain = await copyOfBuild(await fsp.mkdtemp(path.join(h.dir, 'next-')), to);
-    const { command, restarted } = await restartServer(h, () => nextMain);
+    const { command, restarted, close } = await restartServer(h, () => nextMain);
+    cleanups.push(close);
     const coordinators = h.voters.map((id) => `${h.member(id).host}:${h.member(id).apiPort}`).join(',');
     const kv = createKvClient({ coordinators: coordinators.split(',') });
     cleanups.push(async () => kv.close());
@@ -171,7 +125,8 @@ describe('rolling upgrade (real processes)', () => {
       expect(wrong.slice(0, 10), `${wrong.length} of ${writer.acked.size} acknowledged keys lost`).toEqual([]);
 
       // An upgrade whose restart does not bring n1 back stops at n1, exit 1; the cluster keeps serving.
-      const { command: failing } = await restartServer(h, () => null);
+      const { command: failing, close: closeFailing } = await restartServer(h, () => null);
+      cleanups.push(closeFailing);
       const stop = await execa(process.execPath, [MAIN_JS, 'upgrade', '--to', nextPatch(to), '--restart', failing, '--timeout', '20s', '--coordinators', coordinators], {
         reject: false,
         timeout: 60_000,
