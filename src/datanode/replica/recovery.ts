@@ -129,7 +129,6 @@ export class ReplicaRecovery {
     const withDeadline = () => callSignal(ctx, ctx.settings.recoveryCallTimeoutMs, signal);
     // A copy that holds the whole history it claims (not one half filled) keeps it and takes only the rest.
     if (!this.catchUpRefused && copy.state === 'in-sync' && copy.lastSeq > 0) return this.catchUp(withDeadline);
-    this.catchingUp = false;
     await ctx.locks.run(copy.id, async () => {
       if (!this.current()) throw new AttemptOver('cancelled');
       await ctx.store.dropShard(copy.id);
@@ -138,13 +137,7 @@ export class ReplicaRecovery {
       copy.state = 'recovering';
       copy.followed = this.primary;
       await ctx.store.write(copy.id, [], copy.meta(), true);
-      this.snapshotSeq = null;
-      this.liveFrom = null;
-      this.liveLast = null;
-      this.touched = new Set();
-      this.failed = null;
-      this.progress.copiedKeys = 0;
-      this.progress.totalKeys = null;
+      this.resetAttempt(false);
     });
     ctx.changed();
     const address = addressOf(ctx, this.primary);
@@ -173,6 +166,18 @@ export class ReplicaRecovery {
     throw new Error(`the primary sent more pages than its ${begin.totalKeys} keys need`);
   }
 
+  /** A new attempt's bookkeeping (under the shard's lock, like live()): a catch-up has no keys to copy. */
+  private resetAttempt(catchingUp: boolean): void {
+    this.catchingUp = catchingUp;
+    this.snapshotSeq = null;
+    this.liveFrom = null;
+    this.liveLast = null;
+    this.touched = new Set();
+    this.failed = null;
+    this.progress.copiedKeys = 0;
+    this.progress.totalKeys = catchingUp ? 0 : null;
+  }
+
   /**
    * Keeps the copy's data (whole up to its lastSeq) and asks the primary for
    * the rest only: after a restart, a replica that missed a few writes
@@ -185,14 +190,7 @@ export class ReplicaRecovery {
     const { ctx, copy } = this;
     const fromSeq = await ctx.locks.run(copy.id, async () => {
       if (!this.current()) throw new AttemptOver('cancelled');
-      this.catchingUp = true;
-      this.snapshotSeq = null;
-      this.liveFrom = null;
-      this.liveLast = null;
-      this.touched = new Set();
-      this.failed = null;
-      this.progress.copiedKeys = 0;
-      this.progress.totalKeys = 0;
+      this.resetAttempt(true);
       return copy.lastSeq;
     });
     const address = addressOf(ctx, this.primary);
