@@ -203,7 +203,8 @@ export class UpgradeDriver {
     const info = await own.cluster.info.query({ consistency: 'stale' }).catch(() => undefined);
     if (info?.coordinator_version !== this.plan.to) {
       const leader = (await this.call(() => client.cluster.info.query({ consistency: 'stale' }))).leader;
-      if (leader === id) {
+      // A single coordinator has nobody to hand over to: it is restarted as it is (the cluster waits for it).
+      if (leader === id && members.length > 1) {
         const to = this.done.find((d) => this.plan.coordinators.includes(d) && members.some((m) => m.id === d && m.role !== 'learner'));
         if (to === undefined) throw new UpgradeStopped(id, 'no upgraded coordinator to hand leadership to');
         this.report(`${id}: handing leadership to ${to}`);
