@@ -41,7 +41,6 @@ async function json<T>(h: Cluster, urlPath: string): Promise<T> {
 
 describe('rolling upgrade (real processes)', () => {
   test('torua upgrade: nodes one at a time, then the coordinators (the leader last), under a writer and a leader SIGKILL; then one that does not come back', async () => {
-    const startedAt = performance.now();
     const h = await startPlacedCluster(clusters.create, { name: 'upgrade', nodes: 3, shards: 8, replicationFactor: 2 });
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     const to = nextPatch(pkg.version);
@@ -140,7 +139,6 @@ describe('rolling upgrade (real processes)', () => {
       await kv.put('after-failed-upgrade', 'still serving');
       expect(await kv.getText('after-failed-upgrade')).toBe('still serving');
       await h.start('n1', { main: nextMain });
-      expect(performance.now() - startedAt).toBeLessThan(90_000);
     } finally {
       await writer.stop();
     }
