@@ -164,3 +164,12 @@ Feature: Cluster management: health checks, failure decisions and failover
     And every handoff for load left the old primary in sync, copying nothing, and every copy added for load ended with the hot node's copy dropped
     And the node ends below 1.8 times the mean load, and no load event moves a shard back to it for 8 s
     And no read failed, and every key is still readable with its value
+  Scenario: A rolling upgrade restarts one process at a time and loses nothing
+    Given a running cluster of three coordinators and three data nodes
+    And a writer that keeps storing new keys through every coordinator
+    And a copy of the build whose package.json says the next patch version
+    When "torua upgrade" runs with a restart command that starts each process from that copy
+    Then "/cluster/info" shows the upgrade's progress while it runs, never more than one node restarting, the data nodes before the coordinators
+    And the command exits 0, and every node and coordinator reports the new version, the nodes healthy
+    And every copy that left the in-sync set caught up from its own data, none copied whole
+    And every acknowledged key is still readable with its value

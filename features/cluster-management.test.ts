@@ -11,18 +11,22 @@
  * "Nothing happens" checks poll for a violation over a stated observation
  * window instead of sleeping through it, so a violation fails at once.
  */
+import fsp from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describeFeature, loadFeature } from '@amiceli/vitest-cucumber';
+import { execa } from 'execa';
 import { printDiagnosticsOnStepError } from './support/step-errors.js';
 import { afterAll, expect } from 'vitest';
 import { PACKAGE_VERSION } from '../src/cli/package-version.js';
 import { shardForKey } from '../src/config/key-hash.js';
-import { Cluster, httpRequest, now, partitionUnsupportedReason, sleep, waitFor } from '../test/support/cluster-harness.js';
+import { Cluster, httpRequest, MAIN_JS, now, partitionUnsupportedReason, sleep, waitFor } from '../test/support/cluster-harness.js';
 import { dataRequest, describeAnswer } from '../test/support/data-http.js';
 import { KvWriter } from '../test/support/kv-writer.js';
 import { createKvClient, type KvClient } from '../src/client/index.js';
+import { copyOfBuild, nextPatch, restartServer } from '../test/support/upgrade-kit.js';
 
 const SHARDS = 8;
 /** The defaults (src/config/settings.ts), stated here because the bound is computed from them. */
@@ -90,6 +94,9 @@ interface World {
   leader?: string;
   /** Readers of a skewed load: stopped, then awaited, when the scenario ends. */
   readers?: { stop(): Promise<void> };
+  /** A rolling upgrade: the next version, the copy of the build that reports it, the command's result, what /cluster/info showed meanwhile. */
+  upgrade?: { to: string; main: string; exitCode?: number; output?: string; seen: { current: string | null; restarting: number; done: string[] }[] };
+  closeRestarts?: () => Promise<void>;
 }
 
 let world: World = {};
@@ -105,6 +112,7 @@ async function endScenario(): Promise<void> {
   world = {};
   await w.readers?.stop();
   await w.writer?.stop();
+  await w.closeRestarts?.();
   await w.h?.close();
   await w.receiver?.close();
 }
@@ -1289,6 +1297,78 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
       } finally {
         kv.close();
       }
+    });
+  Scenario('A rolling upgrade restarts one process at a time and loses nothing', ({ Given, When, Then, And }) => {
+    Given('a running cluster of three coordinators and three data nodes', async () => {
+      await startCluster('upgrade');
+    });
+    And('a writer that keeps storing new keys through every coordinator', async () => {
+      world.writer = new KvWriter({ prefix: 'u', via: coordinatorAddresses(), intervalMs: 5 }).start();
+      await world.writer.waitForAcks(20);
+    });
+    And('a copy of the build whose package.json says the next patch version', async () => {
+      const to = nextPatch(PACKAGE_VERSION);
+      const main = await copyOfBuild(await fsp.mkdtemp(path.join(cluster().dir, 'next-')), to);
+      const { stdout } = await execa(process.execPath, [main, '--version']);
+      expect(stdout.trim()).toBe(`torua ${to}`);
+      world.upgrade = { to, main, seen: [] };
+      // Every shard holds data by now, so a copy that catches up has something of its own to keep.
+      await world.writer!.waitForAcks(200);
+    });
+    When('"torua upgrade" runs with a restart command that starts each process from that copy', async () => {
+      const h = cluster();
+      const u = world.upgrade!;
+      world.sinceSeq = (await eventsSince(0)).last_seq;
+      const { command, close } = await restartServer(h, () => u.main);
+      world.closeRestarts = close;
+      const cli = execa(process.execPath, [MAIN_JS, 'upgrade', '--to', u.to, '--restart', command, '--timeout', '45s', '--coordinators', coordinatorAddresses().join(',')], {
+        reject: false,
+        all: true,
+        timeout: 100_000,
+      });
+      let finished = false;
+      void cli.finally(() => (finished = true));
+      while (!finished) {
+        const [info, nodes] = await Promise.all([
+          getJson<{ upgrade: { current: string | null; done: string[] } | null }>('/cluster/info?stale=true').catch(() => undefined),
+          getJson<{ nodes: { status: string }[] }>('/nodes?stale=true').catch(() => undefined),
+        ]);
+        if (info?.upgrade && nodes) u.seen.push({ current: info.upgrade.current, done: info.upgrade.done, restarting: nodes.nodes.filter((n) => n.status === 'restarting').length });
+        await sleep(100);
+      }
+      const result = await cli;
+      u.exitCode = result.exitCode;
+      u.output = result.all;
+    });
+    Then('"/cluster/info" shows the upgrade\'s progress while it runs, never more than one node restarting, the data nodes before the coordinators', async () => {
+      const { seen } = world.upgrade!;
+      expect(new Set(seen.map((s) => s.current).filter((c) => c !== null)).size, 'processes seen being restarted').toBeGreaterThan(2);
+      expect(Math.max(...seen.map((s) => s.restarting))).toBe(1);
+      for (const s of seen) {
+        if (s.current?.startsWith('c')) expect(s.done.slice(0, 3), 'data nodes done before a coordinator restarts').toEqual(['n1', 'n2', 'n3']);
+      }
+    });
+    And('the command exits 0, and every node and coordinator reports the new version, the nodes healthy', async () => {
+      const { to, exitCode, output } = world.upgrade!;
+      expect(exitCode, output).toBe(0);
+      const info = await getJson<{ upgrade: { state: string; done: string[] } }>('/cluster/info');
+      expect(info.upgrade).toMatchObject({ state: 'done' });
+      expect(info.upgrade.done.slice(0, 3)).toEqual(['n1', 'n2', 'n3']);
+      expect([...info.upgrade.done.slice(3)].sort()).toEqual(['c1', 'c2', 'c3']);
+      const nodes = (await getJson<{ nodes: { id: string; status: string; version: string }[] }>('/nodes')).nodes;
+      expect(nodes.map((n) => [n.id, n.status, n.version])).toEqual(['n1', 'n2', 'n3'].map((id) => [id, 'healthy', to]));
+      for (const id of cluster().voters) expect((await getJson<{ coordinator_version: string }>('/cluster/info?stale=true', id)).coordinator_version, id).toBe(to);
+    });
+    And('every copy that left the in-sync set caught up from its own data, none copied whole', async () => {
+      const page = await eventsSince(world.sinceSeq!);
+      expect(page.events[0]?.seq, 'no event dropped from the ring since the upgrade began').toBe(world.sinceSeq! + 1);
+      const rejoined = page.events.filter((e) => e.kind === 'shard-in-sync');
+      expect(rejoined.length).toBeGreaterThan(0);
+      expect(rejoined.filter((e) => !/caught up from/.test(e.reason)).map((e) => e.reason)).toEqual([]);
+    });
+    And('every acknowledged key is still readable with its value', async () => {
+      await world.writer!.stop();
+      await expectAllAcknowledgedReadable();
     });
   });
 });

@@ -28,6 +28,7 @@ import { runRebalance } from './rebalance-command.js';
 import { runShards } from './shards-command.js';
 import { runSnapshot } from './snapshot-command.js';
 import { runSnapshotRestore } from './snapshot-restore.js';
+import { runUpgrade } from './upgrade-command.js';
 import { runStatus } from './status-command.js';
 import { runToken } from './token-command.js';
 import { PACKAGE_VERSION } from './package-version.js';
@@ -132,6 +133,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: ['snapshot restore FILE --config F [--id ID] [--data-dir D]', 'seed a NEW coordinator quorum (empty data dirs)', 'from a saved snapshot; nodes keep their data'],
     flags: ['config', 'id', 'data-dir'],
     run: ({ flags, rest, io }) => runSnapshotRestore(rest, flags, io),
+  },
+  {
+    words: ['upgrade'],
+    usage: ["upgrade --to VERSION --restart 'CMD {id}' [--timeout 2m] [--resume]", 'rolling upgrade: one process at a time (nodes,', 'then coordinators, the leader last); progress on', 'stderr and in /cluster/info; exit 1 if one is not back'],
+    flags: [...TARGET, 'json', 'to', 'restart', 'timeout', 'reason', 'resume'],
+    run: ({ flags, io }) => runUpgrade(flags, io),
   },
   {
     words: ['explain'],

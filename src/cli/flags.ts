@@ -26,6 +26,8 @@ export const FLAG_OPTIONS = {
   ttl: { type: 'string' },
   reason: { type: 'string' },
   cancel: { type: 'boolean' },
+  restart: { type: 'string' },
+  resume: { type: 'boolean' },
   fail: { type: 'string', multiple: true },
   drain: { type: 'string', multiple: true },
   maintenance: { type: 'string', multiple: true },

@@ -22,7 +22,7 @@
  * A node's status in the routing table (the coordinator's NodeStatus; the
  * API layer's assignment of one to the other fails to compile if they drift).
  */
-export type NodeStatus = 'unknown' | 'healthy' | 'unhealthy' | 'maintenance' | 'evacuating' | 'draining' | 'left';
+export type NodeStatus = 'unknown' | 'healthy' | 'unhealthy' | 'maintenance' | 'evacuating' | 'draining' | 'restarting' | 'left';
 
 /** A value as base64 (standard alphabet, padded). */
 export type ValueB64 = string;
@@ -193,6 +193,14 @@ export interface RecoveryBeginRequest {
   readonly shard: number;
   readonly epoch: number;
   readonly replica: string;
+  /**
+   * A catch-up: the replica keeps its data, which is whole up to this seq of
+   * the history of `followed`, and wants only what came after. Refused
+   * (RESYNC) when the primary cannot vouch for that; the replica then wipes
+   * its copy and asks again without it.
+   */
+  readonly fromSeq?: number;
+  readonly followed?: string | null;
 }
 
 export interface RecoveryBegin {
@@ -200,6 +208,8 @@ export interface RecoveryBegin {
   /** The copy holds every write up to this seq; the live stream sends the rest. */
   readonly snapshotSeq: number;
   readonly totalKeys: number;
+  /** A catch-up: no pages to read; the live stream brings everything after `snapshotSeq`. */
+  readonly catchUp?: boolean;
 }
 
 export interface RecoveryPageRequest {

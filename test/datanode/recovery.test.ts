@@ -95,6 +95,34 @@ describe('recovery', () => {
     await waitFor('n2 has every key', () => c.node('n2').info().shards.find((s) => s.id === 0)?.keys === keys.length);
   });
 
+  it('a replica that missed writes catches up from its own data: only the missed writes are replayed, nothing is copied whole', async () => {
+    cluster = new TestCluster(2);
+    const c = cluster;
+    await c.start('n1', 'n2');
+    c.coordinator.assign(0, 'n1', ['n2']);
+    await c.settled(0);
+    const before = c.keysIn(0, 30);
+    const missed = c.keysIn(0, 15, 'missed');
+    for (const k of before) await c.node('n1').put(k, bytes(`v1-${k}`));
+    c.link('n2', 'hang');
+    for (const k of missed) await c.node('n1').put(k, bytes(`v2-${k}`));
+    await c.node('n1').delete(before[0]!);
+    expect(c.coordinator.shard(0).inSync).toEqual(['n1']);
+    c.link('n2', 'ok');
+    await waitFor('n2 back in sync', () => c.coordinator.shard(0).inSync.includes('n2'));
+    const primaryLog = c.nodes.get('n1')!.logger.records;
+    const catchUp = primaryLog.find((r) => r.msg === 'catch-up begun');
+    expect(catchUp?.fields).toMatchObject({ shard: 0, node: 'n2', fromSeq: before.length });
+    expect(primaryLog.filter((r) => r.msg === 'recovery begun'), 'a full copy').toEqual([]);
+    const seq = c.node('n1').info().shards.find((s) => s.id === 0)!.seq;
+    await waitFor('replica at the primary’s seq', () => c.node('n2').info().shards.find((s) => s.id === 0)?.seq === seq);
+    await c.node('n1').stop();
+    await c.node('n2').stop();
+    const [a, b] = await Promise.all([contents(c.nodes.get('n1')!.dir, 0), contents(c.nodes.get('n2')!.dir, 0)]);
+    expect(a.size).toBe(before.length - 1 + missed.length);
+    expect(b).toEqual(a);
+  });
+
   it('deletes a copy the table no longer assigns to the node', async () => {
     cluster = new TestCluster(2);
     const c = cluster;

@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { createKvClient, type KvClient } from '../../src/client/index.js';
 import { MAIN_JS, sleep, useClusters, waitFor, type Cluster } from '../support/cluster-harness.js';
+import { SmartWriter } from '../support/smart-writer.js';
 
 const clusters = useClusters();
 const SHARDS = 8;
@@ -42,43 +43,6 @@ interface EventView {
   kind: string;
   node: string | null;
   message: string;
-}
-
-/** A smart-client writer: fresh keys one after another, bounded in count and time; a put that throws failed beyond the client's retries. */
-class SmartWriter {
-  readonly acked = new Map<string, string>();
-  readonly failures: string[] = [];
-  private stopped = false;
-  private running: Promise<void> | undefined;
-  constructor(private readonly kv: KvClient) {}
-
-  start(maxWrites = 20_000, maxDurationMs = 150_000): this {
-    const until = performance.now() + maxDurationMs;
-    this.running = (async () => {
-      for (let n = 0; !this.stopped && n < maxWrites && performance.now() < until; n++) {
-        const key = `m-${n}`;
-        const value = `${key}@${Date.now()}`;
-        try {
-          await this.kv.put(key, value);
-          this.acked.set(key, value);
-        } catch (e) {
-          if (this.failures.length < 50) this.failures.push(`${key}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-        await sleep(5);
-      }
-    })();
-    return this;
-  }
-
-  async waitForAcks(count: number, timeoutMs = 30_000): Promise<void> {
-    const target = this.acked.size + count;
-    await waitFor(`${target} acknowledged writes`, () => (this.acked.size >= target ? true : undefined), { timeoutMs, describe: () => this.failures.slice(-3).join('; ') });
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.running;
-  }
 }
 
 function addresses(h: Cluster): string[] {

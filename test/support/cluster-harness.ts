@@ -442,14 +442,15 @@ export class Cluster {
    * waits for its "coordinator ready"; a data node, until its /health answers.
    * `env` adds to the child's environment (e.g. TORUA_FAULTS), for this life only.
    */
-  async start(id: string, opts: { join?: boolean; env?: Readonly<Record<string, string>> } = {}): Promise<void> {
+  async start(id: string, opts: { join?: boolean; env?: Readonly<Record<string, string>>; main?: string } = {}): Promise<void> {
     if (this.closed) throw new Error('cluster closed');
     const p = this.proc(id);
     if (p.state !== 'down') throw new Error(`${id} is already ${p.state}`);
     p.lives++;
     p.logFile ??= fs.createWriteStream(path.join(this.dir, 'logs', `${id}.log`), { flags: 'a' });
     const isNode = p.spec.kind === 'node';
-    const args = [MAIN_JS, p.spec.kind, '--config', opts.join ? this.file4join : this.file, '--id', id];
+    // `main`: another copy of the build (a rolling upgrade's next version).
+    const args = [opts.main ?? MAIN_JS, p.spec.kind, '--config', opts.join ? this.file4join : this.file, '--id', id];
     if (opts.join) args.push('--join');
     const child = execa(process.execPath, args, {
       cwd: this.dir,
@@ -527,8 +528,8 @@ export class Cluster {
     }
   }
 
-  /** Sends `signal` to the replica's PID; for SIGKILL/SIGTERM waits until it exited and returns how. */
-  async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<Exit> {
+  /** Sends `signal` to the replica's PID (SIGINT: a node stops at once, without draining); waits until it exited and returns how. */
+  async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' | 'SIGINT' = 'SIGKILL'): Promise<Exit> {
     const p = this.proc(id);
     if (p.state === 'down' || p.pid === undefined || !p.exited) throw new Error(`${id} is not running`);
     if (p.state === 'stopped' && signal === 'SIGTERM') {

@@ -81,6 +81,10 @@ export function restRoutes(metrics: { text(): Promise<string>; contentType: stri
     get('/cluster/snapshot', [], ({ caller }) => caller.admin.snapshot()),
     write('POST', '/cluster/plan', ({ caller, body }) => caller.cluster.plan(unchecked(body))),
     write('POST', '/cluster/rebalance', ({ caller, body }) => caller.admin.rebalance(unchecked(body))),
+    // Additions to §7: a rolling upgrade recorded in the table (`torua upgrade` drives it; progress also in /cluster/info).
+    get('/cluster/upgrade', READ, ({ caller, consistency }) => caller.upgrade.status({ consistency })),
+    write('POST', '/cluster/upgrade', ({ caller, body }) => caller.upgrade.start(unchecked(body))),
+    write('POST', '/cluster/upgrade/step', ({ caller, body }) => caller.upgrade.step(unchecked(body))),
     write('POST', '/register', ({ caller, body }) => caller.nodes.register(unchecked(body))),
     get('/nodes', READ, ({ caller, consistency }) => caller.nodes.list({ consistency })),
     get('/nodes/:id/info', READ, ({ caller, params, consistency }) => caller.nodes.get({ id: params['id'] ?? '', consistency })),

@@ -58,7 +58,7 @@ export const leaseGrantSchema = strictObject({
 
 export const inSyncAnswerSchema = strictObject({ epoch: counterSchema });
 export const replicationAckSchema = strictObject({ ackedSeq: counterSchema });
-export const recoveryBeginAnswerSchema = strictObject({ recoveryId: recoveryIdSchema, snapshotSeq: counterSchema, totalKeys: counterSchema });
+export const recoveryBeginAnswerSchema = strictObject({ recoveryId: recoveryIdSchema, snapshotSeq: counterSchema, totalKeys: counterSchema, catchUp: z.boolean().optional() });
 export const recoveryPageAnswerSchema = strictObject({
   entries: z.array(strictObject({ key: dataKeySchema, value: valueB64Schema })).max(MAX_RECOVERY_PAGE_ENTRIES),
   done: z.boolean(),

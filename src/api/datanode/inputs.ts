@@ -64,7 +64,7 @@ export const replicationBatchSchema = strictObject({
   });
 });
 
-export const recoveryBeginSchema = strictObject({ shard, epoch: counter, replica: idSchema });
+export const recoveryBeginSchema = strictObject({ shard, epoch: counter, replica: idSchema, fromSeq: counter.optional(), followed: idSchema.nullable().optional() });
 
 const recoveryId = recoveryIdSchema;
 

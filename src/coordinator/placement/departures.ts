@@ -1,13 +1,13 @@
 /**
  * Rule 5: the ends of planned operations. A draining node that holds no copy
  * any more has left; an evacuating one is in maintenance (reversible); a
- * maintenance window whose time is up ends. While an evacuation runs, the
+ * maintenance window whose time is up ends, and so does a restart window. While an evacuation runs, the
  * table says whether it is stuck and why (evacuation-stall.ts).
  */
 import { shardIdsOnNode, type NodeRecord } from '../routing/index.js';
 import { evacuationStall } from './evacuation-stall.js';
 import type { Round } from './round.js';
-import { evacuationStallStep, finishEvacuationStep, leftStep, maintenanceExpiryStep } from './steps.js';
+import { evacuationStallStep, finishEvacuationStep, leftStep, maintenanceExpiryStep, restartExpiryStep } from './steps.js';
 import type { PlannedStep } from './types.js';
 
 function departure(round: Round, n: NodeRecord, planned: ReadonlySet<number>): PlannedStep | undefined {
@@ -26,6 +26,8 @@ function departure(round: Round, n: NodeRecord, planned: ReadonlySet<number>): P
       const untilMs = n.maintenance?.untilMs ?? null;
       return untilMs !== null && untilMs <= round.nowMs ? maintenanceExpiryStep(n, round.nowMs) : undefined;
     }
+    case 'restarting':
+      return n.restart !== undefined && n.restart.untilMs <= round.nowMs ? restartExpiryStep(n, round.nowMs) : undefined;
     default:
       return undefined;
   }

@@ -4,7 +4,7 @@
  * planner also avoids what would have to be undone (a copy on a node that is
  * leaving).
  */
-import { acceptsNewCopies, canServe, copiesMoveAway, type NodeRecord, type NodeStatus } from '../routing/index.js';
+import { acceptsNewCopies, canServe, copiesMoveAway, statusRules, type NodeRecord, type NodeStatus } from '../routing/index.js';
 
 /** Its copies must leave it (maintenance, evacuating, draining: routing/node-status.ts); it serves them until they have. */
 export const isLeaving = (status: NodeStatus): boolean => copiesMoveAway(status);
@@ -21,10 +21,11 @@ export const keepsPrimary = (node: NodeRecord | undefined): boolean => node !== 
 /**
  * Whether a copy on this node counts towards the replication factor. A failed
  * node's copies still count for `replaceDelayMs`, so a quick restart does not
- * set off a storm of copying.
+ * set off a storm of copying; a node restarted on purpose (`restarting`)
+ * keeps its copies for its whole restart window.
  */
 export function countsAsCopy(node: NodeRecord | undefined, nowMs: number, replaceDelayMs: number): boolean {
   if (node === undefined) return false;
-  if (isStaying(node.status)) return true;
+  if (isStaying(node.status) || statusRules(node.status).keepsCopies) return true;
   return node.status === 'unhealthy' && nowMs - node.statusChangedAtMs < replaceDelayMs;
 }

@@ -54,6 +54,14 @@ export function maintenanceExpiryStep(node: NodeRecord, nowMs: number): PlannedS
   };
 }
 
+/** A node whose restart window ran out is an ordinary node again: probed, and declared failed if it is down. */
+export function restartExpiryStep(node: NodeRecord, nowMs: number): PlannedStep {
+  return {
+    command: { type: 'setNodeStatus', atMs: nowMs, reason: `${node.id} was restarting and did not come back within its restart window`, nodeId: node.id, status: 'unknown', expectedStatus: 'restarting' },
+    demotes: null,
+  };
+}
+
 export function evacuationStallStep(node: NodeRecord, startedAtMs: number, stalledReason: string | null, nowMs: number): PlannedStep {
   const reason = stalledReason === null ? `${node.id}'s evacuation can go on` : `${node.id}'s evacuation is stalled`;
   return {

@@ -46,6 +46,7 @@ export function registerNode(state: RoutingState, c: RegisterNode): Outcome {
     statusReason: rejoin ? c.reason : old.statusReason,
     // A restart keeps what the operator asked of the node (a maintenance window, an evacuation's record).
     ...(rejoin || old.maintenance === undefined ? {} : { maintenance: old.maintenance }),
+    ...(rejoin || old.restart === undefined ? {} : { restart: old.restart }),
     ...(rejoin || old.evacuation === undefined ? {} : { evacuation: old.evacuation }),
   };
   if (old !== undefined && sameValue(old, node)) return unchanged(state, { ok: true, changed: false, subject: 'node', node: old });
@@ -109,6 +110,7 @@ export function setNodeStatus(state: RoutingState, c: SetNodeStatus): Outcome {
   }
   if (old.status === c.status) return unchanged(state, { ok: true, changed: false, subject: 'node', node: old });
   if (old.status === 'left') return reject('INVALID_TRANSITION', `node ${c.nodeId} has left; it comes back by registering again`, 'status');
+  if (c.status === 'restarting') return reject('INVALID_TRANSITION', `a node turns restarting only through a rolling upgrade's step`, 'status');
   if (c.status === 'left') {
     const held = shardIdsOnNode(state, c.nodeId);
     if (held.length > 0) return reject('NODE_HAS_SHARDS', `node ${c.nodeId} still holds copies of shards ${held.join(', ')}: move them first`);

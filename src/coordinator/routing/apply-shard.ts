@@ -5,7 +5,7 @@
 import type { AssignShard, MoveShard, PromotePrimary, SetInSync } from './commands.js';
 import { withNode } from './apply-node.js';
 import { copyCounts, nodeById, shardById } from './lookup.js';
-import { acceptsNewCopies, canServe } from './node-status.js';
+import { acceptsNewCopies, canServe, statusRules } from './node-status.js';
 import { reject, unchanged, type Outcome } from './outcome.js';
 import { copiesOf, makeShard } from './shard-state.js';
 import type { NodeId, Rejection, RoutingState, ShardRecord } from './types.js';
@@ -107,7 +107,8 @@ export function setInSync(state: RoutingState, c: SetInSync): Outcome {
   // Catching up means catching up with a primary; without one, "in sync" would make a stale copy promotable.
   if (shard.primary === null) return reject('NO_PRIMARY', `shard ${c.shardId} has no primary for ${c.nodeId} to have caught up with`);
   const node = nodeById(state, c.nodeId);
-  if (node === undefined || !canServe(node.status)) return reject('NODE_NOT_AVAILABLE', `node ${c.nodeId} is ${node?.status ?? 'gone'}`, 'nodeId');
+  // A node back from a restart (still `restarting`) may rejoin: in sync means it holds every acknowledged write; it is not promoted meanwhile.
+  if (node === undefined || !(canServe(node.status) || statusRules(node.status).keepsCopies)) return reject('NODE_NOT_AVAILABLE', `node ${c.nodeId} is ${node?.status ?? 'gone'}`, 'nodeId');
   const next = makeShard(shard.id, shard.epoch + 1, shard.primary, shard.replicas, [...shard.inSync, c.nodeId]);
   const copied = c.copiedBytes === undefined ? '' : ` (${c.copiedBytes} bytes copied)`;
   return changed(creditEvacuations(state, shard, c), shard, next, 'shard-in-sync', `${c.nodeId} joined the in-sync set${copied}`);

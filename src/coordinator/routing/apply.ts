@@ -12,6 +12,7 @@
 import * as nodes from './apply-node.js';
 import * as planned from './apply-planned.js';
 import * as shards from './apply-shard.js';
+import { startUpgrade, upgradeStep } from './apply-upgrade.js';
 import { ackConfig, updateSettings } from './apply-settings.js';
 import { applyFinishRestore } from './restore-commands.js';
 import { decodeCommand } from './codec.js';
@@ -54,6 +55,10 @@ function dispatch(state: RoutingState, c: Command): Outcome {
       return planned.setEvacuationStall(state, c);
     case 'finishRestore':
       return applyFinishRestore(state, c);
+    case 'startUpgrade':
+      return startUpgrade(state, c);
+    case 'upgradeStep':
+      return upgradeStep(state, c);
   }
 }
 

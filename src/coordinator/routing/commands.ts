@@ -20,6 +20,7 @@ import { cancelEvacuation, finishEvacuation, setEvacuationStall, setMaintenance,
 import { finishRestore } from './restore-commands.js';
 import { settingsPatchSchema } from './settings-patch.js';
 import { assignShard, moveShard, promotePrimary, setInSync } from './shard-commands.js';
+import { startUpgrade, upgradeStep } from './upgrade-commands.js';
 import type { Rejection } from './types.js';
 import { describeIssues } from './zod-issues.js';
 
@@ -60,6 +61,8 @@ export const commandSchema = z.discriminatedUnion('type', [
   finishEvacuation,
   setEvacuationStall,
   finishRestore,
+  startUpgrade,
+  upgradeStep,
 ]);
 
 export type Command = z.infer<typeof commandSchema>;
@@ -81,6 +84,8 @@ export type CancelEvacuation = CommandOf<'cancelEvacuation'>;
 export type FinishEvacuation = CommandOf<'finishEvacuation'>;
 export type SetEvacuationStall = CommandOf<'setEvacuationStall'>;
 export type FinishRestore = CommandOf<'finishRestore'>;
+export type StartUpgrade = CommandOf<'startUpgrade'>;
+export type UpgradeStep = CommandOf<'upgradeStep'>;
 
 // A record, so the compiler says when a command type is missing here.
 const COMMAND_TYPE_SET: Readonly<Record<CommandType, true>> = {
@@ -100,6 +105,8 @@ const COMMAND_TYPE_SET: Readonly<Record<CommandType, true>> = {
   finishEvacuation: true,
   setEvacuationStall: true,
   finishRestore: true,
+  startUpgrade: true,
+  upgradeStep: true,
 };
 export const COMMAND_TYPES = Object.keys(COMMAND_TYPE_SET) as readonly CommandType[];
 

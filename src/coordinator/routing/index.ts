@@ -23,7 +23,10 @@ export {
   type CancelEvacuation,
   type FinishEvacuation,
   type SetEvacuationStall,
+  type StartUpgrade,
+  type UpgradeStep,
 } from './commands.js';
+export { UPGRADE_PHASES, MIN_RESTART_TIMEOUT_MS, MAX_RESTART_TIMEOUT_MS, restartTimeoutSchema, upgradeVersionSchema, type UpgradePhase } from './upgrade-commands.js';
 export { MAX_NODES_PER_COMMAND, MAX_MAINTENANCE_TTL_MS, maintenanceNodesSchema, maintenanceTtlSchema } from './planned-commands.js';
 export { encodeCommand, decodeCommand, COMMAND_FORMAT_VERSION } from './codec.js';
 export { apply, applyEntry } from './apply.js';

@@ -26,6 +26,12 @@ export interface StatusRules {
   readonly healthCount: HealthCount;
   /** The copies it still holds count as served (it takes reads and writes for them under its lease). */
   readonly serves: boolean;
+  /**
+   * Its copies count towards the replication factor although it does not
+   * serve them now: it is coming back with its data, so they are neither
+   * rebuilt elsewhere nor trimmed (its primaries still hand over).
+   */
+  readonly keepsCopies: boolean;
 }
 
 /**
@@ -37,19 +43,24 @@ export interface StatusRules {
  *   it is never declared failed and does not count for the storm guard. Its
  *   copies move away and it serves them until they have.
  * - `draining`: leaving for good (it ends `left`); like evacuating otherwise.
+ * - `restarting`: a rolling upgrade restarts it: its primaries hand over to
+ *   in-sync replicas, its other copies stay and catch up from its own data
+ *   when it is back; never declared failed until its restart window ends
+ *   (then it is `unknown`, handled like any other node).
  * - `suspect`: failing probes, not yet confirmed; still serves and counts
  *   against the storm guard (two nodes failing together must not be decided
  *   one after the other).
  */
 export const STATUS_RULES: Readonly<Record<LocalNodeStatus, StatusRules>> = {
-  unknown: { acceptsNewCopies: true, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: true, healthCount: 'not-healthy', serves: true },
-  healthy: { acceptsNewCopies: true, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: true, healthCount: 'healthy', serves: true },
-  unhealthy: { acceptsNewCopies: false, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: false, healthCount: 'not-healthy', serves: false },
-  maintenance: { acceptsNewCopies: false, copiesMoveAway: true, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: true },
-  evacuating: { acceptsNewCopies: false, copiesMoveAway: true, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: true },
-  draining: { acceptsNewCopies: false, copiesMoveAway: true, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: true },
-  left: { acceptsNewCopies: false, copiesMoveAway: false, probed: false, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: false },
-  suspect: { acceptsNewCopies: false, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: true, healthCount: 'not-healthy', serves: true },
+  unknown: { acceptsNewCopies: true, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: true, healthCount: 'not-healthy', serves: true, keepsCopies: false },
+  healthy: { acceptsNewCopies: true, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: true, healthCount: 'healthy', serves: true, keepsCopies: false },
+  unhealthy: { acceptsNewCopies: false, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: false, healthCount: 'not-healthy', serves: false, keepsCopies: false },
+  maintenance: { acceptsNewCopies: false, copiesMoveAway: true, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: true, keepsCopies: false },
+  evacuating: { acceptsNewCopies: false, copiesMoveAway: true, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: true, keepsCopies: false },
+  draining: { acceptsNewCopies: false, copiesMoveAway: true, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: true, keepsCopies: false },
+  restarting: { acceptsNewCopies: false, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: false, keepsCopies: true },
+  left: { acceptsNewCopies: false, copiesMoveAway: false, probed: false, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: false, keepsCopies: false },
+  suspect: { acceptsNewCopies: false, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: true, healthCount: 'not-healthy', serves: true, keepsCopies: false },
 };
 
 export const statusRules = (status: LocalNodeStatus): StatusRules => STATUS_RULES[status];

@@ -17,9 +17,26 @@ import {
   softwareVersionSchema,
   timeMsSchema,
 } from './fields.js';
-import { EVACUATION_STATES, EVENT_KINDS, NODE_STATUSES, SHARD_STATES, type RoutingState } from './types.js';
+import { EVACUATION_STATES, EVENT_KINDS, NODE_STATUSES, SHARD_STATES, UPGRADE_STATES, type RoutingState } from './types.js';
+import { restartTimeoutSchema, upgradeVersionSchema } from './upgrade-commands.js';
 
 const maintenanceSchema = z.strictObject({ reason: reasonSchema, sinceMs: timeMsSchema, untilMs: timeMsSchema.nullable() });
+
+const restartSchema = z.strictObject({ sinceMs: timeMsSchema, untilMs: timeMsSchema, version: upgradeVersionSchema });
+
+const upgradeSchema = z.strictObject({
+  to: upgradeVersionSchema,
+  reason: reasonSchema,
+  startedAtMs: timeMsSchema,
+  restartTimeoutMs: restartTimeoutSchema,
+  nodes: z.array(nodeIdSchema),
+  coordinators: z.array(memberIdSchema),
+  done: z.array(z.union([nodeIdSchema, memberIdSchema])),
+  current: z.union([nodeIdSchema, memberIdSchema]).nullable(),
+  failed: z.strictObject({ id: z.union([nodeIdSchema, memberIdSchema]), reason: reasonSchema }).nullable(),
+  state: z.enum(UPGRADE_STATES),
+  endedAtMs: timeMsSchema.nullable(),
+});
 
 const evacuationSchema = z.strictObject({
   reason: reasonSchema,
@@ -43,6 +60,7 @@ const nodeSchema = z.strictObject({
   statusChangedAtMs: timeMsSchema,
   statusReason: reasonSchema,
   maintenance: maintenanceSchema.optional(),
+  restart: restartSchema.optional(),
   evacuation: evacuationSchema.optional(),
   configVersion: counterSchema.min(1).optional(),
 });
@@ -86,4 +104,5 @@ export const routingStateSchema: z.ZodType<RoutingState> = z.strictObject({
   members: z.record(memberIdSchema, memberSchema),
   events: z.strictObject({ capacity: counterSchema, nextSeq: counterSchema.min(1), items: z.array(eventSchema) }),
   restoring: z.strictObject({ snapshotIndex: counterSchema, snapshotHash: z.string().min(1).max(128), sinceMs: timeMsSchema }).optional(),
+  upgrade: upgradeSchema.optional(),
 });

@@ -20,7 +20,7 @@ export type MemberId = string;
  * `suspect` is deliberately absent: it is the leader's own, unconfirmed view
  * and never committed (DESIGN.md §5).
  */
-export const NODE_STATUSES = ['unknown', 'healthy', 'unhealthy', 'maintenance', 'evacuating', 'draining', 'left'] as const;
+export const NODE_STATUSES = ['unknown', 'healthy', 'unhealthy', 'maintenance', 'evacuating', 'draining', 'restarting', 'left'] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
 export interface NodeRecord {
@@ -45,6 +45,8 @@ export interface NodeRecord {
   readonly statusReason: string;
   /** Present exactly while the status is `maintenance`. */
   readonly maintenance?: MaintenanceWindow;
+  /** Present exactly while the status is `restarting` (a rolling upgrade restarts it). */
+  readonly restart?: RestartWindow;
   /** The node's latest evacuation (running while the status is `evacuating`, then kept to show how it ended). */
   readonly evacuation?: Evacuation;
   /**
@@ -61,6 +63,41 @@ export interface MaintenanceWindow {
   readonly sinceMs: number;
   /** When it ends by itself (the leader's clock, stamped at the start plus the TTL asked), or null: until turned off. */
   readonly untilMs: number | null;
+}
+
+/** A restart during a rolling upgrade: the node is not declared failed until `untilMs` (then it is an ordinary node again). */
+export interface RestartWindow {
+  readonly sinceMs: number;
+  readonly untilMs: number;
+  /** The version it is restarted into. */
+  readonly version: string;
+}
+
+export const UPGRADE_STATES = ['running', 'done', 'failed'] as const;
+export type UpgradeState = (typeof UPGRADE_STATES)[number];
+
+/**
+ * A rolling upgrade, replicated so that whoever drives it (the CLI, through
+ * any leader) carries on from what the table says: data nodes first, in
+ * order, then the coordinators (the leader last, after a transfer).
+ */
+export interface Upgrade {
+  /** The version every process should report at the end. */
+  readonly to: string;
+  readonly reason: string;
+  readonly startedAtMs: number;
+  /** How long a node may stay `restarting` before it is an ordinary node again (probed, declared failed if down). */
+  readonly restartTimeoutMs: number;
+  readonly nodes: readonly NodeId[];
+  readonly coordinators: readonly MemberId[];
+  /** Processes (node or coordinator ids) that run `to` now, in the order they were done. */
+  readonly done: readonly string[];
+  /** The process being restarted now, or null between two. */
+  readonly current: string | null;
+  /** The first process that did not come back, and why; the upgrade stops there. */
+  readonly failed: { readonly id: string; readonly reason: string } | null;
+  readonly state: UpgradeState;
+  readonly endedAtMs: number | null;
 }
 
 export const EVACUATION_STATES = ['running', 'done', 'cancelled'] as const;
@@ -136,6 +173,7 @@ export const EVENT_KINDS = [
   'shard-out-of-sync',
   'shard-promoted',
   'settings-updated',
+  'upgrade',
   'member-added',
   'member-promoted',
   'member-removed',
@@ -187,6 +225,8 @@ export interface RoutingState {
    * older than the copies on the nodes.
    */
   readonly restoring?: RestoreWindow;
+  /** The latest rolling upgrade (absent before the first). */
+  readonly upgrade?: Upgrade;
 }
 
 export interface RestoreWindow {
@@ -233,6 +273,8 @@ export type RejectCode =
   | 'INVALID_MEMBER'
   | 'WRONG_STATUS'
   | 'TOO_FEW_NODES'
+  | 'UPGRADE_RUNNING'
+  | 'NO_UPGRADE'
   | 'INTERNAL';
 
 export interface Rejection {
@@ -250,6 +292,7 @@ export type Applied =
   | { readonly ok: true; readonly changed: boolean; readonly subject: 'nodes'; readonly nodes: readonly NodeRecord[] }
   | { readonly ok: true; readonly changed: boolean; readonly subject: 'shard'; readonly shard: ShardRecord }
   | { readonly ok: true; readonly changed: boolean; readonly subject: 'config'; readonly config: ClusterConfig }
+  | { readonly ok: true; readonly changed: boolean; readonly subject: 'upgrade'; readonly upgrade: Upgrade }
   | { readonly ok: true; readonly changed: boolean; readonly subject: 'member'; readonly memberId: MemberId; readonly member: MemberRecord | null };
 
 export type ApplyResult = Applied | Rejection;

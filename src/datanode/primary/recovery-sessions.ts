@@ -20,14 +20,17 @@ interface Session {
   readonly copy: ShardCopy;
   readonly pipeline: WritePipeline;
   readonly replica: string;
-  readonly snapshot: ReadSnapshot;
-  readonly cursor: ShardCursor;
+  /** Null for a catch-up: the replica keeps its data and the live stream brings what it lacks. */
+  readonly snapshot: ReadSnapshot | null;
+  readonly cursor: ShardCursor | null;
   readonly stream: LiveStream;
   lastUsedMs: number;
   /** Pages of one session are read one at a time. */
   reading: Promise<unknown>;
-  /** Bytes of keys and values sent in pages so far. */
+  /** Bytes of keys and values sent in pages (or replayed from the catch-up log) so far. */
   bytesSent: number;
+  /** For a catch-up, the seq the replica already held. */
+  readonly caughtUpFrom: number | null;
 }
 
 const SWEEP_EVERY_MS = 5_000;
@@ -55,6 +58,7 @@ export class RecoverySessions {
       if (this.sessions.size >= ctx.settings.maxRecoverySessions) {
         throw new ClusterError({ code: ClusterErrorCode.Overloaded, retryAfterMs: 1_000 }, `node ${ctx.id} already serves ${this.sessions.size} recoveries`);
       }
+      if (req.fromSeq !== undefined) return this.beginCatchUp(copy, pipeline, req, req.fromSeq);
       const snapshot = ctx.store.snapshot();
       const session: Session = {
         id: randomBytes(12).toString('hex'),
@@ -67,6 +71,7 @@ export class RecoverySessions {
         lastUsedMs: ctx.nowMs(),
         reading: Promise.resolve(),
         bytesSent: 0,
+        caughtUpFrom: null,
       };
       this.sessions.set(session.id, session);
       ctx.logger.info('recovery begun', { shard: copy.id, node: req.replica, snapshotSeq: copy.lastSeq, totalKeys: copy.keyCount });
@@ -74,15 +79,60 @@ export class RecoverySessions {
     });
   }
 
+  /**
+   * Between two batches: the replica's data continues this primary's history
+   * at `fromSeq` — it followed this primary, or it stopped exactly where this
+   * primary took over (a handoff) — the same continuation rule the in-sync
+   * stream applies (replica/apply-batch.ts). The catch-up log then replays
+   * what came after into the replica's live stream. Otherwise RESYNC: the
+   * replica wipes its copy and starts a full recovery.
+   */
+  private beginCatchUp(copy: ShardCopy, pipeline: WritePipeline, req: RecoveryBeginRequest, fromSeq: number): RecoveryBegin {
+    const { ctx } = this;
+    const log = pipeline.catchUp;
+    const continues = req.followed === ctx.id || fromSeq === log.startSeq;
+    const batches = continues ? log.since(fromSeq, copy.lastSeq) : undefined;
+    if (batches === undefined) {
+      const why = continues
+        ? `its catch-up log holds seq ${log.startSeq + 1}..${copy.lastSeq}, the replica needs ${fromSeq + 1} on`
+        : `the replica holds seq ${fromSeq} of ${req.followed ?? 'no'} primary's history, which this primary (from seq ${log.startSeq}) does not continue`;
+      throw resync(copy.id, req.replica, `no catch-up from ${ctx.id}: ${why}`);
+    }
+    const stream = pipeline.fanOut.addLive(req.replica, fromSeq + 1);
+    let bytes = 0;
+    for (const ops of batches) {
+      stream.push({ shard: copy.id, epoch: copy.epoch, primary: ctx.id, firstSeq: ops[0]!.seq, ops });
+      for (const o of ops) bytes += o.key.length + (o.value?.length ?? 0);
+    }
+    const session: Session = {
+      id: randomBytes(12).toString('hex'),
+      copy,
+      pipeline,
+      replica: req.replica,
+      snapshot: null,
+      cursor: null,
+      stream,
+      lastUsedMs: ctx.nowMs(),
+      reading: Promise.resolve(),
+      bytesSent: bytes,
+      caughtUpFrom: fromSeq,
+    };
+    this.sessions.set(session.id, session);
+    ctx.logger.info('catch-up begun', { shard: copy.id, node: req.replica, fromSeq, toSeq: copy.lastSeq });
+    return { recoveryId: session.id, snapshotSeq: fromSeq, totalKeys: 0, catchUp: true };
+  }
+
   page(req: RecoveryPageRequest): Promise<RecoveryPage> {
     const s = this.find(req.recoveryId);
+    const cursor = s.cursor;
+    if (cursor === null) return Promise.resolve({ entries: [], done: true });
     const limit = Math.min(req.limit, this.ctx.settings.recoveryPageLimit);
     const next = s.reading.then(async (): Promise<RecoveryPage> => {
       if (!this.sessions.has(s.id)) throw this.gone(s.id);
       s.lastUsedMs = this.ctx.nowMs();
-      const entries = await s.cursor.page(limit, this.ctx.settings.recoveryPageBytes);
+      const entries = await cursor.page(limit, this.ctx.settings.recoveryPageBytes);
       for (const e of entries) s.bytesSent += Buffer.byteLength(e.key) + e.value.length;
-      return { entries: entries.map((e) => ({ key: e.key, value: Buffer.from(e.value).toString('base64') })), done: s.cursor.done };
+      return { entries: entries.map((e) => ({ key: e.key, value: Buffer.from(e.value).toString('base64') })), done: cursor.done };
     });
     s.reading = next.catch(() => undefined);
     return next;
@@ -105,7 +155,11 @@ export class RecoverySessions {
         if (stream.ackedSeq !== copy.lastSeq || req.lastSeq > copy.lastSeq) {
           throw resync(copy.id, s.replica, `it reports seq ${req.lastSeq} and acknowledged ${stream.ackedSeq}; the primary is at ${copy.lastSeq}`);
         }
-        const epoch = await s.pipeline.fanOut.setInSync(s.replica, true, `recovered from ${ctx.id} up to seq ${copy.lastSeq}`, s.bytesSent);
+        const how =
+          s.caughtUpFrom === null
+            ? `recovered from ${ctx.id} up to seq ${copy.lastSeq}`
+            : `caught up from ${ctx.id}: kept its own data up to seq ${s.caughtUpFrom}, replayed ${copy.lastSeq - s.caughtUpFrom} writes up to seq ${copy.lastSeq}`;
+        const epoch = await s.pipeline.fanOut.setInSync(s.replica, true, how, s.bytesSent);
         return { epoch };
       } finally {
         this.end(s, 'finished');
@@ -141,8 +195,8 @@ export class RecoverySessions {
     if (reason !== 'finished' || s.stream.broken !== null || !s.copy.isInSync(s.replica)) s.stream.break(reason);
     s.pipeline.fanOut.removeLive(s.stream);
     const released = s.reading.then(async () => {
-      await s.cursor.close().catch(() => undefined);
-      await s.snapshot.close().catch(() => undefined);
+      await s.cursor?.close().catch(() => undefined);
+      await s.snapshot?.close().catch(() => undefined);
     });
     this.releasing.add(released);
     void released.finally(() => this.releasing.delete(released));

@@ -12,6 +12,7 @@ import { describe, noLease, notPrimary, stopping, unavailable } from '../errors.
 import type { NodeContext } from '../node-context.js';
 import type { ShardCopy } from '../shard-copy.js';
 import type { DataOp } from '../store/shard-store.js';
+import { CatchUpLog } from './catch-up-log.js';
 import { FanOut } from './fan-out.js';
 
 interface PendingWrite {
@@ -23,6 +24,8 @@ interface PendingWrite {
 
 export class WritePipeline {
   readonly fanOut: FanOut;
+  /** What this primary stored since it took over, for replicas that come back after a short absence. */
+  readonly catchUp: CatchUpLog;
   private queue: PendingWrite[] = [];
   private queuedBytes = 0;
   private readonly tasks: (() => Promise<void>)[] = [];
@@ -45,6 +48,7 @@ export class WritePipeline {
     this.fanOut = new FanOut(ctx, copy);
     // A primary resuming its own history (after a restart) cannot know whether its last batch reached the replicas.
     this.storedUnacknowledged = copy.followed === ctx.id && copy.lastSeq > 0;
+    this.catchUp = new CatchUpLog(copy.lastSeq);
   }
 
   write(op: DataOp): Promise<void> {
@@ -176,6 +180,8 @@ export class WritePipeline {
       await this.store(ops, last);
       stored = true;
       const replicated: ReplicatedOp[] = ops.map((op, i) => ({ seq: first + i, key: op.key, value: op.value === null ? null : Buffer.from(op.value).toString('base64') }));
+      // Stored is part of this primary's history, acknowledged or not: a replica catching up must get it too.
+      this.catchUp.append(replicated);
       await this.fanOut.replicate(replicated);
       for (const w of writes) w.resolve();
     } catch (e) {

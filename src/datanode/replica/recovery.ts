@@ -30,6 +30,10 @@ export class ReplicaRecovery {
   private liveLast: number | null = null;
   private touched = new Set<string>();
   private failed: string | null = null;
+  /** This attempt keeps the copy's data and takes only what it lacks (no pages, nothing to skip). */
+  private catchingUp = false;
+  /** The primary would not (or could not) vouch for a catch-up: the copy is wiped and filled instead. */
+  private catchUpRefused = false;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -71,9 +75,10 @@ export class ReplicaRecovery {
       const after = this.liveLast;
       ops = ops.filter((o) => o.seq > after);
     }
-    if (this.touched.size + ops.length > this.ctx.settings.maxRecoveryTouchedKeys) throw this.fail('too many live writes during the copy');
-    await storeOps(this.ctx, this.copy, ops, last, this.primary, 'recovering');
-    for (const o of ops) this.touched.add(o.key);
+    if (!this.catchingUp && this.touched.size + ops.length > this.ctx.settings.maxRecoveryTouchedKeys) throw this.fail('too many live writes during the copy');
+    // A catch-up only appends to a whole history, so the copy stays whole (a crash keeps it a catch-up base).
+    await storeOps(this.ctx, this.copy, ops, last, this.primary, this.catchingUp ? 'in-sync' : 'recovering');
+    if (!this.catchingUp) for (const o of ops) this.touched.add(o.key);
     this.liveLast = last;
     return { ackedSeq: last };
   }
@@ -122,6 +127,8 @@ export class ReplicaRecovery {
     this.phase = 'copying';
     const signal = this.attempt.signal;
     const withDeadline = () => callSignal(ctx, ctx.settings.recoveryCallTimeoutMs, signal);
+    // A copy that holds the whole history it claims (not one half filled) keeps it and takes only the rest.
+    if (!this.catchUpRefused && copy.state === 'in-sync' && copy.lastSeq > 0) return this.catchUp(withDeadline);
     await ctx.locks.run(copy.id, async () => {
       if (!this.current()) throw new AttemptOver('cancelled');
       await ctx.store.dropShard(copy.id);
@@ -130,13 +137,7 @@ export class ReplicaRecovery {
       copy.state = 'recovering';
       copy.followed = this.primary;
       await ctx.store.write(copy.id, [], copy.meta(), true);
-      this.snapshotSeq = null;
-      this.liveFrom = null;
-      this.liveLast = null;
-      this.touched = new Set();
-      this.failed = null;
-      this.progress.copiedKeys = 0;
-      this.progress.totalKeys = null;
+      this.resetAttempt(false);
     });
     ctx.changed();
     const address = addressOf(ctx, this.primary);
@@ -163,6 +164,54 @@ export class ReplicaRecovery {
       if (page.done) return this.finish(address, begin.recoveryId, withDeadline);
     }
     throw new Error(`the primary sent more pages than its ${begin.totalKeys} keys need`);
+  }
+
+  /** A new attempt's bookkeeping (under the shard's lock, like live()): a catch-up has no keys to copy. */
+  private resetAttempt(catchingUp: boolean): void {
+    this.catchingUp = catchingUp;
+    this.snapshotSeq = null;
+    this.liveFrom = null;
+    this.liveLast = null;
+    this.touched = new Set();
+    this.failed = null;
+    this.progress.copiedKeys = 0;
+    this.progress.totalKeys = catchingUp ? 0 : null;
+  }
+
+  /**
+   * Keeps the copy's data (whole up to its lastSeq) and asks the primary for
+   * the rest only: after a restart, a replica that missed a few writes
+   * catches up in the time it takes to replay them. The live stream only
+   * appends to the copy's history, so a failed attempt (or a crash) leaves
+   * a copy to catch up from again; a primary that refuses the catch-up gets
+   * the copy wiped and filled instead (the next attempt).
+   */
+  private async catchUp(withDeadline: () => AbortSignal): Promise<void> {
+    const { ctx, copy } = this;
+    const fromSeq = await ctx.locks.run(copy.id, async () => {
+      if (!this.current()) throw new AttemptOver('cancelled');
+      this.resetAttempt(true);
+      return copy.lastSeq;
+    });
+    const address = addressOf(ctx, this.primary);
+    if (address === undefined) throw new Error(`no address known for primary ${this.primary}`);
+    let begin;
+    try {
+      begin = await ctx.peers.beginRecovery(address, { shard: copy.id, epoch: copy.epoch, replica: ctx.id, fromSeq, followed: copy.followed }, withDeadline());
+      if (begin.catchUp !== true || begin.snapshotSeq !== fromSeq) throw new Error(`${this.primary} answered a catch-up from seq ${fromSeq} with a full recovery`);
+    } catch (e) {
+      if (this.current()) {
+        this.catchUpRefused = true;
+        ctx.logger.info('no catch-up from the own data: the copy is filled whole', { shard: copy.id, primary: this.primary, reason: describe(e) });
+      }
+      throw e;
+    }
+    await ctx.locks.run(copy.id, async () => {
+      if (this.liveFrom !== null && this.liveFrom !== fromSeq + 1) throw this.fail(`the catch-up stream began at seq ${this.liveFrom}, the copy holds seq ${fromSeq}`);
+      this.snapshotSeq = fromSeq;
+    });
+    ctx.logger.info('catching up from the own data', { shard: copy.id, primary: this.primary, fromSeq });
+    await this.finish(address, begin.recoveryId, withDeadline);
   }
 
   private async finish(address: string, recoveryId: string, withDeadline: () => AbortSignal): Promise<void> {

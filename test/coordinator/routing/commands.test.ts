@@ -29,6 +29,8 @@ describe('parseCommand', () => {
       cmd('finishEvacuation', { nodeId: 'n1' }),
       cmd('setEvacuationStall', { nodeId: 'n1', startedAtMs: 5, stalledReason: null }),
       cmd('finishRestore', { snapshotHash: 'abc', shards: [{ shardId: 0, expectedEpoch: 1, epoch: 4, primary: 'n1', replicas: ['n2'], inSync: ['n1'] }] }),
+      cmd('startUpgrade', { to: '0.1.1', restartTimeoutMs: 60_000, nodes: ['n1'], coordinators: ['c1'] }),
+      cmd('upgradeStep', { to: '0.1.1', id: 'n1', phase: 'restart' }),
     ];
     expect(new Set(valid.map((c) => c.type))).toEqual(new Set(COMMAND_TYPES));
     for (const c of valid) {

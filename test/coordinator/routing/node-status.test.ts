@@ -10,8 +10,10 @@ describe('STATUS_RULES', () => {
   it('has a row for every committed status and for suspect, and the rows an operator relies on', () => {
     expect(Object.keys(STATUS_RULES).sort()).toEqual([...NODE_STATUSES, 'suspect'].sort());
     for (const s of ['maintenance', 'evacuating'] as const) {
-      expect(STATUS_RULES[s], s).toEqual({ acceptsNewCopies: false, copiesMoveAway: true, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: true });
+      expect(STATUS_RULES[s], s).toEqual({ acceptsNewCopies: false, copiesMoveAway: true, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: true, keepsCopies: false });
     }
+    // A node restarted by a rolling upgrade: not declared failed, its copies stay (and count) for its catch-up, it takes none.
+    expect(STATUS_RULES.restarting).toEqual({ acceptsNewCopies: false, copiesMoveAway: false, probed: true, mayBeDeclaredFailed: false, healthCount: 'excluded', serves: false, keepsCopies: true });
     expect(STATUS_RULES.healthy).toMatchObject({ acceptsNewCopies: true, mayBeDeclaredFailed: true, healthCount: 'healthy' });
     expect(STATUS_RULES.left).toMatchObject({ probed: false, serves: false });
   });
@@ -28,6 +30,7 @@ describe('STATUS_RULES', () => {
     expect(failedTenTimes('healthy')).toBe('suspect');
     expect(failedTenTimes('maintenance')).toBe('maintenance');
     expect(failedTenTimes('evacuating')).toBe('evacuating');
+    expect(failedTenTimes('restarting')).toBe('restarting');
   });
 
   it('the storm guard counts planned absences neither way', () => {

@@ -7,6 +7,7 @@ import { healthRouter } from './health.js';
 import { membersRouter } from './members.js';
 import { nodesRouter } from './nodes.js';
 import { shardsRouter } from './shards.js';
+import { upgradeRouter } from './upgrade.js';
 
 export const appRouter = router({
   cluster: clusterRouter,
@@ -16,6 +17,7 @@ export const appRouter = router({
   admin: adminRouter,
   events: eventsRouter,
   health: healthRouter,
+  upgrade: upgradeRouter,
 });
 
 export type AppRouter = typeof appRouter;

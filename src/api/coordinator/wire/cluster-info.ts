@@ -3,6 +3,7 @@ import type { ReplicaStatus, StateRead } from '../../../coordinator/service.js';
 import { clusterCounts, clusterHealth, type HealthColor } from '../../../coordinator/routing/index.js';
 import { formatDuration } from './duration.js';
 import { readMeta, type ReadMeta } from './read-meta.js';
+import { upgradeInfo, type UpgradeInfo } from './upgrade.js';
 
 export interface ClusterInfo extends ReadMeta {
   readonly cluster_id: string;
@@ -21,6 +22,8 @@ export interface ClusterInfo extends ReadMeta {
   /** This replica's uptime. */
   readonly uptime: string;
   readonly uptime_ms: number;
+  /** The latest rolling upgrade (running, done or failed), null before the first. */
+  readonly upgrade: UpgradeInfo | null;
 }
 
 /** What the table cannot know about the cluster's state, and the replica can. */
@@ -70,6 +73,7 @@ export function clusterInfo(status: ReplicaStatus, read: StateRead, leaderAddres
     cluster_state_reasons: reasons.length > MAX_REASONS ? [...reasons.slice(0, MAX_REASONS - 1), `and ${reasons.length - MAX_REASONS + 1} more`] : reasons,
     uptime: formatDuration(uptimeMs),
     uptime_ms: uptimeMs,
+    upgrade: upgradeInfo(read.state.upgrade),
     ...readMeta(read),
   };
 }

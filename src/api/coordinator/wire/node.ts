@@ -41,6 +41,8 @@ export interface NodeInfo {
   readonly health: NodeHealthInfo | null;
   /** While the status is `maintenance`: why, since when, and until when (null: until turned off). */
   readonly maintenance: MaintenanceInfo | null;
+  /** While the status is `restarting` (a rolling upgrade): since when, until when it is not declared failed, and into which version. */
+  readonly restart: { readonly since_ms: number; readonly until_ms: number; readonly version: string } | null;
   /** The node's latest evacuation (running, done or cancelled), null if it never had one. Replicated: every replica shows the same. */
   readonly evacuation: EvacuationInfo | null;
   /** The cluster settings version the node said it runs (with its lease renewals); null until it has. */
@@ -129,6 +131,7 @@ export function nodeInfo(state: RoutingState, n: NodeSummary, health: NodeHealth
     status_reason: n.statusReason,
     health: health === null ? null : nodeHealthInfo(health),
     maintenance: n.maintenance === undefined ? null : { reason: n.maintenance.reason, since_ms: n.maintenance.sinceMs, until_ms: n.maintenance.untilMs },
+    restart: n.restart === undefined ? null : { since_ms: n.restart.sinceMs, until_ms: n.restart.untilMs, version: n.restart.version },
     evacuation: evacuationInfo(state, n.id, nowMs),
     config_version: n.configVersion ?? null,
   };
