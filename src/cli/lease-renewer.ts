@@ -5,11 +5,15 @@
  * decides whether to try again, so a silent replica costs one short attempt.
  *
  * The replica is, in this order: the leader a NOT_LEADER answer just named;
- * the replica that answered last (the leader, or a follower that relays the
- * renewal to it when this node cannot reach the leader itself); then the
- * others in turn, starting after the one that failed last. A follower relays
- * (forwards) the call to the leader it follows; the leader grants only after
- * its ReadIndex, exactly as for a direct call.
+ * the replica that answered last; then the others in turn, starting after
+ * the one that failed last. A follower relays the call to the leader it
+ * follows, batched with other nodes' renewals (one leadership check for the
+ * batch); the leader grants only after its ReadIndex, exactly as for a direct
+ * call. Nodes renew through the followers by preference: after a grant the
+ * leader answered itself (the grant names its address), the next renewals go
+ * to one of the other replicas, picked by the node's id so the nodes spread
+ * evenly, unless that replica failed an attempt lately. The leader then takes
+ * a few batched calls a second instead of one call per renewal.
  */
 import http from 'node:http';
 import { checkedAnswer, leaseGrantSchema } from '../api/datanode/answers.js';
@@ -48,6 +52,8 @@ const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MAX_ATTEMPT_MS = 5_000;
 /** Leaders named by NOT_LEADER answers are added to the configured replicas, up to this many addresses in all. */
 const MAX_ADDRESSES = 16;
+/** A replica that failed an attempt (no answer, refused) is not picked as the relay for this long. */
+const RELAY_AVOID_MS = 5_000;
 
 export class LeaseRenewer {
   private readonly addresses: string[];
@@ -58,6 +64,8 @@ export class LeaseRenewer {
   /** The replica that answered the last renewal. */
   private answered: string | undefined;
   private rotation = 0;
+  /** Until when a replica that failed an attempt is not picked as the relay (performance.now()). */
+  private readonly avoidUntilMs = new Map<string, number>();
   private readonly logger: Logger | undefined;
 
   constructor(opts: LeaseRenewerOptions) {
@@ -102,7 +110,7 @@ export class LeaseRenewer {
       const grant = checkedAnswer(leaseGrantSchema, answer, `the coordinators (${operation})`);
       if (!settled) {
         settled = true;
-        this.answered = address;
+        this.answered = this.relayAfter(address, grant, req.id);
       }
       return grant;
     } catch (err) {
@@ -115,9 +123,22 @@ export class LeaseRenewer {
     }
   }
 
+  /**
+   * Where the next renewal goes after `address` answered `grant`: the same
+   * replica, unless it is the leader itself; then a follower that relays
+   * (one of the configured others, by the node's id), if one has not failed lately.
+   */
+  private relayAfter(address: string, grant: LeaseGrant, nodeId: string): string {
+    if (grant.leaderAddress === undefined || grant.leaderAddress !== address) return address;
+    const nowMs = performance.now();
+    const relays = this.addresses.filter((a) => a !== address && !((this.avoidUntilMs.get(a) ?? -Infinity) > nowMs));
+    return relays.length === 0 ? address : relays[spreadOf(nodeId) % relays.length]!;
+  }
+
   private failed(address: string, err: unknown): void {
     if (this.answered === address) this.answered = undefined;
     const failure = classifyFailure(err, undefined);
+    this.avoidUntilMs.set(address, performance.now() + RELAY_AVOID_MS);
     if (failure.kind === 'redirect' && failure.leaderAddress !== address) {
       if (!this.addresses.includes(failure.leaderAddress) && this.addresses.length < MAX_ADDRESSES) this.addresses.push(failure.leaderAddress);
       this.redirectTo = failure.leaderAddress;
@@ -126,4 +147,11 @@ export class LeaseRenewer {
     const i = this.addresses.indexOf(address);
     this.rotation = i < 0 ? this.rotation + 1 : i + 1;
   }
+}
+
+/** A stable spread of node ids over the relays (FNV-1a). */
+function spreadOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

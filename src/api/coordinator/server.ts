@@ -25,6 +25,7 @@ import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.js';
 import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import { createDataHandler, isDataTarget } from './data/data-handler.js';
 import { createHttpNodeLink } from './node-link.js';
+import { RenewalRelay } from './renewal-relay.js';
 import { createRestAdapter } from './rest.js';
 import { appRouter } from './routers/_app.js';
 import { createUiHandler, isUiPath } from './ui/ui-handler.js';
@@ -91,7 +92,8 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
   };
   const ownNodeControl = options.nodeControl === undefined;
   const nodeControl = options.nodeControl ?? new NodeControl({ placement: false }, { service: options.service, nodeLink: createHttpNodeLink({ localAddress }), logger });
-  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, nodeControl, logger, metrics, forwarding, forwardedBy: forwardedByOf(req) });
+  const renewalRelay = new RenewalRelay({ from: () => options.service.status().id, localAddress });
+  const contextFor = (req: IncomingMessage): ApiContext => ({ service: options.service, nodeControl, logger, metrics, forwarding, renewalRelay, forwardedBy: forwardedByOf(req) });
   const data = createDataHandler({ localAddress, ...(options.dataTimeoutMs === undefined ? {} : { timeoutMs: options.dataTimeoutMs }) }, { service: options.service, logger, metrics });
 
   const procedures = new Set(Object.keys(appRouter._def.procedures));
@@ -205,6 +207,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
 
     async close() {
       data.close();
+      renewalRelay.close();
       if (ownNodeControl) await nodeControl.close();
       if (!server.listening) return;
       await new Promise<void>((resolve, reject) => {

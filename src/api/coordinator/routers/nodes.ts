@@ -23,11 +23,14 @@ import {
   nodeIdSchema as nodeId,
   softwareVersionSchema as softwareVersion,
 } from '../../../coordinator/routing/fields.js';
-import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
+import { ClusterError, ClusterErrorCode, isClusterError } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
 import { readInput, consistencySchema, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
 import { leaderProcedure, publicProcedure, router } from '../trpc.js';
+import { describeError } from '../errors/describe-error.js';
+import { trpcErrorAnswer } from '../errors/trpc-error-answer.js';
+import { MAX_RELAYED_RENEWALS } from '../renewal-relay.js';
 import { leaseGrant } from '../wire/lease-grant.js';
 import { nodeDetail, nodeInfo, type NodeDetail } from '../wire/node.js';
 import { loadInfo } from '../wire/load.js';
@@ -61,6 +64,12 @@ const renewLeaseInput = strictObject({
   /** Per-shard load over the node's window (optional: older nodes send none). */
   load: z.array(shardLoadInput, { error: 'expected an array of shard load entries' }).max(MAX_SHARDS, { error: `expected at most ${MAX_SHARDS} shard load entries` }).optional(),
 });
+const renewLeasesInput = strictObject({
+  renewals: z
+    .array(renewLeaseInput, { error: 'expected an array of lease renewals' })
+    .min(1, { error: 'expected at least one renewal' })
+    .max(MAX_RELAYED_RENEWALS, { error: `expected at most ${MAX_RELAYED_RENEWALS} renewals` }),
+});
 const nodeChangeInput = strictObject({ id: nodeId, reason: reasonInput.optional() });
 const maintenanceInput = strictObject({
   nodes: maintenanceNodesSchema,
@@ -71,6 +80,20 @@ const maintenanceInput = strictObject({
 }).superRefine((input, ctx) => {
   if (!input.enabled && input.ttlMs !== undefined) ctx.addIssue({ code: 'custom', path: ['ttlMs'], message: 'a TTL is for starting maintenance: only with enabled true' });
 });
+
+/**
+ * Where a follower relays a renewal it cannot grant: the leader it knows,
+ * when relaying is on and the call was not itself relayed or forwarded;
+ * otherwise undefined (leaderProcedure then forwards it alone or answers
+ * NOT_LEADER, as for any leader-only call).
+ */
+function relayTarget(ctx: ApiContext, err: unknown): { leader: string; address: string } | undefined {
+  if (!isClusterError(err, ClusterErrorCode.NotLeader) || ctx.renewalRelay === undefined || ctx.forwardedBy !== undefined || ctx.forwarding?.enabled !== true) return undefined;
+  const leader = err.type.leader;
+  if (!leader || leader === ctx.service.status().id) return undefined;
+  const address = err.type.leaderAddress ?? ctx.service.apiAddressOf(leader);
+  return address === undefined ? undefined : { leader, address };
+}
 
 function unknownNode(id: string): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'node', id }, `no node ${id}`);
@@ -174,7 +197,29 @@ export const nodesRouter = router({
    * giving one of the node's shards another primary (it handed off or its
    * lease ran out) and the step is not committed yet.
    */
-  renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => leaseGrant(await ctx.nodeControl.renewLease(input))),
+  renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => {
+    try {
+      return leaseGrant(await ctx.nodeControl.renewLease(input));
+    } catch (err) {
+      // On a follower: relayed to the leader with the other renewals of the moment (renewal-relay.ts).
+      const to = relayTarget(ctx, err);
+      if (to === undefined) throw err;
+      return (await ctx.renewalRelay!.relay(input, to.leader, to.address)) as ReturnType<typeof leaseGrant>;
+    }
+  }),
+
+  /**
+   * Renewals a follower relays together: one leadership check for all, an
+   * answer per renewal in tRPC's single-call shape (`{result: {data}}` with
+   * the grant, or `{error}` as renewLease would have failed). The call as a
+   * whole fails only when this replica does not lead (or cannot confirm it).
+   */
+  renewLeases: leaderProcedure.input(renewLeasesInput).mutation(async ({ ctx, input }) => {
+    const answers = await ctx.nodeControl.renewLeases(input.renewals);
+    return {
+      answers: answers.map((a) => (a instanceof Error ? trpcErrorAnswer(describeError(a), 'nodes.renewLease') : { result: { data: leaseGrant(a) } })),
+    };
+  }),
 
   /** The node's copies move away (the placement driver moves them; a node left with none is set to `left`). */
   drain: publicProcedure.input(nodeChangeInput).mutation(async ({ ctx, input }) => {
