@@ -106,6 +106,14 @@ let windowStartMs = now();
 const held = new Set<http.ServerResponse>();
 
 const clients = new Map<string, ClusterClient>();
+const agents = new Map<string, http.Agent>();
+
+/** The renewals of the nodes of one alias share its connections (a real node has its own; here 250 share one process). */
+function agentFor(host: string): http.Agent {
+  let agent = agents.get(host);
+  if (agent === undefined) agents.set(host, (agent = new http.Agent({ keepAlive: true, maxSockets: 64, localAddress: host })));
+  return agent;
+}
 
 function clientFor(host: string): ClusterClient {
   let client = clients.get(host);
@@ -335,7 +343,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < liveCount; i++) {
     const host = hostOf(i);
     const link = linkFor(host);
-    const renewals = createCoordinatorLink(clientFor(host), { renewer: new LeaseRenewer({ coordinators, localAddress: host }) });
+    const renewals = createCoordinatorLink(clientFor(host), { renewer: new LeaseRenewer({ coordinators, localAddress: host, agent: agentFor(host) }) });
     nodes.push({ id: `${idPrefix}${i + 1}`, host, port: 0, identity: randomUUID(), link, renewals, server: undefined, keeper: undefined, registered: false, hung: false, lastProbeMs: null, probes: 0, lastGrantMs: null });
   }
   for (const n of nodes) await listen(n);

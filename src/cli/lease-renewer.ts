@@ -23,6 +23,7 @@ import { agentFetch } from '../client/node-fetch.js';
 import { toClusterError } from '../client/node-errors.js';
 import { ReplicaClients } from '../client/replica-clients.js';
 import type { LeaseGrant, LeaseRequest } from '../datanode/contract.js';
+import { abortable } from '../datanode/lease-attempt.js';
 import type { Logger } from '../observability/index.js';
 
 /** A renewal as `nodes.renewLease` takes it (the optional fields only when the node has them). */
@@ -41,15 +42,17 @@ export interface LeaseRenewerOptions {
   readonly coordinators: readonly string[];
   /** Dial from the node's own host (DESIGN.md §1). */
   readonly localAddress?: string | undefined;
-  /** A backstop for a caller that passes no signal; the keeper's own attempt timeout is far shorter. */
+  /** How long a request may stay open: the keeper gives an attempt up far sooner, but its request goes on to keep the connection. */
   readonly maxAttemptMs?: number;
   /** Failed attempts are logged at debug level, with the replica and why. */
   readonly logger?: Logger | undefined;
+  /** Connections to share with other renewers of this host (many impersonated nodes in one process); by default its own. */
+  readonly agent?: http.Agent | undefined;
 }
 
 /** Grants are small; a longer answer is refused. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
-const DEFAULT_MAX_ATTEMPT_MS = 5_000;
+const DEFAULT_MAX_ATTEMPT_MS = 2_000;
 /** Leaders named by NOT_LEADER answers are added to the configured replicas, up to this many addresses in all. */
 const MAX_ADDRESSES = 16;
 /** A replica that failed an attempt (no answer, refused) is not picked as the relay for this long. */
@@ -72,7 +75,7 @@ export class LeaseRenewer {
     this.addresses = [...parseAddresses(opts.coordinators)];
     this.maxAttemptMs = opts.maxAttemptMs ?? DEFAULT_MAX_ATTEMPT_MS;
     this.logger = opts.logger;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 4, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) });
+    const agent = opts.agent ?? new http.Agent({ keepAlive: true, maxSockets: 4, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) });
     this.clients = new ReplicaClients(agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: this.maxAttemptMs }));
   }
 
@@ -101,12 +104,12 @@ export class LeaseRenewer {
     const onAbort = (): void => settle(undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const answer = await this.clients
-        .get(address)
-        .nodes.renewLease.mutate(
-          renewLeaseBody(req),
-          { signal: signal ?? AbortSignal.timeout(this.maxAttemptMs) },
-        );
+      // A given-up attempt does not abort its request (which the client bounds by maxAttemptMs): the
+      // connection then stays open for a later renewal instead of a new one being dialled, which from a
+      // fixed local address with many ports in TIME_WAIT costs more than the renewal itself. The late
+      // answer is dropped (abortable), as the lease rules require.
+      const call = this.clients.get(address).nodes.renewLease.mutate(renewLeaseBody(req));
+      const answer = await (signal === undefined ? call : abortable(call, signal));
       const grant = checkedAnswer(leaseGrantSchema, answer, `the coordinators (${operation})`);
       if (!settled) {
         settled = true;

@@ -1,15 +1,17 @@
 /**
  * A follower's relay of lease renewals to the leader, in batches: the
- * renewals that reach this replica within a short window go to the leader as
- * ONE `nodes.renewLeases` call, which the leader answers after ONE
+ * renewals that reach this replica while the batches before them are on their
+ * way (at most two at a time) go to the leader as ONE `nodes.renewLeases` call, which the leader answers after ONE
  * leadership check, with an answer per renewal. Each node gets the answer the
  * leader gave its own renewal, in tRPC's single-call shape (a grant, or the
  * leader's error as it would have answered it directly).
  *
  * Why: a thousand nodes renew four times a second; answered one HTTP call
- * each, the leader's CPU went to HTTP. Relayed, the leader takes a few
- * hundred calls a second whatever the fleet's size, and the followers take
- * the nodes' HTTP (nodes prefer them: lease-renewer.ts).
+ * each, the leader's CPU went to HTTP. Relayed, the leader takes at most
+ * about two calls per follower per round trip whatever the fleet's size (a
+ * quiet cluster's renewals go at once, a busy one's wait for the batch before
+ * and share the next), and the followers take the nodes' HTTP (nodes prefer
+ * them: lease-renewer.ts).
  *
  * Safety is the leader's, as for a direct call (README, "Leases"): the
  * leader's ReadIndex for the batch begins after the batch arrived, so after
@@ -25,11 +27,11 @@ export interface RenewalRelayOptions {
   readonly from: () => string;
   /** Outgoing connections dial from this address (DESIGN.md §1). */
   readonly localAddress?: string | undefined;
-  /** Renewals arriving within this long of the first waiting one share its batch (default 10 ms). */
+  /** Renewals arriving within this long of the first waiting one share its batch (default 0: those of the same turn of the event loop). */
   readonly windowMs?: number;
   /** At most this many renewals per batch (default 256; the leader takes at most MAX_RELAYED_RENEWALS). */
   readonly maxBatch?: number;
-  /** At most this many batches in flight per leader; more wait (default 8). */
+  /** At most this many batches in flight per leader; renewals arriving meanwhile wait and go together (default 2). */
   readonly maxInFlight?: number;
   /** Renewals waiting beyond this are refused at once with OVERLOADED (default 4,096). */
   readonly maxWaiting?: number;
@@ -41,8 +43,8 @@ export interface RenewalRelayOptions {
 export const MAX_RELAYED_RENEWALS = 256;
 export const RENEW_LEASES_PATH = 'nodes.renewLeases';
 
-const DEFAULT_WINDOW_MS = 10;
-const DEFAULT_MAX_IN_FLIGHT = 8;
+const DEFAULT_WINDOW_MS = 0;
+const DEFAULT_MAX_IN_FLIGHT = 2;
 const DEFAULT_MAX_WAITING = 4_096;
 const DEFAULT_TIMEOUT_MS = 1_000;
 

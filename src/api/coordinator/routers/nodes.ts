@@ -23,7 +23,7 @@ import {
   nodeIdSchema as nodeId,
   softwareVersionSchema as softwareVersion,
 } from '../../../coordinator/routing/fields.js';
-import { ClusterError, ClusterErrorCode, isClusterError } from '../../../errors/index.js';
+import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
 import { readInput, consistencySchema, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
@@ -82,16 +82,16 @@ const maintenanceInput = strictObject({
 });
 
 /**
- * Where a follower relays a renewal it cannot grant: the leader it knows,
- * when relaying is on and the call was not itself relayed or forwarded;
- * otherwise undefined (leaderProcedure then forwards it alone or answers
- * NOT_LEADER, as for any leader-only call).
+ * Where a follower relays a renewal: the leader it follows, when relaying is
+ * on and the call was not itself relayed or forwarded; otherwise undefined
+ * (the leader grants; elsewhere leaderProcedure forwards the call alone or
+ * answers NOT_LEADER / NO_LEADER, as for any leader-only call).
  */
-function relayTarget(ctx: ApiContext, err: unknown): { leader: string; address: string } | undefined {
-  if (!isClusterError(err, ClusterErrorCode.NotLeader) || ctx.renewalRelay === undefined || ctx.forwardedBy !== undefined || ctx.forwarding?.enabled !== true) return undefined;
-  const leader = err.type.leader;
-  if (!leader || leader === ctx.service.status().id) return undefined;
-  const address = err.type.leaderAddress ?? ctx.service.apiAddressOf(leader);
+function relayTarget(ctx: ApiContext): { leader: string; address: string } | undefined {
+  if (ctx.renewalRelay === undefined || ctx.forwardedBy !== undefined || ctx.forwarding?.enabled !== true) return undefined;
+  const { role, leader } = ctx.service.status();
+  if (role === 'leader' || leader === '') return undefined;
+  const address = ctx.service.apiAddressOf(leader);
   return address === undefined ? undefined : { leader, address };
 }
 
@@ -198,14 +198,10 @@ export const nodesRouter = router({
    * lease ran out) and the step is not committed yet.
    */
   renewLease: leaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => {
-    try {
-      return leaseGrant(await ctx.nodeControl.renewLease(input));
-    } catch (err) {
-      // On a follower: relayed to the leader with the other renewals of the moment (renewal-relay.ts).
-      const to = relayTarget(ctx, err);
-      if (to === undefined) throw err;
-      return (await ctx.renewalRelay!.relay(input, to.leader, to.address)) as ReturnType<typeof leaseGrant>;
-    }
+    // On a follower: relayed to the leader with the other renewals of the moment (renewal-relay.ts).
+    const to = relayTarget(ctx);
+    if (to !== undefined) return (await ctx.renewalRelay!.relay(input, to.leader, to.address)) as ReturnType<typeof leaseGrant>;
+    return leaseGrant(await ctx.nodeControl.renewLease(input));
   }),
 
   /**
