@@ -344,6 +344,10 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     };
   } catch (e) {
     log(`fleet: failed: ${e instanceof Error ? e.message : String(e)}\n${await cluster.tails()}`);
+    if (cluster.controlPort !== 0) {
+      const s = await cluster.fleetCall<FleetStats>('GET', '/stats').catch(() => undefined);
+      if (s !== undefined) log(`fleet: the fleet's view: ${s.renewalsOk} renewals granted, ${s.renewalsFailed} failed, ${s.probes} probes answered; failures: ${JSON.stringify(s.failureReasons).slice(0, 2_000)}`);
+    }
     log(`fleet: synced writes: ${await cluster.slowPersists().catch(() => 'unknown')}`);
     log(`fleet: logs kept in ${await cluster.keepLogs()}`);
     throw e;
