@@ -19,9 +19,8 @@ import http from 'node:http';
 import { checkedAnswer, leaseGrantSchema } from '../api/datanode/answers.js';
 import { parseAddresses } from '../client/addresses.js';
 import { classifyFailure } from '../client/failure.js';
-import { agentFetch } from '../client/node-fetch.js';
+import { agentRequest, type AgentFetchOptions } from '../client/node-fetch.js';
 import { toClusterError } from '../client/node-errors.js';
-import { ReplicaClients } from '../client/replica-clients.js';
 import type { LeaseGrant, LeaseRequest } from '../datanode/contract.js';
 import { abortable } from '../datanode/lease-attempt.js';
 import type { Logger } from '../observability/index.js';
@@ -60,7 +59,7 @@ const RELAY_AVOID_MS = 5_000;
 
 export class LeaseRenewer {
   private readonly addresses: string[];
-  private readonly clients: ReplicaClients;
+  private readonly http: AgentFetchOptions;
   private readonly maxAttemptMs: number;
   /** The leader a NOT_LEADER answer named: the next attempt goes there. */
   private redirectTo: string | undefined;
@@ -76,7 +75,7 @@ export class LeaseRenewer {
     this.maxAttemptMs = opts.maxAttemptMs ?? DEFAULT_MAX_ATTEMPT_MS;
     this.logger = opts.logger;
     const agent = opts.agent ?? new http.Agent({ keepAlive: true, maxSockets: 4, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) });
-    this.clients = new ReplicaClients(agentFetch({ agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: this.maxAttemptMs }));
+    this.http = { agent, maxAnswerBytes: MAX_ANSWER_BYTES, timeoutMs: this.maxAttemptMs };
   }
 
   /** The replica the next attempt goes to. */
@@ -108,7 +107,7 @@ export class LeaseRenewer {
       // connection then stays open for a later renewal instead of a new one being dialled, which from a
       // fixed local address with many ports in TIME_WAIT costs more than the renewal itself. The late
       // answer is dropped (abortable), as the lease rules require.
-      const call = this.clients.get(address).nodes.renewLease.mutate(renewLeaseBody(req));
+      const call = this.post(address, renewLeaseBody(req));
       const answer = await (signal === undefined ? call : abortable(call, signal));
       const grant = checkedAnswer(leaseGrantSchema, answer, `the coordinators (${operation})`);
       if (!settled) {
@@ -124,6 +123,30 @@ export class LeaseRenewer {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * `POST /trpc/nodes.renewLease` as tRPC's httpLink sends it (the input as
+   * the JSON body), read without the tRPC client: the answer's data, or a
+   * rejection carrying the error's `data` (our error body, which
+   * classifyFailure and toClusterError read) as a tRPC client error would.
+   */
+  private async post(address: string, input: unknown): Promise<unknown> {
+    const answer = await agentRequest(this.http, new URL(`http://${address}/trpc/nodes.renewLease`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(input),
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(answer.body.toString('utf8'));
+    } catch {
+      throw new Error(`HTTP ${answer.status} with a body that is not JSON`);
+    }
+    const result = (json as { result?: { data?: unknown } } | null)?.result;
+    if (answer.status === 200 && result !== undefined && 'data' in result) return result.data;
+    const data = (json as { error?: { data?: unknown } } | null)?.error?.data;
+    throw Object.assign(new Error(`HTTP ${answer.status}`), typeof data === 'object' && data !== null ? { data } : {});
   }
 
   /**
