@@ -19,6 +19,7 @@
  * process would), `POST /stop`.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { createClusterClient, type ClusterClient } from '../../src/client/index.js';
@@ -52,7 +53,7 @@ const MAX_INTERVALS = 200_000;
 /** A request held by a hung node is dropped after this (bounded memory). */
 const HUNG_HOLD_MS = 30_000;
 /** Registrations in flight: the leader commits those that arrive together in one Raft batch. */
-const REGISTER_CONCURRENCY = 64;
+const REGISTER_CONCURRENCY = 32;
 const REGISTER_ATTEMPTS = 20;
 
 const { values } = parseArgs({
@@ -91,6 +92,8 @@ const idPrefix = values['id-prefix']!;
 const now = (): number => performance.now();
 const started = now();
 const abort = new AbortController();
+// Every node's attempts listen to it: as many listeners as nodes are in flight, not a leak.
+setMaxListeners(0, abort.signal);
 const nodes: FleetNode[] = [];
 const byAddress = new Map<string, FleetNode>();
 const links = new Map<string, CoordinatorLink>();
