@@ -53,7 +53,7 @@ const MAX_INTERVALS = 200_000;
 /** A request held by a hung node is dropped after this (bounded memory). */
 const HUNG_HOLD_MS = 30_000;
 /** Registrations in flight: the leader commits those that arrive together in one Raft batch. */
-const REGISTER_CONCURRENCY = 32;
+const REGISTER_CONCURRENCY = 16;
 const REGISTER_ATTEMPTS = 20;
 
 const { values } = parseArgs({

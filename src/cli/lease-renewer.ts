@@ -22,7 +22,6 @@ import { classifyFailure } from '../client/failure.js';
 import { agentRequest, type AgentFetchOptions } from '../client/node-fetch.js';
 import { toClusterError } from '../client/node-errors.js';
 import type { LeaseGrant, LeaseRequest } from '../datanode/contract.js';
-import { abortable } from '../datanode/lease-attempt.js';
 import type { Logger } from '../observability/index.js';
 
 /** A renewal as `nodes.renewLease` takes it (the optional fields only when the node has them). */
@@ -41,7 +40,7 @@ export interface LeaseRenewerOptions {
   readonly coordinators: readonly string[];
   /** Dial from the node's own host (DESIGN.md §1). */
   readonly localAddress?: string | undefined;
-  /** How long a request may stay open: the keeper gives an attempt up far sooner, but its request goes on to keep the connection. */
+  /** A backstop for a caller that passes no signal; the keeper's own attempt timeout is far shorter. */
   readonly maxAttemptMs?: number;
   /** Failed attempts are logged at debug level, with the replica and why. */
   readonly logger?: Logger | undefined;
@@ -51,7 +50,7 @@ export interface LeaseRenewerOptions {
 
 /** Grants are small; a longer answer is refused. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
-const DEFAULT_MAX_ATTEMPT_MS = 2_000;
+const DEFAULT_MAX_ATTEMPT_MS = 5_000;
 /** Leaders named by NOT_LEADER answers are added to the configured replicas, up to this many addresses in all. */
 const MAX_ADDRESSES = 16;
 /** A replica that failed an attempt (no answer, refused) is not picked as the relay for this long. */
@@ -103,12 +102,9 @@ export class LeaseRenewer {
     const onAbort = (): void => settle(undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // A given-up attempt does not abort its request (which the client bounds by maxAttemptMs): the
-      // connection then stays open for a later renewal instead of a new one being dialled, which from a
-      // fixed local address with many ports in TIME_WAIT costs more than the renewal itself. The late
-      // answer is dropped (abortable), as the lease rules require.
-      const call = this.post(address, renewLeaseBody(req));
-      const answer = await (signal === undefined ? call : abortable(call, signal));
+      // A given-up attempt aborts its request: a replica that is merely slow (overloaded) then gets to
+      // drop it instead of working for an answer nobody takes.
+      const answer = await this.post(address, renewLeaseBody(req), signal);
       const grant = checkedAnswer(leaseGrantSchema, answer, `the coordinators (${operation})`);
       if (!settled) {
         settled = true;
@@ -131,11 +127,12 @@ export class LeaseRenewer {
    * rejection carrying the error's `data` (our error body, which
    * classifyFailure and toClusterError read) as a tRPC client error would.
    */
-  private async post(address: string, input: unknown): Promise<unknown> {
+  private async post(address: string, input: unknown, signal: AbortSignal | undefined): Promise<unknown> {
     const answer = await agentRequest(this.http, new URL(`http://${address}/trpc/nodes.renewLease`), {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(input),
+      signal,
     });
     let json: unknown;
     try {
