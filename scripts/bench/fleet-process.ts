@@ -9,7 +9,8 @@
  * `<prefix>.1`, `<prefix>.2` …, `perHost` nodes each, ports picked by the
  * system), registers through `nodes.register` and keeps its lease with the
  * real node's LeaseKeeper and LeaseRenewer (through any replica, followers
- * preferred; one cluster client per alias, dialling from it), and answers `GET /health` as a data
+ * preferred; one connection pool for all, see renewalAgent; registration
+ * through one cluster client per alias, dialling from it), and answers `GET /health` as a data
  * node does. The D dead nodes are only registered, at an address where
  * nothing listens: what a leader sees of machines that are down.
  *
@@ -110,14 +111,16 @@ let windowStartMs = now();
 const held = new Set<http.ServerResponse>();
 
 const clients = new Map<string, ClusterClient>();
-const agents = new Map<string, http.Agent>();
-
-/** The renewals of the nodes of one alias share its connections (a real node has its own; here 250 share one process). */
-function agentFor(host: string): http.Agent {
-  let agent = agents.get(host);
-  if (agent === undefined) agents.set(host, (agent = new http.Agent({ keepAlive: true, maxSockets: 64, localAddress: host })));
-  return agent;
-}
+/**
+ * The renewals of every impersonated node share one pool of connections,
+ * dialled without a fixed local address. A real node has its own few; here a
+ * thousand live in one process, and dialling from a fixed alias makes the
+ * kernel search that alias's ports for a free one on every new connection
+ * (with thousands in TIME_WAIT, most of the fleet's CPU), which a timed-out
+ * attempt's closed connection then repeats. The coordinators do not look at
+ * where a renewal comes from; probes still reach each node at its alias.
+ */
+const renewalAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 function clientFor(host: string): ClusterClient {
   let client = clients.get(host);
@@ -347,7 +350,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < liveCount; i++) {
     const host = hostOf(i);
     const link = linkFor(host);
-    const renewals = createCoordinatorLink(clientFor(host), { renewer: new LeaseRenewer({ coordinators, localAddress: host, agent: agentFor(host) }) });
+    const renewals = createCoordinatorLink(clientFor(host), { renewer: new LeaseRenewer({ coordinators, agent: renewalAgent }) });
     nodes.push({ id: `${idPrefix}${i + 1}`, host, port: 0, identity: randomUUID(), link, renewals, server: undefined, keeper: undefined, registered: false, hung: false, lastProbeMs: null, probes: 0, lastGrantMs: null });
   }
   for (const n of nodes) await listen(n);
