@@ -8,8 +8,9 @@
  * Each of the N live nodes listens on its own address (loopback aliases
  * `<prefix>.1`, `<prefix>.2` …, `perHost` nodes each, ports picked by the
  * system), registers through `nodes.register` and keeps its lease with the
- * real node's LeaseKeeper over the real node's coordinator link (one cluster
- * client per alias, dialling from it), and answers `GET /health` as a data
+ * real node's LeaseKeeper and LeaseRenewer (through any replica, followers
+ * preferred; one connection pool for all, see renewalAgent; registration
+ * through one cluster client per alias, dialling from it), and answers `GET /health` as a data
  * node does. The D dead nodes are only registered, at an address where
  * nothing listens: what a leader sees of machines that are down.
  *
@@ -19,12 +20,14 @@
  * process would), `POST /stop`.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { createClusterClient } from '../../src/client/index.js';
+import { createClusterClient, type ClusterClient } from '../../src/client/index.js';
 import { LeaseKeeper } from '../../src/datanode/lease.js';
 import { nodeSettings } from '../../src/datanode/options.js';
 import type { CoordinatorLink } from '../../src/datanode/contract.js';
+import { LeaseRenewer } from '../../src/cli/lease-renewer.js';
 import { createCoordinatorLink } from '../../src/cli/node-links.js';
 import { NODE_VERSION } from '../../src/cli/node-process.js';
 import { silentLogger } from '../../src/observability/memory-logger.js';
@@ -35,6 +38,8 @@ interface FleetNode {
   port: number;
   readonly identity: string;
   readonly link: CoordinatorLink;
+  /** Renewals go as a real node's do: through any replica, followers preferred (lease-renewer.ts). */
+  readonly renewals: CoordinatorLink;
   server: http.Server | undefined;
   keeper: LeaseKeeper | undefined;
   registered: boolean;
@@ -48,6 +53,7 @@ interface FleetNode {
 const MAX_INTERVALS = 200_000;
 /** A request held by a hung node is dropped after this (bounded memory). */
 const HUNG_HOLD_MS = 30_000;
+/** Registrations in flight: the leader commits those that arrive together in one Raft batch. */
 const REGISTER_CONCURRENCY = 16;
 const REGISTER_ATTEMPTS = 20;
 
@@ -87,6 +93,8 @@ const idPrefix = values['id-prefix']!;
 const now = (): number => performance.now();
 const started = now();
 const abort = new AbortController();
+// Every node's attempts listen to it: as many listeners as nodes are in flight, not a leak.
+setMaxListeners(0, abort.signal);
 const nodes: FleetNode[] = [];
 const byAddress = new Map<string, FleetNode>();
 const links = new Map<string, CoordinatorLink>();
@@ -102,10 +110,28 @@ const failureReasons = new Map<string, number>();
 let windowStartMs = now();
 const held = new Set<http.ServerResponse>();
 
+const clients = new Map<string, ClusterClient>();
+/**
+ * The renewals of every impersonated node share one pool of connections,
+ * dialled without a fixed local address. A real node has its own few; here a
+ * thousand live in one process, and dialling from a fixed alias makes the
+ * kernel search that alias's ports for a free one on every new connection
+ * (with thousands in TIME_WAIT, most of the fleet's CPU), which a timed-out
+ * attempt's closed connection then repeats. The coordinators do not look at
+ * where a renewal comes from; probes still reach each node at its alias.
+ */
+const renewalAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function clientFor(host: string): ClusterClient {
+  let client = clients.get(host);
+  if (client === undefined) clients.set(host, (client = createClusterClient({ coordinators, localAddress: host })));
+  return client;
+}
+
 function linkFor(host: string): CoordinatorLink {
   let link = links.get(host);
   if (link === undefined) {
-    link = createCoordinatorLink(createClusterClient({ coordinators, localAddress: host }));
+    link = createCoordinatorLink(clientFor(host));
     links.set(host, link);
   }
   return link;
@@ -205,7 +231,7 @@ function startKeeper(node: FleetNode): void {
   node.keeper = new LeaseKeeper({
     id: node.id,
     identity: node.identity,
-    coordinators: counted(node.link),
+    coordinators: counted(node.renewals),
     logger: silentLogger,
     nowMs: now,
     settings: nodeSettings({ id: node.id, address: `${node.host}:${node.port}`, dataDir: '', capacity: 16, version: NODE_VERSION }),
@@ -323,7 +349,9 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void shutdown(130));
   for (let i = 0; i < liveCount; i++) {
     const host = hostOf(i);
-    nodes.push({ id: `${idPrefix}${i + 1}`, host, port: 0, identity: randomUUID(), link: linkFor(host), server: undefined, keeper: undefined, registered: false, hung: false, lastProbeMs: null, probes: 0, lastGrantMs: null });
+    const link = linkFor(host);
+    const renewals = createCoordinatorLink(clientFor(host), { renewer: new LeaseRenewer({ coordinators, agent: renewalAgent }) });
+    nodes.push({ id: `${idPrefix}${i + 1}`, host, port: 0, identity: randomUUID(), link, renewals, server: undefined, keeper: undefined, registered: false, hung: false, lastProbeMs: null, probes: 0, lastGrantMs: null });
   }
   for (const n of nodes) await listen(n);
   process.stderr.write(`fleet: ${nodes.length} nodes listening, registering …\n`);

@@ -78,7 +78,7 @@ class FleetCluster extends DataCluster {
   controlPort = 0;
 
   constructor() {
-    // TORUA_FLEET_CPU_PROF=<dir>: every coordinator writes a CPU profile there when it exits (SIGTERM, see close).
+    // TORUA_FLEET_CPU_PROF=<dir>: every coordinator (and the fleet) writes a CPU profile there when it exits (SIGTERM, see close).
     const profDir = process.env['TORUA_FLEET_CPU_PROF'];
     super({ name: 'fleet', nodeHostBase: 0, nodeCount: 0, startTimeoutMs: 30_000, coordinatorNodeArgs: profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
       // TORUA_FLEET_SETTINGS='{"health":{…}}': other initial settings, for experiments.
@@ -90,7 +90,9 @@ class FleetCluster extends DataCluster {
     await this.startProcesses();
     this.controlPort = await freePort('127.0.0.1');
     const list = this.coordinators.map((c) => `${c.host}:${c.port}`).join(',');
-    this.fleet = startChild('fleet', process.execPath, [FLEET_JS, '--coordinators', list, '--control-port', String(this.controlPort), ...fleetArgs(list)], path.join(this.dir, 'logs', 'fleet.log'), {
+    const profDir = process.env['TORUA_FLEET_CPU_PROF'];
+    const prof = profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+    this.fleet = startChild('fleet', process.execPath, [...prof, FLEET_JS, '--coordinators', list, '--control-port', String(this.controlPort), ...fleetArgs(list)], path.join(this.dir, 'logs', 'fleet.log'), {
       ...process.env,
       NODE_OPTIONS: '',
     });
@@ -342,6 +344,10 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     };
   } catch (e) {
     log(`fleet: failed: ${e instanceof Error ? e.message : String(e)}\n${await cluster.tails()}`);
+    if (cluster.controlPort !== 0) {
+      const s = await cluster.fleetCall<FleetStats>('GET', '/stats').catch(() => undefined);
+      if (s !== undefined) log(`fleet: the fleet's view: ${s.renewalsOk} renewals granted, ${s.renewalsFailed} failed, ${s.probes} probes answered; failures: ${JSON.stringify(s.failureReasons).slice(0, 2_000)}`);
+    }
     log(`fleet: synced writes: ${await cluster.slowPersists().catch(() => 'unknown')}`);
     log(`fleet: logs kept in ${await cluster.keepLogs()}`);
     throw e;

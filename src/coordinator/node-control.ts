@@ -124,6 +124,11 @@ export class NodeControl {
     return this.leases.renew(req);
   }
 
+  /** See LeaseKeeper.renewMany: renewals a follower relayed together, one leadership check, an answer each. */
+  renewLeases(reqs: readonly LeaseRenewal[]): Promise<(Renewed | Error)[]> {
+    return this.leases.renewMany(reqs);
+  }
+
   /** A node's load summed over the shards it reported with its last renewal; null on followers or without a fresh report. */
   nodeLoad(state: RoutingState, nodeId: string): Load | null {
     const { board, nowMs, maxAgeMs } = this.leases.loadBoard(state);

@@ -94,6 +94,8 @@ export interface LeaseGrant {
   /** The lease is valid for this long, counted from when the node sent the request. */
   readonly leaseMs: number;
   readonly leader: string;
+  /** The leader's API address (`host:port`): the node renews through the other replicas, which relay in batches. */
+  readonly leaderAddress?: string;
   readonly term: number;
   /** The node's status in the table (`draining`: its copies are being moved away; `left`: none remain). */
   readonly status: NodeStatus;

@@ -188,6 +188,52 @@ describe('nodes.renewLease', () => {
     expect(leaseGrant(await keeper.renew({ id: 'n1', identity: 'id-n1' })).shards.find((s) => s.id === 1)).toMatchObject({ primary: 'n1', epoch });
   });
 
+  it('a batch a follower relayed: one leadership check, each renewal answered on its own, every grant counted from the batch’s arrival', async () => {
+    const { service } = await cluster();
+    const clock = { ms: 50_000, nowMs: () => clock.ms };
+    const keeper = new LeaseKeeper({}, { service, clock });
+    const fencer = new Fencer({}, { leases: keeper, nodeLink: unreachableNodes, logger: silentLogger, clock });
+    const M = driftMarginMs(1_000);
+    clock.ms = 52_000;
+    const epoch = service.state.shards[1]!.epoch;
+    expect(await fencer.fence(service.state, 'n1', 1, epoch)).toMatchObject({ fenced: true });
+    let reads = 0;
+    const read = service.read.bind(service);
+    service.read = async (consistency, timeoutMs) => {
+      if (consistency === 'linearizable') reads++;
+      return read(consistency, timeoutMs);
+    };
+    let open!: () => void;
+    service.readGate = new Promise<void>((r) => (open = r));
+    const answers = keeper.renewMany([
+      { id: 'n2', identity: 'id-n2' },
+      { id: 'n9', identity: 'x' },
+      { id: 'n1', identity: 'id-n1' },
+      { id: 'n3', identity: 'other' },
+      { id: 'n3', identity: 'id-n3' },
+    ]);
+    await new Promise((r) => setImmediate(r));
+    // The batch is being checked: its renewals count already, from when it arrived.
+    clock.ms = 52_400;
+    expect(keeper.fencedAtMs('n2', 1_000)).toBe(53_000 + M);
+    open();
+    service.readGate = undefined;
+    const [n2, n9, n1, conflict, n3] = await answers;
+    expect(reads).toBe(1);
+    expect(n2).toMatchObject({ leaseMs: 1_000, leader: 'c1', node: { id: 'n2' } });
+    expect(n3).toMatchObject({ leaseMs: 1_000, node: { id: 'n3' } });
+    expect(n9).toBeInstanceOf(ClusterError);
+    expect((n9 as ClusterError).type).toMatchObject({ code: ClusterErrorCode.NotFound });
+    expect((n1 as ClusterError).type).toMatchObject({ code: ClusterErrorCode.Unavailable, reason: 'DEMOTION_PENDING' });
+    expect((conflict as ClusterError).type).toMatchObject({ code: ClusterErrorCode.Conflict });
+    // Granted from the batch's arrival (52 000), not from when the read came back.
+    expect(keeper.fencedAtMs('n2', 1_000)).toBe(53_000 + M);
+    expect(keeper.fencedAtMs('n3', 1_000)).toBe(53_000 + M);
+    // A follower's batch is refused whole: NOT_LEADER, nothing granted.
+    service.followerOf('c2');
+    await expect(keeper.renewMany([{ id: 'n2', identity: 'id-n2' }])).rejects.toMatchObject({ code: ClusterErrorCode.NotLeader });
+  });
+
   it('shows the progress a recovering node reports in shards.list', async () => {
     const { caller } = await cluster();
     await caller.shards.assign({ id: 1, primary: 'n1', replicas: ['n2', 'n3'], expectedEpoch: 1 });

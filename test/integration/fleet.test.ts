@@ -2,19 +2,18 @@
  * One leader under many data nodes, with real processes: the fleet
  * bench (scripts/bench/fleet.ts) started as a process, its report read from
  * its last line of JSON. Three coordinators and one fleet process that
- * impersonates TORUA_FLEET_NODES nodes (default 300; registering, renewing through nodes.renewLease
- * with the real node's code, answering /health); for 40 s with a writer
+ * impersonates TORUA_FLEET_NODES nodes (default 300; registering, renewing
+ * their leases with the real node's code, through the followers, which relay
+ * them to the leader in batches, answering /health); for 15 s with a writer
  * proposing through the leader, no leader change, no failure decision, and
  * Raft on time (no event loop stall on the leader near an election
  * timeout); then one node hangs and is detected.
- * Needs `npm run build` first; takes two to four minutes.
+ * Needs `npm run build` first; about a minute and a half.
  *
- * Why 300 by default: on the shared 2-core test machine (load 6–10 from
- * other work) a fleet of 1,000 is not sustained: the fleet process itself
- * needs about a core and the leader about 1.2 cores for 4,000 renewals a
- * second, renewals time out, and the nodes are not all healthy within a
- * minute (README, "The leader's load"). TORUA_FLEET_NODES=1000 runs it at
- * the size the issue names.
+ * Why 300 by default: 1,000 (TORUA_FLEET_NODES=1000, the size the goal
+ * names) was not sustained on the shared 2-core test machine with its load
+ * from other work: the fleet process and the followers together need more
+ * than the machine had (README, "The leader's load").
  */
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -24,7 +23,7 @@ import { REPO } from '../support/coordinator-processes.js';
 
 const BENCH_JS = path.join(REPO, 'dist/scripts/bench.js');
 const NODES = Number(process.env['TORUA_FLEET_NODES'] ?? 300);
-const WINDOW_SECONDS = 40;
+const WINDOW_SECONDS = 15;
 let bench: ResultPromise | undefined;
 
 afterEach(async () => {
@@ -41,7 +40,7 @@ describe(`a leader with ${NODES} nodes`, () => {
   test(
     'keeps its leadership and decides nothing false, with Raft on time; a hung node is still detected',
     async () => {
-      bench = execa(process.execPath, [BENCH_JS, 'fleet', '--nodes', String(NODES), '--seconds', String(WINDOW_SECONDS), '--json'], { reject: false, all: true, timeout: 420_000 });
+      bench = execa(process.execPath, [BENCH_JS, 'fleet', '--nodes', String(NODES), '--seconds', String(WINDOW_SECONDS), '--json'], { reject: false, all: true, timeout: 170_000 });
       const result = await bench;
       const output = String(result.all ?? '');
       const last = output.trim().split('\n').at(-1) ?? '';
@@ -68,6 +67,6 @@ describe(`a leader with ${NODES} nodes`, () => {
       expect(report.detectMs!, shown).toBeLessThan(10_000);
       expect(report.decisionsAfterHang, shown).toBe(1);
     },
-    450_000,
+    180_000,
   );
 });

@@ -1,6 +1,7 @@
 /** What every procedure of the coordinator API sees: the replica it serves, its leader duties, and how to reach the leader. */
 import type { NodeControl } from '../../coordinator/node-control.js';
 import type { CoordinatorService } from '../../coordinator/service.js';
+import type { RenewalRelay } from './renewal-relay.js';
 import type { Logger, Metrics } from '../../observability/index.js';
 import type { CertIdentity } from '../../tls/identity.js';
 import type { RequestAuth } from '../auth/index.js';
@@ -40,4 +41,6 @@ export interface ApiContext {
   readonly auth?: RequestAuth | undefined;
   /** Absent: no forwarding (what `createCaller` in tests gets unless it asks). */
   readonly forwarding?: ForwardingOptions | undefined;
+  /** A follower relays lease renewals to the leader in batches through it; absent: each is forwarded alone. */
+  readonly renewalRelay?: RenewalRelay | undefined;
 }

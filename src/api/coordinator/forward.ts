@@ -54,7 +54,7 @@ function splitAddress(address: string): { host: string; port: number } | undefin
   return { host: host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host, port };
 }
 
-function unreachable(call: ForwardCall, why: string): ClusterError {
+function unreachable(call: Pick<ForwardCall, 'leader' | 'address' | 'path'>, why: string): ClusterError {
   return new ClusterError(
     { code: ClusterErrorCode.Unavailable, reason: `leader ${call.leader} (${call.address}) unreachable: ${why}`, retryAfterMs: 100 },
     `could not forward ${call.path} to the leader ${call.leader} at ${call.address}: ${why}`,
@@ -62,7 +62,7 @@ function unreachable(call: ForwardCall, why: string): ClusterError {
 }
 
 /** The leader's error answer, kept whole so the client sees what the leader said. */
-function forwardedError(call: ForwardCall, error: { code: number; data: Record<string, unknown> & { code: string; message: string; httpStatus: number } }): ForwardedError {
+function forwardedError(error: { code: number; data: Record<string, unknown> & { code: string; message: string; httpStatus: number } }): ForwardedError {
   const { httpStatus, path: _path, code, message, ...rest } = error.data;
   const fields: Record<string, PublicValue> = {};
   for (const [key, value] of Object.entries(rest)) {
@@ -101,8 +101,17 @@ export async function forwardToLeader(call: ForwardCall): Promise<unknown> {
   }
   if (o.kind === 'failed') throw unreachable(call, o.why);
   if (o.json === undefined) throw unreachable(call, `answered HTTP ${o.statusCode} with a body that is not JSON`);
-  const answer = answerSchema.safeParse(o.json);
-  if (!answer.success) throw unreachable(call, `answered HTTP ${o.statusCode} with an unexpected body`);
+  return leaderAnswer(call, o.json, `answered HTTP ${o.statusCode} with an unexpected body`);
+}
+
+/**
+ * The data of one answer in tRPC's single-call shape (a whole HTTP answer,
+ * or one renewal's answer in a relayed batch), or its error as a
+ * ForwardedError; UNAVAILABLE, saying `unexpected`, for anything else.
+ */
+export function leaderAnswer(call: Pick<ForwardCall, 'leader' | 'address' | 'path'>, json: unknown, unexpected: string): unknown {
+  const answer = answerSchema.safeParse(json);
+  if (!answer.success) throw unreachable(call, unexpected);
   if ('result' in answer.data) return answer.data.result.data;
-  throw forwardedError(call, answer.data.error);
+  throw forwardedError(answer.data.error);
 }

@@ -29,6 +29,7 @@ import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_API_CONNECTIONS, MAX_BODY_BYTES, MAX_TR
 import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import { createDataHandler, isDataTarget } from './data/data-handler.js';
 import { createHttpNodeLink } from './node-link.js';
+import { RenewalRelay } from './renewal-relay.js';
 import { createRestAdapter } from './rest.js';
 import { appRouter } from './routers/_app.js';
 import { createUiHandler, isUiPath } from './ui/ui-handler.js';
@@ -118,6 +119,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
   };
   const ownNodeControl = options.nodeControl === undefined;
   const nodeControl = options.nodeControl ?? new NodeControl({ placement: false }, { service: options.service, nodeLink: createHttpNodeLink({ localAddress }), logger });
+  const renewalRelay = new RenewalRelay({ from: () => options.service.status().id, localAddress });
   // Each request is authenticated once, before it is routed; every handler's context carries the outcome.
   const authOf = new WeakMap<IncomingMessage, RequestAuth>();
   const contextFor = (req: IncomingMessage): ApiContext => ({
@@ -126,6 +128,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     logger,
     metrics,
     forwarding,
+    renewalRelay,
     forwardedBy: forwardedByOf(req),
     peerCertificate: callerCertificate(req),
     auth: authOf.get(req) ?? (options.authenticator === undefined ? OPEN_AUTH : { enforced: true, principal: null }),
@@ -278,6 +281,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
 
     async close() {
       data.close();
+      renewalRelay.close();
       if (ownNodeControl) await nodeControl.close();
       if (!server.listening) return;
       await new Promise<void>((resolve, reject) => {

@@ -35,6 +35,7 @@ const assignmentSchema = strictObject({
 export const leaseGrantSchema = strictObject({
   leaseMs: intInRange(0, 600_000),
   leader: idSchema,
+  leaderAddress: addressSchema.optional(),
   term: counterSchema,
   status: z.enum(NODE_STATUSES),
   shardCount: intInRange(1, MAX_SHARD_ID + 1),

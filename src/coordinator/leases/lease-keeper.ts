@@ -32,6 +32,8 @@ export interface Renewed {
   readonly node: NodeRecord;
   readonly leaseMs: number;
   readonly leader: string;
+  /** The leader's API address, when known: nodes renew through the other replicas (lease-renewer.ts). */
+  readonly leaderAddress: string | undefined;
   readonly term: number;
 }
 
@@ -92,42 +94,62 @@ export class LeaseKeeper {
   }
 
   /**
-   * NOT_LEADER on a follower (the API forwards the call). NOT_FOUND for a
+   * NOT_LEADER on a follower (the API relays the call). NOT_FOUND for a
    * node the table does not hold or that has left, CONFLICT for another
    * process claiming the id.
    */
   async renew(req: LeaseRenewal): Promise<Renewed> {
+    const [answer] = await this.renewMany([req]);
+    if (answer instanceof Error) throw answer;
+    return answer!;
+  }
+
+  /**
+   * Renewals relayed together by a follower (or one taken directly): ONE
+   * leadership check for all of them, each answered on its own (a grant, or
+   * the error renew would throw for it). The batch as a whole fails only
+   * with NOT_LEADER (or what the ReadIndex round fails with). Every grant is
+   * recorded from when the batch arrived here, which is after each node sent.
+   */
+  async renewMany(reqs: readonly LeaseRenewal[]): Promise<(Renewed | Error)[]> {
     // Before anything else: the node counts its lease from before it sent, the leader from here.
     const receivedAtMs = this.clock.nowMs();
     const service = this.modules.service;
     const before = service.status();
     if (before.role !== 'leader') throw notLeaderError(before, 'lease renewals', before.leader ? service.apiAddressOf(before.leader) : undefined);
-    // Counted as a grant while it is checked: a demotion decided during the read waits for the lease it may become.
+    // Counted as grants while they are checked: a demotion decided during the read waits for the leases they may become.
     const staleLeaseMs = (await service.read('stale')).state.config.settings.health.leaseMs;
-    const renewing = this.table.renewing(req.id, receivedAtMs, staleLeaseMs);
+    const renewing = reqs.map((req) => this.table.renewing(req.id, receivedAtMs, staleLeaseMs));
     try {
-      return await this.grantAfterRead(req, receivedAtMs, before.term);
+      const read = await service.read('linearizable');
+      const after = service.status();
+      if (after.role !== 'leader' || after.term !== before.term) {
+        throw notLeaderError(after, 'lease renewals', after.leader ? service.apiAddressOf(after.leader) : undefined);
+      }
+      const leader = { id: after.id, term: after.term, address: service.apiAddressOf(after.id) };
+      return reqs.map((req) => {
+        try {
+          return this.grantOn(read.state, leader, req, receivedAtMs);
+        } catch (e) {
+          return e instanceof Error ? e : new Error(String(e));
+        }
+      });
     } finally {
-      renewing.done();
+      for (const r of renewing) r.done();
     }
   }
 
-  private async grantAfterRead(req: LeaseRenewal, receivedAtMs: number, term: number): Promise<Renewed> {
-    const service = this.modules.service;
-    const read = await service.read('linearizable');
-    const after = service.status();
-    if (after.role !== 'leader' || after.term !== term) {
-      throw notLeaderError(after, 'lease renewals', after.leader ? service.apiAddressOf(after.leader) : undefined);
-    }
-    const node = checkedNode(read.state, req);
-    if (read.state.restoring !== undefined) throw this.heldForRestore(read.state, req);
+  /** One renewal's answer on a table read after this replica confirmed it leads. */
+  private grantOn(state: RoutingState, leader: { readonly id: string; readonly term: number; readonly address: string | undefined }, req: LeaseRenewal, receivedAtMs: number): Renewed {
+    const node = checkedNode(state, req);
+    if (state.restoring !== undefined) throw this.heldForRestore(state, req);
     // A node that left (drained to the end) is told so with an empty grant and
     // no lease: that is what a draining node waits for before it exits.
-    if (node.status === 'left') return { state: read.state, node, leaseMs: 0, leader: after.id, term: after.term };
+    if (node.status === 'left') return { state, node, leaseMs: 0, leader: leader.id, leaderAddress: leader.address, term: leader.term };
     const pending = this.table.pendingDemotions(
       req.id,
-      (shard) => shardById(read.state, shard)?.epoch,
-      (shard) => shardById(read.state, shard)?.primary,
+      (shard) => shardById(state, shard)?.epoch,
+      (shard) => shardById(state, shard)?.primary,
     );
     if (pending.length > 0) {
       throw new ClusterError(
@@ -135,12 +157,13 @@ export class LeaseKeeper {
         `node ${req.id} is being replaced as primary of shard ${pending.join(', ')}: no lease until that step is committed or refused`,
       );
     }
-    const leaseMs = read.state.config.settings.health.leaseMs;
+    const leaseMs = state.config.settings.health.leaseMs;
+    const nowMs = this.clock.nowMs();
     this.table.grant(req.id, receivedAtMs, leaseMs);
-    this.board.record(req.id, req.recoveries ?? [], this.clock.nowMs());
+    this.board.record(req.id, req.recoveries ?? [], nowMs);
     this.recordConfigVersion(node, req.configVersion);
-    this.loads.record(req.id, req.load, this.clock.nowMs());
-    return { state: read.state, node, leaseMs, leader: after.id, term: after.term };
+    this.loads.record(req.id, req.load, nowMs);
+    return { state, node, leaseMs, leader: leader.id, leaderAddress: leader.address, term: leader.term };
   }
 
   /**

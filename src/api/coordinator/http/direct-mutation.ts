@@ -10,21 +10,22 @@
  * the leader) and input schemas run as for any call.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { ApiContext } from '../context.js';
 import { createAppCaller } from '../caller.js';
 import { describeError, isInternal } from '../errors/describe-error.js';
 import { badRequest } from '../errors/invalid-input.js';
+import { trpcErrorAnswer } from '../errors/trpc-error-answer.js';
 import { readBody } from './read-body.js';
 import { sendJson } from './send.js';
 
 /** The procedures answered here, and how to call each. */
 const DIRECT: Readonly<Record<string, (caller: ReturnType<typeof createAppCaller>, input: unknown) => Promise<unknown>>> = {
   'nodes.renewLease': (caller, input) => caller.nodes.renewLease(input as Parameters<typeof caller.nodes.renewLease>[0]),
+  'nodes.renewLeases': (caller, input) => caller.nodes.renewLeases(input as Parameters<typeof caller.nodes.renewLeases>[0]),
 };
 
-/** A renewal's input is a few fields (and at most one recovery entry per shard). */
-const MAX_INPUT_BYTES = 1024 * 1024;
+/** A renewal's input is a few fields (and at most one recovery and load entry per shard); a relayed batch holds many. */
+const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
 /** Whether `POST <pathname>` (no query: not a batch) is answered here. */
 export function isDirectMutation(method: string | undefined, pathname: string, search: string, prefix: string): boolean {
@@ -47,8 +48,6 @@ export async function handleDirectMutation(req: IncomingMessage, res: ServerResp
     const failure = describeError(err);
     ctx.metrics.http.errors.inc({ code: failure.body.error.code });
     if (isInternal(failure)) ctx.logger.error('internal error answering a tRPC call', { err: err instanceof Error ? (err.cause ?? err) : err, path });
-    sendJson(res, failure.httpStatus, {
-      error: { code: TRPC_ERROR_CODES_BY_KEY[failure.trpcCode], message: failure.body.error.message, data: { ...failure.body.error, httpStatus: failure.httpStatus, path } },
-    });
+    sendJson(res, failure.httpStatus, trpcErrorAnswer(failure, path));
   }
 }

@@ -30,6 +30,9 @@ import type { ApiContext } from '../context.js';
 import { readInput, consistencySchema, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
 import { internalLeaderProcedure, internalProcedure, operatorLeaderProcedure, operatorProcedure, readerProcedure, router } from '../trpc.js';
+import { describeError } from '../errors/describe-error.js';
+import { trpcErrorAnswer } from '../errors/trpc-error-answer.js';
+import { MAX_RELAYED_RENEWALS } from '../renewal-relay.js';
 import { leaseGrant } from '../wire/lease-grant.js';
 import { nodeDetail, nodeInfo, type NodeDetail } from '../wire/node.js';
 import { loadInfo } from '../wire/load.js';
@@ -72,6 +75,12 @@ const renewLeaseInput = strictObject({
   /** The copies the node holds, with their epochs (what a restored cluster takes newer placement from). */
   holdings: z.array(heldCopyInput, { error: 'expected an array of held copies' }).max(MAX_SHARDS, { error: `expected at most ${MAX_SHARDS} held copies` }).optional(),
 });
+const renewLeasesInput = strictObject({
+  renewals: z
+    .array(renewLeaseInput, { error: 'expected an array of lease renewals' })
+    .min(1, { error: 'expected at least one renewal' })
+    .max(MAX_RELAYED_RENEWALS, { error: `expected at most ${MAX_RELAYED_RENEWALS} renewals` }),
+});
 const nodeChangeInput = strictObject({ id: nodeId, reason: reasonInput.optional() });
 const maintenanceInput = strictObject({
   nodes: maintenanceNodesSchema,
@@ -88,6 +97,20 @@ function sameEndpoint(address: string, host: string, port: number): boolean {
   const at = address.lastIndexOf(':');
   const canonical = (h: string) => (h.toLowerCase() === 'localhost' ? '127.0.0.1' : h.toLowerCase());
   return Number(address.slice(at + 1)) === port && canonical(address.slice(0, at)) === canonical(host);
+}
+
+/**
+ * Where a follower relays a renewal: the leader it follows, when relaying is
+ * on and the call was not itself relayed or forwarded; otherwise undefined
+ * (the leader grants; elsewhere the leader-only builder forwards the call alone or
+ * answers NOT_LEADER / NO_LEADER, as for any leader-only call).
+ */
+function relayTarget(ctx: ApiContext): { leader: string; address: string } | undefined {
+  if (ctx.renewalRelay === undefined || ctx.forwardedBy !== undefined || ctx.forwarding?.enabled !== true) return undefined;
+  const { role, leader } = ctx.service.status();
+  if (role === 'leader' || leader === '') return undefined;
+  const address = ctx.service.apiAddressOf(leader);
+  return address === undefined ? undefined : { leader, address };
 }
 
 function unknownNode(id: string): ClusterError {
@@ -202,7 +225,28 @@ export const nodesRouter = router({
    */
   renewLease: internalLeaderProcedure.input(renewLeaseInput).mutation(async ({ ctx, input }) => {
     requireCertificate(ctx.peerCertificate, { roles: ['node'], id: input.id }, `nodes.renewLease of ${input.id}`);
+    // On a follower: relayed to the leader with the other renewals of the moment (renewal-relay.ts).
+    const to = relayTarget(ctx);
+    if (to !== undefined) {
+      const authorization = ctx.auth?.enforced === true ? ctx.auth.authorization : undefined;
+      return (await ctx.renewalRelay!.relay(input, to.leader, to.address, authorization)) as ReturnType<typeof leaseGrant>;
+    }
     return leaseGrant(await ctx.nodeControl.renewLease(input));
+  }),
+
+  /**
+   * Renewals a follower relays together: one leadership check for all, an
+   * answer per renewal in tRPC's single-call shape (`{result: {data}}` with
+   * the grant, or `{error}` as renewLease would have failed). The call as a
+   * whole fails only when this replica does not lead (or cannot confirm it).
+   * Only a replica relays (the follower checked each node's own certificate).
+   */
+  renewLeases: internalLeaderProcedure.input(renewLeasesInput).mutation(async ({ ctx, input }) => {
+    requireCertificate(ctx.peerCertificate, { roles: ['coordinator'] }, 'nodes.renewLeases');
+    const answers = await ctx.nodeControl.renewLeases(input.renewals);
+    return {
+      answers: answers.map((a) => (a instanceof Error ? trpcErrorAnswer(describeError(a), 'nodes.renewLease') : { result: { data: leaseGrant(a) } })),
+    };
   }),
 
   /** The node's copies move away (the placement driver moves them; a node left with none is set to `left`). */

@@ -25,6 +25,7 @@ export function leaseGrant(renewed: Renewed): LeaseGrant {
   return {
     leaseMs: renewed.leaseMs,
     leader: renewed.leader,
+    ...(renewed.leaderAddress === undefined ? {} : { leaderAddress: renewed.leaderAddress }),
     term: renewed.term,
     status: node.status,
     shardCount: state.shards.length,
