@@ -109,7 +109,8 @@ function settle(ctx: NodeContext, sessions: RecoverySessions, copy: ShardCopy): 
     return;
   }
   // Stored with the new epoch: a copy out of the in-sync set must never report itself in sync after a restart.
-  copy.state = 'recovering';
+  // A whole copy stays whole (it may catch up from its own data); a half-filled one stays half-filled.
+  if (copy.state === 'in-sync') copy.state = 'behind';
   if (a.primary === null) return;
   const r = copy.recovery;
   if (r !== null && r.primary === a.primary && (r.phase !== 'given-up' || r.startedAtEpoch === a.epoch)) return;

@@ -76,8 +76,8 @@ export class ReplicaRecovery {
       ops = ops.filter((o) => o.seq > after);
     }
     if (!this.catchingUp && this.touched.size + ops.length > this.ctx.settings.maxRecoveryTouchedKeys) throw this.fail('too many live writes during the copy');
-    // A catch-up only appends to a whole history, so the copy stays whole (a crash keeps it a catch-up base).
-    await storeOps(this.ctx, this.copy, ops, last, this.primary, this.catchingUp ? 'in-sync' : 'recovering');
+    // A catch-up only appends to a whole history, so the copy stays whole (a crash keeps it a catch-up base), and not in sync until finalize.
+    await storeOps(this.ctx, this.copy, ops, last, this.primary, this.catchingUp ? 'behind' : 'recovering');
     if (!this.catchingUp) for (const o of ops) this.touched.add(o.key);
     this.liveLast = last;
     return { ackedSeq: last };
@@ -128,7 +128,7 @@ export class ReplicaRecovery {
     const signal = this.attempt.signal;
     const withDeadline = () => callSignal(ctx, ctx.settings.recoveryCallTimeoutMs, signal);
     // A copy that holds the whole history it claims (not one half filled) keeps it and takes only the rest.
-    if (!this.catchUpRefused && copy.state === 'in-sync' && copy.lastSeq > 0) return this.catchUp(withDeadline);
+    if (!this.catchUpRefused && copy.state !== 'recovering' && copy.lastSeq > 0) return this.catchUp(withDeadline);
     await ctx.locks.run(copy.id, async () => {
       if (!this.current()) throw new AttemptOver('cancelled');
       await ctx.store.dropShard(copy.id);

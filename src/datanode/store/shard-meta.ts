@@ -1,7 +1,12 @@
 import { ByteReader, ByteWriter, DecodeError } from '../../storage/bytes.js';
 
-/** Whether a copy holds the whole history it claims (`in-sync`) or is being filled (`recovering`). */
-export type CopyState = 'in-sync' | 'recovering';
+/**
+ * `in-sync`: whole up to lastSeq, and in the shard's in-sync set when last stored.
+ * `behind`: whole up to lastSeq, but out of the in-sync set (it missed writes after
+ * that seq): it may catch up from there, and never reports itself in sync.
+ * `recovering`: being filled by a full copy, so not whole: only a new copy may replace it.
+ */
+export type CopyState = 'in-sync' | 'behind' | 'recovering';
 
 /** What a node remembers about one shard copy, stored atomically with every write to it. */
 export interface ShardMeta {
@@ -15,7 +20,8 @@ export interface ShardMeta {
 }
 
 const META_VERSION = 1;
-const STATES: readonly CopyState[] = ['in-sync', 'recovering'];
+// Stored as the index here: new states go at the end, so copies stored by an older version read the same.
+const STATES: readonly CopyState[] = ['in-sync', 'recovering', 'behind'];
 
 export function encodeMeta(m: ShardMeta): Uint8Array {
   return new ByteWriter(64)
