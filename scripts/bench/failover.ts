@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- failover [--trials N]`: how long a hung data node keeps
- * its shards from taking writes (issue 5). Over N trials (default 20), on 3
+ * its shards from taking writes. Over N trials (default 20), on 3
  * coordinators and 3 data nodes at the default health settings: SIGSTOP the
  * node with the most primaries and measure until a write to *each* shard it
  * was primary of has been acknowledged through a coordinator's REST `/data`
