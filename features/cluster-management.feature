@@ -110,6 +110,7 @@ Feature: Cluster management: health checks, failure decisions and failover
   Scenario: A node never holds more copies than its capacity
     Given a running cluster of three coordinators and three data nodes of capacity 6
     Then no node holds more than 6 copies and "/nodes" shows each one's available capacity
+    And the explanation of a shard a full node does not hold names that node's capacity as the rule that keeps a copy off it
     When one node is put in maintenance, which would leave room for 12 of the 16 copies
     Then the request is refused with 409 saying how many nodes are needed, and nothing changed
 

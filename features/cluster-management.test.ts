@@ -868,7 +868,7 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
     });
   });
 
-  Scenario('A node never holds more copies than its capacity', ({ Given, When, Then }) => {
+  Scenario('A node never holds more copies than its capacity', ({ Given, When, Then, And }) => {
     let hash = '';
     let answer: { status: number; body: any } = { status: 0, body: undefined };
     Given('a running cluster of three coordinators and three data nodes of capacity 6', async () => {
@@ -883,6 +883,17 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
         expect(n['shard_count']).toBe(held);
         expect(n['available_capacity']).toBe(6 - held);
       }
+    });
+    And("the explanation of a shard a full node does not hold names that node's capacity as the rule that keeps a copy off it", async () => {
+      const list = await shards();
+      const holds = (id: string) => list.filter((s) => s.primary === id || s.replicas.includes(id));
+      // 16 copies on three nodes of capacity 6: at least one node is full.
+      const full = ['n1', 'n2', 'n3'].find((id) => holds(id).length === 6);
+      expect(full, JSON.stringify(list)).toBeDefined();
+      const other = list.find((s) => s.primary !== full && !s.replicas.includes(full!));
+      expect(other, `a shard ${full} does not hold`).toBeDefined();
+      const explained = await getJson<{ nodes: { node: string; reasons: { rule: string; message: string }[] }[] }>(`/shards/${other!.id}/explain`);
+      expect(explained.nodes.find((n) => n.node === full)?.reasons).toContainEqual({ rule: 'capacity', message: `${full} holds 6 copies, its capacity is 6` });
     });
     When('one node is put in maintenance, which would leave room for 12 of the 16 copies', async () => {
       hash = (await cluster().waitForConvergence()).stateHash;

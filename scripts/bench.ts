@@ -24,7 +24,7 @@
  * primaries, over N trials (default 20), and a pause test that must decide
  * nothing: see scripts/bench/failover.ts.
  *
- * npm run bench -- evacuate [--keys N]
+ * npm run bench -- evacuate [--keys N] [--value-bytes B]
  *
  * Time to evacuate a data node holding data over 16 shards, without and with
  * a writer, against the disk's copy rate: see scripts/bench/evacuate.ts.
@@ -184,7 +184,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' }, shards: { type: 'string' }, tls: { type: 'boolean' } },
+    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, 'value-bytes': { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' }, shards: { type: 'string' }, tls: { type: 'boolean' } },
     allowPositionals: true,
   });
   const which = positionals[0] ?? 'raft';
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   /** An integer flag within [min, max], or exit 2 saying what is expected. */
-  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'writers' | 'nodes' | 'dead' | 'shards', dflt: number, min: number, max: number): number => {
+  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'value-bytes' | 'writers' | 'nodes' | 'dead' | 'shards', dflt: number, min: number, max: number): number => {
     const v = values[name] === undefined ? dflt : Number(values[name]);
     if (!Number.isInteger(v) || v < min || v > max) {
       process.stderr.write(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"\n`);
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
     process.exit(process.exitCode ?? 0);
   }
   if (which === 'evacuate') {
-    await runEvacuateBench({ keys: intFlag('keys', 8_000, 16, 200_000) });
+    await runEvacuateBench({ keys: intFlag('keys', 8_000, 16, 200_000), valueBytes: intFlag('value-bytes', 4_096, 64, 1_048_576) });
     process.exit(process.exitCode ?? 0);
   }
   if (which === 'leader-faults') {

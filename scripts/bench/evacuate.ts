@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- evacuate [--keys N]`: how long an evacuation of a data
+ * `npm run bench -- evacuate [--keys N] [--value-bytes B]`: how long an evacuation of a data
  * node holding data takes, against how fast this machine's disk copies the
  * same bytes (measured in the same run), without and then with a writer.
  * 3 coordinators and 3 data nodes (127.0.0.51–53) as real processes, RF 2,
- * 16 shards, the default recovery limits; N keys (default 8000) of 4 KiB
- * values written through the smart client. Evacuation time runs from the
+ * 16 shards, the default recovery limits; N keys (default 8000) of B-byte
+ * values (default 4 KiB) written through the smart client. Evacuation time runs from the
  * `POST /nodes/:id/evacuate` answer until `/nodes/:id/info` says done.
  * Between the two runs the node's maintenance is ended and a rebalance
  * gives it copies again.
@@ -18,10 +18,12 @@ import { log, makeTempDir, now, removeDir, sleep } from './procs.js';
 
 export interface EvacuateBenchOptions {
   readonly keys: number;
+  /** Bytes per value (the data a node holds is about keys × valueBytes × 11/16). */
+  readonly valueBytes?: number;
 }
 
 const SHARD_COUNT = 16;
-const VALUE_BYTES = 4_096;
+const DEFAULT_VALUE_BYTES = 4_096;
 const LOAD_CONCURRENCY = 32;
 const WRITER_CONCURRENCY = 8;
 const EVACUATION_TIMEOUT_MS = 300_000;
@@ -38,7 +40,7 @@ interface EvacuationView {
 }
 
 const keyOf = (i: number) => `evac-${i}`;
-const valueOf = (i: number) => `${String(i).padStart(12, '0')}${'x'.repeat(VALUE_BYTES - 12)}`;
+const valueOf = (i: number, valueBytes: number) => `${String(i).padStart(12, '0')}${'x'.repeat(valueBytes - 12)}`;
 
 /** Runs `op` for 0..count-1 with `concurrency` in flight; returns the failures. */
 async function forEachConcurrently(count: number, concurrency: number, op: (i: number) => Promise<void>): Promise<number> {
@@ -77,8 +79,8 @@ async function diskCopyRate(bytes: number): Promise<number> {
   }
 }
 
-function bytesOnNode(shards: readonly ShardView[], node: string, keysPerShard: readonly number[]): number {
-  const perKey = VALUE_BYTES + keyOf(0).length;
+function bytesOnNode(shards: readonly ShardView[], node: string, keysPerShard: readonly number[], valueBytes: number): number {
+  const perKey = valueBytes + keyOf(0).length;
   return shards.filter((s) => s.primary === node || s.replicas.includes(node)).reduce((sum, s) => sum + (keysPerShard[s.id] ?? 0) * perKey, 0);
 }
 
@@ -120,7 +122,10 @@ class Writer {
   private running: Promise<void[]> | undefined;
   acked = 0;
   failed = 0;
-  constructor(private readonly kv: KvClient) {}
+  constructor(
+    private readonly kv: KvClient,
+    private readonly valueBytes: number,
+  ) {}
   start(): this {
     const until = now() + EVACUATION_TIMEOUT_MS;
     let n = 0;
@@ -128,7 +133,7 @@ class Writer {
       Array.from({ length: WRITER_CONCURRENCY }, async () => {
         while (!this.stopped && now() < until) {
           const i = n++;
-          await this.kv.put(`w-${i}`, valueOf(i)).then(
+          await this.kv.put(`w-${i}`, valueOf(i, this.valueBytes)).then(
             () => void this.acked++,
             () => void this.failed++,
           );
@@ -149,6 +154,7 @@ export async function runEvacuateBench(opts: EvacuateBenchOptions): Promise<void
   const cluster = new FailoverBenchCluster({ name: 'evacuate', nodeHostBase: 51, shards: SHARD_COUNT });
   const lines: string[] = [];
   const notes: string[] = [];
+  const valueBytes = opts.valueBytes ?? DEFAULT_VALUE_BYTES;
   let kv: KvClient | undefined;
   try {
     log(`bench evacuate: starting 3 coordinators and 3 data nodes, ${SHARD_COUNT} shards`);
@@ -156,9 +162,9 @@ export async function runEvacuateBench(opts: EvacuateBenchOptions): Promise<void
     await cluster.waitGreen(GREEN_TIMEOUT_MS);
     kv = createKvClient({ coordinators: cluster.coordinators.map((c) => `${c.host}:${c.port}`) });
     const client = kv;
-    log(`writing ${opts.keys} keys of ${VALUE_BYTES} bytes`);
+    log(`writing ${opts.keys} keys of ${valueBytes} bytes`);
     const loadStarted = now();
-    const loadFailures = await forEachConcurrently(opts.keys, LOAD_CONCURRENCY, (i) => client.put(keyOf(i), valueOf(i)));
+    const loadFailures = await forEachConcurrently(opts.keys, LOAD_CONCURRENCY, (i) => client.put(keyOf(i), valueOf(i, valueBytes)));
     if (loadFailures > 0) throw new Error(`${loadFailures} of ${opts.keys} loading writes failed`);
     log(`loaded in ${((now() - loadStarted) / 1000).toFixed(1)} s`);
     const keysPerShard = Array.from({ length: SHARD_COUNT }, () => 0);
@@ -166,11 +172,11 @@ export async function runEvacuateBench(opts: EvacuateBenchOptions): Promise<void
 
     const shards = await cluster.shards();
     const node = mostCopies(shards);
-    const bytes = bytesOnNode(shards, node, keysPerShard);
+    const bytes = bytesOnNode(shards, node, keysPerShard, valueBytes);
     const copies = shards.filter((s) => s.primary === node || s.replicas.includes(node)).length;
     const diskMiBs = await diskCopyRate(Math.max(bytes, 16 * MIB));
     log(`disk copy rate: ${diskMiBs.toFixed(0)} MiB/s; ${node} holds ${copies} copies, ${mibs(bytes)} MiB`);
-    lines.push(`data: ${opts.keys} keys × ${VALUE_BYTES} B over ${SHARD_COUNT} shards, RF 2; ${node} holds ${copies} copies, ${mibs(bytes)} MiB of keys and values`);
+    lines.push(`data: ${opts.keys} keys × ${valueBytes} B over ${SHARD_COUNT} shards, RF 2; ${node} holds ${copies} copies, ${mibs(bytes)} MiB of keys and values`);
     lines.push(`disk copy rate (copy + fsync of a ${mibs(Math.max(bytes, 16 * MIB))} MiB file, same run): ${diskMiBs.toFixed(0)} MiB/s → ${((bytes / MIB / diskMiBs) * 1000).toFixed(0)} ms for ${node}'s bytes`);
 
     const idle = await evacuate(cluster, node);
@@ -180,15 +186,15 @@ export async function runEvacuateBench(opts: EvacuateBenchOptions): Promise<void
 
     await bringBack(cluster, node, copies - 1);
     const shards2 = await cluster.shards();
-    const bytes2 = bytesOnNode(shards2, node, keysPerShard);
-    const writer = new Writer(client).start();
+    const bytes2 = bytesOnNode(shards2, node, keysPerShard, valueBytes);
+    const writer = new Writer(client, valueBytes).start();
     await sleep(1_000);
     const busy = await evacuate(cluster, node);
     await writer.stop();
     const busyRate = bytes2 / MIB / (busy.ms / 1000);
     log(`evacuation with a writer: ${Math.round(busy.ms)} ms`);
     lines.push(
-      `evacuation, ${WRITER_CONCURRENCY} smart-client writers of ${VALUE_BYTES} B: ${Math.round(busy.ms)} ms for ${busy.total} copies, ${mibs(bytes2)} MiB before the writes (${busyRate.toFixed(1)} MiB/s; bytes_copied says ${mibs(busy.bytesCopied)} MiB); ` +
+      `evacuation, ${WRITER_CONCURRENCY} smart-client writers of ${valueBytes} B: ${Math.round(busy.ms)} ms for ${busy.total} copies, ${mibs(bytes2)} MiB before the writes (${busyRate.toFixed(1)} MiB/s; bytes_copied says ${mibs(busy.bytesCopied)} MiB); ` +
         `${writer.acked} writes acknowledged (${(writer.acked / ((busy.ms + 1_000) / 1000)).toFixed(0)}/s), ${writer.failed} failed beyond the client's retries`,
     );
     if (writer.failed > 0) notes.push(`${writer.failed} writes failed during the evacuation`);

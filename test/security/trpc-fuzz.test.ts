@@ -25,6 +25,7 @@ const SAMPLES: Readonly<Record<string, unknown>> = {
   'nodes.register': { id: 'n4', address: '127.0.0.1:8084', capacity: 4, labels: { zone: 'a' } },
   'nodes.setLabels': { id: 'n1', labels: { zone: 'b' } },
   'nodes.renewLease': { id: 'n1', identity: 'x'.repeat(32), recoveries: [{ shard: 0, copiedKeys: 1, totalKeys: 2 }], load: [{ shard: 0, readsPerS: 1, writesPerS: 1, bytesPerS: 1 }] },
+  'nodes.renewLeases': { renewals: [{ id: 'n1', identity: 'x'.repeat(32) }, { id: 'n2', identity: 'y'.repeat(32), configVersion: 1 }] },
   'nodes.drain': { id: 'n1' },
   'nodes.maintenance': { nodes: ['n2'], enabled: true, ttlMs: 60_000 },
   'nodes.evacuate': { id: 'n2' },
@@ -40,6 +41,9 @@ const SAMPLES: Readonly<Record<string, unknown>> = {
   'admin.rebalance': { reason: 'fuzz' },
   'events.list': { since: 0 },
   'events.subscribe': { since: 0 },
+  'upgrade.status': { consistency: 'stale' },
+  'upgrade.start': { to: '0.1.1', restartTimeoutMs: 60_000, reason: 'fuzz' },
+  'upgrade.step': { to: '0.1.1', id: 'n1', phase: 'restart' },
   'health.confirm': { nodeId: 'n1', address: '127.0.0.1:8002' },
 };
 
