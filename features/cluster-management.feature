@@ -165,6 +165,7 @@ Feature: Cluster management: health checks, failure decisions and failover
     And every handoff for load left the old primary in sync, copying nothing, and every copy added for load ended with the hot node's copy dropped
     And the node ends below 1.8 times the mean load, and no load event moves a shard back to it for 8 s
     And no read failed, and every key is still readable with its value
+
   Scenario: A rolling upgrade restarts one process at a time and loses nothing
     Given a running cluster of three coordinators and three data nodes
     And a writer that keeps storing new keys through every coordinator

@@ -1309,6 +1309,8 @@ describeFeature(feature, ({ Scenario, AfterEachScenario }) => {
         kv.close();
       }
     });
+  });
+
   Scenario('A rolling upgrade restarts one process at a time and loses nothing', ({ Given, When, Then, And }) => {
     Given('a running cluster of three coordinators and three data nodes', async () => {
       await startCluster('upgrade');
