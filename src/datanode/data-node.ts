@@ -72,6 +72,8 @@ export class DataNode implements DataNodeService {
   private draining = false;
   private startCalled = false;
   private stopped: Promise<void> | null = null;
+  /** start()'s opening of the identity and store, settled (null before start). */
+  private opening: Promise<unknown> | null = null;
 
   constructor(
     private readonly opts: DataNodeOptions,
@@ -88,14 +90,10 @@ export class DataNode implements DataNodeService {
     if (this.startCalled) throw new Error(`data node ${this.opts.id}: start() was called twice`);
     this.startCalled = true;
     const dir = path.resolve(this.opts.dataDir);
-    await mkdir(dir, { recursive: true });
-    const identity = await loadOrCreateIdentity(dir);
-    const store = await ShardStore.open(path.join(dir, 'db'));
-    for (const [shard, meta] of await store.loadMetas()) this.copies.set(shard, new ShardCopy(shard, meta));
-    if (this.stopped !== null) {
-      await store.close();
-      throw stopping(this.opts.id);
-    }
+    const opened = this.openStore(dir);
+    // A stop() meanwhile waits for this, so that a stopped node has no store still opening on its disk.
+    this.opening = opened.catch(() => undefined);
+    const { store, identity } = await opened;
     this.running = this.wire(store, identity);
     this.logger.info('data node starting', { dataDir: dir, copies: this.copies.size });
     const { id, address, capacity, version, labels } = this.opts;
@@ -115,6 +113,18 @@ export class DataNode implements DataNodeService {
     this.registered = true;
     this.changed();
     this.running.lease.start();
+  }
+
+  private async openStore(dir: string): Promise<{ store: ShardStore; identity: string }> {
+    await mkdir(dir, { recursive: true });
+    const identity = await loadOrCreateIdentity(dir);
+    const store = await ShardStore.open(path.join(dir, 'db'));
+    for (const [shard, meta] of await store.loadMetas()) this.copies.set(shard, new ShardCopy(shard, meta));
+    if (this.stopped !== null) {
+      await store.close();
+      throw stopping(this.opts.id);
+    }
+    return { store, identity };
   }
 
   stop(): Promise<void> {
@@ -305,6 +315,10 @@ export class DataNode implements DataNodeService {
   }
 
   private async shutdown(): Promise<void> {
+    if (this.running === null) {
+      this.life.abort();
+      await this.opening;
+    }
     const r = this.running;
     if (r === null || !this.registered) this.life.abort();
     if (r === null) return;
