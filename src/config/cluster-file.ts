@@ -66,8 +66,8 @@ const clusterFileShape = strictObject({
 
 type Shape = z.output<typeof clusterFileShape>;
 
-/** `localhost` and 127.0.0.1 are one address as far as a port clash goes. */
-const endpointKey = (host: string, port: number) => `${host.toLowerCase() === 'localhost' ? '127.0.0.1' : host.toLowerCase()}:${port}`;
+/** One key per listening address: `localhost` and 127.0.0.1 are one address (a port clash, a node at a coordinator's port). */
+export const endpointKey = (host: string, port: number) => `${host.toLowerCase() === 'localhost' ? '127.0.0.1' : host.toLowerCase()}:${port}`;
 
 function checkCrossFields(f: Shape, ctx: z.RefinementCtx): void {
   const ids = new Map<string, string>();

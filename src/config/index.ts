@@ -1,6 +1,7 @@
 export {
   clusterFileSchema,
   coordinatorEntrySchema,
+  endpointKey,
   logLevelSchema,
   nodeEntrySchema,
   type ClusterFile,

@@ -6,7 +6,7 @@
  */
 import { requireCertificate } from '../../http/caller-certificate.js';
 import { z } from 'zod';
-import { intInRange, strictObject } from '../../../config/index.js';
+import { endpointKey, intInRange, strictObject } from '../../../config/index.js';
 import {
   MAX_SHARDS,
   maintenanceNodesSchema,
@@ -92,11 +92,10 @@ const maintenanceInput = strictObject({
   if (!input.enabled && input.ttlMs !== undefined) ctx.addIssue({ code: 'custom', path: ['ttlMs'], message: 'a TTL is for starting maintenance: only with enabled true' });
 });
 
-/** `address` (host:port) names `host:port`; `localhost` and 127.0.0.1 count as one host. */
+/** `address` (host:port) names `host:port`, by the cluster file's rule for one listening address. */
 function sameEndpoint(address: string, host: string, port: number): boolean {
   const at = address.lastIndexOf(':');
-  const canonical = (h: string) => (h.toLowerCase() === 'localhost' ? '127.0.0.1' : h.toLowerCase());
-  return Number(address.slice(at + 1)) === port && canonical(address.slice(0, at)) === canonical(host);
+  return endpointKey(address.slice(0, at), Number(address.slice(at + 1))) === endpointKey(host, port);
 }
 
 /**
