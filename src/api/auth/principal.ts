@@ -51,3 +51,8 @@ export function requireAccess(auth: RequestAuth | undefined, access: Access, wha
     throw new ClusterError({ code: ClusterErrorCode.Forbidden, required, role: principal.role }, `${what} needs the role ${required}; ${principal.name} has ${principal.role}`);
   }
 }
+
+/** The caller's own Authorization header, to pass on when this replica asks another on its behalf (forwarding, relaying). */
+export function forwardedAuthorization(auth: RequestAuth | undefined): { authorization?: string } {
+  return auth?.enforced === true && auth.authorization !== undefined ? { authorization: auth.authorization } : {};
+}

@@ -20,7 +20,7 @@ import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY, type TRPC_ERROR_CODE_NUM
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { z } from 'zod';
 import { ClusterError, ClusterErrorCode, isClusterError, type PublicValue, type TrpcErrorCode } from '../../errors/index.js';
-import { requireAccess, type Access } from '../auth/index.js';
+import { forwardedAuthorization, requireAccess, type Access } from '../auth/index.js';
 import type { ApiContext } from './context.js';
 import { describeError, domainErrorOf, type DomainError } from './errors/describe-error.js';
 import { invalidInput } from './errors/invalid-input.js';
@@ -146,7 +146,7 @@ const forwardLeaderCalls = t.middleware(async ({ ctx, next, path, getRawInput })
     onBehalfOf: ctx.peerCertificate,
     timeoutMs: forwarding.timeoutMs,
     localAddress: forwarding.localAddress,
-    ...(ctx.auth?.enforced === true && ctx.auth.authorization !== undefined ? { authorization: ctx.auth.authorization } : {}),
+    ...forwardedAuthorization(ctx.auth),
   });
   // next()'s own marker: the leader's data takes the place of the result this replica could not produce.
   const forwarded: Awaited<ReturnType<typeof next>> = { marker: result.marker, ok: true, data };

@@ -4,6 +4,7 @@
  * leader's (forwarded from followers): a lease is the leader's promise, and a
  * removal waits for the node's primaries to be fenced.
  */
+import { forwardedAuthorization } from '../../auth/index.js';
 import { requireCertificate } from '../../http/caller-certificate.js';
 import { z } from 'zod';
 import { endpointKey, intInRange, strictObject } from '../../../config/index.js';
@@ -227,8 +228,7 @@ export const nodesRouter = router({
     // On a follower: relayed to the leader with the other renewals of the moment (renewal-relay.ts).
     const to = relayTarget(ctx);
     if (to !== undefined) {
-      const authorization = ctx.auth?.enforced === true ? ctx.auth.authorization : undefined;
-      return (await ctx.renewalRelay!.relay(input, to.leader, to.address, authorization)) as ReturnType<typeof leaseGrant>;
+      return (await ctx.renewalRelay!.relay(input, to.leader, to.address, forwardedAuthorization(ctx.auth).authorization)) as ReturnType<typeof leaseGrant>;
     }
     return leaseGrant(await ctx.nodeControl.renewLease(input));
   }),

@@ -10,6 +10,7 @@
  * leader for its overview and answers that, saying so; when the leader does
  * not answer in time it answers its own, saying why.
  */
+import { forwardedAuthorization } from '../../auth/index.js';
 import type { IncomingMessage } from 'node:http';
 import { FORWARDED_BY_HEADER, type ApiContext } from '../context.js';
 import { createAppCaller } from '../caller.js';
@@ -85,7 +86,7 @@ export async function overview(ctx: ApiContext, req: IncomingMessage, leases: Le
   const outcome = await exchangeJson({
     method: 'GET',
     url: `${webOrigin(address)}/ui/api/overview`,
-    headers: { [FORWARDED_BY_HEADER]: status.id, ...(ctx.auth?.enforced === true && ctx.auth.authorization !== undefined ? { authorization: ctx.auth.authorization } : {}) },
+    headers: { [FORWARDED_BY_HEADER]: status.id, ...forwardedAuthorization(ctx.auth) },
     localAddress: ctx.forwarding?.localAddress,
     timeoutMs: OVERVIEW_FORWARD_TIMEOUT_MS,
     maxAnswerBytes: MAX_FORWARDED_ANSWER_BYTES,
