@@ -9,7 +9,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseJson, request } from './http.js';
-import { freePort, killAll, log, makeTempDir, removeDir, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
+import { benchNodeArgs, freePort, killAll, log, makeTempDir, removeDir, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -170,9 +170,7 @@ export class ToruaCluster extends ProcessGroup implements System {
   }
 
   private async spawn(id: string): Promise<void> {
-    // TORUA_BENCH_NODE_ARGS (space-separated) goes before the script, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const nodeArgs = (process.env['TORUA_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-    const args = [...nodeArgs, MAIN_JS, 'coordinator', '--config', this.file, '--id', id];
+    const args = [...benchNodeArgs(), MAIN_JS, 'coordinator', '--config', this.file, '--id', id];
     const child = startChild(`torua ${id}`, process.execPath, args, path.join(this.dir, 'logs', `${id}.log`), { ...process.env, NODE_OPTIONS: '' });
     this.children.set(id, child);
     const m = memberOf(this, id);

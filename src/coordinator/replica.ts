@@ -75,7 +75,7 @@ export interface ReplicaModules {
   readonly fetchStatus?: (apiAddress: string, timeoutMs: number) => Promise<ReplicaStatus | undefined>;
   /** The replica cannot go on (its log store failed): the process should exit and be restarted. */
   readonly onFatal?: (err: unknown) => void;
-  /** Disk-fault injection only (TORUA_FAULTS): called once a Ready is persisted, before its messages go out; may end the process. */
+  /** Disk-fault injection only (TORUA_FAULTS): called once a Ready is persisted, before it is applied (and a follower's messages go out); may end the process. */
   readonly afterPersist?: (batch: PersistedBatch) => void;
 }
 

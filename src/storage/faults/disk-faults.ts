@@ -14,7 +14,7 @@ export interface SyncFault {
   readonly delayMs: number;
 }
 
-/** A Ready batch just persisted, before its messages go out. */
+/** A Ready batch just persisted, before it is applied (a follower's messages not sent yet; a leader's left while it was written). */
 export interface PersistedBatch {
   readonly synced: boolean;
   readonly messages: number;
@@ -109,7 +109,7 @@ export class DiskFaults {
     }
   };
 
-  /** For the replica: a power cut after the batch is durable, before any of its messages is sent. */
+  /** For the replica: a power cut after the batch is durable, before anything of it is applied (and before a follower sends its messages). */
   readonly afterPersist = (batch: PersistedBatch): void => {
     if (!batch.synced || batch.messages === 0 || !this.nextCrash()) return;
     this.injected.crashes++;
