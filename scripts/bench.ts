@@ -9,8 +9,8 @@
  *
  * Three real coordinator replicas (and etcd, when on the PATH): see
  * scripts/bench/coordinator.ts. --tls: the same again with mutual TLS on
- * every port, in the same run. --writers: only that writer count (to profile
- * one load: TORUA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" gives every
+ * every port, in the same run. --writers: only that writer count, no reads (to
+ * profile one load: TORUA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" gives every
  * torua process of a bench a profile, written at the bench's end).
  *
  * npm run bench -- kv [--seconds S] [--tls]

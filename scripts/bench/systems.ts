@@ -167,6 +167,27 @@ export class ToruaCluster extends ProcessGroup implements System {
       const a = await request(false, lm.host, lm.port, 'POST', '/register', { id: `bench-n${k}`, address: '127.0.0.1:9', capacity: 0 }, 5_000, as);
       if (a.status !== 200) throw new Error(`POST /register bench-n${k}: ${a.status} ${a.text.slice(0, 200)}`);
     }
+    await this.retireBenchNodes(lm);
+  }
+
+  /**
+   * The bench's nodes exist only to be written to; nothing listens at their
+   * address. Drained (they hold no copies, so they leave at once), they are
+   * no longer probed: the leader's probes of 64 closed ports and the failure
+   * decisions about them would load the system under test. Their labels can
+   * still be written.
+   */
+  private async retireBenchNodes(lm: Member): Promise<void> {
+    for (let k = 0; k < WORKER_KEYS; k++) {
+      const a = await request(false, lm.host, lm.port, 'POST', `/nodes/bench-n${k}/drain`, { reason: 'bench node: labels only' }, 5_000);
+      if (a.status !== 200) throw new Error(`POST /nodes/bench-n${k}/drain: ${a.status} ${a.text.slice(0, 200)}`);
+    }
+    await waitFor('the bench nodes to leave', async () => {
+      const a = await request(false, lm.host, lm.port, 'GET', '/nodes?stale=true', undefined, 2_000);
+      const nodes = (parseJson(a.text) as { nodes?: Array<{ id: string; status: string }> } | undefined)?.nodes;
+      if (a.status !== 200 || !Array.isArray(nodes)) return undefined;
+      return nodes.filter((n) => n.id.startsWith('bench-n') && n.status !== 'left').length === 0 ? true : undefined;
+    }, 30_000, 100);
   }
 
   private async spawn(id: string): Promise<void> {
