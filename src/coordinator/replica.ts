@@ -26,7 +26,7 @@ import { toClusterError } from './raft-errors.js';
 import { ReadBatcher } from './read-batcher.js';
 import { ReadyLoop } from './ready-loop.js';
 import {
-  apply,
+  applyCommand,
   applyMemberChange,
   deserializeState,
   parseCommand,
@@ -335,7 +335,7 @@ export class CoordinatorReplica implements CoordinatorService {
       const { requestId, parsed } = decodeProposal(e.data);
       let result: ApplyResult = parsed.ok ? { ok: false, code: 'INTERNAL', message: 'not applied' } : parsed;
       if (parsed.ok) {
-        const out = apply(this.table, parsed.command, meta);
+        const out = applyCommand(this.table, parsed.command, meta);
         this.table = out.state;
         result = out.result;
       }
