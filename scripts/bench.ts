@@ -5,11 +5,13 @@
  * in-process replicas with in-memory storage and instant delivery, with and
  * without batching, and simulated seeds per second.
  *
- * npm run bench -- coordinator [--seconds S] [--kills N] [--stops N] [--tls]
+ * npm run bench -- coordinator [--seconds S] [--kills N] [--stops N] [--tls] [--writers W]
  *
  * Three real coordinator replicas (and etcd, when on the PATH): see
  * scripts/bench/coordinator.ts. --tls: the same again with mutual TLS on
- * every port, in the same run.
+ * every port, in the same run. --writers: only that writer count, no reads (to
+ * profile one load: TORUA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" gives every
+ * torua process of a bench a profile, written at the bench's end).
  *
  * npm run bench -- kv [--seconds S] [--tls]
  *
@@ -203,7 +205,7 @@ async function main(): Promise<void> {
     return v;
   };
   if (which === 'coordinator') {
-    await runCoordinatorBench({ seconds, kills: intFlag('kills', 20, 0, 1_000), stops: intFlag('stops', 10, 0, 1_000), tls: values.tls === true });
+    await runCoordinatorBench({ seconds, kills: intFlag('kills', 20, 0, 1_000), stops: intFlag('stops', 10, 0, 1_000), tls: values.tls === true, ...(values.writers === undefined ? {} : { writers: intFlag('writers', 1, 1, 256) }) });
     process.exit(0);
   }
   if (which === 'kv') {

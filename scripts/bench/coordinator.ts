@@ -17,6 +17,8 @@ export interface CoordinatorBenchOptions {
   readonly stops: number;
   /** Also a Torua cluster with mutual TLS on every port, in the same run. */
   readonly tls?: boolean;
+  /** Only this writer count (default 1, 16 and 64) and no read phase: a profile of one load. */
+  readonly writers?: number;
 }
 
 interface Rate {
@@ -81,9 +83,9 @@ async function closedLoop(workers: number, seconds: number, op: (worker: number,
   return { perSec: lat.length / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), errors };
 }
 
-async function throughput(sys: System, seconds: number, r: { writes: Map<number, Rate>; linReads?: Rate; staleReads?: Rate }): Promise<void> {
+async function throughput(sys: System, seconds: number, r: { writes: Map<number, Rate>; linReads?: Rate; staleReads?: Rate }, counts: readonly number[], reads: boolean): Promise<void> {
   const leader = memberOf(sys, await waitForLeader(sys));
-  for (const n of WRITER_COUNTS) {
+  for (const n of counts) {
     const agent = keepAliveAgent(n);
     // A short warm-up opens the connections.
     await closedLoop(n, Math.min(0.3, seconds), (w, s) => sys.write(agent, leader, w, s, 5_000));
@@ -92,6 +94,7 @@ async function throughput(sys: System, seconds: number, r: { writes: Map<number,
     r.writes.set(n, rate);
     log(`${sys.label}: ${n} writer(s): ${Math.round(rate.perSec)} commits/s, p50 ${rate.p50.toFixed(2)} ms, p99 ${rate.p99.toFixed(2)} ms${rate.errors ? `, ${rate.errors} errors` : ''}`);
   }
+  if (!reads) return;
   // Readers spread over the replicas (worker w → replica w mod 3), one keep-alive agent per replica.
   for (const stale of [false, true]) {
     const agents = sys.members.map(() => keepAliveAgent(READERS));
@@ -194,7 +197,7 @@ async function runSystem(sys: System, opts: CoordinatorBenchOptions): Promise<Re
   log(`${sys.label}: starting 3 replicas`);
   try {
     await sys.start();
-    await throughput(sys, opts.seconds, r);
+    await throughput(sys, opts.seconds, r, opts.writers === undefined ? WRITER_COUNTS : [opts.writers], opts.writers === undefined);
     await failovers(sys, opts, r);
   } catch (e) {
     r.notes.push(`${sys.label}: stopped early: ${String(e).split('\n')[0]}`);

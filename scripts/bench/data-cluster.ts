@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from './http.js';
-import { freePort, killAll, makeTempDir, removeDir, startChild, waitFor, type Child } from './procs.js';
+import { benchNodeArgs, freePort, killAll, makeTempDir, removeDir, startChild, waitFor, type Child } from './procs.js';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -99,7 +99,7 @@ export class DataCluster {
   }
 
   private async spawn(e: Endpoint, args: readonly string[], nodeArgs: readonly string[] = []): Promise<void> {
-    const child = startChild(`torua ${e.id}`, process.execPath, [...nodeArgs, MAIN_JS, ...args], path.join(this.dir, 'logs', `${e.id}.log`), { ...process.env, NODE_OPTIONS: '' });
+    const child = startChild(`torua ${e.id}`, process.execPath, [...benchNodeArgs(), ...nodeArgs, MAIN_JS, ...args], path.join(this.dir, 'logs', `${e.id}.log`), { ...process.env, NODE_OPTIONS: '' });
     this.children.set(e.id, child);
     const up = await waitFor(
       `${e.id} to answer /health`,

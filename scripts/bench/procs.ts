@@ -149,7 +149,14 @@ export async function signalChild(c: Child, signal: 'SIGKILL' | 'SIGSTOP' | 'SIG
 }
 
 export async function killAll(list: readonly Child[]): Promise<void> {
-  await Promise.all(list.filter((c) => c.alive).map((c) => signalChild(c, 'SIGKILL')));
+  // A process started with --cpu-prof writes its profile only on a clean exit.
+  const signal = benchNodeArgs().includes('--cpu-prof') ? 'SIGTERM' : 'SIGKILL';
+  await Promise.all(list.filter((c) => c.alive).map((c) => signalChild(c, signal)));
+}
+
+/** TORUA_BENCH_NODE_ARGS (space-separated) go before the script of every torua process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+export function benchNodeArgs(): string[] {
+  return (process.env['TORUA_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 }
 
 /** Polls `probe` until it returns something other than undefined, or throws after `timeoutMs`. */

@@ -9,7 +9,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseJson, request } from './http.js';
-import { freePort, killAll, log, makeTempDir, removeDir, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
+import { benchNodeArgs, freePort, killAll, log, makeTempDir, removeDir, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -167,12 +167,31 @@ export class ToruaCluster extends ProcessGroup implements System {
       const a = await request(false, lm.host, lm.port, 'POST', '/register', { id: `bench-n${k}`, address: '127.0.0.1:9', capacity: 0 }, 5_000, as);
       if (a.status !== 200) throw new Error(`POST /register bench-n${k}: ${a.status} ${a.text.slice(0, 200)}`);
     }
+    await this.retireBenchNodes(lm);
+  }
+
+  /**
+   * The bench's nodes exist only to be written to; nothing listens at their
+   * address. Drained (they hold no copies, so they leave at once), they are
+   * no longer probed: the leader's probes of 64 closed ports and the failure
+   * decisions about them would load the system under test. Their labels can
+   * still be written.
+   */
+  private async retireBenchNodes(lm: Member): Promise<void> {
+    for (let k = 0; k < WORKER_KEYS; k++) {
+      const a = await request(false, lm.host, lm.port, 'POST', `/nodes/bench-n${k}/drain`, { reason: 'bench node: labels only' }, 5_000);
+      if (a.status !== 200) throw new Error(`POST /nodes/bench-n${k}/drain: ${a.status} ${a.text.slice(0, 200)}`);
+    }
+    await waitFor('the bench nodes to leave', async () => {
+      const a = await request(false, lm.host, lm.port, 'GET', '/nodes?stale=true', undefined, 2_000);
+      const nodes = (parseJson(a.text) as { nodes?: Array<{ id: string; status: string }> } | undefined)?.nodes;
+      if (a.status !== 200 || !Array.isArray(nodes)) return undefined;
+      return nodes.filter((n) => n.id.startsWith('bench-n') && n.status !== 'left').length === 0 ? true : undefined;
+    }, 30_000, 100);
   }
 
   private async spawn(id: string): Promise<void> {
-    // TORUA_BENCH_NODE_ARGS (space-separated) goes before the script, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const nodeArgs = (process.env['TORUA_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-    const args = [...nodeArgs, MAIN_JS, 'coordinator', '--config', this.file, '--id', id];
+    const args = [...benchNodeArgs(), MAIN_JS, 'coordinator', '--config', this.file, '--id', id];
     const child = startChild(`torua ${id}`, process.execPath, args, path.join(this.dir, 'logs', `${id}.log`), { ...process.env, NODE_OPTIONS: '' });
     this.children.set(id, child);
     const m = memberOf(this, id);

@@ -1,11 +1,11 @@
 /**
  * The replica's Ready loop: takes each Ready of the Raft core, persists it
- * (one write, before its messages go out), sends, applies what it commits,
- * and advances. The production replica and the system simulation run this
+ * (one write, before its messages go out — except a leader's, see
+ * sendsBeforePersist), sends, applies what it commits, and advances. The production replica and the system simulation run this
  * same loop; what differs is only the storage, outbox and clock passed in.
  */
 import type { Metrics } from '../observability/index.js';
-import type { Entry, FailedRead, RawNode, ReadState, Snapshot, SoftState } from '../raft/index.js';
+import type { Entry, FailedRead, RawNode, Ready, ReadState, Snapshot, SoftState } from '../raft/index.js';
 import type { PersistedBatch, RaftStorage } from '../storage/index.js';
 import { batchOf, isEmptyBatch } from '../storage/index.js';
 import type { Clock } from './clock.js';
@@ -37,7 +37,7 @@ export interface ReadyLoopModules {
   readonly clock: Clock;
   readonly handler: ReadyHandler;
   readonly metrics?: Metrics;
-  /** Disk-fault injection only: called once a Ready is persisted, before its messages go out; may end the process. */
+  /** Disk-fault injection only: called once a Ready is persisted, before it is applied (and a follower's messages go out); may end the process. */
   readonly afterPersist?: (batch: PersistedBatch) => void;
 }
 
@@ -49,11 +49,18 @@ export class ReadyLoop {
   private persistStartedMs: number | undefined;
   /** Callers waiting for the next advance() of the Ready in flight. */
   private advanceWaiters: (() => void)[] = [];
+  /** The term and vote known durable here (the core starts from what storage loaded). */
+  private durableTerm: number;
+  private durableVote: string;
 
   constructor(
     private readonly opts: ReadyLoopOptions,
     private readonly modules: ReadyLoopModules,
-  ) {}
+  ) {
+    const s = modules.raft.status();
+    this.durableTerm = s.term;
+    this.durableVote = s.vote;
+  }
 
   /** A Ready is being worked on (its write may be in flight). */
   get busy(): boolean {
@@ -92,6 +99,22 @@ export class ReadyLoop {
     await this.driveDone;
   }
 
+  /**
+   * A leader's messages may leave while its own write is in flight (Raft
+   * thesis §10.2.1, as etcd does): its appends carry entries it will count
+   * for itself only once they are synced here (the core counts the leader at
+   * its stable index), so the followers' fsyncs overlap its own. Everything
+   * else a leader sends depends on nothing unsynced — as long as its term
+   * and vote are already durable: a Ready that also changes them (a
+   * single-voter leader elected within one step) waits for its write, since
+   * a restart could reuse that term.
+   */
+  private sendsBeforePersist(rd: Ready): boolean {
+    if (this.modules.raft.currentRole !== 'leader' || rd.snapshot !== undefined) return false;
+    if (rd.softState !== undefined && rd.softState.role !== 'leader') return false;
+    return rd.hardState === undefined || (rd.hardState.term === this.durableTerm && rd.hardState.vote === this.durableVote);
+  }
+
   private wakeAdvanceWaiters(): void {
     const waiters = this.advanceWaiters;
     this.advanceWaiters = [];
@@ -104,8 +127,10 @@ export class ReadyLoop {
       while (!this.stopped && raft.hasReady()) {
         const rd = raft.ready();
         const batch = batchOf(rd);
+        const sentEarly = this.sendsBeforePersist(rd);
+        if (sentEarly && rd.messages.length > 0) outbox.send(rd.messages);
         // What this Ready commits of entries already durable here does not wait for its write: the
-        // answer goes out now, one write earlier (its messages still wait, persist before send).
+        // answer goes out now, one write earlier.
         const early = rd.softState || rd.snapshot ? 0 : durablePrefix(rd.committedEntries, raft.raftLog.stableIndex);
         for (let i = 0; i < early; i++) handler.applyCommitted(rd.committedEntries[i]!);
         if (!rd.softState) handler.confirmReads(rd);
@@ -119,9 +144,13 @@ export class ReadyLoop {
           }
           metrics?.raft.persistSeconds.observe((performance.now() - started) / 1000);
           this.modules.afterPersist?.({ synced: batch.sync, messages: rd.messages.length });
+          if (rd.hardState) {
+            this.durableTerm = rd.hardState.term;
+            this.durableVote = rd.hardState.vote;
+          }
         }
         if (this.stopped) return;
-        if (rd.messages.length > 0) outbox.send(rd.messages);
+        if (!sentEarly && rd.messages.length > 0) outbox.send(rd.messages);
         if (rd.softState) handler.onSoftState(rd.softState);
         if (rd.snapshot) handler.installSnapshot(rd.snapshot);
         for (let i = early; i < rd.committedEntries.length; i++) handler.applyCommitted(rd.committedEntries[i]!);

@@ -26,7 +26,7 @@ import { toClusterError } from './raft-errors.js';
 import { ReadBatcher } from './read-batcher.js';
 import { ReadyLoop } from './ready-loop.js';
 import {
-  apply,
+  applyCommand,
   applyMemberChange,
   deserializeState,
   parseCommand,
@@ -75,7 +75,7 @@ export interface ReplicaModules {
   readonly fetchStatus?: (apiAddress: string, timeoutMs: number) => Promise<ReplicaStatus | undefined>;
   /** The replica cannot go on (its log store failed): the process should exit and be restarted. */
   readonly onFatal?: (err: unknown) => void;
-  /** Disk-fault injection only (TORUA_FAULTS): called once a Ready is persisted, before its messages go out; may end the process. */
+  /** Disk-fault injection only (TORUA_FAULTS): called once a Ready is persisted, before it is applied (and a follower's messages go out); may end the process. */
   readonly afterPersist?: (batch: PersistedBatch) => void;
 }
 
@@ -335,7 +335,7 @@ export class CoordinatorReplica implements CoordinatorService {
       const { requestId, parsed } = decodeProposal(e.data);
       let result: ApplyResult = parsed.ok ? { ok: false, code: 'INTERNAL', message: 'not applied' } : parsed;
       if (parsed.ok) {
-        const out = apply(this.table, parsed.command, meta);
+        const out = applyCommand(this.table, parsed.command, meta);
         this.table = out.state;
         result = out.result;
       }

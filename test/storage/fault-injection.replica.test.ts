@@ -1,6 +1,9 @@
 // Disk faults against real LevelRaftStorage under three in-process replicas: a
-// failed sync is never acknowledged (nothing sent, applied or answered, nothing
-// on disk); a crash between persist and send leaves the batch durable and unsent.
+// failed sync is never acknowledged (nothing applied or answered, nothing on
+// disk, nothing sent after it); a crash after a persist leaves the batch
+// durable. The leader's appends leave while its own write is in flight (Raft
+// thesis §10.2.1), so what becomes of such a batch is up to the others; the
+// replicas agree on it either way.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,7 +131,7 @@ async function startThree(fault: Partial<FaultSettings>): Promise<{ leaderId: st
 }
 
 describe('disk faults under in-process replicas on LevelDB', () => {
-  it('a failed sync on the leader: nothing of that batch is sent, applied, answered or on disk; the replica stops as fatal', async () => {
+  it('a failed sync on the leader: nothing of that batch is applied, answered or on disk, nothing is sent after it; the replica stops as fatal', async () => {
     const { leaderId, leader } = await startThree({ syncFailRate: 1 });
     const before = leader.replica.status().appliedIndex;
     leader.faults.setLeading(true);
@@ -148,10 +151,10 @@ describe('disk faults under in-process replicas on LevelDB', () => {
     expect(leader.replica.status().appliedIndex).toBe(before);
     expect((await answer).ok).toBe(false);
 
-    // The others elect a new leader and never see n2; n1 is there.
+    // The others elect a new leader; n1 is there (n2's append may have reached them before the failed write).
     const next = await until('a new leader', () => cluster.leader(leaderId));
     const read = await next.replica.read('linearizable');
-    expect(Object.keys(read.state.nodes)).toEqual(['n1']);
+    expect(Object.keys(read.state.nodes)).toContain('n1');
 
     // Nothing of the failed batch is on disk: the write was refused before it was made.
     const lastBefore = Math.max(
@@ -167,16 +170,18 @@ describe('disk faults under in-process replicas on LevelDB', () => {
       await reopened.close();
     }
 
-    // Restarted (faults off as a follower), it catches up and agrees: n2 was never acknowledged anywhere.
+    // Restarted (faults off as a follower), it catches up and agrees with the others on whatever became of n2.
     await cluster.start(leaderId, 200, {});
     await until('equal state hashes', () => {
       const s = [...cluster.members.values()].map((m) => m.replica.status());
       return s.length === 3 && s.every((x) => x.appliedIndex === s[0]!.appliedIndex && x.stateHash === s[0]!.stateHash);
     });
-    expect(Object.keys((await cluster.members.get(leaderId)!.replica.read('stale')).state.nodes)).toEqual(['n1']);
+    const after = Object.keys((await cluster.members.get(leaderId)!.replica.read('stale')).state.nodes);
+    expect(after).toContain('n1');
+    expect(after).toEqual(Object.keys((await next.replica.read('stale')).state.nodes));
   });
 
-  it('a crash between persist and send: the batch is on disk and none of its messages went out', async () => {
+  it('a crash after the leader persisted a batch: the batch is on disk, its appends had left during the write, nothing leaves after', async () => {
     const { leaderId, leader } = await startThree({ crashBetweenPersistAndSendRate: 1 });
     leader.faults.setLeading(true);
     void leader.replica.propose(register('n2')).catch(() => undefined);
@@ -188,15 +193,18 @@ describe('disk faults under in-process replicas on LevelDB', () => {
     expect(last?.kind).toBe('persisted');
     const batch = (last as Extract<Event, { kind: 'persisted' }>).batch;
     expect(batch.entries.length).toBeGreaterThan(0);
-    const unsent = new Set(entryKeys(batch.entries));
-    expect(cluster.events.filter((e) => e.kind === 'send' && e.from === leaderId).flatMap(sentEntries).filter((k) => unsent.has(k))).toEqual([]);
+    const persistedAt = cluster.events.indexOf(last!);
+    const written = new Set(entryKeys(batch.entries));
+    // The leader's own write overlapped its followers': the entries went out before that write completed.
+    const sentBefore = new Set(cluster.events.slice(0, persistedAt).filter((e) => e.kind === 'send' && e.from === leaderId).flatMap(sentEntries));
+    for (const k of written) expect(sentBefore).toContain(k);
     expect(cluster.events.slice(crashedAt).filter((e) => e.kind === 'send' && e.from === leaderId)).toEqual([]);
 
     await cluster.stop(leaderId);
     const reopened = await LevelRaftStorage.open(path.join(root, leaderId));
     try {
       const stored = entryKeys((await reopened.load()).entries);
-      for (const k of unsent) expect(stored).toContain(k);
+      for (const k of written) expect(stored).toContain(k);
     } finally {
       await reopened.close();
     }

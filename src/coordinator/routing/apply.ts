@@ -66,7 +66,11 @@ function dispatch(state: RoutingState, c: Command): Outcome {
 export function apply(state: RoutingState, command: unknown, meta: ApplyMeta): ApplyOutput {
   const parsed = parseCommand(command);
   if (!parsed.ok) return { state, result: parsed };
-  const c = parsed.command;
+  return applyCommand(state, parsed.command, meta);
+}
+
+/** Applies a command parseCommand (or decodeCommand) accepted: the schema runs once per entry, not twice. */
+export function applyCommand(state: RoutingState, c: Command, meta: ApplyMeta): ApplyOutput {
   try {
     const outcome = dispatch(state, c);
     if (!outcome.ok || outcome.events.length === 0) return { state, result: outcome.ok ? outcome.result : outcome };
@@ -79,5 +83,5 @@ export function apply(state: RoutingState, command: unknown, meta: ApplyMeta): A
 /** Applies the data of a committed normal entry: decode, validate, apply. */
 export function applyEntry(state: RoutingState, data: Uint8Array, meta: ApplyMeta): ApplyOutput {
   const decoded = decodeCommand(data);
-  return decoded.ok ? apply(state, decoded.command, meta) : { state, result: decoded };
+  return decoded.ok ? applyCommand(state, decoded.command, meta) : { state, result: decoded };
 }

@@ -23,5 +23,29 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
+/**
+ * The same text as canonicalJson, for an immutable value that shares most of
+ * its parts with earlier ones (a routing state and the one before it): the
+ * text of every object or array down to `memoDepth` levels is kept per object,
+ * so a new state costs the serialization of what changed plus joining the
+ * rest. Only for values nothing ever mutates in place.
+ */
+const memo = new WeakMap<object, string>();
+
+export function canonicalJsonShared(value: unknown, memoDepth = 3): string {
+  if (typeof value !== 'object' || value === null || memoDepth < 0) return canonicalJson(value);
+  const known = memo.get(value);
+  if (known !== undefined) return known;
+  const below = memoDepth - 1;
+  let text: string;
+  if (Array.isArray(value)) text = `[${value.map((v) => canonicalJsonShared(v, below)).join(',')}]`;
+  else {
+    const keys = Object.keys(value).sort();
+    text = `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJsonShared((value as Record<string, unknown>)[k], below)}`).join(',')}}`;
+  }
+  memo.set(value, text);
+  return text;
+}
+
 /** Deep equality of JSON-shaped values, key order ignored. */
 export const sameValue = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);

@@ -28,8 +28,10 @@ export function appendEvents(ring: EventRing, drafts: readonly EventDraft[], met
     reason,
     ...(by === undefined ? {} : { by }),
   }));
-  const items = [...ring.items, ...added];
-  return { capacity: ring.capacity, nextSeq: ring.nextSeq + added.length, items: items.length > ring.capacity ? items.slice(items.length - ring.capacity) : items };
+  // One copy of the kept events (a full ring is 1,000 of them), not a concatenation and then a slice of it.
+  const dropped = Math.max(0, ring.items.length + added.length - ring.capacity);
+  const kept = dropped >= ring.items.length ? added.slice(dropped - ring.items.length) : ring.items.slice(dropped).concat(added);
+  return { capacity: ring.capacity, nextSeq: ring.nextSeq + added.length, items: kept };
 }
 
 /** Events with seq > `since`, oldest first (`since` 0: all that are kept). */

@@ -29,7 +29,7 @@ export {
 export { UPGRADE_PHASES, MIN_RESTART_TIMEOUT_MS, MAX_RESTART_TIMEOUT_MS, restartTimeoutSchema, upgradeVersionSchema, type UpgradePhase } from './upgrade-commands.js';
 export { MAX_NODES_PER_COMMAND, MAX_MAINTENANCE_TTL_MS, maintenanceNodesSchema, maintenanceTtlSchema } from './planned-commands.js';
 export { encodeCommand, decodeCommand, COMMAND_FORMAT_VERSION } from './codec.js';
-export { apply, applyEntry } from './apply.js';
+export { apply, applyCommand, applyEntry } from './apply.js';
 export type { AdoptedShard } from './restore-commands.js';
 export { majorityOf } from './apply-node.js';
 export { applyMemberChange, encodeMemberContext, type MemberChange, type MemberContext } from './members.js';

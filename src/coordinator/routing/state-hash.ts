@@ -10,17 +10,18 @@
  * inserted or a snapshot was parsed in.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJsonShared } from './canonical-json.js';
 import type { RoutingState } from './types.js';
 
 // States are immutable, so a state object's hash never changes: computing it
-// once per state is safe, and the API asks for it on every /health.
+// once per state is safe, and the API asks for it on every /health. The text
+// of the parts a state shares with the one before is not made again.
 const cache = new WeakMap<RoutingState, string>();
 
 export function stateHash(state: RoutingState): string {
   let hash = cache.get(state);
   if (hash === undefined) {
-    hash = createHash('sha256').update(canonicalJson(state), 'utf8').digest('hex');
+    hash = createHash('sha256').update(canonicalJsonShared(state), 'utf8').digest('hex');
     cache.set(state, hash);
   }
   return hash;

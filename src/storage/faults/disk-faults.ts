@@ -3,7 +3,7 @@ import { SeededRng, type Rng } from '../../raft/index.js';
 import type { SyncedWriteHook } from '../level-raft-storage.js';
 import type { FaultSettings } from './fault-settings.js';
 
-/** The exit code of an injected crash between persist and send: a supervisor (or test) can tell it from a real failure. */
+/** The exit code of an injected crash after a persist (before apply, and before a follower's send): a supervisor (or test) can tell it from a real failure. */
 export const FAULT_CRASH_EXIT_CODE = 86;
 
 /** What happens to one synced write. */
@@ -14,7 +14,7 @@ export interface SyncFault {
   readonly delayMs: number;
 }
 
-/** A Ready batch just persisted, before its messages go out. */
+/** A Ready batch just persisted, before it is applied (a follower's messages not sent yet; a leader's left while it was written). */
 export interface PersistedBatch {
   readonly synced: boolean;
   readonly messages: number;
@@ -72,7 +72,7 @@ export class DiskFaults {
     const [min, max] = s.syncDelayMs;
     return (
       `DISK FAULT INJECTION IS ON (TORUA_FAULTS): synced writes fail at rate ${s.syncFailRate}, ` +
-      `are delayed ${min}-${max} ms at rate ${s.syncDelayRate}, the process exits (code ${FAULT_CRASH_EXIT_CODE}) between persist and send at rate ` +
+      `are delayed ${min}-${max} ms at rate ${s.syncDelayRate}, the process exits (code ${FAULT_CRASH_EXIT_CODE}) after a persist, before its apply (and a follower's send), at rate ` +
       `${s.crashBetweenPersistAndSendRate}${s.onlyWhenLeader ? ', only while leader' : ''}; seed ${s.seed}. NEVER SET THIS IN PRODUCTION`
     );
   }
@@ -109,11 +109,11 @@ export class DiskFaults {
     }
   };
 
-  /** For the replica: a power cut after the batch is durable, before any of its messages is sent. */
+  /** For the replica: a power cut after the batch is durable, before anything of it is applied (and before a follower sends its messages). */
   readonly afterPersist = (batch: PersistedBatch): void => {
     if (!batch.synced || batch.messages === 0 || !this.nextCrash()) return;
     this.injected.crashes++;
-    this.modules.logger.error('DISK FAULT: exiting between persisting a batch and sending its messages', {
+    this.modules.logger.error('DISK FAULT: exiting between persisting a batch and applying it', {
       messages: batch.messages,
       exitCode: FAULT_CRASH_EXIT_CODE,
     });

@@ -27,7 +27,7 @@ export const faultSettingsSchema = strictObject({
     .superRefine(([min, max], ctx) => {
       if (min > max) ctx.addIssue({ code: 'custom', path: [0], input: min, message: `expected at most max (${max})` });
     }),
-  /** Of the synced batches with messages to send, the fraction after which the process exits before sending them. */
+  /** Of the synced batches with messages, the fraction after which the process exits before applying them (a follower's messages not sent yet; a leader's left while it wrote). */
   crashBetweenPersistAndSendRate: rate.default(0),
   /** Decides every fault; one is drawn (and logged) when absent, so a run can be replayed. */
   seed: intInRange(0, MAX_SEED).optional(),

@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { canonicalJsonShared } from '../../../src/coordinator/routing/canonical-json.js';
+import { createHash } from 'node:crypto';
 import { canonicalJson, deserializeState, serializeState, stateHash, type RoutingState } from '../../../src/coordinator/routing/index.js';
 import { applyAll, assign, cmd, fresh, register, withNodes } from './helpers.js';
 
@@ -31,6 +33,25 @@ describe('stateHash', () => {
     const b = applyAll(fresh({ eventCapacity: 0 }), [register('n2'), register('n1')]);
     expect(Object.keys(a.nodes)).not.toEqual(Object.keys(b.nodes));
     expect(stateHash(a)).toBe(stateHash(b));
+  });
+
+  test('a chain of states sharing their parts hashes exactly as serializing each from scratch', () => {
+    let state = withNodes();
+    const sha = (s: RoutingState) => createHash('sha256').update(canonicalJson(s), 'utf8').digest('hex');
+    const commands = [
+      cmd('setNodeLabels', { nodeId: 'n1', labels: { zone: 'a' } }),
+      assign(0, 0, 'n1', ['n2']),
+      cmd('setNodeLabels', { nodeId: 'n1', labels: { zone: 'b' } }),
+      register('n9'),
+      cmd('setNodeLabels', { nodeId: 'n2', labels: { rack: 'r2' } }),
+    ];
+    for (const c of commands) {
+      const next = applyAll(state, [c]);
+      expect(next).not.toBe(state);
+      expect(canonicalJsonShared(next)).toBe(canonicalJson(next));
+      expect(stateHash(next)).toBe(sha(next));
+      state = next;
+    }
   });
 
   test('any difference shows', () => {
