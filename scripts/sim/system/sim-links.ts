@@ -17,6 +17,8 @@ export interface LinkWorld {
   nodeAt(from: string, address: string): { readonly id: string } | undefined;
   /** The replica serving `apiAddress`, if it runs (not crashed, not paused) and `from` reaches it. */
   replicaAt(from: string, apiAddress: string): { confirmProbe(req: ConfirmRequest): Promise<ConfirmAnswer> } | undefined;
+  /** A handoff reaching the node `id`: it stops serving the shard and answers. */
+  handoff(id: string, req: { readonly shard: number; readonly epoch: number }): { readonly lastSeq: number; readonly caughtUp: boolean };
   /** Whether `from` (still the same process) may see an answer now. */
   callerAlive(from: string, incarnation: number): boolean;
 }
@@ -62,8 +64,19 @@ export function simNodeLink(from: string, incarnation: number, timers: Timers, w
         alive,
       );
     },
-    handoff() {
-      return Promise.reject(new Error('the simulated data nodes take no handoffs (no placement driver runs)'));
+    handoff(address, req, timeoutMs) {
+      return call(
+        timers,
+        timeoutMs,
+        `handoff to ${address}`,
+        () => {
+          const node = world.nodeAt(from, address);
+          return node ? Promise.resolve(world.handoff(node.id, req)) : undefined;
+        },
+        () => world.nodeAt(from, address) !== undefined,
+        world,
+        alive,
+      );
     },
   };
 }

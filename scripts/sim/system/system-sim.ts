@@ -12,11 +12,12 @@
  * replicas must converge within a bound.
  */
 import { NodeControl } from '../../../src/coordinator/node-control.js';
+import { planPlacement } from '../../../src/coordinator/placement/index.js';
 import { CoordinatorReplica } from '../../../src/coordinator/replica.js';
 import type { CoordinatorService } from '../../../src/coordinator/service.js';
 import { SimTime } from '../../../src/coordinator/sim-time.js';
 import type { Timers } from '../../../src/coordinator/clock.js';
-import { initialState, invariantViolations, stateHash, type Command, type RoutingState } from '../../../src/coordinator/routing/index.js';
+import { epochAfterInSyncChange, initialState, invariantViolations, stateHash, type Command, type RoutingState, type SetInSync } from '../../../src/coordinator/routing/index.js';
 import { raftSettingsSchema } from '../../../src/config/index.js';
 import { silentLogger } from '../../../src/observability/index.js';
 import { SeededRng, type Message } from '../../../src/raft/index.js';
@@ -24,8 +25,10 @@ import { MemoryStorage } from '../../../src/storage/index.js';
 import { SimNetwork } from '../network.js';
 import { simNodeLink, simReplicaLink, type LinkWorld } from './sim-links.js';
 import { NodeLeases } from './node-leases.js';
+import { NodeWrites } from './node-writes.js';
+import { AdminWorkload } from './admin-workload.js';
 import { honestDisk, SimDisk, type DiskBehaviour, type DiskWrite } from './sim-disk.js';
-import { blindConfirm, MISMATCHED_SHARDS, plantedDisk, type SystemVariant } from './planted.js';
+import { blindConfirm, earlyInSyncAnswer, fencingWithoutLease, MISMATCHED_SHARDS, plantedDisk, type SystemVariant } from './planted.js';
 
 /** One step of simulated time. */
 export const STEP_MS = 5;
@@ -38,6 +41,10 @@ export const DEFAULT_HEAL_MS = 100 * ELECTION_TICKS * TICK_MS;
 /** Commands the client keeps waiting at most (it retries nothing: an unanswered one has an unknown outcome). */
 const MAX_IN_FLIGHT = 16;
 const TRACE_LINES = 400;
+/** The placement planner assigns the shards' first copies at most this long after the first node registered. */
+const FIRST_ASSIGNMENT_GRACE_MS = 1_000;
+/** Chance per step of a client write to the data nodes (one shard drawn). */
+const WRITE_RATE = 0.2;
 /** The lease of the cluster settings (their default): the nodes renew every third of it. */
 const LEASE_MS = 1_000;
 /** The data nodes register this fast at most (a fleet starting). */
@@ -82,11 +89,16 @@ export interface SystemStats {
   pauses: number;
   partitions: number;
   transfers: number;
+  adminOperations: number;
   leaderChanges: number;
   nodeCrashes: number;
   nodeCuts: number;
   declaredFailed: number;
   leaseGrants: number;
+  /** Client writes the data nodes took, acknowledged, and in-sync removals they asked for. */
+  writes: number;
+  writesAcked: number;
+  inSyncRemovals: number;
   /** Steps × shards with one node serving writes (the check has something to look at). */
   servedShardSteps: number;
   messages: number;
@@ -128,6 +140,8 @@ interface Profile {
   readonly readRate: number;
   readonly skewMs: number;
   readonly snapshotEveryEntries: number;
+  /** Chance per step of an operator action (drain, maintenance, settings, rebalance…). */
+  readonly adminRate: number;
 }
 
 interface Proc {
@@ -178,6 +192,7 @@ function drawProfile(rng: SeededRng): Profile {
     readRate: rng.pick([0.02, 0.1]),
     skewMs: rng.pick([0, 5, 50]),
     snapshotEveryEntries: rng.pick([5, 20, 1_000]),
+    adminRate: rng.pick([0.003, 0.006, 0.012]),
   };
 }
 
@@ -207,11 +222,15 @@ export class SystemSimulator {
     pauses: 0,
     partitions: 0,
     transfers: 0,
+    adminOperations: 0,
     leaderChanges: 0,
     nodeCrashes: 0,
     nodeCuts: 0,
     declaredFailed: 0,
     leaseGrants: 0,
+    writes: 0,
+    writesAcked: 0,
+    inSyncRemovals: 0,
     servedShardSteps: 0,
     messages: 0,
     dropped: 0,
@@ -245,6 +264,10 @@ export class SystemSimulator {
   /** True time, for what travels outside any process (an answer on its way to a node). */
   private readonly worldTime = new SimTime(0);
   private readonly leases: NodeLeases;
+  private readonly writesModel: NodeWrites;
+  private readonly admin: AdminWorkload;
+  /** The newest table applied anywhere (so committed), and its index. */
+  private newest: { index: number; state: RoutingState } | undefined;
 
   constructor(private readonly opts: SystemSimOptions) {
     this.rng = new SeededRng(opts.seed);
@@ -267,6 +290,8 @@ export class SystemSimulator {
     this.mismatchedTable = opts.variant === 'mismatched-table' ? initialState({ clusterId: 'sim', shards: (opts.shards ?? 8) + MISMATCHED_SHARDS, members, eventCapacity: 32 }) : undefined;
     this.links = this.linkWorld();
     this.leases = this.leaseWorld(opts.variant === 'lease-from-receipt');
+    this.writesModel = this.writeWorld();
+    this.admin = this.adminWorld();
     for (const id of this.ids) {
       this.procs.push({ id, store: new MemoryStorage(), time: new SimTime(0), replica: undefined, control: undefined, incarnation: 0, alive: false, pausedUntilStep: 0, restartAtStep: 0, checkedIndex: -1, slowDiskUntilStep: 0 });
     }
@@ -285,11 +310,72 @@ export class SystemSimulator {
         if (!p || !this.running(p) || !p.control || this.network.isCut(from, p.id)) return undefined;
         return this.opts.variant === 'blind-confirm' ? { confirmProbe: () => Promise.resolve(blindConfirm) } : p.control;
       },
+      handoff: (id, req) => {
+        this.leases.handoff(id, req.shard, req.epoch);
+        this.note(`node ${id} hands shard ${req.shard} off at epoch ${req.epoch}`);
+        return { lastSeq: 0, caughtUp: false };
+      },
       callerAlive: (from, incarnation) => {
         const p = this.proc(from);
         return p.alive && p.incarnation === incarnation;
       },
     };
+  }
+
+  private adminWorld(): AdminWorkload {
+    return new AdminWorkload({
+      rng: this.rng.fork(),
+      leaderTable: () => {
+        const l = this.leader();
+        return l === undefined ? undefined : this.lastState.get(l.id);
+      },
+      cutFromLeader: () => {
+        const l = this.leader();
+        return l === undefined ? [] : [...this.dataNodes.values()].filter((n) => this.nodeCuts.has(`${l.id}|${n.id}`)).map((n) => n.id);
+      },
+      propose: (cmd, what) => {
+        const targets = this.procs.filter((p) => this.running(p));
+        const l = this.leader();
+        if (targets.length === 0) return;
+        this.note(`operator: ${what}`);
+        this.propose(l !== undefined && this.rng.chance(0.7) ? l : this.rng.pick(targets), cmd, () => undefined);
+      },
+      rebalance: () => {
+        const control = this.leader()?.control;
+        control?.requestRebalance('sim operator').then(
+          (r) => this.note(`rebalance answered: ${r.round?.proposed.length ?? 0} steps, pending ${r.pending}`),
+          (e: unknown) => this.note(`rebalance failed: ${e instanceof Error ? e.message.slice(0, 60) : String(e)}`),
+        );
+      },
+      note: (line) => this.note(line),
+    });
+  }
+
+  private writeWorld(): NodeWrites {
+    const sim = this;
+    return new NodeWrites(
+      {
+        get nowMs() {
+          return sim.nowMs;
+        },
+        rng: this.rng.fork(),
+        nodesReach: (a, b) => {
+          const nb = this.dataNodes.get(`${b}.sim:9000`);
+          return a === b || (nb !== undefined && this.nodeUp(nb) && !this.leases.paused(b));
+        },
+        note: (line) => this.note(line),
+        fail: (property, detail) => this.fail(property, detail),
+      },
+      this.leases,
+    );
+  }
+
+  /** A primary's in-sync change as the API carries it out on the leader: proposed once, answered with the epoch after it. */
+  private async setInSync(replica: CoordinatorReplica, cmd: SetInSync): Promise<number> {
+    const service = this.opts.variant === 'early-in-sync-answer' ? earlyInSyncAnswer(this.watched(replica)) : this.watched(replica);
+    const out = await service.propose(cmd);
+    if (!out.ok) throw new Error(`setInSync refused: ${out.code}`);
+    return epochAfterInSyncChange(cmd, out.changed);
   }
 
   private leaseWorld(fromReceipt: boolean): NodeLeases {
@@ -305,7 +391,8 @@ export class SystemSimulator {
           const p = this.proc(id);
           if (!this.running(p) || !p.control) return undefined;
           const control = p.control;
-          return { after: (ms, fn) => void p.time.after(ms, fn), renew: (req) => control.renewLease(req) };
+          const replica = p.replica!;
+          return { after: (ms, fn) => void p.time.after(ms, fn), renew: (req) => control.renewLease(req), setInSync: (cmd) => this.setInSync(replica, cmd) };
         },
         replicaIds: this.ids,
         leaderId: () => this.leader()?.id,
@@ -362,6 +449,7 @@ export class SystemSimulator {
       await drain();
       await this.check();
       this.stats.servedShardSteps += this.leases.check();
+      if (this.newest !== undefined) this.writesModel.check(this.newest.state, this.newest.index);
       if (this.healed && probe === undefined && this.leader()) {
         probe = { nodeId: `probe`, acked: false };
         const pr = probe;
@@ -383,6 +471,10 @@ export class SystemSimulator {
     for (const p of this.procs) if (p.alive) this.kill(p);
     this.stats.messages = this.network.sent;
     this.stats.leaseGrants = this.leases.granted;
+    this.stats.adminOperations = this.admin.operations;
+    this.stats.writes = this.writesModel.stats.writes;
+    this.stats.writesAcked = this.writesModel.stats.acked;
+    this.stats.inSyncRemovals = this.writesModel.stats.removals;
     this.stats.dropped = this.network.dropped;
     return {
       seed: this.opts.seed,
@@ -464,6 +556,10 @@ export class SystemSimulator {
         logger: silentLogger,
         clock: p.time,
         timers: this.measuredTimers(p),
+        // The client registers nodes all along (they are its writes), which would hold the first assignment
+        // back for the whole default grace: a short one gives the shards copies within the first second.
+        plan: (state, input) => planPlacement(state, { ...input, graceMs: FIRST_ASSIGNMENT_GRACE_MS }),
+        ...(this.opts.variant === 'promotion-without-lease' ? { fencing: fencingWithoutLease } : {}),
       },
     );
     await drain();
@@ -608,12 +704,17 @@ export class SystemSimulator {
       return;
     }
     const leader = this.leader();
-    if (kind === 4) this.leases.mute(n.id, untilStep * STEP_MS);
     const leaderOnly = (kind === 1 || kind === 4) && leader !== undefined;
+    // A node the leader loses is most often a primary: its shards' moves then wait on fencing without a handoff.
+    const primaries = leaderOnly ? this.primariesOf(leader) : [];
+    const id = leaderOnly && primaries.length > 0 && rng.chance(0.7) ? rng.pick(primaries) : n.id;
+    if (kind === 4) this.leases.mute(id, untilStep * STEP_MS);
     const from = leaderOnly ? [leader.id] : this.ids.filter(() => rng.chance(0.5));
-    for (const r of from) this.nodeCuts.set(`${r}|${n.id}`, untilStep);
+    for (const r of from) this.nodeCuts.set(`${r}|${id}`, untilStep);
     this.stats.nodeCuts++;
-    this.note(`cut ${n.id} from ${from.join(',') || 'nobody'}${leaderOnly ? ' (the leader only)' : ''}${kind === 4 ? ', its renewals lost' : ''} until ${untilStep * STEP_MS} ms`);
+    this.note(`cut ${id} from ${from.join(',') || 'nobody'}${leaderOnly ? ' (the leader only)' : ''}${kind === 4 ? ', its renewals lost' : ''} until ${untilStep * STEP_MS} ms`);
+    // An operator who sees a node misbehave may take it out of service right then.
+    if (leaderOnly && rng.chance(Math.min(1, this.profile.adminRate * 150))) this.admin.reactToCut(id);
   }
 
   /** The primaries in the last table `p` checked. */
@@ -736,6 +837,8 @@ export class SystemSimulator {
       });
     }
     if (rng.chance(this.profile.readRate)) this.read(pickTarget());
+    if (rng.chance(WRITE_RATE)) this.writesModel.write(rng.int(this.table.shards.length));
+    if (!this.healed && rng.chance(this.profile.adminRate)) this.admin.act();
     return this.stats.proposals + this.stats.reads - before;
   }
 
@@ -804,6 +907,7 @@ export class SystemSimulator {
       p.checkedIndex = s.appliedIndex;
       const { state } = await p.replica.read('stale');
       this.lastState.set(p.id, state);
+      if (this.newest === undefined || s.appliedIndex > this.newest.index) this.newest = { index: s.appliedIndex, state };
       const hash = stateHash(state);
       const seen = this.hashAt.get(s.appliedIndex);
       if (!seen) this.hashAt.set(s.appliedIndex, { hash, by: p.id });
