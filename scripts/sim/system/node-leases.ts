@@ -210,9 +210,10 @@ export class NodeLeases {
     const writers = new Map<number, string[]>();
     for (const n of this.nodes.values()) {
       // A paused process serves nothing (serves says so); it is judged again the moment it resumes.
-      if (!n.view) continue;
+      if (!n.view || !n.up || n.pausedUntilMs > this.world.nowMs || this.world.nowMs + n.skewMs >= n.leaseUntilMs) continue;
       for (const s of n.view.shards) {
-        if (this.serves(n, s.id) === undefined) continue;
+        // Only a shard it leads in its view (or in a newer record of its own) can be served: the rest need no closer look.
+        if ((s.primary !== n.id && !n.own.has(s.id)) || this.serves(n, s.id) === undefined) continue;
         const list = writers.get(s.id) ?? [];
         list.push(n.id);
         writers.set(s.id, list);

@@ -63,6 +63,8 @@ export interface SystemSimResult {
   readonly stats: SystemStats;
   /** Wall time of the data-node duties' timer callbacks (health rounds, deadlines), all replicas. */
   readonly controlCost: { readonly callbacks: number; readonly totalMs: number; readonly maxMs: number };
+  /** Wall time of the placement planner's rounds (the driver's plan, all replicas). */
+  readonly planCost: { readonly rounds: number; readonly totalMs: number; readonly maxMs: number };
   /** Wall time of the whole run. */
   readonly wallMs: number;
   /** The last trace lines before the end (or the first violation). */

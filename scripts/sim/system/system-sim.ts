@@ -84,6 +84,8 @@ export class SystemSimulator {
   step = 0;
   readonly trace: Trace;
   readonly stats: SystemStats = emptyStats();
+  /** Wall time of the placement planner's rounds. */
+  readonly planCost = { rounds: 0, totalMs: 0, maxMs: 0 };
   /** Wall time of the NodeControl timer callbacks (see measuredTimers). */
   readonly controlCost = { callbacks: 0, totalMs: 0, maxMs: 0 };
   healed = false;
@@ -321,6 +323,7 @@ export class SystemSimulator {
       simulatedMs: this.nowMs,
       stats: this.stats,
       controlCost: this.controlCost,
+      planCost: this.planCost,
       wallMs: performance.now() - startedWallMs,
       trace: this.trace.lines,
     };
@@ -381,11 +384,23 @@ export class SystemSimulator {
         timers: this.measuredTimers(p),
         // The client registers nodes all along (they are its writes), which would hold the first assignment
         // back for the whole default grace: a short one gives the shards copies within the first second.
-        plan: (state, input) => planPlacement(state, { ...input, graceMs: FIRST_ASSIGNMENT_GRACE_MS }),
+        plan: (state, input) => this.timedPlan(() => planPlacement(state, { ...input, graceMs: FIRST_ASSIGNMENT_GRACE_MS })),
         ...(this.opts.variant === 'promotion-without-lease' ? { fencing: fencingWithoutLease } : {}),
       },
     );
     await drain();
+  }
+
+  /** One round of the placement planner, its wall time counted (the leader's plan cost). */
+  timedPlan<T>(plan: () => T): T {
+    const started = performance.now();
+    const steps = plan();
+    const ms = performance.now() - started;
+    const c = this.planCost;
+    c.rounds++;
+    c.totalMs += ms;
+    c.maxMs = Math.max(c.maxMs, ms);
+    return steps;
   }
 
   /**
