@@ -49,35 +49,23 @@ function call<T>(timers: Timers, timeoutMs: number, what: string, there: () => P
 
 export function simNodeLink(from: string, incarnation: number, timers: Timers, world: LinkWorld): NodeLink {
   const alive = (): boolean => world.callerAlive(from, incarnation);
+  /** A call to the node at `address`: `answer` runs on the node if the call reaches it. */
+  const toNode = <T>(what: string, address: string, timeoutMs: number, answer: (id: string) => T): Promise<T> =>
+    call(
+      timers,
+      timeoutMs,
+      `${what} ${address}`,
+      () => {
+        const node = world.nodeAt(from, address);
+        return node ? Promise.resolve(answer(node.id)) : undefined;
+      },
+      () => world.nodeAt(from, address) !== undefined,
+      world,
+      alive,
+    );
   return {
-    probe(address, timeoutMs) {
-      return call(
-        timers,
-        timeoutMs,
-        `probe of ${address}`,
-        () => {
-          const node = world.nodeAt(from, address);
-          return node ? Promise.resolve({ status: 'ok' as const, id: node.id, lease: NO_LEASE }) : undefined;
-        },
-        () => world.nodeAt(from, address) !== undefined,
-        world,
-        alive,
-      );
-    },
-    handoff(address, req, timeoutMs) {
-      return call(
-        timers,
-        timeoutMs,
-        `handoff to ${address}`,
-        () => {
-          const node = world.nodeAt(from, address);
-          return node ? Promise.resolve(world.handoff(node.id, req)) : undefined;
-        },
-        () => world.nodeAt(from, address) !== undefined,
-        world,
-        alive,
-      );
-    },
+    probe: (address, timeoutMs) => toNode('probe of', address, timeoutMs, (id) => ({ status: 'ok' as const, id, lease: NO_LEASE })),
+    handoff: (address, req, timeoutMs) => toNode('handoff to', address, timeoutMs, (id) => world.handoff(id, req)),
   };
 }
 
