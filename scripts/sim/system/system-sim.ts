@@ -15,7 +15,7 @@ import { planPlacement } from '../../../src/coordinator/placement/index.js';
 import { CoordinatorReplica } from '../../../src/coordinator/replica.js';
 import { SimTime } from '../../../src/coordinator/sim-time.js';
 import type { Timers } from '../../../src/coordinator/clock.js';
-import { epochAfterInSyncChange, initialState, type RoutingState, type SetInSync } from '../../../src/coordinator/routing/index.js';
+import { initialState, type RoutingState } from '../../../src/coordinator/routing/index.js';
 import { raftSettingsSchema } from '../../../src/config/index.js';
 import { silentLogger } from '../../../src/observability/index.js';
 import { SeededRng, type Message } from '../../../src/raft/index.js';
@@ -26,13 +26,14 @@ import { NodeLeases } from './node-leases.js';
 import { NodeWrites } from './node-writes.js';
 import { AdminWorkload } from './admin-workload.js';
 import { honestDisk, SimDisk, type DiskBehaviour, type DiskWrite } from './sim-disk.js';
-import { blindConfirm, earlyInSyncAnswer, fencingWithoutLease, MISMATCHED_SHARDS, plantedDisk } from './planted.js';
+import { fencingWithoutLease, MISMATCHED_SHARDS, plantedDisk } from './planted.js';
 import { Checks } from './checks.js';
 import { Client } from './client.js';
 import { Faults } from './faults.js';
 import { DEFAULT_FAULT_MS, DEFAULT_HEAL_MS, drawProfile, ELECTION_TICKS, HEARTBEAT_TICKS, STEP_MS, TICK_MS, type Profile } from './profile.js';
 import { emptyStats, replayFlags, type SystemSimOptions, type SystemSimResult, type SystemStats } from './sim-result.js';
 import { Trace } from './trace.js';
+import { adminWorld, leaseWorld, linkWorld, writeWorld } from './sim-worlds.js';
 
 /** The lease of the cluster settings (their default): the nodes renew every third of it. */
 const LEASE_MS = 1_000;
@@ -102,7 +103,7 @@ export class SystemSimulator {
   readonly workload: Client;
   readonly checks: Checks;
 
-  constructor(private readonly opts: SystemSimOptions) {
+  constructor(readonly opts: SystemSimOptions) {
     this.rng = new SeededRng(opts.seed);
     this.profile = drawProfile(this.rng);
     this.network = new SimNetwork(this.rng.fork());
@@ -121,10 +122,10 @@ export class SystemSimulator {
     const honest = honestDisk(latency);
     this.disk = opts.variant === 'lying-fsync' ? plantedDisk(opts.variant, honest) : honest;
     this.mismatchedTable = opts.variant === 'mismatched-table' ? initialState({ clusterId: 'sim', shards: (opts.shards ?? 8) + MISMATCHED_SHARDS, members, eventCapacity: 32 }) : undefined;
-    this.links = this.linkWorld();
-    this.leases = this.leaseWorld(opts.variant === 'lease-from-receipt');
-    this.writesModel = this.writeWorld();
-    this.admin = this.adminWorld();
+    this.links = linkWorld(this);
+    this.leases = leaseWorld(this, opts.variant === 'lease-from-receipt');
+    this.writesModel = writeWorld(this);
+    this.admin = adminWorld(this);
     this.trace = new Trace(() => this.nowMs, opts.trace);
     this.faults = new Faults(this);
     this.workload = new Client(this);
@@ -132,120 +133,6 @@ export class SystemSimulator {
     for (const id of this.ids) {
       this.procs.push({ id, store: new MemoryStorage(), time: new SimTime(0), replica: undefined, control: undefined, incarnation: 0, alive: false, pausedUntilStep: 0, restartAtStep: 0, checkedIndex: -1, slowDiskUntilStep: 0 });
     }
-  }
-
-  linkWorld(): LinkWorld {
-    const linkRng = this.rng.fork();
-    return {
-      hopMs: () => linkRng.int(this.profile.maxDelaySteps + 1) * STEP_MS,
-      nodeAt: (from, address) => {
-        const n = this.dataNodes.get(address);
-        return n && this.nodeUp(n) && !this.leases.paused(n.id) && !this.nodeCuts.has(`${from}|${n.id}`) ? n : undefined;
-      },
-      replicaAt: (from, apiAddress) => {
-        const p = this.procs.find((x) => `${x.id}.sim:7000` === apiAddress);
-        if (!p || !this.running(p) || !p.control || this.network.isCut(from, p.id)) return undefined;
-        return this.opts.variant === 'blind-confirm' ? { confirmProbe: () => Promise.resolve(blindConfirm) } : p.control;
-      },
-      handoff: (id, req) => {
-        this.leases.handoff(id, req.shard, req.epoch);
-        this.note(`node ${id} hands shard ${req.shard} off at epoch ${req.epoch}`);
-        return { lastSeq: 0, caughtUp: false };
-      },
-      callerAlive: (from, incarnation) => {
-        const p = this.proc(from);
-        return p.alive && p.incarnation === incarnation;
-      },
-    };
-  }
-
-  adminWorld(): AdminWorkload {
-    return new AdminWorkload({
-      rng: this.rng.fork(),
-      leaderTable: () => {
-        const l = this.leader();
-        return l === undefined ? undefined : this.checks.lastState.get(l.id);
-      },
-      cutFromLeader: () => {
-        const l = this.leader();
-        return l === undefined ? [] : [...this.dataNodes.values()].filter((n) => this.nodeCuts.has(`${l.id}|${n.id}`)).map((n) => n.id);
-      },
-      propose: (cmd, what) => {
-        const targets = this.procs.filter((p) => this.running(p));
-        const l = this.leader();
-        if (targets.length === 0) return;
-        this.note(`operator: ${what}`);
-        this.workload.propose(l !== undefined && this.rng.chance(0.7) ? l : this.rng.pick(targets), cmd, () => undefined);
-      },
-      rebalance: () => {
-        const control = this.leader()?.control;
-        control?.requestRebalance('sim operator').then(
-          (r) => this.note(`rebalance answered: ${r.round?.proposed.length ?? 0} steps, pending ${r.pending}`),
-          (e: unknown) => this.note(`rebalance failed: ${e instanceof Error ? e.message.slice(0, 60) : String(e)}`),
-        );
-      },
-      note: (line) => this.note(line),
-    });
-  }
-
-  writeWorld(): NodeWrites {
-    const sim = this;
-    return new NodeWrites(
-      {
-        get nowMs() {
-          return sim.nowMs;
-        },
-        rng: this.rng.fork(),
-        nodesReach: (a, b) => {
-          const nb = this.dataNodes.get(`${b}.sim:9000`);
-          return a === b || (nb !== undefined && this.nodeUp(nb) && !this.leases.paused(b));
-        },
-        note: (line) => this.note(line),
-        fail: (property, detail) => this.fail(property, detail),
-      },
-      this.leases,
-    );
-  }
-
-  /** A primary's in-sync change as the API carries it out on the leader: proposed once, answered with the epoch after it. */
-  async setInSync(replica: CoordinatorReplica, cmd: SetInSync): Promise<number> {
-    const service = this.opts.variant === 'early-in-sync-answer' ? earlyInSyncAnswer(this.checks.watched(replica)) : this.checks.watched(replica);
-    const out = await service.propose(cmd);
-    if (!out.ok) throw new Error(`setInSync refused: ${out.code}`);
-    return epochAfterInSyncChange(cmd, out.changed);
-  }
-
-  leaseWorld(fromReceipt: boolean): NodeLeases {
-    const sim = this;
-    const linkRng = this.rng.fork();
-    return new NodeLeases(
-      {
-        get nowMs() {
-          return sim.nowMs;
-        },
-        rng: linkRng,
-        replica: (id) => {
-          const p = this.proc(id);
-          if (!this.running(p) || !p.control) return undefined;
-          const control = p.control;
-          const replica = p.replica!;
-          return { after: (ms, fn) => void p.time.after(ms, fn), renew: (req) => control.renewLease(req), setInSync: (cmd) => this.setInSync(replica, cmd) };
-        },
-        replicaIds: this.ids,
-        leaderId: () => this.leader()?.id,
-        nodeReaches: (node, replica) => {
-          const n = this.dataNodes.get(`${node}.sim:9000`);
-          return n !== undefined && this.nodeUp(n) && !this.nodeCuts.has(`${replica}|${node}`);
-        },
-        replicasReach: (a, b) => a === b || (!this.network.isCut(a, b) && !this.network.isCut(b, a)),
-        later: (ms, fn) => void this.worldTime.after(ms, fn),
-        hopMs: () => linkRng.int(this.profile.maxDelaySteps + 1) * STEP_MS,
-        note: (line) => this.note(line),
-        fail: (property, detail) => this.fail(property, detail),
-      },
-      fromReceipt,
-      this.profile.slowAnswerMs,
-    );
   }
 
   nodeUp(n: DataNode): boolean {
