@@ -4,9 +4,9 @@
  * seconds per wall second; the wall time of the leader's data-node duties
  * as the simulation runs them (health rounds, probe and confirmation
  * deadlines: timer callbacks of NodeControl, summed over replicas); and the
- * cost of applying one registration to a table of that size. The placement
- * planner does not run in the simulation: its round cost at 1,000 nodes is
- * `npm run bench -- plan`.
+ * cost of applying one registration to a table of that size; and the wall
+ * time of the placement planner's rounds (the driver's plan) as the
+ * simulation runs them.
  */
 import { apply, initialState, type Command, type RoutingState } from '../../src/coordinator/routing/index.js';
 import { runSystemSeed } from '../sim/system/system-sim.js';
@@ -50,7 +50,8 @@ export async function runSimBench(): Promise<void> {
     rows.push(
       `${String(nodes).padStart(5)} nodes ${String(shards).padStart(5)} shards: ${(simS / (r.wallMs / 1000)).toFixed(2)} simulated s per wall s ` +
         `(${simS.toFixed(1)} s in ${(r.wallMs / 1000).toFixed(1)} s); data-node duties ${(c.totalMs / simS).toFixed(1)} wall ms per simulated s ` +
-        `over ${c.callbacks} callbacks (max ${c.maxMs.toFixed(2)} ms); apply of a registration ${applyMs(tableOf(nodes, shards)).toFixed(3)} ms; ` +
+        `over ${c.callbacks} callbacks (max ${c.maxMs.toFixed(2)} ms); plan ${(r.planCost.totalMs / Math.max(1, r.planCost.rounds)).toFixed(2)} ms per round ` +
+        `over ${r.planCost.rounds} rounds (max ${r.planCost.maxMs.toFixed(2)} ms); apply of a registration ${applyMs(tableOf(nodes, shards)).toFixed(3)} ms; ` +
         `${r.violations.length} violations`,
     );
     if (r.violations.length > 0) process.exitCode = 1;

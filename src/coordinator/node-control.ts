@@ -12,10 +12,11 @@ import { LeaseKeeper, requestsPerS, type Load, type LeaseRenewal, type Renewed, 
 import type { NodeLink } from './node-link.js';
 import { notLeaderError } from './not-leader.js';
 import {
-  Fencer,
   ForcedRemoval,
+  newFencer,
   PlacementDriver,
   type FencerOptions,
+  type FencingFactory,
   type ForcedRemovalOptions,
   type MeasuredLoad,
   type PlacementDriverOptions,
@@ -45,6 +46,8 @@ export interface NodeControlModules {
   readonly timers?: Timers;
   readonly plan?: PlanFunction;
   readonly planRemoval?: RemovalPlanFunction;
+  /** Builds the fencing rule every demotion waits for (default newFencer, the production rule). */
+  readonly fencing?: FencingFactory;
   /** How the health monitor asks the other replicas to confirm a failure (absent: it cannot). */
   readonly replicaLink?: ReplicaLink;
   readonly metrics?: Metrics;
@@ -67,7 +70,7 @@ export class NodeControl {
     const logger = modules.logger.child({ component: 'placement' });
     const withClock = { ...(clock === undefined ? {} : { clock }), ...(modules.timers === undefined ? {} : { timers: modules.timers }) };
     this.leases = new LeaseKeeper({}, { service, ...withClock });
-    const fencer = new Fencer(opts.fencing ?? {}, { leases: this.leases, nodeLink: modules.nodeLink, logger, ...withClock });
+    const fencer = (modules.fencing ?? newFencer)(opts.fencing ?? {}, { leases: this.leases, nodeLink: modules.nodeLink, logger, ...withClock });
     this.driver = opts.placement
       ? new PlacementDriver(opts.driver ?? {}, {
           service,

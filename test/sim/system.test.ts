@@ -32,6 +32,8 @@ describe('the control plane under simulation (production replicas, simulated wor
     const a = await runSystemSeed({ seed: 7, replicas: 3 });
     const b = await runSystemSeed({ seed: 7, replicas: 3 });
     expect(a.stats.acked).toBeGreaterThan(0);
+    expect(a.stats.adminOperations).toBeGreaterThan(0);
+    expect(a.stats.writesAcked).toBeGreaterThan(0);
     expect(b.trace).toEqual(a.trace);
     expect(b.stats).toEqual(a.stats);
   });
@@ -56,6 +58,20 @@ describe('the control plane under simulation (production replicas, simulated wor
     expect(found, 'the planted bug went unnoticed').toHaveLength(1);
     expect(found[0]).toMatch(/one writer per shard/);
     expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant lease-from-receipt --fault-ms 15000 --trace/);
+  });
+
+  test(`a fencing rule that promotes without waiting for the old primary's lease (promotion-without-lease) is caught within ${TEETH_SEEDS} seeds`, async () => {
+    const found = await failures(1, TEETH_SEEDS, 3, 'promotion-without-lease', true);
+    expect(found, 'the planted bug went unnoticed').toHaveLength(1);
+    expect(found[0]).toMatch(/one writer per shard/);
+    expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant promotion-without-lease --trace/);
+  });
+
+  test(`an in-sync removal answered before it commits (early-in-sync-answer) is caught within ${TEETH_SEEDS} seeds`, async () => {
+    const found = await failures(1, TEETH_SEEDS, 3, 'early-in-sync-answer', true);
+    expect(found, 'the planted bug went unnoticed').toHaveLength(1);
+    expect(found[0]).toMatch(/no acknowledged write lost: shard \d+: n\d+ is in sync at index \d+ but lacks w\d+/);
+    expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant early-in-sync-answer --trace/);
   });
 
   test('the honest world with 15 s of faults (long pauses of primaries, failovers): no violation', async () => {

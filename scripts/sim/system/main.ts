@@ -88,7 +88,7 @@ export async function systemMain(argv: readonly string[]): Promise<number> {
     const seed = intArg(v.seed, 'seed', 1, 0);
     const r = await runSystemSeed({ seed, replicas, nodes, shards, variant, faultMs, healMs, ...(v.trace ? { trace: out } : {}) });
     if (r.violations.length > 0) out(describeFailure(r, v.trace ? 0 : 40));
-    out(`seed ${seed}: ${r.simulatedMs} simulated ms, ${r.stats.acked} acknowledged, ${r.stats.readsServed} reads served, ${r.stats.leaderChanges} leader changes, ${r.stats.crashes} crashes, ${r.stats.partitions} partitions, ${r.stats.pauses} pauses, ${r.stats.nodeCrashes} node crashes, ${r.stats.nodeCuts} node cuts, ${r.stats.declaredFailed} failures declared, ${r.stats.leaseGrants} lease grants, converged ${r.convergedAfterMs ?? 'never'} ms after healing`);
+    out(`seed ${seed}: ${r.simulatedMs} simulated ms, ${r.stats.acked} acknowledged, ${r.stats.readsServed} reads served, ${r.stats.leaderChanges} leader changes, ${r.stats.crashes} crashes, ${r.stats.partitions} partitions, ${r.stats.pauses} pauses, ${r.stats.nodeCrashes} node crashes, ${r.stats.nodeCuts} node cuts, ${r.stats.declaredFailed} failures declared, ${r.stats.leaseGrants} lease grants, ${r.stats.writesAcked}/${r.stats.writes} data writes acknowledged, ${r.stats.inSyncRemovals} in-sync removals, ${r.stats.adminOperations} operator actions, converged ${r.convergedAfterMs ?? 'never'} ms after healing`);
     out(`sim: 1 seeds, ${r.violations.length > 0 ? 1 : 0} violations`);
     return r.violations.length > 0 ? 1 : 0;
   }

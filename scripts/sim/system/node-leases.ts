@@ -7,7 +7,7 @@
  * one node serves writes for a shard at any instant of simulated time.
  */
 import type { LeaseRenewal, Renewed } from '../../../src/coordinator/leases/index.js';
-import type { RoutingState } from '../../../src/coordinator/routing/index.js';
+import type { RoutingState, SetInSync, ShardRecord } from '../../../src/coordinator/routing/index.js';
 import type { SeededRng } from '../../../src/raft/index.js';
 
 /** What the lease model needs of the world. */
@@ -15,7 +15,7 @@ export interface LeaseWorld {
   readonly nowMs: number;
   readonly rng: SeededRng;
   /** The replicas by id, each with a way to run `fn` after `ms` of its time, and its lease keeper while it runs. */
-  replica(id: string): { after(ms: number, fn: () => void): void; renew(req: LeaseRenewal): Promise<Renewed> } | undefined;
+  replica(id: string): SimReplicaCalls | undefined;
   /** The replica ids, and the one believed to lead (if any). */
   readonly replicaIds: readonly string[];
   leaderId(): string | undefined;
@@ -27,6 +27,14 @@ export interface LeaseWorld {
   hopMs(): number;
   note(line: string): void;
   fail(property: string, detail: string): void;
+}
+
+/** What a data node asks of a replica (through the leader, as the API relays it). */
+export interface SimReplicaCalls {
+  after(ms: number, fn: () => void): void;
+  renew(req: LeaseRenewal): Promise<Renewed>;
+  /** The in-sync change a primary asks for, as the API carries it out; resolves with the shard's new epoch. */
+  setInSync(cmd: SetInSync): Promise<number>;
 }
 
 export interface LeaseNode {
@@ -43,6 +51,10 @@ export interface LeaseNode {
   pausedUntilMs: number;
   /** Its renewals are lost on the way out (a broken outbound path), while probes of it may still answer. */
   mutedUntilMs: number;
+  /** Shards it handed off, at the epoch of the handoff: it serves none of them until it learns a newer epoch. */
+  readonly handedOff: Map<number, number>;
+  /** Shard records its own in-sync changes committed, newer than its view (dropped once a view catches up). */
+  readonly own: Map<number, ShardRecord>;
 }
 
 export class NodeLeases {
@@ -60,7 +72,7 @@ export class NodeLeases {
   ) {}
 
   add(id: string, skewMs: number): void {
-    if (!this.nodes.has(id)) this.nodes.set(id, { id, skewMs, up: true, incarnation: 0, leaseUntilMs: -Infinity, view: undefined, nextRenewMs: 0, attempt: 0, pausedUntilMs: 0, mutedUntilMs: 0 });
+    if (!this.nodes.has(id)) this.nodes.set(id, { id, skewMs, up: true, incarnation: 0, leaseUntilMs: -Infinity, view: undefined, nextRenewMs: 0, attempt: 0, pausedUntilMs: 0, mutedUntilMs: 0, handedOff: new Map(), own: new Map() });
   }
 
   /** A crash: the lease and the view are gone with the process. */
@@ -71,6 +83,29 @@ export class NodeLeases {
     n.incarnation++;
     n.leaseUntilMs = -Infinity;
     n.view = undefined;
+    n.handedOff.clear();
+    n.own.clear();
+  }
+
+  /** A handoff reached `id`: it stops serving `shard` until it learns an epoch above `epoch`. */
+  handoff(id: string, shard: number, epoch: number): void {
+    this.nodes.get(id)?.handedOff.set(shard, epoch);
+  }
+
+  /** The shard as the node knows it: its last granted table, or a newer record its own in-sync change committed. */
+  shardOf(n: LeaseNode, shard: number): ShardRecord | undefined {
+    const fromView = n.view?.shards[shard];
+    const own = n.own.get(shard);
+    return own !== undefined && (fromView === undefined || own.epoch > fromView.epoch) ? own : fromView;
+  }
+
+  /** Whether `n` takes writes for `shard` now: up, running, its lease valid on its clock, primary in what it knows, not handed off. */
+  serves(n: LeaseNode, shard: number): ShardRecord | undefined {
+    if (!n.up || !n.view || n.pausedUntilMs > this.world.nowMs || this.world.nowMs + n.skewMs >= n.leaseUntilMs) return undefined;
+    const rec = this.shardOf(n, shard);
+    if (rec === undefined || rec.primary !== n.id) return undefined;
+    const handed = n.handedOff.get(shard);
+    return handed !== undefined && rec.epoch <= handed ? undefined : rec;
   }
 
   pause(id: string, untilMs: number): void {
@@ -113,43 +148,60 @@ export class NodeLeases {
     const sentLocal = w.nowMs + n.skewMs;
     const attempt = ++n.attempt;
     const incarnation = n.incarnation;
+    if (n.mutedUntilMs > w.nowMs) return;
+    const req: LeaseRenewal = { id: n.id, identity: `${n.id}-identity` };
+    this.viaLeader(n, (r) => r.renew(req), (r) => {
+      if (n.incarnation !== incarnation || n.attempt !== attempt) return;
+      this.granted++;
+      if (r.leaseMs <= 0) return;
+      const from = this.fromReceipt ? w.nowMs + n.skewMs : sentLocal;
+      n.leaseUntilMs = Math.max(n.leaseUntilMs, from + r.leaseMs);
+      if (!n.view || r.state !== n.view) n.view = r.state;
+      for (const [shard, rec] of n.own) if ((r.state.shards[shard]?.epoch ?? 0) >= rec.epoch) n.own.delete(shard);
+    });
+  }
+
+  /**
+   * A call from node `n` to the replicas: sent to one it reaches (the leader
+   * most often), relayed by a follower to its leader, answered back the same
+   * way; `onAnswer` runs on the node when the answer arrives (never if the
+   * call or its answer is lost, or the node restarted meanwhile).
+   */
+  viaLeader<T>(n: LeaseNode, call: (r: SimReplicaCalls) => Promise<T>, onAnswer: (answer: T) => void, onError: (e: unknown) => void = () => undefined): void {
+    const w = this.world;
+    const incarnation = n.incarnation;
     const targets = w.replicaIds.filter((r) => w.nodeReaches(n.id, r));
-    if (targets.length === 0 || n.mutedUntilMs > w.nowMs) return;
+    if (targets.length === 0) return;
     const leader = w.leaderId();
     const target = leader !== undefined && targets.includes(leader) && w.rng.chance(0.7) ? leader : w.rng.pick(targets);
-    const req: LeaseRenewal = { id: n.id, identity: `${n.id}-identity` };
     const first = w.replica(target);
     if (!first) return;
+    const back = (deliver: () => void): void => {
+      const hop = w.hopMs() + (w.rng.chance(0.1) ? w.rng.int(this.slowAnswerMs + 1) : 0);
+      const arrive = (): void => {
+        // A paused node finds the answer in its socket when it resumes.
+        if (n.pausedUntilMs > w.nowMs) return void w.later(n.pausedUntilMs - w.nowMs, arrive);
+        if (!n.up || n.incarnation !== incarnation) return;
+        deliver();
+      };
+      w.later(hop, () => {
+        // Sent before a cut or a pause, the answer is already on its way; after a cut it is lost.
+        if (w.nodeReaches(n.id, target) || n.pausedUntilMs > w.nowMs) arrive();
+      });
+    };
     first.after(w.hopMs(), () => {
       const via = w.leaderId();
-      const answer = (r: Renewed): void => {
-        const back = w.hopMs() + (w.rng.chance(0.1) ? w.rng.int(this.slowAnswerMs + 1) : 0);
-        const arrive = (): void => {
-          // A paused node finds the answer in its socket when it resumes.
-          if (n.pausedUntilMs > w.nowMs) return void w.later(n.pausedUntilMs - w.nowMs, arrive);
-          if (!n.up || n.incarnation !== incarnation || n.attempt !== attempt) return;
-          this.granted++;
-          if (r.leaseMs <= 0) return;
-          const from = this.fromReceipt ? w.nowMs + n.skewMs : sentLocal;
-          n.leaseUntilMs = Math.max(n.leaseUntilMs, from + r.leaseMs);
-          if (!n.view || r.state !== n.view) n.view = r.state;
-        };
-        w.later(back, () => {
-          // Sent before a cut or a pause, the answer is already on its way; after a cut it is lost.
-          if (w.nodeReaches(n.id, target) || n.pausedUntilMs > w.nowMs) arrive();
-        });
+      const run = (r: SimReplicaCalls | undefined, relayed: boolean): void => {
+        if (!r) return;
+        call(r).then(
+          (a) => (!relayed || w.replicasReach(via!, target)) && back(() => onAnswer(a)),
+          (e: unknown) => (!relayed || w.replicasReach(via!, target)) && back(() => onError(e)),
+        );
       };
-      if (via === target) {
-        w.replica(target)?.renew(req).then(answer, () => undefined);
-        return;
-      }
-      // A follower relays the renewal to its leader.
+      if (via === target) return run(w.replica(target), false);
+      // A follower relays the call to its leader.
       if (via === undefined || !w.replicasReach(target, via)) return;
-      w.replica(via)?.after(w.hopMs(), () => {
-        w.replica(via)?.renew(req).then((r) => {
-          if (w.replicasReach(via, target)) answer(r);
-        }, () => undefined);
-      });
+      w.replica(via)?.after(w.hopMs(), () => run(w.replica(via), true));
     });
   }
 
@@ -157,10 +209,11 @@ export class NodeLeases {
   check(): number {
     const writers = new Map<number, string[]>();
     for (const n of this.nodes.values()) {
-      // A paused process serves nothing; it is judged again the moment it resumes.
-      if (!n.up || !n.view || n.pausedUntilMs > this.world.nowMs || this.world.nowMs + n.skewMs >= n.leaseUntilMs) continue;
+      // A paused process serves nothing (serves says so); it is judged again the moment it resumes.
+      if (!n.view || !n.up || n.pausedUntilMs > this.world.nowMs || this.world.nowMs + n.skewMs >= n.leaseUntilMs) continue;
       for (const s of n.view.shards) {
-        if (s.primary !== n.id) continue;
+        // Only a shard it leads in its view (or in a newer record of its own) can be served: the rest need no closer look.
+        if ((s.primary !== n.id && !n.own.has(s.id)) || this.serves(n, s.id) === undefined) continue;
         const list = writers.get(s.id) ?? [];
         list.push(n.id);
         writers.set(s.id, list);

@@ -3,9 +3,11 @@
  * what they claim to: each replaces an honest part of the simulated world
  * with a broken one a real deployment could have.
  */
+import { newFencer, type FencingFactory } from '../../../src/coordinator/placement-driver/index.js';
+import type { CoordinatorService } from '../../../src/coordinator/service.js';
 import type { DiskBehaviour } from './sim-disk.js';
 
-export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt'] as const;
+export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt', 'promotion-without-lease', 'early-in-sync-answer'] as const;
 export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
 
 /**
@@ -52,3 +54,40 @@ export const blindConfirm = { reachable: false, error: 'not probed (planted bug)
  * when the answer arrived instead of from when it sent the renewal, so a slow
  * answer stretches it past what the leader fenced.
  */
+
+/**
+ * promotion-without-lease: the fencing rule takes a primary that neither
+ * handed off nor let its lease run out as fenced anyway (it still stops
+ * granting it leases, as the real rule does once fenced), so a backup is
+ * promoted while the old primary may still serve writes on its lease.
+ */
+export const fencingWithoutLease: FencingFactory = (opts, modules) => {
+  const honest = newFencer(opts, modules);
+  return {
+    async fence(state, nodeId, shardId, epoch) {
+      const r = await honest.fence(state, nodeId, shardId, epoch);
+      if (r.fenced) return r;
+      modules.leases.markDemoting(nodeId, shardId, epoch);
+      return { fenced: true, how: `promoted without waiting for the lease of ${nodeId} (planted bug)`, caughtUp: false };
+    },
+    release: (nodeId, shardId, epoch) => honest.release(nodeId, shardId, epoch),
+  };
+};
+
+/**
+ * early-in-sync-answer: the leader answers a primary's request to take a
+ * copy out of the in-sync set as soon as it is proposed, not once it
+ * commits; the primary then acknowledges writes the copy lacks while the
+ * committed table still counts it in sync (and a lost proposal never
+ * removes it), so a later promotion of that copy would lose them.
+ */
+export function earlyInSyncAnswer(service: CoordinatorService): CoordinatorService {
+  return {
+    ...service,
+    propose(cmd, timeoutMs) {
+      if (cmd.type !== 'setInSync' || cmd.inSync) return service.propose(cmd, timeoutMs);
+      service.propose(cmd, timeoutMs).catch(() => undefined);
+      return Promise.resolve({ ok: true, index: service.status().commitIndex, changed: true });
+    },
+  };
+}

@@ -17,6 +17,8 @@ export interface LinkWorld {
   nodeAt(from: string, address: string): { readonly id: string } | undefined;
   /** The replica serving `apiAddress`, if it runs (not crashed, not paused) and `from` reaches it. */
   replicaAt(from: string, apiAddress: string): { confirmProbe(req: ConfirmRequest): Promise<ConfirmAnswer> } | undefined;
+  /** A handoff reaching the node `id`: it stops serving the shard and answers. */
+  handoff(id: string, req: { readonly shard: number; readonly epoch: number }): { readonly lastSeq: number; readonly caughtUp: boolean };
   /** Whether `from` (still the same process) may see an answer now. */
   callerAlive(from: string, incarnation: number): boolean;
 }
@@ -47,24 +49,23 @@ function call<T>(timers: Timers, timeoutMs: number, what: string, there: () => P
 
 export function simNodeLink(from: string, incarnation: number, timers: Timers, world: LinkWorld): NodeLink {
   const alive = (): boolean => world.callerAlive(from, incarnation);
+  /** A call to the node at `address`: `answer` runs on the node if the call reaches it. */
+  const toNode = <T>(what: string, address: string, timeoutMs: number, answer: (id: string) => T): Promise<T> =>
+    call(
+      timers,
+      timeoutMs,
+      `${what} ${address}`,
+      () => {
+        const node = world.nodeAt(from, address);
+        return node ? Promise.resolve(answer(node.id)) : undefined;
+      },
+      () => world.nodeAt(from, address) !== undefined,
+      world,
+      alive,
+    );
   return {
-    probe(address, timeoutMs) {
-      return call(
-        timers,
-        timeoutMs,
-        `probe of ${address}`,
-        () => {
-          const node = world.nodeAt(from, address);
-          return node ? Promise.resolve({ status: 'ok' as const, id: node.id, lease: NO_LEASE }) : undefined;
-        },
-        () => world.nodeAt(from, address) !== undefined,
-        world,
-        alive,
-      );
-    },
-    handoff() {
-      return Promise.reject(new Error('the simulated data nodes take no handoffs (no placement driver runs)'));
-    },
+    probe: (address, timeoutMs) => toNode('probe of', address, timeoutMs, (id) => ({ status: 'ok' as const, id, lease: NO_LEASE })),
+    handoff: (address, req, timeoutMs) => toNode('handoff to', address, timeoutMs, (id) => world.handoff(id, req)),
   };
 }
 

@@ -54,6 +54,14 @@ export interface Fencing {
   release(nodeId: string, shardId: number, epoch: number): void;
 }
 
+/**
+ * How a NodeControl builds its fencing rule: the production one is `newFencer`;
+ * the system simulation passes another to prove its checks catch a broken rule.
+ */
+export type FencingFactory = (opts: FencerOptions, modules: FencerModules) => Fencing;
+
+export const newFencer: FencingFactory = (opts, modules) => new Fencer(opts, modules);
+
 const DEFAULT_HANDOFF_TIMEOUT_MS = 500;
 const DEFAULT_HANDOFF_RETRY_MS = 1_000;
 

@@ -54,6 +54,16 @@ export const setInSync = z.strictObject({
 });
 
 /**
+ * The shard's epoch once an accepted setInSync committed: every change bumps
+ * it by one and the compare-and-set held, so the new epoch is exact whatever
+ * applied since. What a primary acts on: it acknowledges writes without a
+ * removed copy only after this answer, so the answer must follow the commit.
+ */
+export function epochAfterInSyncChange(command: { readonly expectedEpoch: number }, changed: boolean): number {
+  return command.expectedEpoch + (changed ? 1 : 0);
+}
+
+/**
  * An in-sync replica becomes primary; the old primary stays as a replica, out
  * of sync (it may hold unacknowledged writes) — unless `keepInSync`: a
  * planned handoff, where the old primary stopped serving before this commits

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NodeControl } from '../../../src/coordinator/node-control.js';
 import type { NodeLink } from '../../../src/coordinator/node-link.js';
 import type { PlannedStep } from '../../../src/coordinator/placement/index.js';
-import { Fencer, PlacementDriver, type PlanFunction } from '../../../src/coordinator/placement-driver/index.js';
+import { Fencer, PlacementDriver, type FencingFactory, type PlanFunction } from '../../../src/coordinator/placement-driver/index.js';
 import type { Command, RoutingState } from '../../../src/coordinator/routing/index.js';
 import { silentLogger } from '../../../src/observability/index.js';
 import { FakeCoordinatorService, registerCommand } from '../../api/fake-service.js';
@@ -210,6 +210,27 @@ describe('placement driver: the loop', () => {
     await service.propose(registerCommand('n5'));
     expect(rounds).toBe(stopped);
     expect(service.proposed.filter((c) => c.type === 'assignShard')).toHaveLength(1);
+  });
+
+  it('demotes through the fencing rule it is given (built once, with the node link)', async () => {
+    const { service, plan } = await promotion();
+    const asked: string[] = [];
+    let fenced = false;
+    let built = 0;
+    const fencing: FencingFactory = (_opts, modules) => (built++, expect(modules.nodeLink).toBeInstanceOf(TestNodeLink), {
+      async fence(_state, nodeId, shardId, epoch) {
+        asked.push(`${nodeId}/${shardId}/${epoch}`);
+        return fenced ? { fenced: true, how: 'told so', caughtUp: false } : { fenced: false, untilMs: Infinity, why: 'told to wait' };
+      },
+      release: () => undefined,
+    });
+    control = new NodeControl({ placement: true, driver: { intervalMs: 20, debounceMs: 5 } }, { service, nodeLink: new TestNodeLink(), logger: silentLogger, plan, fencing });
+    await waitFor(() => asked.length >= 2, 'the step asking the given rule twice');
+    expect(service.proposed.some((c) => c.type === 'promotePrimary')).toBe(false);
+    fenced = true;
+    await waitFor(() => service.state.shards[0]!.primary === 'n2', 'the promotion once the given rule says fenced');
+    expect(asked[0]).toBe('n1/0/1');
+    expect(built).toBe(1);
   });
 
   it('starts again when the replica becomes leader again', async () => {

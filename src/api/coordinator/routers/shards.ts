@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { explainShard } from '../../../coordinator/placement/index.js';
 import { intInRange, strictObject } from '../../../config/index.js';
-import { copiesOf, shardById, type AssignShard, type MoveShard, type RoutingState, type SetInSync, type ShardRecord } from '../../../coordinator/routing/index.js';
+import { copiesOf, epochAfterInSyncChange, shardById, type AssignShard, type MoveShard, type RoutingState, type SetInSync, type ShardRecord } from '../../../coordinator/routing/index.js';
 import { nodeIdSchema } from '../../../coordinator/routing/fields.js';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
@@ -153,7 +153,6 @@ export const shardsRouter = router({
       ...(input.copiedBytes === undefined ? {} : { copiedBytes: input.copiedBytes }),
     };
     const { changed } = await proposeShardCommand(ctx, command, input.expectedEpoch);
-    // Every change bumps the epoch by one, and the compare-and-set held: the new epoch is exact, whatever applied since.
-    return { epoch: input.expectedEpoch + (changed ? 1 : 0) };
+    return { epoch: epochAfterInSyncChange(command, changed) };
   }),
 });
