@@ -3,7 +3,7 @@
  * node starts answering, gains or loses its lease, or stops answering.
  * Pure, like cluster-watch.ts: the command feeds it health probes.
  */
-import { exchangeJson } from '../api/coordinator/http/json-exchange.js';
+import { exchangeJson } from '../api/http/json-exchange.js';
 import { webOrigin } from '../tls/web.js';
 import { MISSES_BEFORE_DOWN } from './cluster-watch.js';
 

@@ -4,7 +4,7 @@
  * keys that contain slashes). Segments are percent-decoded one by one, so an
  * encoded `/` stays inside its segment.
  */
-import { badRequest } from '../errors/invalid-input.js';
+import { badRequest } from '../coordinator/errors/invalid-input.js';
 
 type Segment = { kind: 'literal'; text: string } | { kind: 'param'; name: string } | { kind: 'rest'; name: string };
 
