@@ -5,8 +5,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { keyProblem } from '../config/data-key.js';
-import { shardForKey } from '../config/key-hash.js';
+import { keyProblem } from '../common/data-key.js';
+import { shardForKey } from '../common/key-hash.js';
 import { ClusterError, ClusterErrorCode } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import type {
