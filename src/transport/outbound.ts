@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import type { TlsSource } from '../tls/tls-source.js';
 import { certificateRefusal } from './peer-certificate.js';
 import type { NodeId } from '../raft/index.js';
-import { backoffDelayMs } from './backoff.js';
+import { backoffDelayMs } from '../common/backoff.js';
 import { FramedSocket } from './connection.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { FrameKind, KEEPALIVE_FRAME, encodeFrame, type Frame } from './framing.js';
@@ -238,7 +238,7 @@ export class OutboundPeer {
       this.ctx.log('debug', `cannot reach ${this.peer}${why}; retrying`, this.fields({}));
     }
     this.state = 'waiting';
-    const delay = backoffDelayMs(this.attempt, this.ctx.reconnectMinMs, this.ctx.reconnectMaxMs, Math.random());
+    const delay = backoffDelayMs(this.attempt + 1, this.ctx.reconnectMinMs, this.ctx.reconnectMaxMs);
     this.attempt = Math.min(this.attempt + 1, REFUSED_ATTEMPT);
     this.retryTimer = setTimeout(() => {
       if (this.state === 'waiting') this.dial();

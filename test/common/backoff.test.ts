@@ -12,6 +12,13 @@ describe('backoff', () => {
     expect(backoffDelayMs(3, 0, 1_000)).toBe(0);
   });
 
+  it('gives the reconnect and webhook delays: retry 1 waits up to the minimum, capped at the maximum', () => {
+    expect([1, 2, 3, 4, 5, 6, 11, 2001].map((r) => backoffDelayMs(r, 50, 1000, () => 1))).toEqual([50, 100, 200, 400, 800, 1000, 1000, 1000]);
+    expect(backoffDelayMs(1, 50, 1000, () => 0)).toBe(25);
+    expect(backoffDelayMs(10, 50, 1000, () => 0)).toBe(500);
+    expect(backoffDelayMs(4, 50, 1000, () => 0.5)).toBe(300);
+  });
+
   it('sleeps until aborted', async () => {
     const controller = new AbortController();
     const slept = sleep(60_000, controller.signal);
