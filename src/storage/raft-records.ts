@@ -1,5 +1,5 @@
 import { EntryType, type Entry, type HardState, type NodeId, type SnapshotMeta } from '../raft/index.js';
-import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import { ByteReader, ByteWriter, DecodeError } from '../common/bytes.js';
 import { crc32c } from './crc32c.js';
 import { entryKey, KeyPrefix, singletonKey } from './raft-keys.js';
 

@@ -10,7 +10,8 @@
  * largest frame the acceptor will take.
  */
 import type { NodeId } from '../raft/index.js';
-import { ByteReader, encodeWith, utf8Length } from './bytes.js';
+import { utf8Length } from '../common/bytes.js';
+import { encodeWith, frameReader } from './bytes.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { MAX_CLUSTER_ID_BYTES, MAX_CODE_BYTES, MAX_ID_BYTES, MAX_REASON_BYTES, MIN_MAX_FRAME_BYTES } from './limits.js';
 
@@ -43,7 +44,7 @@ export function encodeHello(h: Hello): Uint8Array {
 
 /** Throws BAD_HANDSHAKE for anything but a well-formed Hello, UNSUPPORTED_VERSION for another version. */
 export function decodeHello(body: Uint8Array): Hello {
-  const r = new ByteReader(body);
+  const r = frameReader(body);
   try {
     if (r.u32('magic') !== MAGIC) throw new TransportError(TransportErrorCode.BadHandshake, 'bad magic: not a Torua peer');
     const version = r.u16('version');
@@ -128,7 +129,7 @@ export function encodeClose(c: CloseReason): Uint8Array {
 
 /** Throws BAD_FRAME if malformed. */
 export function decodeClose(body: Uint8Array): CloseReason {
-  const r = new ByteReader(body);
+  const r = frameReader(body);
   const code = r.str8(MAX_CODE_BYTES, 'code');
   const reason = r.str16(MAX_REASON_BYTES, 'reason');
   r.end('close');

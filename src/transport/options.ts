@@ -1,6 +1,6 @@
 /** Defaults and validation of PeerTransportOptions (kept apart so the transport reads as behaviour). */
 import type { NodeId } from '../raft/index.js';
-import { utf8Length } from './bytes.js';
+import { utf8Length } from '../common/bytes.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, MAX_CLUSTER_ID_BYTES, MAX_ID_BYTES, MAX_U32, MIN_MAX_FRAME_BYTES } from './limits.js';
 import type { PeerAddress, PeerTransportOptions } from './types.js';

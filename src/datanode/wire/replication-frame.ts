@@ -15,7 +15,7 @@
 import { keyProblem, MAX_KEY_BYTES } from '../../common/data-key.js';
 import { idSchema } from '../../config/index.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
-import { ByteReader, ByteWriter, DecodeError } from '../../storage/bytes.js';
+import { ByteReader, ByteWriter, DecodeError } from '../../common/bytes.js';
 import type { ReplicatedOp, ReplicationBatch } from '../contract.js';
 import { invalidInput } from '../errors.js';
 
