@@ -18,7 +18,7 @@
  */
 import type { ClusterClient } from '../client/index.js';
 import { createReplicaClient, joinAddress } from '../client/index.js';
-import type { Progress } from './progress.js';
+import type { ProgressDisplay } from './progress.js';
 import { restartCommandFor, runRestart } from './restart-process.js';
 
 export interface UpgradePlan {
@@ -36,7 +36,7 @@ export interface DriverOptions {
 
 export interface DriverModules {
   readonly client: ClusterClient;
-  readonly progress: Progress;
+  readonly progress: ProgressDisplay;
   /** A line on stderr. */
   readonly say: (line: string) => void;
   /** A change of phase (a terminal shows it in the progress line instead). */

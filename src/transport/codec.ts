@@ -14,7 +14,7 @@
  * wrong, it throws a TransportError (BAD_FRAME); encodeMessage refuses
  * (INVALID_MESSAGE) anything the decoder would refuse.
  */
-import type { Entry, EntryType, Message, MessageType, NodeId, Snapshot } from '../raft/index.js';
+import type { Entry, EntryType, Message, MessageType, MemberId, Snapshot } from '../raft/index.js';
 import type { ByteReader } from '../common/bytes.js';
 import { encodeWith, frameReader, type Sink } from './bytes.js';
 import { TransportError, TransportErrorCode } from './errors.js';
@@ -69,7 +69,7 @@ function entryCount(n: number, what: string): number {
   return n;
 }
 
-function writeIds(s: Sink, ids: readonly NodeId[], what: string): void {
+function writeIds(s: Sink, ids: readonly MemberId[], what: string): void {
   if (ids.length > MAX_CONF_MEMBERS) throw invalid(`${what}: ${ids.length} members, at most ${MAX_CONF_MEMBERS}`);
   s.u16(ids.length);
   for (const id of ids) s.str8(id, MAX_ID_BYTES, what);
@@ -167,9 +167,9 @@ export function encodeMessage(m: Message, headroom = 0): Uint8Array {
   }
 }
 
-function readIds(r: ByteReader, what: string): NodeId[] {
+function readIds(r: ByteReader, what: string): MemberId[] {
   const n = r.count16(MAX_CONF_MEMBERS, MIN_ID_BYTES, what);
-  const ids: NodeId[] = [];
+  const ids: MemberId[] = [];
   for (let i = 0; i < n; i++) ids.push(r.str8(MAX_ID_BYTES, what));
   return ids;
 }

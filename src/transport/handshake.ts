@@ -9,7 +9,7 @@
  * same cluster, speaking the same protocol — and the dialer learns the
  * largest frame the acceptor will take.
  */
-import type { NodeId } from '../raft/index.js';
+import type { MemberId } from '../raft/index.js';
 import { utf8Length } from '../common/bytes.js';
 import { encodeWith, frameReader } from './bytes.js';
 import { TransportError, TransportErrorCode } from './errors.js';
@@ -24,9 +24,9 @@ export interface Hello {
   readonly version: number;
   readonly clusterId: string;
   /** The sender's replica id. */
-  readonly from: NodeId;
+  readonly from: MemberId;
   /** The replica the sender believes it talks to. */
-  readonly to: NodeId;
+  readonly to: MemberId;
   /** Largest frame the sender accepts (frames it receives). */
   readonly maxFrameBytes: number;
 }
@@ -69,11 +69,11 @@ export function decodeHello(body: Uint8Array): Hello {
 export interface HelloExpectation {
   readonly clusterId: string;
   /** Our own id: the Hello must be addressed to it. */
-  readonly self: NodeId;
+  readonly self: MemberId;
   /** Acceptor: the ids allowed to connect. */
-  readonly peers?: { has(id: NodeId): boolean };
+  readonly peers?: { has(id: MemberId): boolean };
   /** Dialer: the id we dialled. */
-  readonly from?: NodeId;
+  readonly from?: MemberId;
 }
 
 /** Why this Hello must be refused, or undefined if it is fine. */

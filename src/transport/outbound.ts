@@ -9,7 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { TlsSource } from '../tls/tls-source.js';
 import { certificateRefusal } from './peer-certificate.js';
-import type { NodeId } from '../raft/index.js';
+import type { MemberId } from '../raft/index.js';
 import { backoffDelayMs } from '../common/backoff.js';
 import { FramedSocket } from './connection.js';
 import { TransportError, TransportErrorCode } from './errors.js';
@@ -25,7 +25,7 @@ const MAX_WRITE_BYTES = 1024 * 1024;
 const REFUSED_ATTEMPT = 64;
 
 export interface OutboundContext {
-  readonly self: NodeId;
+  readonly self: MemberId;
   readonly clusterId: string;
   readonly host: string;
   readonly maxFrameBytes: number;
@@ -37,7 +37,7 @@ export interface OutboundContext {
   readonly idleTimeoutMs: number;
   readonly counters: Counters;
   readonly log: LogFn;
-  readonly onDisconnected: (peer: NodeId, direction: Direction) => void;
+  readonly onDisconnected: (peer: MemberId, direction: Direction) => void;
   readonly tls: TlsSource | undefined;
 }
 
@@ -60,7 +60,7 @@ export class OutboundPeer {
 
   constructor(
     private readonly ctx: OutboundContext,
-    readonly peer: NodeId,
+    readonly peer: MemberId,
     private address: PeerAddress,
   ) {
     this.queue = new SendQueue(ctx.maxQueuedMessages, ctx.maxQueuedBytes);

@@ -83,7 +83,7 @@ export type StartEvacuation = CommandOf<'startEvacuation'>;
 export type CancelEvacuation = CommandOf<'cancelEvacuation'>;
 export type FinishEvacuation = CommandOf<'finishEvacuation'>;
 export type SetEvacuationStall = CommandOf<'setEvacuationStall'>;
-export type FinishRestore = CommandOf<'finishRestore'>;
+export type { FinishRestore } from './restore-commands.js';
 export type StartUpgrade = CommandOf<'startUpgrade'>;
 export type UpgradeStep = CommandOf<'upgradeStep'>;
 
