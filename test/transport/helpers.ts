@@ -6,18 +6,11 @@ import { PROTOCOL_VERSION, encodeHello, type Hello } from '../../src/transport/h
 import { PeerTransport } from '../../src/transport/index.js';
 import type { MessageLevel } from '../../src/observability/index.js';
 import type { Direction, PeerAddress, PeerTransportOptions } from '../../src/transport/types.js';
+import { waitFor } from '../support/wait-for.js';
 
 export const HOST = '127.0.0.1';
 export const CLUSTER = 'test-cluster';
 
-/** Polls `cond` until it holds; fails with `what` after a generous deadline. */
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 export const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
@@ -144,3 +137,5 @@ export class RawConn {
     return this.frames.map((f) => f.kind);
   }
 }
+
+export { waitFor };
