@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from './crc32c.js';
+import { readIfPresent } from './leveldb-files.js';
 
 /**
  * Verifies LevelDB's log-format files (the write-ahead logs and the current
@@ -85,13 +86,8 @@ export async function findLogDamage(dir: string): Promise<LogDamage | undefined>
   const current = names.includes('CURRENT') ? (await readFile(path.join(dir, 'CURRENT'), 'utf8')).trim() : undefined;
   const logs = names.filter((n) => n.endsWith('.log') || n === current).sort();
   for (const file of logs) {
-    let log: Uint8Array;
-    try {
-      log = await readFile(path.join(dir, file));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted meanwhile: not ours to judge
-      throw e;
-    }
+    const log = await readIfPresent(path.join(dir, file));
+    if (log === undefined) continue; // deleted meanwhile: not ours to judge
     const problem = logDamage(log);
     if (problem !== undefined) return { file, problem };
   }

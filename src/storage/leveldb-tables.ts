@@ -1,6 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from './crc32c.js';
+import { readIfPresent } from './leveldb-files.js';
 
 /**
  * Verifies the block checksums of LevelDB's table files before LevelDB reads
@@ -132,13 +133,8 @@ export async function findTableDamage(dir: string): Promise<TableDamage | undefi
     throw e;
   }
   for (const file of names.filter((n) => n.endsWith('.ldb') || n.endsWith('.sst')).sort()) {
-    let table: Uint8Array;
-    try {
-      table = await readFile(path.join(dir, file));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted meanwhile: not ours to judge
-      throw e;
-    }
+    const table = await readIfPresent(path.join(dir, file));
+    if (table === undefined) continue; // deleted meanwhile: not ours to judge
     if (!hasMagic(table)) continue;
     const problem = tableDamage(table);
     if (problem !== undefined) return { file, problem };
