@@ -15,6 +15,7 @@ import { FramedSocket } from './connection.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { FrameKind, KEEPALIVE_FRAME, encodeFrame, type Frame } from './framing.js';
 import { PROTOCOL_VERSION, checkHello, decodeClose, decodeHello, encodeHello } from './handshake.js';
+import type { ResolvedOptions } from './options.js';
 import { MAX_HANDSHAKE_FRAME_BYTES } from './limits.js';
 import { SendQueue } from './send-queue.js';
 import type { Counters, Direction, LogFn, PeerAddress } from './types.js';
@@ -24,17 +25,9 @@ const MAX_WRITE_BYTES = 1024 * 1024;
 /** After a refusal the peer will refuse again until someone fixes a config: retry at the slowest pace. */
 const REFUSED_ATTEMPT = 64;
 
-export interface OutboundContext {
+/** The transport's settings an outbound connection needs (all but its own id and port), and its hooks. */
+export interface OutboundContext extends Omit<ResolvedOptions, 'id' | 'peerPort'> {
   readonly self: MemberId;
-  readonly clusterId: string;
-  readonly host: string;
-  readonly maxFrameBytes: number;
-  readonly maxQueuedMessages: number;
-  readonly maxQueuedBytes: number;
-  readonly reconnectMinMs: number;
-  readonly reconnectMaxMs: number;
-  readonly keepAliveIntervalMs: number;
-  readonly idleTimeoutMs: number;
   readonly counters: Counters;
   readonly log: LogFn;
   readonly onDisconnected: (peer: MemberId, direction: Direction) => void;
