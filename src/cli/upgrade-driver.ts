@@ -20,6 +20,7 @@ import type { ClusterClient } from '../client/index.js';
 import { createReplicaClient, joinAddress } from '../client/index.js';
 import type { ProgressDisplay } from './progress.js';
 import { restartCommandFor, runRestart } from './restart-process.js';
+import { sleep } from '../common/backoff.js';
 
 export interface UpgradePlan {
   readonly to: string;
@@ -54,7 +55,6 @@ export class UpgradeStopped extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** How long one call keeps being retried while the cluster cannot answer (a leader change takes a few seconds at most). */
 const CALL_RETRY_MS = 30_000;

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32c } from './crc32c.js';
+import { crc32c, unmaskCrc } from './crc32c.js';
 import { readIfPresent } from './leveldb-files.js';
 
 /**
@@ -24,12 +24,6 @@ import { readIfPresent } from './leveldb-files.js';
 
 const BLOCK_BYTES = 32 * 1024;
 const HEADER_BYTES = 7;
-const MASK_DELTA = 0xa282ead8;
-
-function unmask(masked: number): number {
-  const rot = (masked - MASK_DELTA) >>> 0;
-  return ((rot >>> 17) | (rot << 15)) >>> 0;
-}
 
 /** The payload length at which the record at `p` checksums, if any (the record is complete there). */
 function checksumLength(log: Uint8Array, p: number, blockEnd: number, expected: number): number | undefined {
@@ -50,7 +44,7 @@ export function logDamage(log: Uint8Array): string | undefined {
     let p = block;
     while (blockEnd - p >= HEADER_BYTES) {
       const masked = view.getUint32(p, true);
-      const expected = unmask(masked);
+      const expected = unmaskCrc(masked);
       const len = view.getUint16(p + 4, true);
       const type = log[p + 6]!;
       if (masked === 0 && len === 0 && type === 0) {
