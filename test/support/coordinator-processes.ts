@@ -11,13 +11,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, expect } from 'vitest';
+import { MAIN_JS } from './cluster-harness.js';
 import { waitFor as waitForState } from './wait-for.js';
 
-export const REPO = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const MAIN_JS = path.join(REPO, 'dist/src/cli/main.js');
+export { MAIN_JS, REPO_ROOT as REPO } from './cluster-harness.js';
+
 const HOST = '127.0.0.1';
 
 /** Distinct free ports: all held open until every one is chosen, so none is handed out twice. */
