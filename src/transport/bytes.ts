@@ -1,5 +1,6 @@
 /**
- * Bounds-checked binary primitives for the wire formats (big-endian). No I/O.
+ * The peer transport's binary encoding (big-endian), and its reader: the
+ * common ByteReader throwing BAD_FRAME. No I/O.
  *
  * Encoding runs a layout twice: once through a SizeSink, which validates
  * every value and adds up the size, then through a BufferSink that writes
