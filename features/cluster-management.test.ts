@@ -21,7 +21,7 @@ import { execa } from 'execa';
 import { printDiagnosticsOnStepError } from './support/step-errors.js';
 import { afterAll, expect } from 'vitest';
 import { PACKAGE_VERSION } from '../src/cli/package-version.js';
-import { shardForKey } from '../src/config/key-hash.js';
+import { shardForKey } from '../src/common/key-hash.js';
 import { Cluster, httpRequest, MAIN_JS, now, partitionUnsupportedReason, sleep, waitFor } from '../test/support/cluster-harness.js';
 import { dataRequest, describeAnswer } from '../test/support/data-http.js';
 import { KvWriter } from '../test/support/kv-writer.js';

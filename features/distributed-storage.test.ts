@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describeFeature, loadFeature } from '@amiceli/vitest-cucumber';
 import { printDiagnosticsOnStepError } from './support/step-errors.js';
 import { afterAll, expect } from 'vitest';
-import { shardForKey } from '../src/config/key-hash.js';
+import { shardForKey } from '../src/common/key-hash.js';
 import { Cluster, httpRequest, partitionUnsupportedReason, waitFor } from '../test/support/cluster-harness.js';
 import { dataRequest, describeAnswer } from '../test/support/data-http.js';
 import { KvWriter } from '../test/support/kv-writer.js';

@@ -61,7 +61,7 @@
  * second and the leader's per-round costs: see scripts/bench/sim.ts.
  */
 import { parseArgs } from 'node:util';
-import { RawNode, SeededRng, type Message, type NodeId } from '../src/raft/index.js';
+import { RawNode, SeededRng, type Message, type MemberId } from '../src/raft/index.js';
 import { MemoryStorage, batchOf } from '../src/storage/index.js';
 import { runSeed } from './sim/simulator.js';
 import { runCoordinatorBench } from './bench/coordinator.js';
@@ -82,10 +82,10 @@ interface Row {
 
 /** Three replicas wired together with instant, in-order delivery. */
 class InstantCluster {
-  readonly nodes = new Map<NodeId, { raft: RawNode; storage: MemoryStorage; applied: number }>();
+  readonly nodes = new Map<MemberId, { raft: RawNode; storage: MemoryStorage; applied: number }>();
   private queue: Message[] = [];
 
-  constructor(ids: NodeId[], seed: number) {
+  constructor(ids: MemberId[], seed: number) {
     const rng = new SeededRng(seed);
     for (const id of ids) {
       const storage = new MemoryStorage();

@@ -51,7 +51,19 @@ describe('checkLayers', () => {
   it('lets storage import raft and the leaves, not the layers above', () => {
     expect(check('src/storage/a.ts', `import type { Entry } from '../raft/index.js';\nimport { Level } from 'level';\nimport { StorageError } from '../errors/index.js';`)).toEqual([]);
     expect(check('src/storage/a.ts', `import { Replica } from '../coordinator/replica.js';`)).toEqual([
-      'src/storage/a.ts: ../coordinator/replica.js — src/storage/ may not import src/coordinator/ (allowed: raft, config, errors, observability)',
+      'src/storage/a.ts: ../coordinator/replica.js — src/storage/ may not import src/coordinator/ (allowed: raft, config, errors, observability, common)',
+    ]);
+  });
+
+  it('keeps common a leaf that every layer above raft may import', () => {
+    const helper = `import { shardForKey } from '../common/key-hash.js';`;
+    for (const layer of ['storage', 'transport', 'coordinator', 'datanode', 'api', 'client', 'config', 'errors', 'observability', 'tls']) {
+      expect(check(`src/${layer}/a.ts`, helper), layer).toEqual([]);
+    }
+    expect(check('src/raft/a.ts', helper)).toHaveLength(1);
+    expect(check('src/common/a.ts', `import { sleep } from './backoff.js';\nimport type { z } from 'zod';`)).toEqual([]);
+    expect(check('src/common/a.ts', `import { Errors } from '../errors/index.js';`)).toEqual([
+      'src/common/a.ts: ../errors/index.js — src/common/ may not import src/errors/ (allowed: no other layer)',
     ]);
   });
 

@@ -12,7 +12,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createKvClient, type KvClient } from '../../src/client/index.js';
-import { shardForKey } from '../../src/config/key-hash.js';
+import { shardForKey } from '../../src/common/key-hash.js';
 import { FailoverBenchCluster, type ShardView } from './failover-cluster.js';
 import { log, makeTempDir, now, removeDir, sleep } from './procs.js';
 

@@ -10,7 +10,7 @@
  * test: 20 SIGSTOPs of 300 ms, shorter than the failure threshold, must
  * decide nothing. Prints min, p50, p99, max and the goal line.
  */
-import { shardForKey } from '../../src/config/key-hash.js';
+import { shardForKey } from '../../src/common/key-hash.js';
 import { createKvAgent, sendRaw } from '../../src/client/kv-http.js';
 import { FailoverBenchCluster, mostPrimaries, SHARDS } from './failover-cluster.js';
 import { percentile } from './kv-measure.js';

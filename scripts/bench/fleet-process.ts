@@ -8,7 +8,7 @@
  * Each of the N live nodes listens on its own address (loopback aliases
  * `<prefix>.1`, `<prefix>.2` …, `perHost` nodes each, ports picked by the
  * system), registers through `nodes.register` and keeps its lease with the
- * real node's LeaseKeeper and LeaseRenewer (through any replica, followers
+ * real node's LeaseHolder and LeaseRenewer (through any replica, followers
  * preferred; one connection pool for all, see renewalAgent; registration
  * through one cluster client per alias, dialling from it), and answers `GET /health` as a data
  * node does. The D dead nodes are only registered, at an address where
@@ -24,7 +24,7 @@ import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { createClusterClient, type ClusterClient } from '../../src/client/index.js';
-import { LeaseKeeper } from '../../src/datanode/lease.js';
+import { LeaseHolder } from '../../src/datanode/lease.js';
 import { nodeSettings } from '../../src/datanode/options.js';
 import type { CoordinatorLink } from '../../src/datanode/contract.js';
 import { LeaseRenewer } from '../../src/cli/lease-renewer.js';
@@ -41,7 +41,7 @@ interface FleetNode {
   /** Renewals go as a real node's do: through any replica, followers preferred (lease-renewer.ts). */
   readonly renewals: CoordinatorLink;
   server: http.Server | undefined;
-  keeper: LeaseKeeper | undefined;
+  keeper: LeaseHolder | undefined;
   registered: boolean;
   hung: boolean;
   lastProbeMs: number | null;
@@ -228,7 +228,7 @@ async function register(link: CoordinatorLink, id: string, address: string, iden
 }
 
 function startKeeper(node: FleetNode): void {
-  node.keeper = new LeaseKeeper({
+  node.keeper = new LeaseHolder({
     id: node.id,
     identity: node.identity,
     coordinators: counted(node.renewals),

@@ -12,7 +12,7 @@
  * move and in the last 10 s. Bounded by S seconds (default 150).
  */
 import { createKvClient, type KvClient } from '../../src/client/index.js';
-import { shardForKey } from '../../src/config/key-hash.js';
+import { shardForKey } from '../../src/common/key-hash.js';
 import { FailoverBenchCluster } from './failover-cluster.js';
 import { parseJson, request } from './http.js';
 import { log, now, sleep } from './procs.js';

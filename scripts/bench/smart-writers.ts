@@ -6,7 +6,7 @@
  * longest gap between acknowledgements in a window, and a read-back of every
  * acknowledged key. Bounded in count; the caller stops them.
  */
-import { shardForKey } from '../../src/config/key-hash.js';
+import { shardForKey } from '../../src/common/key-hash.js';
 import type { KvClient } from '../../src/client/index.js';
 
 export interface Put {

@@ -12,7 +12,7 @@
  * Both are checked line by line; an error names the line and the field.
  */
 import { z } from 'zod';
-import { keyProblem } from '../../src/config/data-key.js';
+import { keyProblem } from '../../src/common/data-key.js';
 import { findJsonSyntaxProblem, formatZodIssues, intInRange, numberInRange, strictObject } from '../../src/config/index.js';
 import { ClusterError, ClusterErrorCode } from '../../src/errors/index.js';
 

@@ -7,7 +7,7 @@
  * the firewall).
  */
 import fsp from 'node:fs/promises';
-import { shardForKey } from '../../src/config/key-hash.js';
+import { shardForKey } from '../../src/common/key-hash.js';
 import { formatFinalReadLine, formatHistoryLine, type HistoryOp } from './history.js';
 import { checkLinearizability, findLostWrites } from './linearizability/index.js';
 import { describeOp } from './linearizability/describe.js';

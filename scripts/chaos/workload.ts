@@ -8,7 +8,7 @@
  * between them.
  */
 import { createKvClient, isKvError, type KvClient } from '../../src/client/index.js';
-import { shardForKey } from '../../src/config/key-hash.js';
+import { shardForKey } from '../../src/common/key-hash.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import type { HistoryOp, HistoryOpKind, HistoryOutcome } from './history.js';
 import { sleep } from '../bench/procs.js';

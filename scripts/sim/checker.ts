@@ -1,4 +1,4 @@
-import type { Entry, NodeId, RawNode } from '../../src/raft/index.js';
+import type { Entry, MemberId, RawNode } from '../../src/raft/index.js';
 import { describeEntry } from './state-machine.js';
 
 export interface Violation {
@@ -24,7 +24,7 @@ interface CommittedEntry {
 export class SafetyChecker {
   readonly violations: Violation[] = [];
   /** Election safety: the leader of each term. */
-  private readonly leaderOfTerm = new Map<number, NodeId>();
+  private readonly leaderOfTerm = new Map<number, MemberId>();
   /** Log matching: (index, term) → description and previous term, as first seen in any log. */
   private readonly logEntries = new Map<string, { desc: string; prevTerm: number | undefined }>();
   /** State machine safety: index → what was applied there. */
@@ -45,7 +45,7 @@ export class SafetyChecker {
   }
 
   /** Election safety: at most one leader per term, ever. Call after every input to a replica. */
-  observeRole(id: NodeId, node: RawNode): void {
+  observeRole(id: MemberId, node: RawNode): void {
     if (node.currentRole !== 'leader') return;
     const term = node.currentTerm;
     const known = this.leaderOfTerm.get(term);
@@ -58,7 +58,7 @@ export class SafetyChecker {
   }
 
   /** Log matching: entries a replica appended agree with every other log holding the same (index, term). */
-  observeAppended(id: NodeId, node: RawNode, entries: readonly Entry[]): void {
+  observeAppended(id: MemberId, node: RawNode, entries: readonly Entry[]): void {
     for (const e of entries) {
       const key = `${e.index}:${e.term}`;
       const desc = describeEntry(e);
@@ -80,7 +80,7 @@ export class SafetyChecker {
    * State machine safety: every replica applies the same entry at each
    * index. Also feeds leader completeness with what is now known committed.
    */
-  observeApplied(id: NodeId, term: number, e: Entry, hash: number, leaders: Iterable<[NodeId, RawNode]>): void {
+  observeApplied(id: MemberId, term: number, e: Entry, hash: number, leaders: Iterable<[MemberId, RawNode]>): void {
     const desc = describeEntry(e);
     const c = this.committed.get(e.index);
     if (!c) {
@@ -100,20 +100,20 @@ export class SafetyChecker {
   }
 
   /** A replica restored a snapshot: its history must be the committed one. */
-  observeSnapshotRestore(id: NodeId, index: number, hash: number): void {
+  observeSnapshotRestore(id: MemberId, index: number, hash: number): void {
     const c = this.committed.get(index);
     if (c && c.hash !== hash) this.fail('state machine safety', `${id} installed a snapshot at ${index} whose history differs`);
   }
 
   /** Leader completeness: a new leader holds every entry committed in an earlier term. */
-  private checkLeaderCompleteness(id: NodeId, node: RawNode): void {
+  private checkLeaderCompleteness(id: MemberId, node: RawNode): void {
     const term = node.currentTerm;
     for (const [index, c] of this.committed) {
       if (c.knownAtTerm < term) this.checkHas(id, node, index, c.term, c.desc);
     }
   }
 
-  private checkHas(id: NodeId, node: RawNode, index: number, term: number, desc: string): void {
+  private checkHas(id: MemberId, node: RawNode, index: number, term: number, desc: string): void {
     const log = node.raftLog;
     if (index <= log.snapshot.meta.index) return; // covered by the snapshot (checked on restore)
     const t = log.term(index);
@@ -133,7 +133,7 @@ export class SafetyChecker {
   }
 
   /** Linearizable reads: the index a read waits for covers every write acknowledged before the read began. */
-  observeReadIndex(id: NodeId, requestId: string, index: number, minIndex: number): void {
+  observeReadIndex(id: MemberId, requestId: string, index: number, minIndex: number): void {
     if (index < minIndex) {
       this.fail('linearizable read', `${id} served read ${requestId} at index ${index}, but a write at ${minIndex} was acknowledged before it began`);
     }

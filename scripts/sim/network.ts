@@ -1,4 +1,4 @@
-import type { Message, NodeId, SeededRng } from '../../src/raft/index.js';
+import type { Message, MemberId, SeededRng } from '../../src/raft/index.js';
 
 export interface NetworkFaults {
   /** Probability that a message is lost. */
@@ -65,7 +65,7 @@ export class SimNetwork {
    * message queued (its receiver is paused, like a stopped process whose
    * socket buffers fill).
    */
-  due(now: number, held: (to: NodeId) => boolean): Message[] {
+  due(now: number, held: (to: MemberId) => boolean): Message[] {
     this.drainedTo = now;
     const bucket = this.buckets.get(now);
     if (!bucket) return [];
@@ -94,7 +94,7 @@ export class SimNetwork {
   }
 
   /** Drops every message to `id` (a crashed process loses its socket buffers). */
-  dropTo(id: NodeId): void {
+  dropTo(id: MemberId): void {
     for (const [at, b] of this.buckets) {
       const kept = b.filter((f) => f.msg.to !== id);
       this.dropped += b.length - kept.length;
@@ -103,11 +103,11 @@ export class SimNetwork {
     }
   }
 
-  cutLink(from: NodeId, to: NodeId): void {
+  cutLink(from: MemberId, to: MemberId): void {
     this.cut.add(`${from}>${to}`);
   }
 
-  isCut(from: NodeId, to: NodeId): boolean {
+  isCut(from: MemberId, to: MemberId): boolean {
     return this.cut.size > 0 && this.cut.has(`${from}>${to}`);
   }
 

@@ -6,7 +6,7 @@ import {
   decodeConfChange,
   type ConfState,
   type Message,
-  type NodeId,
+  type MemberId,
   type RaftModules,
   type RaftOptions,
   type Ready,
@@ -106,7 +106,7 @@ interface PendingWrite {
 }
 
 interface SimNode {
-  readonly id: NodeId;
+  readonly id: MemberId;
   raft: RawNode;
   readonly storage: MemoryStorage;
   readonly initialConf: ConfState | undefined;
@@ -177,25 +177,25 @@ export class Simulator {
   private readonly nodeRngSource: SeededRng;
   private readonly network: SimNetwork;
   private readonly checker = new SafetyChecker();
-  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly nodes = new Map<MemberId, SimNode>();
   private readonly profile: FaultProfile;
   private readonly faultTicks: number;
   private readonly healTicks: number;
   private readonly variant: Variant;
   private readonly trace: ((line: string) => void) | undefined;
-  private readonly initialVoters: NodeId[];
+  private readonly initialVoters: MemberId[];
   private now = 0;
   private healed = false;
   private nextCommand = 0;
   private nextRead = 0;
   private nextNodeId: number;
   private replacements = 0;
-  private lastAdded: NodeId | undefined;
+  private lastAdded: MemberId | undefined;
   private probe: { command: string; at: number } | undefined;
   private probeAcked = false;
-  private readonly proposals = new Map<string, NodeId>();
-  private readonly reads = new Map<string, { node: NodeId; minIndex: number }>();
-  private readonly toDecommission = new Set<NodeId>();
+  private readonly proposals = new Map<string, MemberId>();
+  private readonly reads = new Map<string, { node: MemberId; minIndex: number }>();
+  private readonly toDecommission = new Set<MemberId>();
   private readonly stats: SimStats = {
     elections: 0,
     proposals: 0,
@@ -276,7 +276,7 @@ export class Simulator {
 
   // ---- replicas -----------------------------------------------------------
 
-  private makeRaft(id: NodeId, initialConf: ConfState | undefined, storage: MemoryStorage): RawNode {
+  private makeRaft(id: MemberId, initialConf: ConfState | undefined, storage: MemoryStorage): RawNode {
     const opts: RaftOptions = {
       id,
       electionTicks: ELECTION_TICKS,
@@ -293,7 +293,7 @@ export class Simulator {
     return new Impl(opts, modules);
   }
 
-  private addNode(id: NodeId, initialConf: ConfState | undefined): SimNode {
+  private addNode(id: MemberId, initialConf: ConfState | undefined): SimNode {
     const storage = new MemoryStorage();
     const node: SimNode = {
       id,
@@ -353,7 +353,7 @@ export class Simulator {
     return [...this.nodes.values()].filter((n) => this.isRunning(n));
   }
 
-  private *leaders(): Iterable<[NodeId, RawNode]> {
+  private *leaders(): Iterable<[MemberId, RawNode]> {
     for (const n of this.nodes.values()) if (n.alive && n.raft.currentRole === 'leader') yield [n.id, n.raft];
   }
 

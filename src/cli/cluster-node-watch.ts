@@ -3,14 +3,14 @@
  * node starts answering, gains or loses its lease, or stops answering.
  * Pure, like cluster-watch.ts: the command feeds it health probes.
  */
-import { exchangeJson } from '../api/coordinator/http/json-exchange.js';
+import { exchangeJson } from '../api/http/json-exchange.js';
 import { webOrigin } from '../tls/web.js';
 import { MISSES_BEFORE_DOWN } from './cluster-watch.js';
 
 const MAX_HEALTH_BYTES = 64 * 1024;
 
 /** A node's `GET /health` as far as the display needs it, or why it did not answer. */
-export type NodeProbe =
+export type NodeWatchProbe =
   | { readonly ok: true; readonly status: string; readonly leaseValid: boolean; readonly leader: string | null }
   | { readonly ok: false; readonly error: string };
 
@@ -25,7 +25,7 @@ export type NodeWatchState = ReadonlyMap<string, NodeWatchEntry>;
 export const initialNodeWatchState: NodeWatchState = new Map();
 
 /** `probes[i]` is of the node `ids[i]`. */
-export function nodeWatchStep(prev: NodeWatchState, ids: readonly string[], probes: readonly NodeProbe[]): { state: NodeWatchState; lines: string[] } {
+export function nodeWatchStep(prev: NodeWatchState, ids: readonly string[], probes: readonly NodeWatchProbe[]): { state: NodeWatchState; lines: string[] } {
   const lines: string[] = [];
   const next = new Map(prev);
   probes.forEach((p, i) => {
@@ -48,7 +48,7 @@ export function nodeWatchStep(prev: NodeWatchState, ids: readonly string[], prob
 }
 
 /** One node's health, bounded by `timeoutMs`; never throws. */
-export async function probeNode(address: string, timeoutMs: number): Promise<NodeProbe> {
+export async function probeNode(address: string, timeoutMs: number): Promise<NodeWatchProbe> {
   try {
     const answer = await exchangeJson({ method: 'GET', url: `${webOrigin(address)}/health`, timeoutMs, maxAnswerBytes: MAX_HEALTH_BYTES });
     if (answer.kind !== 'answer') return { ok: false, error: answer.kind === 'timeout' ? 'TimeoutError' : answer.why };

@@ -9,7 +9,7 @@
  * `data` is `{key}`, and for `get` also the value as `value_base64` and as
  * `value` (its UTF-8 text, null when it is not valid UTF-8).
  */
-import { keyProblem } from '../config/data-key.js';
+import { keyProblem } from '../common/data-key.js';
 import { createKvClient, describeClientError, KvError, type KvClient } from '../client/index.js';
 import { CliError, usage } from './cli-error.js';
 import { resolveTarget, type TargetFlags } from './cluster-target.js';

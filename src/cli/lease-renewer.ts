@@ -1,7 +1,7 @@
 /**
  * Where a data node sends each lease renewal attempt (README, "Leases").
  * One call is one attempt to one coordinator replica, with no retries of its
- * own: the LeaseKeeper times each attempt (a fraction of the lease) and
+ * own: the LeaseHolder times each attempt (a fraction of the lease) and
  * decides whether to try again, so a silent replica costs one short attempt.
  *
  * The replica is, in this order: the leader a NOT_LEADER answer just named;

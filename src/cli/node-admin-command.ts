@@ -11,6 +11,7 @@ import { runClientCommand, type CommandResult, type OutputFlags } from './admin-
 import { EXIT_FAILED } from './exit-codes.js';
 import { createProgress } from './progress.js';
 import type { CliIo } from './run.js';
+import { sleep } from '../common/backoff.js';
 
 export interface NodeAdminFlags extends OutputFlags {
   readonly wait?: boolean | undefined;
@@ -20,7 +21,6 @@ export interface NodeAdminFlags extends OutputFlags {
 export const DEFAULT_WAIT_TIMEOUT_S = 600;
 const POLL_MS = 1_000;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function timeoutOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_WAIT_TIMEOUT_S * 1000;

@@ -100,7 +100,7 @@ export interface CoordinatorLinkOptions {
   /** The cluster client's per-attempt timeout, named by a TIMEOUT error. Default: the client's. */
   readonly timeoutMs?: number | undefined;
   /**
-   * Where lease renewals go, one attempt per call (the LeaseKeeper times
+   * Where lease renewals go, one attempt per call (the LeaseHolder times
    * and repeats them). Without one they go through the cluster client, which
    * follows the leader with its own retries.
    */

@@ -13,7 +13,7 @@ export interface ProgressOptions {
   readonly width?: number;
 }
 
-export interface Progress {
+export interface ProgressDisplay {
   /** `done` of `total` units (total may grow or shrink as the cluster learns more). */
   update(done: number, total: number, detail?: string): void;
   /** Clears the bar on a terminal, then writes `message` (if any) on a line of its own. */
@@ -35,7 +35,7 @@ export function progressBar(done: number, total: number, width: number): string 
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(share * 100)).padStart(3)}%`;
 }
 
-export function createProgress(options: ProgressOptions): Progress {
+export function createProgress(options: ProgressOptions): ProgressDisplay {
   const now = options.nowMs ?? (() => Date.now());
   const width = options.width ?? 30;
   const startedAt = now();

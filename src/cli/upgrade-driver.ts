@@ -18,8 +18,9 @@
  */
 import type { ClusterClient } from '../client/index.js';
 import { createReplicaClient, joinAddress } from '../client/index.js';
-import type { Progress } from './progress.js';
+import type { ProgressDisplay } from './progress.js';
 import { restartCommandFor, runRestart } from './restart-process.js';
+import { sleep } from '../common/backoff.js';
 
 export interface UpgradePlan {
   readonly to: string;
@@ -36,7 +37,7 @@ export interface DriverOptions {
 
 export interface DriverModules {
   readonly client: ClusterClient;
-  readonly progress: Progress;
+  readonly progress: ProgressDisplay;
   /** A line on stderr. */
   readonly say: (line: string) => void;
   /** A change of phase (a terminal shows it in the progress line instead). */
@@ -54,7 +55,6 @@ export class UpgradeStopped extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** How long one call keeps being retried while the cluster cannot answer (a leader change takes a few seconds at most). */
 const CALL_RETRY_MS = 30_000;

@@ -18,7 +18,7 @@ import { observable, type Observable } from '@trpc/server/observable';
 import type { AppRouter } from '../api/coordinator/index.js';
 import { parseAddress } from './addresses.js';
 import { attemptSignal } from './attempt-signal.js';
-import { backoffDelayMs, sleep } from './backoff.js';
+import { backoffDelayMs, sleep } from '../common/backoff.js';
 import { ClusterUnavailableError, type FailedAttempt } from './errors.js';
 import { classifyFailure } from './failure.js';
 import type { LeaderTracker } from './leader-tracker.js';

@@ -14,8 +14,8 @@
  * to the same state again.
  */
 import type http from 'node:http';
-import { keyProblem } from '../config/data-key.js';
-import { backoffDelayMs, sleep } from './backoff.js';
+import { keyProblem } from '../common/data-key.js';
+import { backoffDelayMs, sleep } from '../common/backoff.js';
 import { createClusterClient } from './create-client.js';
 import { describeClientError, errorCodeOf, reachedNoReplica } from './errors.js';
 import { classifyAnswer, type KvMethod, type KvOutcome } from './kv-answer.js';

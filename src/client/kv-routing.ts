@@ -8,7 +8,7 @@
  * table cost one read.
  */
 import { z } from 'zod';
-import { shardForKey } from '../config/key-hash.js';
+import { shardForKey } from '../common/key-hash.js';
 import { parseAddress } from './addresses.js';
 import type { HttpTarget } from './kv-http.js';
 

@@ -13,7 +13,7 @@
  * The leader is found by asking every known replica for its own health, in
  * parallel, and trusting only a replica that says itself that it leads.
  */
-import { sleep } from './backoff.js';
+import { sleep } from '../common/backoff.js';
 import { leaderOf, type ReplicaProbe } from './probe.js';
 
 export interface LeaderTrackerDeps {

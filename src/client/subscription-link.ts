@@ -13,7 +13,7 @@ import { observable } from '@trpc/server/observable';
 import { EventSource, type EventSourceFetchInit, type FetchLike } from 'eventsource';
 import type { AppRouter } from '../api/coordinator/index.js';
 import { parseAddress } from './addresses.js';
-import { backoffDelayMs, sleep } from './backoff.js';
+import { backoffDelayMs, sleep } from '../common/backoff.js';
 import { ClusterUnavailableError, type FailedAttempt } from './errors.js';
 import { describeTransportFailure, NO_ANSWER_CODE } from './failure.js';
 import type { LeaderTracker } from './leader-tracker.js';

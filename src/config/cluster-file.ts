@@ -5,7 +5,7 @@ import { hostSchema, idSchema, intInRange, labelsSchema, portSchema, strictObjec
 import { notificationsSchema } from './notifications.js';
 import { raftSettingsSchema } from './raft-settings.js';
 import { clusterSettingsSchema } from './settings.js';
-import { formatPath } from './zod-issues.js';
+import { formatPath } from '../common/zod-issues.js';
 
 export const logLevelSchema = z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` });
 

@@ -28,7 +28,7 @@ export {
   type RecoverySettings,
   type ReplicationSettings,
 } from './settings.js';
-export { describeValue, formatPath, formatZodIssues } from './zod-issues.js';
+export { describeValue, formatPath, formatZodIssues } from '../common/zod-issues.js';
 export { authSchema, roleAtLeast, roleSchema, ROLES, type AuthSettings, type Role, type TokenEntry } from './auth.js';
 export { createToken, hashToken, tokenMatches, tokenName, TOKEN_PATTERN } from './token-hash.js';
 export { checkedInternalToken, INTERNAL_TOKEN_ENV, loadInternalToken, writeInternalToken } from './internal-token.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError, ConfigErrorCode } from '../errors/index.js';
 import { clusterFileSchema, type ClusterFile } from './cluster-file.js';
 import { findJsonSyntaxProblem } from './json-syntax.js';
-import { formatZodIssues } from './zod-issues.js';
+import { formatZodIssues } from '../common/zod-issues.js';
 
 /**
  * Checks a parsed cluster file. `source` names it in messages (the path, as

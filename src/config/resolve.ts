@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ConfigError, ConfigErrorCode } from '../errors/index.js';
 import type { LogLevel } from '../observability/log-level.js';
 import { logLevelSchema, type ClusterFile, type CoordinatorEntry, type NodeEntry } from './cluster-file.js';
-import { formatZodIssues } from './zod-issues.js';
+import { formatZodIssues } from '../common/zod-issues.js';
 
 /** Command-line flags that win over the file (`--data-dir`, `--log-level`), as typed. */
 export interface ProcessOverrides {

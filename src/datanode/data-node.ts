@@ -5,8 +5,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { keyProblem } from '../config/data-key.js';
-import { shardForKey } from '../config/key-hash.js';
+import { keyProblem } from '../common/data-key.js';
+import { shardForKey } from '../common/key-hash.js';
 import { ClusterError, ClusterErrorCode } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import type {
@@ -30,7 +30,7 @@ import type {
 } from './contract.js';
 import { invalidInput, noLease, notPrimary, resync, staleEpoch, stopping, unavailable } from './errors.js';
 import { loadOrCreateIdentity } from './identity.js';
-import { LeaseKeeper } from './lease.js';
+import { LeaseHolder } from './lease.js';
 import type { NodeContext } from './node-context.js';
 import { nodeSettings, type DataNodeModules, type DataNodeOptions, type NodeSettings } from './options.js';
 import { RecoverySessions } from './primary/recovery-sessions.js';
@@ -51,7 +51,7 @@ const NO_LEASE_INFO: LeaseInfo = { valid: false, remainingMs: 0, leader: null, t
 interface Running {
   readonly ctx: NodeContext;
   readonly store: ShardStore;
-  readonly lease: LeaseKeeper;
+  readonly lease: LeaseHolder;
   readonly sessions: RecoverySessions;
 }
 
@@ -279,7 +279,7 @@ export class DataNode implements DataNodeService {
 
   private wire(store: ShardStore, identity: string): Running {
     let sessions!: RecoverySessions;
-    const lease = new LeaseKeeper({
+    const lease = new LeaseHolder({
       id: this.opts.id,
       identity,
       coordinators: this.modules.coordinators,

@@ -6,21 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { StorageError, StorageErrorCode } from '../storage/index.js';
+import { StorageError, StorageErrorCode, syncDir } from '../storage/index.js';
 
 const TOKEN = /^[0-9a-f]{32}$/;
 /** Whoever reads the token can register as this node: only its owner may. */
 const OWNER_ONLY = 0o600;
 const NOT_OWNER_BITS = 0o077;
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * Reads `<dir>/identity`, or creates it (128 random bits as hex, mode 0600,

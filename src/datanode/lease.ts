@@ -15,7 +15,7 @@ import { describe } from './errors.js';
 import { abortable, attemptSignal, attemptTimeoutMs, isFinal, pause } from './lease-attempt.js';
 import type { NodeSettings } from './options.js';
 
-export interface LeaseKeeperDeps {
+export interface LeaseHolderDeps {
   readonly id: string;
   readonly identity: string;
   readonly coordinators: CoordinatorLink;
@@ -46,7 +46,8 @@ const MAX_ATTEMPTS_PER_RENEWAL = 32;
 const MAX_RETRY_PAUSE_MS = 100;
 const RETRY_AFTER_FAILED_RENEWAL_MS = 10;
 
-export class LeaseKeeper {
+/** The node's side of a lease: it holds and renews its own (the leader's LeaseKeeper grants them). */
+export class LeaseHolder {
   grant: LeaseGrant | null = null;
   private validUntilMs = -Infinity;
   private inflight: Promise<void> | null = null;
@@ -63,7 +64,7 @@ export class LeaseKeeper {
   private wasValid = false;
   private stopped = false;
 
-  constructor(private readonly deps: LeaseKeeperDeps) {}
+  constructor(private readonly deps: LeaseHolderDeps) {}
 
   valid(): boolean {
     return this.deps.nowMs() < this.validUntilMs;

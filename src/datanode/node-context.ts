@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, PeerLink } from './contract.js';
-import type { LeaseKeeper } from './lease.js';
+import type { LeaseHolder } from './lease.js';
 import type { NodeSettings } from './options.js';
 import type { ShardCopy } from './shard-copy.js';
 import type { ShardLocks } from './shard-locks.js';
@@ -16,7 +16,7 @@ export interface NodeContext {
   readonly peers: PeerLink;
   readonly logger: Logger;
   readonly nowMs: () => number;
-  readonly lease: LeaseKeeper;
+  readonly lease: LeaseHolder;
   readonly copies: Map<number, ShardCopy>;
   /** Aborted by stop(): every wait and outgoing call ends with it. */
   readonly signal: AbortSignal;

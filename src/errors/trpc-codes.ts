@@ -1,8 +1,8 @@
 /**
  * tRPC v11's error code keys (`TRPC_ERROR_CODE_KEY` of @trpc/server 11,
  * `unstable-core-do-not-import/rpc/codes.ts`). Written out here because the
- * errors layer must not depend on the server package; the API layer can check
- * the two stay equal with `satisfies` once @trpc/server is installed.
+ * errors layer must not depend on the server package; the API layer checks
+ * that the two stay equal (api/coordinator/trpc.ts, `trpcCodesAgree`).
  */
 export const TRPC_ERROR_CODES = [
   'PARSE_ERROR',

@@ -1,5 +1,5 @@
 import { RaftError, RaftErrorCode } from './errors.js';
-import type { ConfChange, ConfState, NodeId } from './types.js';
+import type { ConfChange, ConfState, MemberId } from './types.js';
 
 /**
  * A membership-change entry carries the change and the whole configuration
@@ -18,7 +18,7 @@ export function encodeConfChange(record: ConfChangeRecord): Uint8Array {
   return encoder.encode(JSON.stringify(record));
 }
 
-function isIdList(v: unknown): v is NodeId[] {
+function isIdList(v: unknown): v is MemberId[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0);
 }
 
@@ -72,7 +72,7 @@ export function applyConfChange(conf: ConfState, change: ConfChange): ConfState 
 }
 
 export function sameConf(a: ConfState, b: ConfState): boolean {
-  const eq = (x: readonly NodeId[], y: readonly NodeId[]): boolean =>
+  const eq = (x: readonly MemberId[], y: readonly MemberId[]): boolean =>
     x.length === y.length && [...x].sort().every((v, i) => v === [...y].sort()[i]);
   return eq(a.voters, b.voters) && eq(a.learners, b.learners);
 }

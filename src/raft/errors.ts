@@ -1,4 +1,4 @@
-import type { NodeId } from './types.js';
+import type { MemberId } from './types.js';
 
 /** Why the core refused an input. One code per refusal an operator can act on. */
 export enum RaftErrorCode {
@@ -26,7 +26,7 @@ export enum RaftErrorCode {
 
 export interface RaftErrorPayload {
   /** The leader as this replica knows it (NONE if unknown). */
-  readonly leader?: NodeId;
+  readonly leader?: MemberId;
   readonly term?: number;
   readonly [key: string]: unknown;
 }

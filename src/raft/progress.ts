@@ -1,4 +1,4 @@
-import type { NodeId, PeerProgress } from './types.js';
+import type { MemberId, PeerProgress } from './types.js';
 
 /**
  * A bounded ring of the last index of each append in flight to one
@@ -168,7 +168,7 @@ export function quorum(n: number): number {
 }
 
 /** The highest index that a majority of `voters` has reached, given each one's match. */
-export function quorumIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number): number {
+export function quorumIndex(voters: readonly MemberId[], matchOf: (id: MemberId) => number): number {
   if (voters.length === 0) return 0;
   const m = voters.map(matchOf).sort((a, b) => b - a);
   return m[quorum(voters.length) - 1]!;
@@ -177,7 +177,7 @@ export function quorumIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => 
 export type VoteResult = 'won' | 'lost' | 'pending';
 
 /** Outcome of an election among `voters` given the answers so far. */
-export function voteResult(voters: readonly NodeId[], votes: ReadonlyMap<NodeId, boolean>): VoteResult {
+export function voteResult(voters: readonly MemberId[], votes: ReadonlyMap<MemberId, boolean>): VoteResult {
   let granted = 0;
   let rejected = 0;
   for (const v of voters) {

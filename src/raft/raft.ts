@@ -16,11 +16,11 @@ import {
   type HeartbeatRequest,
   type InitialState,
   type Message,
-  type NodeId,
+  type MemberId,
   type PeerProgress,
   type ReadState,
   type Ready,
-  type Role,
+  type RaftRole,
   type Snapshot,
   type SnapshotRequest,
   type SoftState,
@@ -29,7 +29,7 @@ import {
 } from './types.js';
 
 export interface RaftOptions {
-  readonly id: NodeId;
+  readonly id: MemberId;
   /** Election timeout E in ticks; each wait is drawn from [E, 2E). */
   readonly electionTicks: number;
   /** Leader heartbeat interval in ticks; must be < electionTicks. */
@@ -75,13 +75,13 @@ export interface RaftModules {
 
 export type ProposeResult =
   | { readonly kind: 'appended'; readonly index: number; readonly term: number }
-  | { readonly kind: 'forwarded'; readonly leader: NodeId };
+  | { readonly kind: 'forwarded'; readonly leader: MemberId };
 
 type CampaignType = 'preElection' | 'election';
 
 interface PendingRead {
   readonly requestId: string;
-  readonly from: NodeId;
+  readonly from: MemberId;
   readonly index: number;
   readonly seq: number;
 }
@@ -101,7 +101,7 @@ const EMPTY_CONF: ConfState = { voters: [], learners: [] };
  * Each role has its own step function; role changes go through become*().
  */
 export class RawNode {
-  readonly id: NodeId;
+  readonly id: MemberId;
   private readonly electionTicks: number;
   private readonly heartbeatTicks: number;
   private readonly preVote: boolean;
@@ -119,24 +119,24 @@ export class RawNode {
   /** Latest term seen; never decreases. */
   protected term = 0;
   /** Vote cast in `term`, or NONE. */
-  protected vote: NodeId = NONE;
+  protected vote: MemberId = NONE;
   protected readonly log: RaftLog;
 
   // ---- volatile ----
-  protected role: Role = 'follower';
-  protected lead: NodeId = NONE;
+  protected role: RaftRole = 'follower';
+  protected lead: MemberId = NONE;
   private reason = 'started';
   /** Configuration at the snapshot; confHistory holds the changes in the log after it, ascending. */
   private baseConf: ConfState;
   private confHistory: { index: number; conf: ConfState }[] = [];
   private conf: ConfState;
   /** Leader only: one entry per member other than this replica. */
-  private readonly progress = new Map<NodeId, Progress>();
-  private readonly votes = new Map<NodeId, boolean>();
+  private readonly progress = new Map<MemberId, Progress>();
+  private readonly votes = new Map<MemberId, boolean>();
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
-  private leadTransferee: NodeId = NONE;
+  private leadTransferee: MemberId = NONE;
   private transferElapsed = 0;
   /** Leader only: index of the latest membership change that may be uncommitted. */
   private pendingConfIndex = 0;
@@ -147,12 +147,12 @@ export class RawNode {
 
   // ---- ReadIndex ----
   private readSeq = 0;
-  private readonly ackedSeq = new Map<NodeId, number>();
+  private readonly ackedSeq = new Map<MemberId, number>();
   private pendingReads: PendingRead[] = [];
   /** Reads that arrived before this leader committed an entry of its term. */
-  private readsAwaitingCommit: { requestId: string; from: NodeId }[] = [];
+  private readsAwaitingCommit: { requestId: string; from: MemberId }[] = [];
   /** Follower only: reads forwarded to the leader, by request id. */
-  private readonly forwardedReads = new Map<string, NodeId>();
+  private readonly forwardedReads = new Map<string, MemberId>();
 
   // ---- output, drained by ready() ----
   private msgs: Message[] = [];
@@ -311,7 +311,7 @@ export class RawNode {
    * to campaign at once; it gives up after an election timeout. Proposals are
    * refused meanwhile. On a follower the request is forwarded to the leader.
    */
-  transferLeadership(to: NodeId): void {
+  transferLeadership(to: MemberId): void {
     if (this.role === 'leader') {
       this.handleTransfer(to, true);
       return;
@@ -381,7 +381,7 @@ export class RawNode {
    * a whole election timeout (only with PreVote on); a leader stops
    * streaming to that peer.
    */
-  reportConnectionClosed(peer: NodeId): void {
+  reportConnectionClosed(peer: MemberId): void {
     // Without PreVote an early campaign would bump terms on a mere broken link,
     // so the fast path exists only with PreVote.
     if (this.role === 'follower' && this.preVote && peer === this.lead && peer !== NONE) {
@@ -512,7 +512,7 @@ export class RawNode {
   // =====================================================================
 
   status(): Status {
-    let progress: Map<NodeId, PeerProgress> | undefined;
+    let progress: Map<MemberId, PeerProgress> | undefined;
     if (this.role === 'leader') {
       progress = new Map();
       progress.set(this.id, {
@@ -541,7 +541,7 @@ export class RawNode {
   }
 
   /** Role, term and leader without building a whole Status (cheap, for checkers). */
-  get currentRole(): Role {
+  get currentRole(): RaftRole {
     return this.role;
   }
 
@@ -549,7 +549,7 @@ export class RawNode {
     return this.term;
   }
 
-  get currentLeader(): NodeId {
+  get currentLeader(): MemberId {
     return this.lead;
   }
 
@@ -597,7 +597,7 @@ export class RawNode {
     this.leaderLossRemaining = -1;
   }
 
-  protected becomeFollower(term: number, leader: NodeId, reason: string): void {
+  protected becomeFollower(term: number, leader: MemberId, reason: string): void {
     this.failLeaderReads(reason);
     this.reset(term);
     this.role = 'follower';
@@ -659,7 +659,7 @@ export class RawNode {
   }
 
   /** Records a vote; returns true when the election was decided by it. */
-  private poll(from: NodeId, granted: boolean): boolean {
+  private poll(from: MemberId, granted: boolean): boolean {
     this.votes.set(from, granted);
     const result = voteResult(this.conf.voters, this.votes);
     if (result === 'won') {
@@ -972,7 +972,7 @@ export class RawNode {
     }
   }
 
-  private heardFromLeader(from: NodeId): void {
+  private heardFromLeader(from: MemberId): void {
     this.electionElapsed = 0;
     this.setLeader(from);
     this.leaderConnClosed = false;
@@ -1009,7 +1009,7 @@ export class RawNode {
   }
 
   /** Sends the follower what it misses (or a snapshot). Returns whether a message went out. */
-  private sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+  private sendAppend(to: MemberId, sendIfEmpty: boolean): boolean {
     const pr = this.progress.get(to);
     if (!pr || pr.isPaused()) return false;
     const log = this.log;
@@ -1023,7 +1023,7 @@ export class RawNode {
     return true;
   }
 
-  private sendSnapshot(to: NodeId, pr: Progress): boolean {
+  private sendSnapshot(to: MemberId, pr: Progress): boolean {
     if (!pr.recentActive) return false;
     const snapshot = this.log.snapshot;
     pr.becomeSnapshot(snapshot.meta.index);
@@ -1082,7 +1082,7 @@ export class RawNode {
   // =====================================================================
 
   /** Queues a read; returns false when the queue is full. */
-  private handleReadIndex(requestId: string, from: NodeId): boolean {
+  private handleReadIndex(requestId: string, from: MemberId): boolean {
     if (this.log.term(this.log.committed) !== this.term) {
       // A new leader does not know the latest commit until an entry of its own term commits.
       if (this.readsAwaitingCommit.length >= this.maxPendingReads) return false;
@@ -1111,7 +1111,7 @@ export class RawNode {
     if (n > 0) this.pendingReads = this.pendingReads.slice(n);
   }
 
-  private rejectRead(requestId: string, from: NodeId, reason: string): void {
+  private rejectRead(requestId: string, from: MemberId, reason: string): void {
     if (from === this.id) this.failedReads.push({ requestId, reason });
     else this.send({ type: 'readIndexResp', to: from, term: 0, requestId, index: 0, reject: true });
   }
@@ -1124,7 +1124,7 @@ export class RawNode {
     this.readsAwaitingCommit = [];
   }
 
-  private handleTransfer(target: NodeId, local: boolean): void {
+  private handleTransfer(target: MemberId, local: boolean): void {
     if (target === this.id) return;
     const pr = this.progress.get(target);
     if (!pr || pr.learner) {
@@ -1221,7 +1221,7 @@ export class RawNode {
     return this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTicks && !this.leaderConnClosed;
   }
 
-  private setLeader(leader: NodeId): void {
+  private setLeader(leader: MemberId): void {
     if (leader !== this.lead && this.forwardedReads.size > 0) {
       for (const id of this.forwardedReads.keys()) {
         this.failedReads.push({ requestId: id, reason: `leader changed from ${this.lead || 'none'} to ${leader || 'none'}` });
@@ -1241,7 +1241,7 @@ export class RawNode {
 
   /** Queues a message built by the caller as a fresh literal; `from` is filled in here (no copy: this is the hot path). */
   private send(m: DistributiveOmit<Message, 'from'>): void {
-    const msg = m as { from?: NodeId };
+    const msg = m as { from?: MemberId };
     msg.from = this.id;
     this.msgs.push(msg as Message);
   }

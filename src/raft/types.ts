@@ -3,9 +3,9 @@
  * touches I/O, so storage and transport encode these shapes themselves.
  */
 
-/** A replica's identity. The empty string means "nobody". */
-export type NodeId = string;
-export const NONE: NodeId = '';
+/** A coordinator replica's identity (a Raft member; data nodes have a NodeId of the routing table). The empty string means "nobody". */
+export type MemberId = string;
+export const NONE: MemberId = '';
 
 export enum EntryType {
   /** A command of the application (opaque bytes). */
@@ -28,24 +28,24 @@ export interface HardState {
   /** Latest term this replica has seen. Never decreases. */
   readonly term: number;
   /** Candidate voted for in `term`, or NONE. At most one per term. */
-  readonly vote: NodeId;
+  readonly vote: MemberId;
   /** Highest index known committed. Persisting it is an optimisation (replay on restart). */
   readonly commit: number;
 }
 
 /** A cluster configuration: voters decide, learners only receive the log. */
 export interface ConfState {
-  readonly voters: readonly NodeId[];
-  readonly learners: readonly NodeId[];
+  readonly voters: readonly MemberId[];
+  readonly learners: readonly MemberId[];
 }
 
 export type ConfChange =
   /** Add a non-voting member that receives the log and catches up. */
-  | { readonly type: 'addLearner'; readonly node: NodeId; readonly context?: string }
+  | { readonly type: 'addLearner'; readonly node: MemberId; readonly context?: string }
   /** Turn a caught-up learner into a voter. */
-  | { readonly type: 'promote'; readonly node: NodeId; readonly context?: string }
+  | { readonly type: 'promote'; readonly node: MemberId; readonly context?: string }
   /** Remove a voter or learner. A removed leader steps down once the change commits. */
-  | { readonly type: 'remove'; readonly node: NodeId; readonly context?: string };
+  | { readonly type: 'remove'; readonly node: MemberId; readonly context?: string };
 
 export interface SnapshotMeta {
   /** Last log index the snapshot covers. */
@@ -62,12 +62,12 @@ export interface Snapshot {
   readonly data: Uint8Array;
 }
 
-export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+export type RaftRole = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 
 /** Volatile state that the replica logs and reports; not persisted. */
 export interface SoftState {
-  readonly role: Role;
-  readonly leader: NodeId;
+  readonly role: RaftRole;
+  readonly leader: MemberId;
   readonly term: number;
   /** Why the last role or leader change happened, in words (for the log). */
   readonly reason: string;
@@ -88,8 +88,8 @@ export interface FailedRead {
 // ---- messages ------------------------------------------------------------
 
 interface MessageBase {
-  readonly from: NodeId;
-  readonly to: NodeId;
+  readonly from: MemberId;
+  readonly to: MemberId;
   /**
    * Sender's term. 0 marks a term-less message (forwarded proposals, reads
    * and transfer requests), which bypasses the term rules.
@@ -177,7 +177,7 @@ export interface ReadIndexResponse extends MessageBase {
 /** A follower forwarding a leadership transfer request (term 0). */
 export interface TransferLeaderRequest extends MessageBase {
   readonly type: 'transferLeader';
-  readonly target: NodeId;
+  readonly target: MemberId;
 }
 
 export type Message =
@@ -247,17 +247,17 @@ export interface PeerProgress {
 }
 
 export interface Status {
-  readonly id: NodeId;
-  readonly role: Role;
+  readonly id: MemberId;
+  readonly role: RaftRole;
   readonly term: number;
-  readonly vote: NodeId;
-  readonly leader: NodeId;
+  readonly vote: MemberId;
+  readonly leader: MemberId;
   readonly commit: number;
   readonly applied: number;
   readonly firstIndex: number;
   readonly lastIndex: number;
   readonly conf: ConfState;
   /** Only on the leader. */
-  readonly progress: ReadonlyMap<NodeId, PeerProgress> | undefined;
-  readonly leadTransferee: NodeId;
+  readonly progress: ReadonlyMap<MemberId, PeerProgress> | undefined;
+  readonly leadTransferee: MemberId;
 }

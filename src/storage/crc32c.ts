@@ -25,3 +25,11 @@ export function crc32c(data: Uint8Array, previous = 0): number {
   for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+const MASK_DELTA = 0xa282ead8;
+
+/** LevelDB stores a CRC masked (rotated and offset) so that checksumming data that holds CRCs stays strong; this undoes it. */
+export function unmaskCrc(masked: number): number {
+  const rot = (masked - MASK_DELTA) >>> 0;
+  return ((rot >>> 17) | (rot << 15)) >>> 0;
+}

@@ -34,11 +34,26 @@ export async function corruptionReported(dir: string): Promise<string[]> {
 }
 
 export async function readQuarantine(dir: string): Promise<string | undefined> {
+  return (await readIfPresent(path.join(dir, QUARANTINE_FILE)))?.toString('utf8');
+}
+
+/** The file's bytes, or undefined when it does not exist (never written, or deleted meanwhile). */
+export async function readIfPresent(file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(path.join(dir, QUARANTINE_FILE), 'utf8');
+    return await readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
+  }
+}
+
+/** Makes the directory's entries durable: a file created in it survives a power cut only after this. */
+export async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
   }
 }
 
@@ -51,12 +66,7 @@ export async function quarantine(dir: string, reason: string): Promise<void> {
   } finally {
     await file.close();
   }
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
+  await syncDir(dir);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32c } from './crc32c.js';
+import { crc32c, unmaskCrc } from './crc32c.js';
+import { readIfPresent } from './leveldb-files.js';
 
 /**
  * Verifies LevelDB's log-format files (the write-ahead logs and the current
@@ -23,12 +24,6 @@ import { crc32c } from './crc32c.js';
 
 const BLOCK_BYTES = 32 * 1024;
 const HEADER_BYTES = 7;
-const MASK_DELTA = 0xa282ead8;
-
-function unmask(masked: number): number {
-  const rot = (masked - MASK_DELTA) >>> 0;
-  return ((rot >>> 17) | (rot << 15)) >>> 0;
-}
 
 /** The payload length at which the record at `p` checksums, if any (the record is complete there). */
 function checksumLength(log: Uint8Array, p: number, blockEnd: number, expected: number): number | undefined {
@@ -49,7 +44,7 @@ export function logDamage(log: Uint8Array): string | undefined {
     let p = block;
     while (blockEnd - p >= HEADER_BYTES) {
       const masked = view.getUint32(p, true);
-      const expected = unmask(masked);
+      const expected = unmaskCrc(masked);
       const len = view.getUint16(p + 4, true);
       const type = log[p + 6]!;
       if (masked === 0 && len === 0 && type === 0) {
@@ -85,13 +80,8 @@ export async function findLogDamage(dir: string): Promise<LogDamage | undefined>
   const current = names.includes('CURRENT') ? (await readFile(path.join(dir, 'CURRENT'), 'utf8')).trim() : undefined;
   const logs = names.filter((n) => n.endsWith('.log') || n === current).sort();
   for (const file of logs) {
-    let log: Uint8Array;
-    try {
-      log = await readFile(path.join(dir, file));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted meanwhile: not ours to judge
-      throw e;
-    }
+    const log = await readIfPresent(path.join(dir, file));
+    if (log === undefined) continue; // deleted meanwhile: not ours to judge
     const problem = logDamage(log);
     if (problem !== undefined) return { file, problem };
   }

@@ -1,6 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32c } from './crc32c.js';
+import { crc32c, unmaskCrc } from './crc32c.js';
+import { readIfPresent } from './leveldb-files.js';
 
 /**
  * Verifies the block checksums of LevelDB's table files before LevelDB reads
@@ -20,7 +21,6 @@ import { crc32c } from './crc32c.js';
 const FOOTER_BYTES = 48;
 const TRAILER_BYTES = 5;
 const MAGIC = Uint8Array.of(0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb);
-const MASK_DELTA = 0xa282ead8;
 const UNCOMPRESSED = 0;
 
 export interface TableDamage {
@@ -33,11 +33,6 @@ class Damage extends Error {}
 interface Handle {
   readonly offset: number;
   readonly size: number;
-}
-
-function unmask(masked: number): number {
-  const rot = (masked - MASK_DELTA) >>> 0;
-  return ((rot >>> 17) | (rot << 15)) >>> 0;
 }
 
 function varint(buf: Uint8Array, at: { pos: number }, end: number): number {
@@ -62,7 +57,7 @@ function block(table: Uint8Array, h: Handle, what: string): { contents: Uint8Arr
   const contents = table.subarray(h.offset, end);
   const type = table[end]!;
   const stored = new DataView(table.buffer, table.byteOffset + end + 1, 4).getUint32(0, true);
-  if (crc32c(table.subarray(end, end + 1), crc32c(contents)) !== unmask(stored)) throw new Damage(`${what} block at ${h.offset}: checksum mismatch`);
+  if (crc32c(table.subarray(end, end + 1), crc32c(contents)) !== unmaskCrc(stored)) throw new Damage(`${what} block at ${h.offset}: checksum mismatch`);
   return { contents, type };
 }
 
@@ -132,13 +127,8 @@ export async function findTableDamage(dir: string): Promise<TableDamage | undefi
     throw e;
   }
   for (const file of names.filter((n) => n.endsWith('.ldb') || n.endsWith('.sst')).sort()) {
-    let table: Uint8Array;
-    try {
-      table = await readFile(path.join(dir, file));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted meanwhile: not ours to judge
-      throw e;
-    }
+    const table = await readIfPresent(path.join(dir, file));
+    if (table === undefined) continue; // deleted meanwhile: not ours to judge
     if (!hasMagic(table)) continue;
     const problem = tableDamage(table);
     if (problem !== undefined) return { file, problem };

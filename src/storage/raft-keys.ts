@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter } from '../common/bytes.js';
 
 /**
  * The first byte of every key of the Raft log store. Each kind of record has

@@ -1,5 +1,5 @@
-import { EntryType, type Entry, type HardState, type NodeId, type SnapshotMeta } from '../raft/index.js';
-import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import { EntryType, type Entry, type HardState, type MemberId, type SnapshotMeta } from '../raft/index.js';
+import { ByteReader, ByteWriter, DecodeError } from '../common/bytes.js';
 import { crc32c } from './crc32c.js';
 import { entryKey, KeyPrefix, singletonKey } from './raft-keys.js';
 
@@ -117,7 +117,7 @@ export function hardStateRecord(hs: HardState): StoredRecord {
 export function decodeHardState(value: Uint8Array): HardState {
   const r = unframe(singletonKey(KeyPrefix.HardState), value);
   const term = r.u64();
-  const vote: NodeId = r.string();
+  const vote: MemberId = r.string();
   return decoded(r, { term, vote, commit: r.u64() });
 }
 
@@ -132,15 +132,15 @@ export function decodeApplied(value: Uint8Array): number {
 
 // ---- snapshot ------------------------------------------------------------
 
-function idList(w: ByteWriter, ids: readonly NodeId[]): ByteWriter {
+function idList(w: ByteWriter, ids: readonly MemberId[]): ByteWriter {
   w.u32(ids.length);
   for (const id of ids) w.string(id);
   return w;
 }
 
-function readIdList(r: ByteReader): NodeId[] {
+function readIdList(r: ByteReader): MemberId[] {
   const n = r.u32();
-  const ids: NodeId[] = [];
+  const ids: MemberId[] = [];
   // Each id takes at least its 4-byte length, so a damaged count fails here instead of looping for long.
   for (let i = 0; i < n; i++) ids.push(r.string());
   return ids;

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import type { Entry, HardState, Snapshot } from '../raft/index.js';
-import { DecodeError } from './bytes.js';
+import { DecodeError } from '../common/bytes.js';
 import { corruption, StorageError, StorageErrorCode } from './errors.js';
 import { entryKey, hex, KeyPrefix, parseKey, singletonKey } from './raft-keys.js';
 import {

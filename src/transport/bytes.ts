@@ -1,41 +1,19 @@
 /**
- * Bounds-checked binary primitives for the wire formats (big-endian). No I/O.
+ * The peer transport's binary encoding (big-endian), and its reader: the
+ * common ByteReader throwing BAD_FRAME. No I/O.
  *
  * Encoding runs a layout twice: once through a SizeSink, which validates
  * every value and adds up the size, then through a BufferSink that writes
  * into one exactly-sized allocation. One description of the layout serves
  * both passes, so size and bytes cannot drift apart.
  */
+import { ByteReader, utf8Length } from '../common/bytes.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { MAX_U32 } from './limits.js';
 
-/** JS numbers are exact up to 2^53 - 1: the high word of a u64 may use 21 bits. */
-const MAX_U64_HIGH_WORD = 0x1f_ffff;
 const TWO_POW_32 = 0x1_0000_0000;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * UTF-8 length of `s`, or -1 if it holds a lone surrogate (TextEncoder would
- * replace it with U+FFFD, so it could not round-trip).
- */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (!(d >= 0xdc00 && d <= 0xdfff)) return -1;
-      n += 4;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) return -1;
-    else n += 3;
-  }
-  return n;
-}
 
 export interface Sink {
   u8(n: number): void;
@@ -167,21 +145,6 @@ function writeU32(b: Uint8Array, at: number, n: number): void {
   b[at + 3] = n;
 }
 
-/**
- * A plain-Uint8Array copy (its subarrays are Uint8Arrays too, not Buffers),
- * taken from Node's pool when small: allocating a fresh ArrayBuffer costs
- * about a microsecond, more than decoding the message.
- */
-function copyOf(src: Uint8Array): Uint8Array {
-  const pooled = Buffer.allocUnsafe(src.length);
-  pooled.set(src);
-  return new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.length);
-}
-
-export function readU32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
-
 /** Runs `layout` twice (measure, then write) and returns the bytes, `headroom` zero bytes in front. */
 export function encodeWith(layout: (s: Sink) => void, headroom = 0): Uint8Array {
   const size = new SizeSink();
@@ -191,117 +154,7 @@ export function encodeWith(layout: (s: Sink) => void, headroom = 0): Uint8Array 
   return out.bytes;
 }
 
-const bad = (msg: string): TransportError => new TransportError(TransportErrorCode.BadFrame, msg);
-
-/** Reads a buffer front to back; every read checks the bytes that remain and throws BAD_FRAME. */
-export class ByteReader {
-  private readonly bytes: Uint8Array;
-  private pos = 0;
-  /** A private copy of the input, made on the first blob read (see blob()). */
-  private owned: Uint8Array | undefined;
-  constructor(buf: Uint8Array) {
-    this.bytes = buf;
-  }
-  get remaining(): number {
-    return this.bytes.length - this.pos;
-  }
-  private need(n: number, what: string): void {
-    if (n > this.remaining) throw bad(`${what}: needs ${n} bytes at offset ${this.pos}, ${this.remaining} left`);
-  }
-  u8(what: string): number {
-    this.need(1, what);
-    return this.bytes[this.pos++]!;
-  }
-  u16(what: string): number {
-    this.need(2, what);
-    const b = this.bytes;
-    const v = (b[this.pos]! << 8) | b[this.pos + 1]!;
-    this.pos += 2;
-    return v;
-  }
-  u32(what: string): number {
-    this.need(4, what);
-    const v = readU32(this.bytes, this.pos);
-    this.pos += 4;
-    return v;
-  }
-  u64(what: string): number {
-    this.need(8, what);
-    const hi = readU32(this.bytes, this.pos);
-    if (hi > MAX_U64_HIGH_WORD) throw bad(`${what}: exceeds 2^53 - 1 (not a safe integer)`);
-    const lo = readU32(this.bytes, this.pos + 4);
-    this.pos += 8;
-    return hi * TWO_POW_32 + lo;
-  }
-  bool(what: string): boolean {
-    const v = this.u8(what);
-    if (v > 1) throw bad(`${what}: boolean byte is ${v}`);
-    return v === 1;
-  }
-  /** An enum value in [0, count). */
-  enumU8(count: number, what: string): number {
-    const v = this.u8(what);
-    if (v >= count) throw bad(`${what}: ${v} is not one of 0..${count - 1}`);
-    return v;
-  }
-  str8(maxBytes: number, what: string): string {
-    return this.str(this.u8(what), maxBytes, what);
-  }
-  str16(maxBytes: number, what: string): string {
-    return this.str(this.u16(what), maxBytes, what);
-  }
-  private str(len: number, maxBytes: number, what: string): string {
-    if (len > maxBytes) throw bad(`${what}: ${len} bytes, at most ${maxBytes} allowed`);
-    this.need(len, what);
-    const b = this.bytes;
-    const start = this.pos;
-    // ASCII (every id in practice) without TextDecoder, whose per-call cost dwarfs a few bytes.
-    let s = '';
-    let i = start;
-    for (; i < start + len && b[i]! < 0x80; i++) s += String.fromCharCode(b[i]!);
-    if (i < start + len) {
-      try {
-        s = decoder.decode(b.subarray(start, start + len));
-      } catch {
-        throw bad(`${what}: not valid UTF-8`);
-      }
-    }
-    this.pos += len;
-    return s;
-  }
-  /**
-   * Bytes behind a u32 length, as a view into a private copy of the input:
-   * decoded data never aliases the socket's read buffer (which the caller
-   * reuses), and a message with many entries costs one copy, not one
-   * allocation per entry.
-   */
-  blob(what: string): Uint8Array {
-    const len = this.u32(what);
-    this.need(len, what);
-    this.owned ??= copyOf(this.bytes);
-    const b = this.owned.subarray(this.pos, this.pos + len);
-    this.pos += len;
-    return b;
-  }
-  /**
-   * A u32 item count, checked against `max` and against the bytes left (each
-   * item takes at least minItemBytes), so no count can make us allocate or
-   * loop beyond what the frame actually holds.
-   */
-  count(max: number, minItemBytes: number, what: string): number {
-    return this.checkCount(this.u32(what), max, minItemBytes, what);
-  }
-  /** Same as count() with a u16 count. */
-  count16(max: number, minItemBytes: number, what: string): number {
-    return this.checkCount(this.u16(what), max, minItemBytes, what);
-  }
-  private checkCount(n: number, max: number, minItemBytes: number, what: string): number {
-    if (n > max) throw bad(`${what}: ${n} items, at most ${max} allowed`);
-    if (n * minItemBytes > this.remaining) throw bad(`${what}: ${n} items cannot fit in ${this.remaining} bytes`);
-    return n;
-  }
-  /** The whole buffer must be consumed: trailing bytes mean a framing or version bug. */
-  end(what: string): void {
-    if (this.remaining !== 0) throw bad(`${what}: ${this.remaining} trailing bytes`);
-  }
+/** A reader for frames: anything malformed is BAD_FRAME. */
+export function frameReader(buf: Uint8Array): ByteReader {
+  return new ByteReader(buf, (msg) => new TransportError(TransportErrorCode.BadFrame, msg));
 }

@@ -14,8 +14,9 @@
  * wrong, it throws a TransportError (BAD_FRAME); encodeMessage refuses
  * (INVALID_MESSAGE) anything the decoder would refuse.
  */
-import type { Entry, EntryType, Message, MessageType, NodeId, Snapshot } from '../raft/index.js';
-import { ByteReader, encodeWith, type Sink } from './bytes.js';
+import type { Entry, EntryType, Message, MessageType, MemberId, Snapshot } from '../raft/index.js';
+import type { ByteReader } from '../common/bytes.js';
+import { encodeWith, frameReader, type Sink } from './bytes.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { MAX_CONF_MEMBERS, MAX_ENTRIES_PER_MESSAGE, MAX_ID_BYTES, MAX_REQUEST_ID_BYTES } from './limits.js';
 
@@ -68,7 +69,7 @@ function entryCount(n: number, what: string): number {
   return n;
 }
 
-function writeIds(s: Sink, ids: readonly NodeId[], what: string): void {
+function writeIds(s: Sink, ids: readonly MemberId[], what: string): void {
   if (ids.length > MAX_CONF_MEMBERS) throw invalid(`${what}: ${ids.length} members, at most ${MAX_CONF_MEMBERS}`);
   s.u16(ids.length);
   for (const id of ids) s.str8(id, MAX_ID_BYTES, what);
@@ -166,9 +167,9 @@ export function encodeMessage(m: Message, headroom = 0): Uint8Array {
   }
 }
 
-function readIds(r: ByteReader, what: string): NodeId[] {
+function readIds(r: ByteReader, what: string): MemberId[] {
   const n = r.count16(MAX_CONF_MEMBERS, MIN_ID_BYTES, what);
-  const ids: NodeId[] = [];
+  const ids: MemberId[] = [];
   for (let i = 0; i < n; i++) ids.push(r.str8(MAX_ID_BYTES, what));
   return ids;
 }
@@ -180,7 +181,7 @@ function readEntries(r: ByteReader): Entry[] {
     const index = r.u64('entry index');
     const term = r.u64('entry term');
     const type = r.enumU8(ENTRY_TYPE_COUNT, 'entry type') as EntryType;
-    const data = r.blob('entry data');
+    const data = r.bytes('entry data');
     entries.push({ index, term, type, data });
   }
   return entries;
@@ -191,13 +192,13 @@ function readSnapshot(r: ByteReader): Snapshot {
   const term = r.u64('snapshot term');
   const voters = readIds(r, 'snapshot voters');
   const learners = readIds(r, 'snapshot learners');
-  const data = r.blob('snapshot data');
+  const data = r.bytes('snapshot data');
   return { meta: { index, term, conf: { voters, learners } }, data };
 }
 
 /** Decodes one message; any malformed input throws TransportError BAD_FRAME. Byte data is copied. */
 export function decodeMessage(buf: Uint8Array): Message {
-  const r = new ByteReader(buf);
+  const r = frameReader(buf);
   const type = TYPES[r.enumU8(TYPES.length, 'message type')]!;
   const from = r.str8(MAX_ID_BYTES, 'from');
   const to = r.str8(MAX_ID_BYTES, 'to');
@@ -233,7 +234,7 @@ export function decodeMessage(buf: Uint8Array): Message {
     case 'prop': {
       const n = r.count(MAX_ENTRIES_PER_MESSAGE, MIN_PROPOSAL_BYTES, 'proposal count');
       const entries: { data: Uint8Array }[] = [];
-      for (let i = 0; i < n; i++) entries.push({ data: r.blob('proposal data') });
+      for (let i = 0; i < n; i++) entries.push({ data: r.bytes('proposal data') });
       m = { type, from, to, term, entries };
       break;
     }

@@ -8,7 +8,7 @@
  * make us buffer more than one allowed frame.
  */
 import type { Message } from '../raft/index.js';
-import { readU32 } from './bytes.js';
+import { readU32 } from '../common/bytes.js';
 import { encodeMessage } from './codec.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 

@@ -9,8 +9,9 @@
  * same cluster, speaking the same protocol — and the dialer learns the
  * largest frame the acceptor will take.
  */
-import type { NodeId } from '../raft/index.js';
-import { ByteReader, encodeWith, utf8Length } from './bytes.js';
+import type { MemberId } from '../raft/index.js';
+import { utf8Length } from '../common/bytes.js';
+import { encodeWith, frameReader } from './bytes.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { MAX_CLUSTER_ID_BYTES, MAX_CODE_BYTES, MAX_ID_BYTES, MAX_REASON_BYTES, MIN_MAX_FRAME_BYTES } from './limits.js';
 
@@ -23,9 +24,9 @@ export interface Hello {
   readonly version: number;
   readonly clusterId: string;
   /** The sender's replica id. */
-  readonly from: NodeId;
+  readonly from: MemberId;
   /** The replica the sender believes it talks to. */
-  readonly to: NodeId;
+  readonly to: MemberId;
   /** Largest frame the sender accepts (frames it receives). */
   readonly maxFrameBytes: number;
 }
@@ -43,7 +44,7 @@ export function encodeHello(h: Hello): Uint8Array {
 
 /** Throws BAD_HANDSHAKE for anything but a well-formed Hello, UNSUPPORTED_VERSION for another version. */
 export function decodeHello(body: Uint8Array): Hello {
-  const r = new ByteReader(body);
+  const r = frameReader(body);
   try {
     if (r.u32('magic') !== MAGIC) throw new TransportError(TransportErrorCode.BadHandshake, 'bad magic: not a Torua peer');
     const version = r.u16('version');
@@ -68,11 +69,11 @@ export function decodeHello(body: Uint8Array): Hello {
 export interface HelloExpectation {
   readonly clusterId: string;
   /** Our own id: the Hello must be addressed to it. */
-  readonly self: NodeId;
+  readonly self: MemberId;
   /** Acceptor: the ids allowed to connect. */
-  readonly peers?: { has(id: NodeId): boolean };
+  readonly peers?: { has(id: MemberId): boolean };
   /** Dialer: the id we dialled. */
-  readonly from?: NodeId;
+  readonly from?: MemberId;
 }
 
 /** Why this Hello must be refused, or undefined if it is fine. */
@@ -128,7 +129,7 @@ export function encodeClose(c: CloseReason): Uint8Array {
 
 /** Throws BAD_FRAME if malformed. */
 export function decodeClose(body: Uint8Array): CloseReason {
-  const r = new ByteReader(body);
+  const r = frameReader(body);
   const code = r.str8(MAX_CODE_BYTES, 'code');
   const reason = r.str16(MAX_REASON_BYTES, 'reason');
   r.end('close');

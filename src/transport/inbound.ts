@@ -7,7 +7,7 @@
  * from that peer and be addressed to us.
  */
 import net, { type Socket } from 'node:net';
-import type { Message, NodeId } from '../raft/index.js';
+import type { Message, MemberId } from '../raft/index.js';
 import type { TlsSource } from '../tls/tls-source.js';
 import { decodeMessage } from './codec.js';
 import { certificateRefusal } from './peer-certificate.js';
@@ -19,19 +19,19 @@ import { MAX_HANDSHAKE_FRAME_BYTES } from './limits.js';
 import type { Counters, Direction, LogFn, PeerAddress } from './types.js';
 
 export interface InboundContext {
-  readonly self: NodeId;
+  readonly self: MemberId;
   readonly clusterId: string;
   readonly maxFrameBytes: number;
   readonly keepAliveIntervalMs: number;
   readonly idleTimeoutMs: number;
   readonly counters: Counters;
   readonly log: LogFn;
-  readonly peers: () => ReadonlyMap<NodeId, PeerAddress>;
+  readonly peers: () => ReadonlyMap<MemberId, PeerAddress>;
   /** The handshake of `conn` was accepted: it is now the connection of its peer (any older one is replaced). */
   readonly register: (conn: InboundConnection) => void;
   readonly unregister: (conn: InboundConnection) => void;
   readonly deliver: (m: Message) => void;
-  readonly onDisconnected: (peer: NodeId, direction: Direction) => void;
+  readonly onDisconnected: (peer: MemberId, direction: Direction) => void;
   readonly tls: TlsSource | undefined;
 }
 
@@ -42,9 +42,9 @@ function plainAddress(a: string | undefined): string {
 
 export class InboundConnection {
   /** Known once the handshake is accepted. */
-  peer: NodeId | undefined;
+  peer: MemberId | undefined;
   /** The id its hello claimed, kept for the log line of a refusal. */
-  private claimed: NodeId | undefined;
+  private claimed: MemberId | undefined;
   private open = false;
   /** Set when we close it on purpose (replaced, peer removed, shutdown): no disconnect event. */
   private quiet = false;

@@ -1,12 +1,12 @@
 /** Defaults and validation of PeerTransportOptions (kept apart so the transport reads as behaviour). */
-import type { NodeId } from '../raft/index.js';
-import { utf8Length } from './bytes.js';
+import type { MemberId } from '../raft/index.js';
+import { utf8Length } from '../common/bytes.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, MAX_CLUSTER_ID_BYTES, MAX_ID_BYTES, MAX_U32, MIN_MAX_FRAME_BYTES } from './limits.js';
 import type { PeerAddress, PeerTransportOptions } from './types.js';
 
 export interface ResolvedOptions {
-  readonly id: NodeId;
+  readonly id: MemberId;
   readonly clusterId: string;
   readonly host: string;
   readonly peerPort: number;
@@ -62,8 +62,8 @@ export function resolveOptions(o: PeerTransportOptions): ResolvedOptions {
 }
 
 /** The peers without our own id (the member list may include it), each checked. */
-export function resolvePeers(self: NodeId, peers: ReadonlyMap<NodeId, PeerAddress>): Map<NodeId, PeerAddress> {
-  const out = new Map<NodeId, PeerAddress>();
+export function resolvePeers(self: MemberId, peers: ReadonlyMap<MemberId, PeerAddress>): Map<MemberId, PeerAddress> {
+  const out = new Map<MemberId, PeerAddress>();
   for (const [id, a] of peers) {
     text('peer id', id, MAX_ID_BYTES);
     if (id === self) continue;

@@ -9,12 +9,13 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { TlsSource } from '../tls/tls-source.js';
 import { certificateRefusal } from './peer-certificate.js';
-import type { NodeId } from '../raft/index.js';
-import { backoffDelayMs } from './backoff.js';
+import type { MemberId } from '../raft/index.js';
+import { backoffDelayMs } from '../common/backoff.js';
 import { FramedSocket } from './connection.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { FrameKind, KEEPALIVE_FRAME, encodeFrame, type Frame } from './framing.js';
 import { PROTOCOL_VERSION, checkHello, decodeClose, decodeHello, encodeHello } from './handshake.js';
+import type { ResolvedOptions } from './options.js';
 import { MAX_HANDSHAKE_FRAME_BYTES } from './limits.js';
 import { SendQueue } from './send-queue.js';
 import type { Counters, Direction, LogFn, PeerAddress } from './types.js';
@@ -24,20 +25,12 @@ const MAX_WRITE_BYTES = 1024 * 1024;
 /** After a refusal the peer will refuse again until someone fixes a config: retry at the slowest pace. */
 const REFUSED_ATTEMPT = 64;
 
-export interface OutboundContext {
-  readonly self: NodeId;
-  readonly clusterId: string;
-  readonly host: string;
-  readonly maxFrameBytes: number;
-  readonly maxQueuedMessages: number;
-  readonly maxQueuedBytes: number;
-  readonly reconnectMinMs: number;
-  readonly reconnectMaxMs: number;
-  readonly keepAliveIntervalMs: number;
-  readonly idleTimeoutMs: number;
+/** The transport's settings an outbound connection needs (all but its own id and port), and its hooks. */
+export interface OutboundContext extends Omit<ResolvedOptions, 'id' | 'peerPort'> {
+  readonly self: MemberId;
   readonly counters: Counters;
   readonly log: LogFn;
-  readonly onDisconnected: (peer: NodeId, direction: Direction) => void;
+  readonly onDisconnected: (peer: MemberId, direction: Direction) => void;
   readonly tls: TlsSource | undefined;
 }
 
@@ -60,7 +53,7 @@ export class OutboundPeer {
 
   constructor(
     private readonly ctx: OutboundContext,
-    readonly peer: NodeId,
+    readonly peer: MemberId,
     private address: PeerAddress,
   ) {
     this.queue = new SendQueue(ctx.maxQueuedMessages, ctx.maxQueuedBytes);
@@ -238,7 +231,7 @@ export class OutboundPeer {
       this.ctx.log('debug', `cannot reach ${this.peer}${why}; retrying`, this.fields({}));
     }
     this.state = 'waiting';
-    const delay = backoffDelayMs(this.attempt, this.ctx.reconnectMinMs, this.ctx.reconnectMaxMs, Math.random());
+    const delay = backoffDelayMs(this.attempt + 1, this.ctx.reconnectMinMs, this.ctx.reconnectMaxMs);
     this.attempt = Math.min(this.attempt + 1, REFUSED_ATTEMPT);
     this.retryTimer = setTimeout(() => {
       if (this.state === 'waiting') this.dial();

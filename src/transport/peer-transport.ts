@@ -9,13 +9,14 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import type { Message, NodeId } from '../raft/index.js';
+import type { MessageLevel } from '../observability/index.js';
+import type { Message, MemberId } from '../raft/index.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { encodeMessageFrame, frameLength } from './framing.js';
 import { InboundConnection, type InboundContext } from './inbound.js';
 import { resolveOptions, resolvePeers, type ResolvedOptions } from './options.js';
 import { OutboundPeer, type OutboundContext } from './outbound.js';
-import type { Counters, Direction, LogFn, LogLevel, PeerAddress, PeerTransportModules, PeerTransportOptions, TransportStats } from './types.js';
+import type { Counters, Direction, LogFn, PeerAddress, PeerTransportModules, PeerTransportOptions, TransportStats } from './types.js';
 
 const noLog: LogFn = () => {};
 
@@ -24,10 +25,10 @@ export class PeerTransport {
   private readonly log: LogFn;
   private readonly counters: Counters = { sentMessages: 0, receivedMessages: 0, sentBytes: 0, receivedBytes: 0, socketWrites: 0, dropped: 0, rejected: 0 };
   private state: 'new' | 'running' | 'closed' = 'new';
-  private peers = new Map<NodeId, PeerAddress>();
-  private readonly outbound = new Map<NodeId, OutboundPeer>();
+  private peers = new Map<MemberId, PeerAddress>();
+  private readonly outbound = new Map<MemberId, OutboundPeer>();
   /** Established inbound connection per peer. */
-  private readonly inbound = new Map<NodeId, InboundConnection>();
+  private readonly inbound = new Map<MemberId, InboundConnection>();
   /** Every accepted socket, also those still handshaking. */
   private readonly accepted = new Set<InboundConnection>();
   private readonly dirty = new Set<OutboundPeer>();
@@ -47,7 +48,7 @@ export class PeerTransport {
     this.port = this.opts.peerPort;
     this.log = modules.log ?? noLog;
     const o = this.opts;
-    const onDisconnected = (peer: NodeId, direction: Direction) => this.disconnected(peer, direction);
+    const onDisconnected = (peer: MemberId, direction: Direction) => this.disconnected(peer, direction);
     this.outboundCtx = { ...o, self: o.id, counters: this.counters, log: this.log, onDisconnected, tls: modules.tls };
     this.inboundCtx = {
       self: o.id,
@@ -156,7 +157,7 @@ export class PeerTransport {
    * Membership change: dials new peers, redials moved ones, and drops
    * removed ones (their queue and both connections; no disconnect event).
    */
-  setPeers(peers: ReadonlyMap<NodeId, PeerAddress>): void {
+  setPeers(peers: ReadonlyMap<MemberId, PeerAddress>): void {
     const next = resolvePeers(this.opts.id, peers);
     if (this.state === 'closed') return;
     for (const [id, p] of this.outbound) {
@@ -181,7 +182,7 @@ export class PeerTransport {
 
   stats(): TransportStats {
     let queued = 0;
-    const connected: NodeId[] = [];
+    const connected: MemberId[] = [];
     for (const p of this.outbound.values()) {
       queued += p.queue.length;
       if (p.isOpen) connected.push(p.peer);
@@ -242,7 +243,7 @@ export class PeerTransport {
     }
   }
 
-  private disconnected(peer: NodeId, direction: Direction): void {
+  private disconnected(peer: MemberId, direction: Direction): void {
     if (this.state !== 'running') return;
     try {
       this.modules.onPeerDisconnected?.(peer, direction);
@@ -251,7 +252,7 @@ export class PeerTransport {
     }
   }
 
-  private reject(level: LogLevel, m: Message, why: string): void {
+  private reject(level: MessageLevel, m: Message, why: string): void {
     this.counters.rejected++;
     this.log(level, `not sending ${m.type} to ${m.to}: ${why}`, { peer: m.to, type: m.type });
   }

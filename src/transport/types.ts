@@ -1,9 +1,9 @@
 import type { TlsSource } from '../tls/tls-source.js';
-import type { Message, NodeId } from '../raft/index.js';
+import type { MessageLevel } from '../observability/index.js';
+import type { Message, MemberId } from '../raft/index.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-/** Until src/observability lands the transport takes a plain function; fields are structured, msg is for people. */
-export type LogFn = (level: LogLevel, msg: string, fields: Readonly<Record<string, unknown>>) => void;
+/** The transport logs through a plain function, so a test can collect what it says; fields are structured, msg is for people. */
+export type LogFn = (level: MessageLevel, msg: string, fields: Readonly<Record<string, unknown>>) => void;
 
 export interface PeerAddress {
   readonly host: string;
@@ -14,14 +14,14 @@ export interface PeerAddress {
 export type Direction = 'inbound' | 'outbound';
 
 export interface PeerTransportOptions {
-  readonly id: NodeId;
+  readonly id: MemberId;
   readonly clusterId: string;
   /** Bind address for the listener and the source address of every dial (DESIGN.md §1). */
   readonly host: string;
   /** 0 picks a free port (tests); address() tells which. */
   readonly peerPort: number;
   /** The other replicas. An entry for our own id is ignored, so the whole member list may be passed. */
-  readonly peers: ReadonlyMap<NodeId, PeerAddress>;
+  readonly peers: ReadonlyMap<MemberId, PeerAddress>;
   /** Largest frame accepted, and advertised to peers so they never send a larger one. Default 64 MiB. */
   readonly maxFrameBytes?: number;
   /** Per-peer send queue bound; the oldest messages are dropped beyond it. Default 4096. */
@@ -46,7 +46,7 @@ export interface PeerTransportModules {
    * than our own close(), setPeers() or a newer connection of the same peer.
    * Feed it to RawNode.reportConnectionClosed(peer).
    */
-  readonly onPeerDisconnected?: (peer: NodeId, direction: Direction) => void;
+  readonly onPeerDisconnected?: (peer: MemberId, direction: Direction) => void;
   readonly log?: LogFn;
   /**
    * The replica's certificates: with them every peer connection is mutual
@@ -73,9 +73,9 @@ export interface TransportStats {
   /** Messages waiting in send queues now. */
   readonly queued: number;
   /** Peers whose outbound connection is established (handshake accepted). */
-  readonly connected: readonly NodeId[];
+  readonly connected: readonly MemberId[];
   /** Peers with an established inbound connection. */
-  readonly inbound: readonly NodeId[];
+  readonly inbound: readonly MemberId[];
 }
 
 /** Mutable counters shared by the connections of one transport. */

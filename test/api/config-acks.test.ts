@@ -47,7 +47,7 @@ describe('cluster config with acknowledgements', () => {
     expect(await renew(caller, 'n1')).toBe(1);
     expect(service.proposed.filter((c) => c.type === 'ackConfig')).toHaveLength(0);
     expect(await renew(caller, 'n1', 1)).toBe(1);
-    await waitFor(() => service.state.nodes['n1']?.configVersion === 1, 'n1 recorded at version 1');
+    await waitFor('n1 recorded at version 1', () => service.state.nodes['n1']?.configVersion === 1);
     // Renewals reporting the same version again propose nothing more.
     await renew(caller, 'n1', 1);
     await renew(caller, 'n1', 1);
@@ -92,7 +92,7 @@ describe('cluster config with acknowledgements', () => {
   it('?wait=true answers 504 naming the nodes that do not run it, the change itself committed', async () => {
     const { service, caller } = await cluster();
     await renew(caller, 'n1', 1);
-    await waitFor(() => service.state.nodes['n1']?.configVersion === 1, 'n1 recorded at version 1');
+    await waitFor('n1 recorded at version 1', () => service.state.nodes['n1']?.configVersion === 1);
     const started = Date.now();
     const { trpcCode, error } = await failure(caller.admin.updateConfig({ expectedVersion: 1, settings: { maxValueBytes: 2048 }, wait: true, timeoutMs: 300 }));
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);

@@ -44,14 +44,14 @@ describe('events.subscribe over SSE', () => {
     const server = await startServer(service);
     const sub = subscriber(server.url);
     const subscription = sub.subscribe({ since: 1 });
-    await waitFor(() => sub.received.length === 1, 'the backlog');
+    await waitFor('the backlog', () => sub.received.length === 1);
     for (const id of ['n3', 'n4', 'n5']) await service.propose(registerCommand(id));
-    await waitFor(() => sub.received.length === 4, 'the live events');
+    await waitFor('the live events', () => sub.received.length === 4);
     expect(sub.received.map((r) => r.id)).toEqual(['2', '3', '4', '5']);
     expect(sub.received.map((r) => r.event.node)).toEqual(['n2', 'n3', 'n4', 'n5']);
     expect(sub.received[0]?.event).toMatchObject({ seq: 2, kind: 'node-registered', index: 2, term: 1 });
     subscription.unsubscribe();
-    await waitFor(() => service.listenerCount === 0, 'the stream to detach from the service');
+    await waitFor('the stream to detach from the service', () => service.listenerCount === 0);
     expect(sub.errors).toEqual([]);
   });
 
@@ -61,9 +61,9 @@ describe('events.subscribe over SSE', () => {
     const server = await startServer(service);
     const sub = subscriber(server.url);
     const subscription = sub.subscribe({});
-    await waitFor(() => service.listenerCount === 1, 'the subscription to attach');
+    await waitFor('the subscription to attach', () => service.listenerCount === 1);
     await service.propose(registerCommand('n2'));
-    await waitFor(() => sub.received.length === 1, 'the live event');
+    await waitFor('the live event', () => sub.received.length === 1);
     expect(sub.received.map((r) => r.id)).toEqual(['2']);
     subscription.unsubscribe();
   });
@@ -73,19 +73,19 @@ describe('events.subscribe over SSE', () => {
     const first = await startServer(service);
     const sub = subscriber(first.url);
     const subscription = sub.subscribe({ since: 0 });
-    await waitFor(() => service.listenerCount === 1, 'the subscription to attach');
+    await waitFor('the subscription to attach', () => service.listenerCount === 1);
     for (const id of ['n1', 'n2']) await service.propose(registerCommand(id));
-    await waitFor(() => sub.received.length === 2, 'the first events');
+    await waitFor('the first events', () => sub.received.length === 2);
 
     // The replica's API goes away (restart): the stream drops, and the service lets go of it.
     await first.close();
-    await waitFor(() => service.listenerCount === 0, 'the dropped stream to detach');
+    await waitFor('the dropped stream to detach', () => service.listenerCount === 0);
     for (const id of ['n3', 'n4']) await service.propose(registerCommand(id));
 
     await startServer(service, { port: first.port });
-    await waitFor(() => sub.received.length === 4, 'the events applied while disconnected');
+    await waitFor('the events applied while disconnected', () => sub.received.length === 4);
     await service.propose(registerCommand('n5'));
-    await waitFor(() => sub.received.length === 5, 'a live event after the reconnect');
+    await waitFor('a live event after the reconnect', () => sub.received.length === 5);
     expect(sub.received.map((r) => r.id)).toEqual(['1', '2', '3', '4', '5']);
     expect(sub.received.map((r) => r.event.seq)).toEqual([1, 2, 3, 4, 5]);
     subscription.unsubscribe();

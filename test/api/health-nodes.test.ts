@@ -33,7 +33,7 @@ describe('nodes with the health monitor', () => {
   it('on the leader: the table status plus the monitor’s view, and last_heartbeat from the last probe', async () => {
     const service = await withNodes(new FakeCoordinatorService());
     const { caller } = callerFor(service);
-    await waitFor(() => Object.values(service.state.nodes).every((n) => n.status === 'healthy'), 'both nodes healthy');
+    await waitFor('both nodes healthy', () => Object.values(service.state.nodes).every((n) => n.status === 'healthy'));
     const { nodes } = await caller.nodes.list();
     expect(nodes).toHaveLength(2);
     for (const n of nodes) {

@@ -26,14 +26,7 @@ export async function startServer(service: CoordinatorService, options: Partial<
   return { port, url: `http://127.0.0.1:${port}`, address: `127.0.0.1:${port}`, close: () => server.close() };
 }
 
-/** Polls `condition` until it holds, failing with `what` at the deadline; no fixed sleeps. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from '../support/wait-for.js';
 
 export interface RawAnswer {
   readonly status: number;

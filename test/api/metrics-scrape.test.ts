@@ -68,7 +68,7 @@ async function coordinator() {
     { storage: new MemoryStorage(), outbox: { send: () => undefined, setPeers: () => undefined }, logger: silentLogger, metrics, rng: new SeededRng(7) },
   );
   const leading = replica;
-  await waitFor(() => leading.status().role === 'leader', 'the single replica to lead');
+  await waitFor('the single replica to lead', () => leading.status().role === 'leader');
   const server = await startServer(replica, { metrics, transportStats: () => transport });
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${server.url}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterErrorCode } from '../../src/errors/index.js';
 import { rejectionError } from '../../src/api/coordinator/errors/rejection.js';
-import { compilePattern, matchPattern, pathSegments } from '../../src/api/coordinator/http/route-match.js';
-import { isJsonMediaType } from '../../src/api/coordinator/http/json-body.js';
+import { compilePattern, matchPattern, pathSegments } from '../../src/api/http/route-match.js';
+import { isJsonMediaType } from '../../src/api/http/json-body.js';
 import { checkQuery, consistencyOf, numeric, withPathParams } from '../../src/api/coordinator/rest-input.js';
 import { formatDuration } from '../../src/api/coordinator/wire/duration.js';
 

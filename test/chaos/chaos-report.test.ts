@@ -3,7 +3,7 @@ import type { HistoryOp } from '../../scripts/chaos/history.js';
 import type { TimelineEntry } from '../../scripts/chaos/faults.js';
 import { closingLines, countOutcomes, failovers, unavailabilityPerShard } from '../../scripts/chaos/report.js';
 import { chooseKeys } from '../../scripts/chaos/workload.js';
-import { shardForKey } from '../../src/config/key-hash.js';
+import { shardForKey } from '../../src/common/key-hash.js';
 
 const op = (o: Partial<HistoryOp> & Pick<HistoryOp, 'op' | 'key' | 'invoke'>): HistoryOp => ({
   client: 0,

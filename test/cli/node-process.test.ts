@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeProcessConfig } from '../../src/cli/node-flags.js';
 import { startNodeProcess, type RunningNode } from '../../src/cli/node-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 const dirs: string[] = [];
 const running: RunningNode[] = [];
@@ -42,15 +43,6 @@ async function config(port: number): Promise<NodeProcessConfig> {
   };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('the data node process (in process)', () => {
   it('answers /health while it is still registering, and stops cleanly', async () => {

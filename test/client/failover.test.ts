@@ -97,7 +97,7 @@ describe('createClusterClient', () => {
     expect((await client.nodes.list.query({ consistency: 'stale' })).consistency).toBe('stale');
     const call = client.members.remove.mutate({ id: 'c9' }).catch((e: unknown) => e);
     const asked = service.statusCalls;
-    await waitFor(() => service.statusCalls >= asked + 3, 'the client to look for a leader a few times');
+    await waitFor('the client to look for a leader a few times', () => service.statusCalls >= asked + 3);
     expect(service.membershipCalls).toEqual([]);
     service.role = 'leader';
     service.leader = 'c1';
@@ -196,13 +196,13 @@ describe('events.subscribe through the client', () => {
     const seen: EventInfo[] = [];
     const errors: unknown[] = [];
     const sub = client.events.subscribe.subscribe({ since: 0 }, { onData: (d) => seen.push(d.data), onError: (e) => errors.push(e) });
-    await waitFor(() => service.listenerCount === 1, 'the stream to attach');
+    await waitFor('the stream to attach', () => service.listenerCount === 1);
     await client.nodes.register.mutate({ id: 'n1', address: '127.0.0.1:8081' });
-    await waitFor(() => seen.length === 1, 'the first event');
+    await waitFor('the first event', () => seen.length === 1);
     await first.close();
-    await waitFor(() => service.listenerCount === 1, 'the stream to attach again, to the other replica', 10_000);
+    await waitFor('the stream to attach again, to the other replica', () => service.listenerCount === 1, 10_000);
     await client.nodes.register.mutate({ id: 'n2', address: '127.0.0.1:8082' });
-    await waitFor(() => seen.length === 2, 'the event after the failover', 10_000);
+    await waitFor('the event after the failover', () => seen.length === 2, 10_000);
     expect(seen.map((e) => e.node)).toEqual(['n1', 'n2']);
     expect(seen.map((e) => e.seq)).toEqual([1, 2]);
     expect(errors).toEqual([]);
@@ -213,7 +213,7 @@ describe('events.subscribe through the client', () => {
     const client = createClusterClient({ coordinators: [await deadAddress()], maxRetries: 2, backoffMs: 5 });
     const errors: unknown[] = [];
     const sub = client.events.subscribe.subscribe({}, { onData: () => undefined, onError: (e) => errors.push(e) });
-    await waitFor(() => errors.length === 1, 'the error');
+    await waitFor('the error', () => errors.length === 1);
     expect(errors[0]).toBeInstanceOf(ClusterUnavailableError);
     expect((errors[0] as Error).message).toMatch(/^events\.subscribe: no coordinator could serve it after 3 attempts/);
     sub.unsubscribe();

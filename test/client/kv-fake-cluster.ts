@@ -10,7 +10,7 @@ import net from 'node:net';
 import { afterEach } from 'vitest';
 import type { Command } from '../../src/coordinator/routing/index.js';
 import type { Consistency } from '../../src/coordinator/service.js';
-import { shardForKey } from '../../src/config/key-hash.js';
+import { shardForKey } from '../../src/common/key-hash.js';
 import { FakeCoordinatorService } from '../api/fake-service.js';
 import { startServer } from '../api/helpers.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { joinAddress, parseAddress, parseAddresses } from '../../src/client/addresses.js';
-import { backoffDelayMs, sleep } from '../../src/client/backoff.js';
 import { classifyFailure } from '../../src/client/failure.js';
 import { callSettings, resolveSettings } from '../../src/client/options.js';
 
@@ -16,25 +15,6 @@ describe('addresses', () => {
     expect(() => parseAddresses([])).toThrow(/at least one coordinator/);
     expect(joinAddress('::1', 7001)).toBe('[::1]:7001');
     expect(joinAddress('127.0.0.1', 7001)).toBe('127.0.0.1:7001');
-  });
-});
-
-describe('backoff', () => {
-  it('doubles from the base up to the cap, half fixed and half jitter', () => {
-    const low = (retry: number) => backoffDelayMs(retry, 50, 1_000, () => 0);
-    const high = (retry: number) => backoffDelayMs(retry, 50, 1_000, () => 1);
-    expect([1, 2, 3, 4, 5, 6, 7].map(high)).toEqual([50, 100, 200, 400, 800, 1_000, 1_000]);
-    expect([1, 2, 3].map(low)).toEqual([25, 50, 100]);
-    expect(backoffDelayMs(1_000, 50, 1_000, () => 0.5)).toBe(750);
-    expect(backoffDelayMs(0, 50, 1_000)).toBe(0);
-    expect(backoffDelayMs(3, 0, 1_000)).toBe(0);
-  });
-
-  it('sleeps until aborted', async () => {
-    const controller = new AbortController();
-    const slept = sleep(60_000, controller.signal);
-    controller.abort(new Error('stop'));
-    await expect(slept).rejects.toThrow('stop');
   });
 });
 

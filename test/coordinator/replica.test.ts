@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/observability/index.js';
 import { SeededRng, type Message } from '../../src/raft/index.js';
 import { MemoryStorage } from '../../src/storage/index.js';
 import { raftSettingsSchema } from '../../src/config/index.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Three replicas in one process over an in-memory network (the real transport has its own tests). */
 class Net {
@@ -37,15 +38,6 @@ const members = ids.map((id, i) => ({ id, host: '127.0.0.1', apiPort: 7001 + i, 
 const raft = raftSettingsSchema.parse({ tickMs: 5, electionTicks: 10, heartbeatTicks: 2, snapshotEveryEntries: 20 });
 const table = initialState({ clusterId: 't', shards: 4, members });
 
-async function until<T>(what: string, f: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 let net: Net;
 const storages = new Map<string, MemoryStorage>();
@@ -81,9 +73,9 @@ describe('coordinator replica (in-process)', () => {
       heard.set(id, []);
       r.onRoleChange((c) => heard.get(id)!.push(c));
     }
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     const id = l.status().id;
-    await until('every replica heard of the leader', () => ([...heard.values()].every((h) => h.at(-1)?.leader === id) ? true : undefined));
+    await waitFor('every replica heard of the leader', () => ([...heard.values()].every((h) => h.at(-1)?.leader === id) ? true : undefined));
     expect(heard.get(id)!.at(-1)).toEqual({ role: 'leader', term: l.status().term, leader: id });
     for (const other of ids.filter((x) => x !== id)) expect(heard.get(other)!.at(-1)).toMatchObject({ role: 'follower', leader: id });
   });
@@ -91,12 +83,12 @@ describe('coordinator replica (in-process)', () => {
   test('three replicas elect a leader; a write through a follower is applied everywhere with equal state hashes', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, i + 1);
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     const follower = [...net.replicas.values()].find((r) => r !== l)!;
-    await until('the follower knows the leader', () => (follower.status().leader === l.status().id ? true : undefined));
+    await waitFor('the follower knows the leader', () => (follower.status().leader === l.status().id ? true : undefined));
     const out = await follower.propose(register('n1'));
     expect(out).toMatchObject({ ok: true, changed: true });
-    await until('equal hashes', () => {
+    await waitFor('equal hashes', () => {
       const s = [...net.replicas.values()].map((r) => r.status());
       return s.every((x) => x.appliedIndex === s[0]!.appliedIndex && x.stateHash === s[0]!.stateHash) ? true : undefined;
     });
@@ -109,10 +101,10 @@ describe('coordinator replica (in-process)', () => {
   test('a burst of linearizable reads shares ReadIndex rounds, and each read sees the writes acknowledged before it', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, 30 + i);
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     const follower = [...net.replicas.values()].find((r) => r !== l)!;
     const fid = follower.status().id;
-    await until('the follower knows the leader', () => (follower.status().leader === l.status().id ? true : undefined));
+    await waitFor('the follower knows the leader', () => (follower.status().leader === l.status().id ? true : undefined));
     expect(await l.propose(register('n1'))).toMatchObject({ ok: true });
     const before = net.sent.filter((m) => m.from === fid && m.type === 'readIndex').length;
     const reads = await Promise.all(Array.from({ length: 50 }, () => follower.read('linearizable')));
@@ -128,16 +120,16 @@ describe('coordinator replica (in-process)', () => {
   test('a ReadIndex round whose request is lost does not hold back the reads after it', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, 40 + i);
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     const follower = [...net.replicas.values()].find((r) => r !== l)!;
     const fid = follower.status().id;
-    await until('the follower knows the leader', () => (follower.status().leader === l.status().id ? true : undefined));
+    await waitFor('the follower knows the leader', () => (follower.status().leader === l.status().id ? true : undefined));
     net.lose = (m) => m.from === fid && m.type === 'readIndex';
     const lost = follower.read('linearizable', 5_000).then(
       () => 'answered',
       () => 'failed',
     );
-    await until('the lost request', () => (net.sent.some((m) => m.from === fid && m.type === 'readIndex') ? true : undefined));
+    await waitFor('the lost request', () => (net.sent.some((m) => m.from === fid && m.type === 'readIndex') ? true : undefined));
     net.lose = () => false;
     // Far shorter than the lost read's own timeout: this one must not wait for it.
     const next = await follower.read('linearizable', 2_000);
@@ -148,7 +140,7 @@ describe('coordinator replica (in-process)', () => {
   test('status() reports the state hash of the table it was taken of, also when serialized', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, 50 + i);
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     const s0 = l.status();
     const h0 = s0.stateHash;
     expect(await l.propose(register('n1'))).toMatchObject({ ok: true });
@@ -162,7 +154,7 @@ describe('coordinator replica (in-process)', () => {
   test('a rejected command reports apply\'s reason and changes nothing', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, 10 + i);
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     const before = l.status().stateHash;
     const out = await l.propose({ type: 'setNodeLabels', nodeId: 'nope', labels: {}, atMs: 0, reason: 't' } as never);
     expect(out.ok).toBe(false);
@@ -173,7 +165,7 @@ describe('coordinator replica (in-process)', () => {
   test('a replica cut off from the others refuses linearizable reads instead of answering stale', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, 20 + i);
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     const id = l.status().id;
     net.down.add(id);
     await expect(l.read('linearizable', 500)).rejects.toBeInstanceOf(ClusterError);
@@ -185,19 +177,19 @@ describe('coordinator replica (in-process)', () => {
   test('state survives a restart of every replica (snapshot + log replay)', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, 30 + i);
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     for (let i = 1; i <= 30; i++) await l.propose(register(`n${i}`));
     const hash = l.status().stateHash;
     const applied = l.status().appliedIndex;
     for (const r of net.replicas.values()) await r.close();
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, 40 + i);
-    await until('the table back on every replica', () =>
+    await waitFor('the table back on every replica', () =>
       [...net.replicas.values()].every((r) => r.status().appliedIndex >= applied && Object.keys(r.status()).length > 0 && r.status().stateHash !== undefined)
         ? true
         : undefined,
     );
-    const l2 = await until('a new leader', leader);
+    const l2 = await waitFor('a new leader', leader);
     const read = await l2.read('linearizable');
     expect(Object.keys(read.state.nodes)).toHaveLength(30);
     void hash;
@@ -206,22 +198,22 @@ describe('coordinator replica (in-process)', () => {
   test('leadership transfer moves the leader to the named replica', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, 50 + i);
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     const target = ids.find((x) => x !== l.status().id)!;
     await l.transferLeadership(target);
-    expect(await until('target leads', () => (leader()?.status().id === target ? true : undefined))).toBe(true);
+    expect(await waitFor('target leads', () => (leader()?.status().id === target ? true : undefined))).toBe(true);
   });
 
   test('a members.add whose learner never catches up times out and leaves no learner behind', async () => {
     net = new Net();
     for (const [i, id] of ids.entries()) await startReplica(id, 70 + i);
-    const l = await until('a leader', leader);
+    const l = await waitFor('a leader', leader);
     await l.propose(register('n1'));
     // No process answers as c4: it stays a learner that never catches up.
     const err = await l.addMember({ id: 'c4', host: '127.0.0.1', apiPort: 7004, peerPort: 7104 }, 600).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClusterError);
     // The removal was committed before addMember answered; the followers apply it within a heartbeat or two.
-    await until('every replica applied the removal', () => ([...net.replicas.values()].every((r) => r.status().appliedIndex === l.status().appliedIndex) ? true : undefined));
+    await waitFor('every replica applied the removal', () => ([...net.replicas.values()].every((r) => r.status().appliedIndex === l.status().appliedIndex) ? true : undefined));
     for (const r of net.replicas.values()) {
       const { state } = await r.read('stale');
       expect({ replica: r.status().id, members: Object.keys(state.members).sort() }).toEqual({ replica: r.status().id, members: ['c1', 'c2', 'c3'] });

@@ -28,14 +28,8 @@ import type {
 import { DataNode, type DataNodeOptions } from '../../src/datanode/index.js';
 import { ClusterError, ClusterErrorCode } from '../../src/errors/index.js';
 import { createMemoryLogger, type MemoryLogger } from '../../src/observability/index.js';
+import { waitFor } from '../support/wait-for.js';
 
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Rejects once the signal aborts; never resolves otherwise: a peer or coordinator that does not answer. */
 function hang(signal: AbortSignal | undefined): Promise<never> {
@@ -281,3 +275,5 @@ export class TestCluster {
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const text = (b: Uint8Array | null): string | null => (b === null ? null : new TextDecoder().decode(b));
+
+export { waitFor };

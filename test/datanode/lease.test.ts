@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CoordinatorLink, LeaseGrant, LeaseRequest } from '../../src/datanode/contract.js';
-import { LeaseKeeper } from '../../src/datanode/lease.js';
+import { LeaseHolder } from '../../src/datanode/lease.js';
 import { attemptTimeoutMs } from '../../src/datanode/lease-attempt.js';
 import { nodeSettings } from '../../src/datanode/options.js';
 import { ClusterError, ClusterErrorCode } from '../../src/errors/index.js';
@@ -40,7 +40,7 @@ class ScriptedLink implements CoordinatorLink {
   drain = async () => undefined;
 }
 
-const keepers: LeaseKeeper[] = [];
+const keepers: LeaseHolder[] = [];
 const life = new AbortController();
 afterEach(() => {
   for (const k of keepers.splice(0)) k.stop();
@@ -48,7 +48,7 @@ afterEach(() => {
 
 function keeperOver(link: CoordinatorLink) {
   const grants: LeaseGrant[] = [];
-  const keeper = new LeaseKeeper({
+  const keeper = new LeaseHolder({
     id: 'n1',
     identity: 'id',
     coordinators: link,

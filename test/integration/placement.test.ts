@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createKvClient, type KvClient } from '../../src/client/index.js';
-import { shardForKey } from '../../src/config/key-hash.js';
+import { shardForKey } from '../../src/common/key-hash.js';
 import { useClusters, waitFor, type Cluster } from '../support/cluster-harness.js';
 
 const clusters = useClusters();

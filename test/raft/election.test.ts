@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { MemoryStorage, batchOf } from '../../src/storage/index.js';
-import { EntryType, NONE, RawNode, SeededRng, type Role } from '../../src/raft/index.js';
+import { EntryType, NONE, RawNode, SeededRng, type RaftRole } from '../../src/raft/index.js';
 import { TestCluster, entriesWithTerms, initialState } from '../support/raft-cluster.js';
 import { app, drain, drainMessages, heartbeat, newNode, ticksUntil, voteReq } from './helpers.js';
 
 const E = 10;
 
 /** A lone replica of {a,b,c} brought into `role` (the test plays b and c). */
-function nodeIn(role: Role): RawNode {
+function nodeIn(role: RaftRole): RawNode {
   switch (role) {
     case 'follower': {
       const n = newNode('a', ['a', 'b', 'c'], {}, initialState({ term: 2 }));

@@ -7,7 +7,7 @@ import {
   type HeartbeatRequest,
   type InitialState,
   type Message,
-  type NodeId,
+  type MemberId,
   type RaftOptions,
   type Ready,
   type VoteRequest,
@@ -15,8 +15,8 @@ import {
 
 /** A lone RawNode built by hand (no cluster): the test plays every peer. */
 export function newNode(
-  id: NodeId,
-  voters: NodeId[],
+  id: MemberId,
+  voters: MemberId[],
   opts: Partial<RaftOptions> = {},
   initial?: InitialState,
   seed = 1,
@@ -43,8 +43,8 @@ export function drainMessages(node: RawNode): Message[] {
 }
 
 export function app(
-  from: NodeId,
-  to: NodeId,
+  from: MemberId,
+  to: MemberId,
   term: number,
   prevIndex: number,
   prevTerm: number,
@@ -54,13 +54,13 @@ export function app(
   return { type: 'app', from, to, term, prevIndex, prevTerm, entries, commit };
 }
 
-export function heartbeat(from: NodeId, to: NodeId, term: number, commit = 0, readSeq = 0): HeartbeatRequest {
+export function heartbeat(from: MemberId, to: MemberId, term: number, commit = 0, readSeq = 0): HeartbeatRequest {
   return { type: 'heartbeat', from, to, term, commit, readSeq };
 }
 
 export function voteReq(
-  from: NodeId,
-  to: NodeId,
+  from: MemberId,
+  to: MemberId,
   term: number,
   lastIndex: number,
   lastTerm: number,

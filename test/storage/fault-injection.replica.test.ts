@@ -14,6 +14,7 @@ import { initialState } from '../../src/coordinator/routing/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { SeededRng, type Entry, type Message } from '../../src/raft/index.js';
 import { DiskFaults, LevelRaftStorage, StorageError, StorageErrorCode, type FaultSettings, type PersistBatch, type RaftStorage } from '../../src/storage/index.js';
+import { waitFor } from '../support/wait-for.js';
 
 const ids = ['c1', 'c2', 'c3'];
 const members = ids.map((id, i) => ({ id, host: '127.0.0.1', apiPort: 7001 + i, peerPort: 7101 + i }));
@@ -99,15 +100,6 @@ class InProcessCluster {
   }
 }
 
-async function until<T>(what: string, f: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const entryKeys = (es: readonly Entry[]): string[] => es.map((e) => `${e.index}@${e.term}`);
 const sentEntries = (ev: Event): string[] => (ev.kind === 'send' ? ev.msgs.flatMap((m) => entryKeys(m.entries ?? [])) : []);
@@ -125,7 +117,7 @@ afterEach(async () => {
 
 async function startThree(fault: Partial<FaultSettings>): Promise<{ leaderId: string; leader: Member }> {
   for (const [i, id] of ids.entries()) await cluster.start(id, 100 + i, fault);
-  const leader = await until('a leader', () => cluster.leader());
+  const leader = await waitFor('a leader', () => cluster.leader());
   expect(await leader.replica.propose(register('n1'))).toMatchObject({ ok: true });
   return { leaderId: leader.replica.status().id, leader };
 }
@@ -139,7 +131,7 @@ describe('disk faults under in-process replicas on LevelDB', () => {
       (v) => ({ ok: true as const, v }),
       (e: unknown) => ({ ok: false as const, e }),
     );
-    await until('the fatal store error', () => leader.fatal.length > 0);
+    await waitFor('the fatal store error', () => leader.fatal.length > 0);
     expect(leader.fatal[0]).toBeInstanceOf(StorageError);
     expect((leader.fatal[0] as StorageError).code).toBe(StorageErrorCode.WriteFailed);
     expect((leader.fatal[0] as StorageError).message).toContain('injected sync failure');
@@ -152,7 +144,7 @@ describe('disk faults under in-process replicas on LevelDB', () => {
     expect((await answer).ok).toBe(false);
 
     // The others elect a new leader; n1 is there (n2's append may have reached them before the failed write).
-    const next = await until('a new leader', () => cluster.leader(leaderId));
+    const next = await waitFor('a new leader', () => cluster.leader(leaderId));
     const read = await next.replica.read('linearizable');
     expect(Object.keys(read.state.nodes)).toContain('n1');
 
@@ -172,7 +164,7 @@ describe('disk faults under in-process replicas on LevelDB', () => {
 
     // Restarted (faults off as a follower), it catches up and agrees with the others on whatever became of n2.
     await cluster.start(leaderId, 200, {});
-    await until('equal state hashes', () => {
+    await waitFor('equal state hashes', () => {
       const s = [...cluster.members.values()].map((m) => m.replica.status());
       return s.length === 3 && s.every((x) => x.appliedIndex === s[0]!.appliedIndex && x.stateHash === s[0]!.stateHash);
     });
@@ -185,7 +177,7 @@ describe('disk faults under in-process replicas on LevelDB', () => {
     const { leaderId, leader } = await startThree({ crashBetweenPersistAndSendRate: 1 });
     leader.faults.setLeading(true);
     void leader.replica.propose(register('n2')).catch(() => undefined);
-    await until('the injected crash', () => leader.fatal.length > 0);
+    await waitFor('the injected crash', () => leader.fatal.length > 0);
     expect(String(leader.fatal[0])).toContain('injected crash');
 
     const crashedAt = cluster.events.findIndex((e) => e.kind === 'fault');
@@ -211,8 +203,8 @@ describe('disk faults under in-process replicas on LevelDB', () => {
 
     // Back up, the replicas agree whatever became of n2 (persisted on one replica only, it may be kept or cut off).
     await cluster.start(leaderId, 300, {});
-    await until('a leader', () => cluster.leader());
-    await until('equal state hashes', () => {
+    await waitFor('a leader', () => cluster.leader());
+    await waitFor('equal state hashes', () => {
       const s = [...cluster.members.values()].map((m) => m.replica.status());
       return s.length === 3 && s.every((x) => x.appliedIndex === s[0]!.appliedIndex && x.stateHash === s[0]!.stateHash);
     });
@@ -224,7 +216,7 @@ describe('disk faults under in-process replicas on LevelDB', () => {
     const { leaderId, leader } = await startThree({ syncDelayMs: [1_500, 1_500] });
     // n1 is answered before the leader's (unsynced) write of its commit index is done: let that one land first.
     const n1 = leader.replica.status().appliedIndex;
-    await until('the leader to store the commit of n1', () =>
+    await waitFor('the leader to store the commit of n1', () =>
       cluster.events.some((e) => e.kind === 'persisted' && e.by === leaderId && (e.batch.hardState?.commit ?? 0) >= n1),
     );
     const armedAt = cluster.events.length;
@@ -234,15 +226,15 @@ describe('disk faults under in-process replicas on LevelDB', () => {
       () => 'ok',
       () => 'failed',
     );
-    await until('the stuck leader to step down', () => leader.replica.status().role !== 'leader');
+    await waitFor('the stuck leader to step down', () => leader.replica.status().role !== 'leader');
     expect(persistedSinceArmed()).toBe(0); // still inside the stalled write
     expect(leader.faults.injected.delayedSyncs).toBe(1);
-    const next = await until('a new leader', () => cluster.leader(leaderId));
+    const next = await waitFor('a new leader', () => cluster.leader(leaderId));
     expect(await next.replica.propose(register('n3'))).toMatchObject({ ok: true });
     leader.faults.setLeading(false);
-    await until('the stalled write to complete', () => persistedSinceArmed() > 0);
+    await waitFor('the stalled write to complete', () => persistedSinceArmed() > 0);
     expect(leader.fatal).toEqual([]);
-    await until('equal state hashes', () => {
+    await waitFor('equal state hashes', () => {
       const s = [...cluster.members.values()].map((m) => m.replica.status());
       return s.every((x) => x.appliedIndex === s[0]!.appliedIndex && x.stateHash === s[0]!.stateHash && x.appliedIndex > 0) && s.length === 3;
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EntryType } from '../../src/raft/index.js';
-import { ByteWriter, DecodeError } from '../../src/storage/bytes.js';
+import { ByteWriter, DecodeError } from '../../src/common/bytes.js';
 import { crc32c } from '../../src/storage/crc32c.js';
 import { entryKey, KeyPrefix, parseKey, singletonKey } from '../../src/storage/raft-keys.js';
 import {

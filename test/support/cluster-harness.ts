@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { request } from '../../scripts/bench/http.js';
 import { afterAll, afterEach, beforeEach } from 'vitest';
+import { waitFor as waitForState, type WaitOptions } from './wait-for.js';
 
 export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -86,30 +87,9 @@ export function checkBuilt(): void {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const now = (): number => performance.now();
 
-/**
- * Polls `probe` until it returns something other than undefined, or fails
- * after `timeoutMs` with `what` and the last thing `describe` reported.
- */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  opts: { timeoutMs?: number; intervalMs?: number; describe?: () => string } = {},
-): Promise<T> {
-  const deadline = now() + (opts.timeoutMs ?? 30_000);
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    if (now() > deadline) {
-      const detail = opts.describe?.() ?? (lastError === undefined ? '' : String(lastError));
-      throw new Error(`timed out after ${opts.timeoutMs ?? 30_000} ms waiting for ${what}${detail ? `: ${detail}` : ''}`);
-    }
-    await sleep(opts.intervalMs ?? 25);
-  }
+/** waitFor for real processes: 30 s by default, polled every 25 ms. */
+export function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, opts: WaitOptions = {}): Promise<T> {
+  return waitForState(what, probe, { timeoutMs: 30_000, intervalMs: 25, ...opts });
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

@@ -11,12 +11,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, expect } from 'vitest';
+import { MAIN_JS } from './cluster-harness.js';
+import { waitFor as waitForState } from './wait-for.js';
 
-export const REPO = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const MAIN_JS = path.join(REPO, 'dist/src/cli/main.js');
+export { MAIN_JS, REPO_ROOT as REPO } from './cluster-harness.js';
+
 const HOST = '127.0.0.1';
 
 /** Distinct free ports: all held open until every one is chosen, so none is handed out twice. */
@@ -42,20 +43,9 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Polls until `probe` returns something other than undefined; fails with `what` at the deadline. Never a fixed sleep. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** waitFor for real processes: 30 s by default, polled every 50 ms. */
+export function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  return waitForState(what, probe, { timeoutMs, intervalMs: 50 });
 }
 
 export interface Replica {

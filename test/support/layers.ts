@@ -27,17 +27,22 @@ interface LayerRule {
 /** `'*'`: no restriction. Top-level files (`src/*.ts`, e.g. `src/index.ts`) are unrestricted too. */
 export const LAYER_RULES: Readonly<Record<string, LayerRule | '*'>> = {
   raft: { layers: [], packages: false },
-  storage: { layers: ['raft', 'config', 'errors', 'observability'], packages: true },
-  transport: { layers: ['raft', 'config', 'errors', 'observability', 'tls'], packages: true },
-  coordinator: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability', 'tls'], packages: true },
-  datanode: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability', 'tls'], packages: true },
-  api: { layers: ['coordinator', 'datanode', 'raft', 'config', 'errors', 'observability', 'tls'], packages: true },
-  client: { layers: ['api', 'config', 'errors', 'tls'], typeOnly: ['api'], packages: true },
-  config: { layers: ['errors', 'observability'], packages: true },
-  errors: { layers: ['config', 'observability'], packages: true },
-  observability: { layers: ['config', 'errors'], packages: true },
+  storage: { layers: ['raft', 'config', 'errors', 'observability', 'common'], packages: true },
+  transport: { layers: ['raft', 'config', 'errors', 'observability', 'tls', 'common'], packages: true },
+  coordinator: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability', 'tls', 'common'], packages: true },
+  datanode: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability', 'tls', 'common'], packages: true },
+  api: { layers: ['coordinator', 'datanode', 'raft', 'config', 'errors', 'observability', 'tls', 'common'], packages: true },
+  client: { layers: ['api', 'config', 'errors', 'tls', 'common'], typeOnly: ['api'], packages: true },
+  config: { layers: ['errors', 'observability', 'common'], packages: true },
+  errors: { layers: ['config', 'observability', 'common'], packages: true },
+  observability: { layers: ['config', 'errors', 'common'], packages: true },
   /** Certificates and the servers and agents made from them: a leaf (node builtins only) that every layer above raft may use. */
-  tls: { layers: [], packages: true },
+  tls: { layers: ['common'], packages: true },
+  /**
+   * Pure helpers that several layers share (backoff, key hash, key rule, byte codec, zod issue wording):
+   * a leaf that imports no other layer, so that any layer above raft may use it.
+   */
+  common: { layers: [], packages: true },
   cli: '*',
 };
 

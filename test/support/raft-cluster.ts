@@ -6,7 +6,7 @@ import {
   type HardState,
   type InitialState,
   type Message,
-  type NodeId,
+  type MemberId,
   type RaftOptions,
   type Ready,
   type Snapshot,
@@ -34,11 +34,11 @@ export interface TestReplica {
 }
 
 export class TestCluster {
-  readonly replicas = new Map<NodeId, TestReplica>();
+  readonly replicas = new Map<MemberId, TestReplica>();
   queue: Message[] = [];
   /** Directed links that drop everything: "a->b". */
   readonly cut = new Set<string>();
-  readonly isolated = new Set<NodeId>();
+  readonly isolated = new Set<MemberId>();
   /** Drops every message for which it returns true (on top of cut and isolated). */
   dropIf: ((m: Message) => boolean) | undefined;
   /** Every message any replica emitted in a Ready, dropped or not, in order. */
@@ -50,16 +50,16 @@ export class TestCluster {
    * others start empty.
    */
   constructor(
-    ids: NodeId[],
+    ids: MemberId[],
     readonly opts: Partial<RaftOptions> = {},
     seed = 1,
-    storages: Partial<Record<NodeId, MemoryStorage>> = {},
+    storages: Partial<Record<MemberId, MemoryStorage>> = {},
   ) {
     this.rng = new SeededRng(seed);
     for (const id of ids) this.add(id, { voters: [...ids], learners: [] }, storages[id]);
   }
 
-  add(id: NodeId, initialConf?: ConfState, storage = new MemoryStorage()): TestReplica {
+  add(id: MemberId, initialConf?: ConfState, storage = new MemoryStorage()): TestReplica {
     const node = new RawNode(
       { id, electionTicks: 10, heartbeatTicks: 1, ...this.opts, ...(initialConf ? { initialConf } : {}) },
       { rng: this.rng.fork(), initial: storage.loadNow() },
@@ -74,20 +74,20 @@ export class TestCluster {
    * built from what the replica's MemoryStorage holds durably. Its state
    * machine starts empty again (applied entries are re-delivered).
    */
-  restart(id: NodeId): TestReplica {
+  restart(id: MemberId): TestReplica {
     const old = this.get(id);
     old.storage.crash();
     this.queue = this.queue.filter((m) => m.to !== id);
     return this.add(id, old.initialConf, old.storage);
   }
 
-  get(id: NodeId): TestReplica {
+  get(id: MemberId): TestReplica {
     const r = this.replicas.get(id);
     if (!r) throw new Error(`no replica ${id}`);
     return r;
   }
 
-  node(id: NodeId): RawNode {
+  node(id: MemberId): RawNode {
     return this.get(id).node;
   }
 
@@ -138,12 +138,12 @@ export class TestCluster {
     throw new Error('cluster did not stabilize');
   }
 
-  tick(ids: NodeId[] = [...this.replicas.keys()], times = 1): void {
+  tick(ids: MemberId[] = [...this.replicas.keys()], times = 1): void {
     for (let t = 0; t < times; t++) for (const id of ids) this.get(id).node.tick();
   }
 
   /** `times` rounds of: tick `ids` once, then stabilize. */
-  run(times: number, ids: NodeId[] = [...this.replicas.keys()]): void {
+  run(times: number, ids: MemberId[] = [...this.replicas.keys()]): void {
     for (let t = 0; t < times; t++) {
       this.tick(ids);
       this.stabilize();
@@ -151,7 +151,7 @@ export class TestCluster {
   }
 
   /** Ticks `ids` (delivering in between) until one of them leads, or throws. */
-  electLeader(maxTicks = 500, ids: NodeId[] = [...this.replicas.keys()]): NodeId {
+  electLeader(maxTicks = 500, ids: MemberId[] = [...this.replicas.keys()]): MemberId {
     for (let t = 0; t < maxTicks; t++) {
       this.tick(ids);
       this.stabilize();
@@ -161,7 +161,7 @@ export class TestCluster {
   }
 
   /** Campaigns `id` right away by ticking only it past its election timeout. */
-  campaign(id: NodeId): void {
+  campaign(id: MemberId): void {
     const n = this.node(id);
     for (let i = 0; i < 100 && n.status().role === 'follower'; i++) {
       n.tick();
@@ -169,12 +169,12 @@ export class TestCluster {
     this.stabilize();
   }
 
-  leader(): NodeId | undefined {
+  leader(): MemberId | undefined {
     for (const [id, r] of this.replicas) if (r.node.status().role === 'leader') return id;
     return undefined;
   }
 
-  isolate(id: NodeId): void {
+  isolate(id: MemberId): void {
     this.isolated.add(id);
   }
 

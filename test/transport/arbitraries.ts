@@ -1,7 +1,7 @@
 // fast-check generators for every Raft message type, within the codec's limits.
 import fc from 'fast-check';
 import { EntryType, type ConfState, type Entry, type Message, type Snapshot } from '../../src/raft/index.js';
-import { utf8Length } from '../../src/transport/bytes.js';
+import { utf8Length } from '../../src/common/bytes.js';
 import { MAX_ID_BYTES, MAX_REQUEST_ID_BYTES } from '../../src/transport/limits.js';
 
 const str = (maxBytes: number, maxLength: number) =>

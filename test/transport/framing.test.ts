@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'vitest';
-import { backoffDelayMs } from '../../src/transport/backoff.js';
 import { TransportError, TransportErrorCode } from '../../src/transport/errors.js';
 import { FrameDecoder, FrameKind, KEEPALIVE_FRAME, encodeFrame, encodeMessageFrame, type Frame } from '../../src/transport/framing.js';
 import { MAGIC, PROTOCOL_VERSION, checkHello, decodeClose, decodeHello, encodeClose, encodeHello, type Hello } from '../../src/transport/handshake.js';
@@ -130,15 +129,6 @@ describe('handshake', () => {
     const long = decodeClose(encodeClose({ code: 'X', reason: '€'.repeat(1000) + '\ud800' }));
     expect(new TextEncoder().encode(long.reason).length).toBeLessThanOrEqual(MAX_REASON_BYTES);
     expect(long.reason).toBe('€'.repeat(Math.floor(MAX_REASON_BYTES / 3)));
-  });
-});
-
-describe('backoffDelayMs', () => {
-  test('doubles from min, is capped at max, jitters within the upper half', () => {
-    expect([0, 1, 2, 3, 4, 5, 10, 2000].map((a) => backoffDelayMs(a, 50, 1000, 1))).toEqual([50, 100, 200, 400, 800, 1000, 1000, 1000]);
-    expect(backoffDelayMs(0, 50, 1000, 0)).toBe(25);
-    expect(backoffDelayMs(9, 50, 1000, 0)).toBe(500);
-    expect(backoffDelayMs(3, 50, 1000, 0.5)).toBe(300);
   });
 });
 

@@ -1,41 +1,35 @@
 // Real-socket test scaffolding: transports on 127.0.0.1 with free ports, raw peers, cleanup, condition waits.
 import net, { type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Message, NodeId } from '../../src/raft/index.js';
+import type { Message, MemberId } from '../../src/raft/index.js';
 import { FrameDecoder, FrameKind, encodeFrame, type Frame } from '../../src/transport/framing.js';
 import { PROTOCOL_VERSION, encodeHello, type Hello } from '../../src/transport/handshake.js';
 import { PeerTransport } from '../../src/transport/index.js';
-import type { Direction, LogLevel, PeerAddress, PeerTransportOptions } from '../../src/transport/types.js';
+import type { MessageLevel } from '../../src/observability/index.js';
+import type { Direction, PeerAddress, PeerTransportOptions } from '../../src/transport/types.js';
+import { waitFor } from '../support/wait-for.js';
 
 export const HOST = '127.0.0.1';
 export const CLUSTER = 'test-cluster';
 
-/** Polls `cond` until it holds; fails with `what` after a generous deadline. */
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 export const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 export interface LogRecord {
-  readonly level: LogLevel;
+  readonly level: MessageLevel;
   readonly msg: string;
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
 export interface Node {
-  readonly id: NodeId;
+  readonly id: MemberId;
   readonly t: PeerTransport;
   readonly received: Message[];
-  readonly disconnects: { peer: NodeId; direction: Direction }[];
+  readonly disconnects: { peer: MemberId; direction: Direction }[];
   readonly logs: LogRecord[];
   readonly addr: PeerAddress;
 }
 
-export const heartbeat = (from: NodeId, to: NodeId, readSeq: number): Message => ({ type: 'heartbeat', from, to, term: 1, commit: 0, readSeq });
+export const heartbeat = (from: MemberId, to: MemberId, readSeq: number): Message => ({ type: 'heartbeat', from, to, term: 1, commit: 0, readSeq });
 
 type Overrides = Partial<Omit<PeerTransportOptions, 'id' | 'peers'>>;
 
@@ -46,7 +40,7 @@ export class Harness {
   private readonly servers = new Set<Server>();
 
   /** Starts a transport (peers may be filled in later with setPeers). */
-  async node(id: NodeId, opts: Overrides & { peers?: ReadonlyMap<NodeId, PeerAddress>; onMessage?: (m: Message) => void } = {}): Promise<Node> {
+  async node(id: MemberId, opts: Overrides & { peers?: ReadonlyMap<MemberId, PeerAddress>; onMessage?: (m: Message) => void } = {}): Promise<Node> {
     const { onMessage, ...o } = opts;
     const received: Message[] = [];
     const disconnects: Node['disconnects'] = [];
@@ -65,7 +59,7 @@ export class Harness {
   }
 
   /** Nodes that all know each other, with their outbound connections established. */
-  async cluster(ids: readonly NodeId[], o: Overrides = {}): Promise<Node[]> {
+  async cluster(ids: readonly MemberId[], o: Overrides = {}): Promise<Node[]> {
     const nodes: Node[] = [];
     for (const id of ids) nodes.push(await this.node(id, o));
     const peers = new Map(nodes.map((n) => [n.id, n.addr]));
@@ -131,7 +125,7 @@ export class RawConn {
     return new RawConn(socket);
   }
 
-  hello(h: Partial<Hello> & { from: NodeId; to: NodeId }): void {
+  hello(h: Partial<Hello> & { from: MemberId; to: MemberId }): void {
     this.socket.write(encodeFrame(FrameKind.Hello, encodeHello({ version: PROTOCOL_VERSION, clusterId: CLUSTER, maxFrameBytes: 64 * 1024 * 1024, ...h })));
   }
 
@@ -143,3 +137,5 @@ export class RawConn {
     return this.frames.map((f) => f.kind);
   }
 }
+
+export { waitFor };

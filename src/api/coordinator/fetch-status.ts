@@ -9,7 +9,7 @@ import http from 'node:http';
 import { sharedAgent, webProtocol } from '../../tls/web.js';
 import { z } from 'zod';
 import type { ReplicaStatus } from '../../coordinator/service.js';
-import { readBody } from './http/read-body.js';
+import { readBody } from '../http/read-body.js';
 
 const MAX_HEALTH_BYTES = 64 * 1024;
 

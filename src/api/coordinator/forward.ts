@@ -11,7 +11,7 @@ import type { CertIdentity } from '../../tls/identity.js';
 import { ON_BEHALF_OF_HEADER, onBehalfOfValue } from '../http/caller-certificate.js';
 import { ForwardedError } from './errors/forwarded-error.js';
 import { MAX_FORWARDED_ANSWER_BYTES } from './limits.js';
-import { exchangeJson } from './http/json-exchange.js';
+import { exchangeJson } from '../http/json-exchange.js';
 import { webOrigin } from '../../tls/web.js';
 
 export interface ForwardCall {

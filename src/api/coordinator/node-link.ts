@@ -13,7 +13,7 @@ import type { ConfirmAnswer, ConfirmRequest, ReplicaLink } from '../../coordinat
 import type { NodeLink, NodeProbe } from '../../coordinator/node-link.js';
 import type { DataNodeHealth, HandoffDone, HandoffRequest } from '../../datanode/contract.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
-import { exchangeJson } from './http/json-exchange.js';
+import { exchangeJson } from '../http/json-exchange.js';
 import { webOrigin } from '../../tls/web.js';
 
 export interface HttpNodeLinkOptions {

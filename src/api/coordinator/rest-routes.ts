@@ -1,5 +1,5 @@
 /**
- * The REST endpoints of DESIGN.md §7 that exist in this issue, each a thin
+ * The REST endpoints of DESIGN.md §7, each a thin
  * call of the tRPC procedure that implements it (through createCaller), so
  * that REST and tRPC can never disagree. (`/data/<key>` is not here: it
  * forwards raw bytes to the shard's primary, see data/data-handler.ts.)

@@ -11,10 +11,10 @@ import { requireAccess, type Access } from '../auth/index.js';
 import { createAppCaller } from './caller.js';
 import type { ApiContext } from './context.js';
 import { HttpError, HttpErrorCode } from './errors/http-error.js';
-import type { Exchange } from './http/exchange.js';
-import { hasBody, readJsonBody } from './http/json-body.js';
-import { compilePattern, matchPattern, pathSegments, type CompiledPattern } from './http/route-match.js';
-import { sendBody, sendJson } from './http/send.js';
+import type { Exchange } from '../http/exchange.js';
+import { hasBody, readJsonBody } from '../http/json-body.js';
+import { compilePattern, matchPattern, pathSegments, requestMethod, type CompiledPattern } from '../http/route-match.js';
+import { sendBody, sendJson } from '../http/send.js';
 import { sendErrorAnswer } from '../http/error-answer.js';
 import { checkQuery, consistencyOf } from './rest-input.js';
 import { restRoutes, type RestRoute } from './rest-routes.js';
@@ -36,11 +36,6 @@ export interface RestAdapter {
 interface Match {
   readonly route: RestRoute;
   readonly params: Record<string, string>;
-}
-
-function methodOf(req: IncomingMessage): string {
-  // HEAD is GET without a body (node:http leaves the body out by itself).
-  return req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
 }
 
 export function createRestAdapter(options: RestAdapterOptions): RestAdapter {
@@ -67,7 +62,7 @@ export function createRestAdapter(options: RestAdapterOptions): RestAdapter {
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL, exchange: Exchange): Promise<void> {
     let bodyRead = false;
     try {
-      const { route, params } = match(methodOf(req), url.pathname);
+      const { route, params } = match(requestMethod(req), url.pathname);
       exchange.route = route.pattern;
       // Before the query or body is looked at: a caller without credentials learns nothing from a 400.
       // A route that calls a procedure needs a known caller here; the procedure checks the role.

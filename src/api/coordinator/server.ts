@@ -21,10 +21,10 @@ import { OPEN_AUTH, requireAccess, type Access, type Authenticator, type Request
 import { sendErrorAnswer } from '../http/error-answer.js';
 import { FORWARDED_BY_HEADER, type ApiContext, type ForwardingOptions } from './context.js';
 import { describeError, isInternal } from './errors/describe-error.js';
-import { UNMATCHED_ROUTE, type Exchange } from './http/exchange.js';
-import { handleDirectMutation, isDirectMutation } from './http/direct-mutation.js';
-import { instrumentExchange } from './http/http-metrics.js';
-import { sendJson } from './http/send.js';
+import { UNMATCHED_ROUTE, type Exchange } from '../http/exchange.js';
+import { handleDirectMutation, isDirectMutation } from './direct-mutation.js';
+import { instrumentExchange } from '../http/http-metrics.js';
+import { sendJson } from '../http/send.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, MAX_API_CONNECTIONS, MAX_BODY_BYTES, MAX_TRPC_BATCH } from './limits.js';
 import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import { createDataHandler, isDataTarget } from './data/data-handler.js';

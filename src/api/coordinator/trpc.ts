@@ -17,13 +17,11 @@
  *   leader's API with the caller's credentials, which the leader checks again.
  */
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY, type TRPC_ERROR_CODE_NUMBER } from '@trpc/server';
-import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
-import { z } from 'zod';
 import { ClusterError, ClusterErrorCode, isClusterError, type PublicValue, type TrpcErrorCode } from '../../errors/index.js';
 import { forwardedAuthorization, requireAccess, type Access } from '../auth/index.js';
 import type { ApiContext } from './context.js';
-import { describeError, domainErrorOf, type DomainError } from './errors/describe-error.js';
-import { invalidInput } from './errors/invalid-input.js';
+import { apiErrorShape, domainErrorOfCall, rawInputOf } from '../http/trpc-errors.js';
+import { describeError } from './errors/describe-error.js';
 import { withLeaderAddress } from './errors/leader-address.js';
 import { forwardToLeader } from './forward.js';
 import { SSE_PING_INTERVAL_MS, SSE_RECONNECT_AFTER_INACTIVITY_MS } from './limits.js';
@@ -56,15 +54,7 @@ export interface ProcedureMeta {
 
 const t = initTRPC.context<ApiContext>().meta<ProcedureMeta>().create({
   // The whole shape is ours: no stack trace (tRPC adds one in development) ever reaches a client.
-  errorFormatter({ error, shape }): ApiErrorShape {
-    const failure = describeError(error);
-    const path = shape.data.path;
-    return {
-      code: TRPC_ERROR_CODES_BY_KEY[failure.trpcCode],
-      message: failure.body.error.message,
-      data: { ...failure.body.error, httpStatus: failure.httpStatus, ...(path === undefined ? {} : { path }) },
-    };
-  },
+  errorFormatter: ({ error, shape }): ApiErrorShape => apiErrorShape(error, shape.data.path),
   sse: {
     ping: { enabled: true, intervalMs: SSE_PING_INTERVAL_MS },
     client: { reconnectAfterInactivityMs: SSE_RECONNECT_AFTER_INACTIVITY_MS },
@@ -73,14 +63,6 @@ const t = initTRPC.context<ApiContext>().meta<ProcedureMeta>().create({
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-
-async function rawInputOf(getRawInput: () => Promise<unknown>): Promise<unknown> {
-  try {
-    return await getRawInput();
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Turns whatever a procedure threw into a TRPCError whose code is the one
@@ -93,10 +75,7 @@ const normalizeErrors = t.middleware(async ({ ctx, next, getRawInput }) => {
   const result = await next();
   if (result.ok) return result;
   const { error } = result;
-  const domain: DomainError | undefined =
-    error.code === 'BAD_REQUEST' && error.cause instanceof z.core.$ZodError
-      ? invalidInput(error.cause, await rawInputOf(getRawInput))
-      : domainErrorOf(error);
+  const domain = await domainErrorOfCall(error, getRawInput);
   if (domain === undefined) return result;
   const enriched = withLeaderAddress(domain, ctx.service);
   throw new TRPCError({ code: describeError(enriched).trpcCode, message: enriched.message, cause: enriched });

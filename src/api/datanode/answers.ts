@@ -12,7 +12,7 @@ import { addressSchema } from '../../coordinator/routing/fields.js';
 import { NODE_STATUSES } from '../../coordinator/routing/types.js';
 import type { LeaseGrant, NodeStatus as ContractNodeStatus, RecoveryBegin, RecoveryFinish, RecoveryPage, ReplicationAck } from '../../datanode/contract.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
-import { describeIssues } from '../../coordinator/routing/zod-issues.js';
+import { describeIssues } from '../../common/zod-issues.js';
 import { MAX_RECOVERY_PAGE_ENTRIES, MAX_SHARD_ID } from './limits.js';
 import { counterSchema, dataKeySchema, recoveryIdSchema, shardIdSchema, valueB64Schema } from './inputs.js';
 

@@ -3,7 +3,7 @@
  * a coordinator sends is checked here before the engine sees it.
  */
 import { z } from 'zod';
-import { keyProblem } from '../../config/data-key.js';
+import { keyProblem } from '../../common/data-key.js';
 import { idSchema, intInRange, strictObject } from '../../config/index.js';
 import { MAX_OPS_PER_BATCH, MAX_RECOVERY_PAGE_ENTRIES, MAX_SHARD_ID, MAX_VALUE_B64_CHARS } from './limits.js';
 

@@ -7,9 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeReplicationFrame, REPLICATION_FRAME_CONTENT_TYPE } from '../../datanode/wire/replication-frame.js';
-import type { Exchange } from '../coordinator/http/exchange.js';
-import { readBody } from '../coordinator/http/read-body.js';
-import { sendJson } from '../coordinator/http/send.js';
+import type { Exchange } from '../http/exchange.js';
+import { readBody } from '../http/read-body.js';
+import { sendJson } from '../http/send.js';
 import { badRequest } from '../coordinator/errors/invalid-input.js';
 import { HttpError, HttpErrorCode } from '../coordinator/errors/http-error.js';
 import { sendErrorAnswer } from '../http/error-answer.js';

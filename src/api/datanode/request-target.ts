@@ -4,7 +4,7 @@
  * the key `a/../b` into `b`: a key is whatever follows `/data/`, byte for byte,
  * percent-decoded once.
  */
-import { keyProblem } from '../../config/data-key.js';
+import { keyProblem } from '../../common/data-key.js';
 import { describeValue } from '../../config/index.js';
 import { badRequest } from '../coordinator/errors/invalid-input.js';
 

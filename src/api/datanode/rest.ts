@@ -9,10 +9,11 @@ import type { DataNodeService } from '../../datanode/contract.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import type { Logger, Metrics } from '../../observability/index.js';
 import { HttpError, HttpErrorCode } from '../coordinator/errors/http-error.js';
-import type { Exchange } from '../coordinator/http/exchange.js';
-import { hasBody } from '../coordinator/http/json-body.js';
-import { readBody } from '../coordinator/http/read-body.js';
-import { sendBody, sendJson } from '../coordinator/http/send.js';
+import type { Exchange } from '../http/exchange.js';
+import { hasBody } from '../http/json-body.js';
+import { readBody } from '../http/read-body.js';
+import { requestMethod } from '../http/route-match.js';
+import { sendBody, sendJson } from '../http/send.js';
 import { checkQuery } from '../coordinator/rest-input.js';
 import { sendErrorAnswer } from '../http/error-answer.js';
 import { DATA_PREFIX, dataKeyOf, epochOf, type RequestTarget } from './request-target.js';
@@ -34,11 +35,6 @@ export const DATA_ROUTE = '/data/:key';
 const VIEW_ROUTES = ['/health', '/info', '/metrics'] as const;
 type ViewRoute = (typeof VIEW_ROUTES)[number];
 const DATA_METHODS = ['GET', 'PUT', 'DELETE'] as const;
-
-function methodOf(req: IncomingMessage): string {
-  // HEAD is GET without a body (node:http leaves the body out by itself).
-  return req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-}
 
 function notAllowed(method: string, path: string, allowed: readonly string[]): HttpError {
   return new HttpError(HttpErrorCode.MethodNotAllowed, `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`, { allowed: [...allowed] });
@@ -101,7 +97,7 @@ export function createNodeRest(options: NodeRestOptions): NodeRest {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, target: RequestTarget, exchange: Exchange): Promise<void> {
-    const method = methodOf(req);
+    const method = requestMethod(req);
     const body: BodyState = { read: false };
     try {
       if (target.rawPath.startsWith(DATA_PREFIX) || target.rawPath === '/data') {

@@ -7,8 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger, Metrics } from '../../observability/index.js';
 import type { ApiFailure } from '../coordinator/errors/api-failure.js';
 import { describeError, isInternal } from '../coordinator/errors/describe-error.js';
-import { hasBody } from '../coordinator/http/json-body.js';
-import { sendJson } from '../coordinator/http/send.js';
+import { hasBody } from './json-body.js';
+import { sendJson } from './send.js';
 
 /**
  * A client that sends its whole body before reading the answer (most do)

@@ -19,7 +19,7 @@
  */
 import type { Logger } from '../../observability/index.js';
 // The transport's reconnect backoff (capped exponential, equal jitter) is the same rule; its index does not export it.
-import { backoffDelayMs } from '../../transport/backoff.js';
+import { backoffDelayMs } from '../../common/backoff.js';
 import type { RoutingEvent } from '../routing/index.js';
 import type { CoordinatorService, RoleChange } from '../service.js';
 import { DropOldestQueue } from './bounded-queue.js';
@@ -177,7 +177,7 @@ export class WebhookNotifier {
     for (let attempt = 1; attempt <= this.opts.maxAttempts; attempt++) {
       if (signal.aborted) return;
       if (attempt > 1) {
-        const delayMs = backoffDelayMs(attempt - 2, this.opts.backoffMinMs ?? DEFAULT_BACKOFF_MIN_MS, this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, random());
+        const delayMs = backoffDelayMs(attempt - 1, this.opts.backoffMinMs ?? DEFAULT_BACKOFF_MIN_MS, this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, random);
         if (!(await pause(delayMs, signal))) return;
       }
       try {

@@ -22,7 +22,7 @@ import { settingsPatchSchema } from './settings-patch.js';
 import { assignShard, moveShard, promotePrimary, setInSync } from './shard-commands.js';
 import { startUpgrade, upgradeStep } from './upgrade-commands.js';
 import type { Rejection } from './types.js';
-import { describeIssues } from './zod-issues.js';
+import { describeIssues } from '../../common/zod-issues.js';
 
 /** Merges a partial settings object into `config.settings` (validated as a whole), CAS on `config.version`. */
 const updateSettings = z.strictObject({
@@ -83,7 +83,7 @@ export type StartEvacuation = CommandOf<'startEvacuation'>;
 export type CancelEvacuation = CommandOf<'cancelEvacuation'>;
 export type FinishEvacuation = CommandOf<'finishEvacuation'>;
 export type SetEvacuationStall = CommandOf<'setEvacuationStall'>;
-export type FinishRestore = CommandOf<'finishRestore'>;
+export type { FinishRestore } from './restore-commands.js';
 export type StartUpgrade = CommandOf<'startUpgrade'>;
 export type UpgradeStep = CommandOf<'upgradeStep'>;
 

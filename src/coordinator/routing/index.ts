@@ -54,5 +54,5 @@ export {
 export { copiesOf } from './shard-state.js';
 export { settingsPatchSchema, mergeSettings, type SettingsPatch, type DeepPartial } from './settings-patch.js';
 export * from './views.js';
-export { shardForKey, keyHash, fnv1a32 } from '../../config/key-hash.js';
+export { shardForKey, keyHash, fnv1a32 } from '../../common/key-hash.js';
 export { epochAfterInSyncChange } from './shard-commands.js';

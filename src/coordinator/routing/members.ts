@@ -15,7 +15,7 @@ import { hostSchema, memberIdSchema, portSchema, reasonSchema, timeMsSchema } fr
 import { memberById } from './lookup.js';
 import { reject } from './outcome.js';
 import type { ApplyMeta, ApplyOutput, MemberRecord, RoutingState } from './types.js';
-import { describeIssues } from './zod-issues.js';
+import { describeIssues } from '../../common/zod-issues.js';
 
 const contextSchema = z
   .strictObject({

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { clusterSettingsSchema, type ClusterSettings } from '../../config/settings.js';
-import { describeIssues, type FieldError } from './zod-issues.js';
+import { describeIssues, type FieldError } from '../../common/zod-issues.js';
 
 export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];

@@ -8,7 +8,7 @@ import { canonicalJson } from './canonical-json.js';
 import { invariantViolations } from './invariants.js';
 import { routingStateSchema } from './state-schema.js';
 import type { RoutingState } from './types.js';
-import { describeIssues } from './zod-issues.js';
+import { describeIssues } from '../../common/zod-issues.js';
 
 export const SNAPSHOT_FORMAT = 'torua.routing-state';
 export const SNAPSHOT_VERSION = 1;

@@ -10,11 +10,12 @@
  * moves on. Nothing here may be mutated in place.
  */
 import type { ClusterSettings } from '../../config/settings.js';
+import type { MemberId } from '../../raft/index.js';
 
 /** A data node's id (the cluster file's `nodes[].id`, or `torua node --id`). */
 export type NodeId = string;
-/** A coordinator replica's id (the same string the Raft core uses). */
-export type MemberId = string;
+/** A coordinator replica's id: the Raft core's own. */
+export type { MemberId };
 
 /**
  * `suspect` is deliberately absent: it is the leader's own, unconfirmed view

@@ -1,4 +1,4 @@
-import { ByteWriter } from '../../storage/bytes.js';
+import { ByteWriter } from '../../common/bytes.js';
 
 /**
  * The first byte of every key of a data node's LevelDB. Values are part of

@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, DecodeError } from '../../storage/bytes.js';
+import { ByteReader, ByteWriter, DecodeError } from '../../common/bytes.js';
 
 /**
  * `in-sync`: whole up to lastSeq, and in the shard's in-sync set when last stored.

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { Level, type Iterator as LevelIterator } from 'level';
-import { DecodeError } from '../../storage/bytes.js';
+import { DecodeError } from '../../common/bytes.js';
 import { levelError } from '../../storage/raft-repository.js';
 import { StorageError, StorageErrorCode } from '../../storage/errors.js';
 import { dataKey, dataRange, FORMAT_KEY, META_RANGE, metaKey, shardOfMetaKey, userKeyOf } from './shard-keys.js';

@@ -12,10 +12,10 @@
  * where str and bytes are a u32 length and that many bytes, kind 0 is a
  * delete and 1 a put. Decoding checks every bound before it allocates.
  */
-import { keyProblem, MAX_KEY_BYTES } from '../../config/data-key.js';
+import { keyProblem, MAX_KEY_BYTES } from '../../common/data-key.js';
 import { idSchema } from '../../config/index.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
-import { ByteReader, ByteWriter, DecodeError } from '../../storage/bytes.js';
+import { ByteReader, ByteWriter, DecodeError } from '../../common/bytes.js';
 import type { ReplicatedOp, ReplicationBatch } from '../contract.js';
 import { invalidInput } from '../errors.js';
 

@@ -3,7 +3,7 @@ import { createPeerLink } from '../../../src/cli/node-links.js';
 import type { ReplicationBatch } from '../../../src/datanode/contract.js';
 import { decodeReplicationFrame, encodeReplicationFrame, REPLICATION_FRAME_CONTENT_TYPE } from '../../../src/datanode/wire/replication-frame.js';
 import { ClusterError, ClusterErrorCode, isClusterError } from '../../../src/errors/index.js';
-import { ByteWriter } from '../../../src/storage/bytes.js';
+import { ByteWriter } from '../../../src/common/bytes.js';
 import { request, sampleBatch, startNodeServer } from './helpers.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');

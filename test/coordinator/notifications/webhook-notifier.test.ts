@@ -86,7 +86,7 @@ describe('webhook notifier', () => {
   it('POSTs every event applied while leading, in order, as /events shows it plus cluster_id', async () => {
     const { receiver, notifier, service } = await setup();
     await register(service, 5);
-    await waitFor(() => notifier.stats().delivered === 5, 'five deliveries');
+    await waitFor('five deliveries', () => notifier.stats().delivered === 5);
     expect(receiver.seqs).toEqual([1, 2, 3, 4, 5]);
     const [first] = service.events(0);
     expect(receiver.bodies[0]).toEqual({ ...eventInfo(first!), cluster_id: 'torua-test' });
@@ -98,7 +98,7 @@ describe('webhook notifier', () => {
     const { receiver, notifier, service, logger } = await setup();
     receiver.failuresLeft = 2;
     await register(service, 2);
-    await waitFor(() => notifier.stats().delivered === 2, 'both events delivered');
+    await waitFor('both events delivered', () => notifier.stats().delivered === 2);
     expect(receiver.seqs).toEqual([1, 1, 1, 2]);
     expect(logger.records.filter((r) => r.msg === 'webhook delivery attempt failed').map((r) => r.fields['attempt'])).toEqual([1, 2]);
     expect(warnings(logger, /delivery failed/)).toEqual([]);
@@ -108,14 +108,14 @@ describe('webhook notifier', () => {
     const { receiver, notifier, service, logger } = await setup({ maxAttempts: 3 });
     receiver.mode = 'fail';
     await register(service, 1);
-    await waitFor(() => notifier.stats().failed === 1, 'the event given up');
+    await waitFor('the event given up', () => notifier.stats().failed === 1);
     expect(receiver.seqs).toEqual([1, 1, 1]);
     const failed = warnings(logger, /delivery failed/);
     expect(failed).toHaveLength(1);
     expect(failed[0]?.fields).toMatchObject({ seq: 1, attempts: 3, error: 'answered HTTP 500' });
     receiver.mode = 'ok';
     await register(service, 1, 2);
-    await waitFor(() => notifier.stats().delivered === 1, 'the next event');
+    await waitFor('the next event', () => notifier.stats().delivered === 1);
     expect(receiver.seqs.at(-1)).toBe(2);
   });
 
@@ -123,7 +123,7 @@ describe('webhook notifier', () => {
     const { receiver, notifier, service, logger } = await setup({ maxQueued: 5 });
     receiver.mode = 'hold';
     await register(service, 1);
-    await waitFor(() => receiver.bodies.length === 1, 'the first POST to arrive');
+    await waitFor('the first POST to arrive', () => receiver.bodies.length === 1);
     // Every proposal resolves while the receiver sits on the first POST.
     await register(service, 20, 2);
     expect(service.events(0)).toHaveLength(21);
@@ -138,10 +138,10 @@ describe('webhook notifier', () => {
     const { receiver, notifier, service, logger } = await setup({ maxQueued: 3, dropLogIntervalMs: 60_000 });
     receiver.mode = 'hold';
     await register(service, 1);
-    await waitFor(() => receiver.bodies.length === 1, 'the first POST to arrive');
+    await waitFor('the first POST to arrive', () => receiver.bodies.length === 1);
     await register(service, 9, 2);
     receiver.release();
-    await waitFor(() => notifier.stats().delivered === 4, 'the first and the three newest events');
+    await waitFor('the first and the three newest events', () => notifier.stats().delivered === 4);
     expect(receiver.seqs).toEqual([1, 8, 9, 10]);
     expect(notifier.stats().dropped).toBe(6);
     // One line for the burst (the interval holds the rest back), naming how many went.
@@ -154,9 +154,9 @@ describe('webhook notifier', () => {
     const { receiver, notifier, service } = await setup({ timeoutMs: 50, maxAttempts: 2 });
     receiver.mode = 'hold';
     await register(service, 1);
-    await waitFor(() => receiver.bodies.length === 2, 'the retry after the timeout');
+    await waitFor('the retry after the timeout', () => receiver.bodies.length === 2);
     receiver.release();
-    await waitFor(() => notifier.stats().delivered === 1, 'the retry answered');
+    await waitFor('the retry answered', () => notifier.stats().delivered === 1);
     expect(receiver.seqs).toEqual([1, 1]);
   });
 
@@ -166,7 +166,7 @@ describe('webhook notifier', () => {
     await register(service, 2);
     service.becomeLeader();
     await register(service, 2, 3);
-    await waitFor(() => notifier.stats().delivered === 2, 'the events applied while leading');
+    await waitFor('the events applied while leading', () => notifier.stats().delivered === 2);
     expect(receiver.seqs).toEqual([3, 4]);
     service.followerOf('c2');
     await register(service, 1, 5);

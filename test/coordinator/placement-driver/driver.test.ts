@@ -198,9 +198,9 @@ describe('placement driver: the loop', () => {
     };
     // A long interval: a round soon after the change can only come from the change itself.
     control = new NodeControl({ placement: true, driver: { intervalMs: 60_000, debounceMs: 5 } }, { service, nodeLink: new TestNodeLink(), logger: silentLogger, plan });
-    await waitFor(() => rounds >= 1, 'the first round after becoming leader');
+    await waitFor('the first round after becoming leader', () => rounds >= 1);
     await service.propose(registerCommand('n4'));
-    await waitFor(() => service.state.shards[0]!.primary === 'n4', 'the step planned after the change');
+    await waitFor('the step planned after the change', () => service.state.shards[0]!.primary === 'n4');
 
     // The driver listens to applied changes only while it runs.
     expect(service.listenerCount).toBe(1);
@@ -242,6 +242,6 @@ describe('placement driver: the loop', () => {
     expect(service.listenerCount).toBe(0);
     service.becomeLeader();
     expect(service.listenerCount).toBe(1);
-    await waitFor(() => rounds >= 1, 'a round after the election');
+    await waitFor('a round after the election', () => rounds >= 1);
   });
 });

@@ -60,7 +60,7 @@ describe('placement driver: rebalance requests', () => {
     const driver = await runningDriver(service, plan);
     driver.start();
     stops.push(() => driver.stop());
-    await waitFor(() => inputs.length >= 1, 'the first round after start');
+    await waitFor('the first round after start', () => inputs.length >= 1);
     return driver;
   }
 
@@ -139,14 +139,14 @@ describe('placement driver: rebalance requests', () => {
     const { plan, inputs, last } = recordingPlan();
     const control = new NodeControl({ placement: true, driver: { intervalMs: 600_000, debounceMs: 600_000 } }, { service, nodeLink: unreachableNodes, logger: silentLogger, plan });
     stops.push(() => control.close());
-    await waitFor(() => inputs.length >= 1, 'the first round');
+    await waitFor('the first round', () => inputs.length >= 1);
     await service.propose(registerCommand('n4'));
     service.followerOf('c2');
     const rejected = await control.requestRebalance('test').catch((e: unknown) => e);
     expect(isClusterError(rejected, ClusterErrorCode.NotLeader)).toBe(true);
     const rounds = inputs.length;
     service.becomeLeader();
-    await waitFor(() => inputs.length > rounds, 'the first round of the new reign');
+    await waitFor('the first round of the new reign', () => inputs.length > rounds);
     expect(last()).toBe(false);
   });
 

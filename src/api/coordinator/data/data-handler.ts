@@ -17,9 +17,11 @@ import type { Logger, Metrics } from '../../../observability/index.js';
 import { dataKeyOf, requestTarget, DATA_PREFIX } from '../../datanode/request-target.js';
 import { sendErrorAnswer } from '../../http/error-answer.js';
 import { HttpError, HttpErrorCode } from '../errors/http-error.js';
-import type { Exchange } from '../http/exchange.js';
-import { hasBody } from '../http/json-body.js';
-import { readBody } from '../http/read-body.js';
+import type { Exchange } from '../../http/exchange.js';
+import { hasBody } from '../../http/json-body.js';
+import { readBody } from '../../http/read-body.js';
+import { requestMethod } from '../../http/route-match.js';
+import { sleep } from '../../../common/backoff.js';
 import { checkQuery } from '../rest-input.js';
 import { exchangeWithNode, type NodeExchange, type NodeRequest } from './node-exchange.js';
 import { primaryRoute } from './primary-route.js';
@@ -68,17 +70,12 @@ function retryable(answer: NodeExchange): boolean {
 }
 
 function methodOf(req: IncomingMessage): NodeRequest['method'] {
-  // HEAD is GET without a body (node:http leaves the body out by itself).
-  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+  const method = requestMethod(req);
   const known = METHODS.find((m) => m === method);
   if (known === undefined) {
     throw new HttpError(HttpErrorCode.MethodNotAllowed, `${method} is not allowed on /data/<key> (allowed: ${METHODS.join(', ')})`, { allowed: [...METHODS] });
   }
   return known;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 export function createDataHandler(opts: DataHandlerOptions, modules: DataHandlerModules): DataHandler {

@@ -7,7 +7,7 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
-import { readBody } from '../http/read-body.js';
+import { readBody } from '../../http/read-body.js';
 import { webOrigin } from '../../../tls/web.js';
 
 export interface NodeRequest {

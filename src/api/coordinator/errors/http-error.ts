@@ -1,6 +1,6 @@
 /**
  * Errors of the HTTP protocol itself (wrong method, wrong media type, a
- * route of a later issue), which src/errors' vocabulary has no code for:
+ * route that is not implemented), which src/errors' vocabulary has no code for:
  * they are about the request's form, never about the cluster, so they stay
  * local to the API layer and answer in the same `{error: {code, message}}`
  * body as every other error.

@@ -5,7 +5,7 @@
  * a second whatever the number of open pages, each node within a short
  * deadline, and for at most MAX_NODES nodes.
  */
-import { exchangeJson } from '../http/json-exchange.js';
+import { exchangeJson } from '../../http/json-exchange.js';
 import { webOrigin } from '../../../tls/web.js';
 
 export type NodeLease =

@@ -14,7 +14,7 @@ import { forwardedAuthorization } from '../../auth/index.js';
 import type { IncomingMessage } from 'node:http';
 import { FORWARDED_BY_HEADER, type ApiContext } from '../context.js';
 import { createAppCaller } from '../caller.js';
-import { exchangeJson } from '../http/json-exchange.js';
+import { exchangeJson } from '../../http/json-exchange.js';
 import { MAX_FORWARDED_ANSWER_BYTES } from '../limits.js';
 import type { NodeLease } from './node-leases.js';
 import { webOrigin } from '../../../tls/web.js';

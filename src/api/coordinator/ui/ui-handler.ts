@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiContext } from '../context.js';
-import type { Exchange } from '../http/exchange.js';
-import { sendJson } from '../http/send.js';
+import type { Exchange } from '../../http/exchange.js';
+import { sendJson } from '../../http/send.js';
 import { ClusterErrorCode } from '../../../errors/index.js';
 import { createLeaseProbe } from './node-leases.js';
 import { overview } from './overview.js';

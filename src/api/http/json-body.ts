@@ -1,9 +1,9 @@
 /** A REST request body as JSON: the media type checked, the syntax error located. */
 import type { IncomingMessage } from 'node:http';
-import { findJsonSyntaxProblem } from '../../../config/index.js';
-import { badRequest } from '../errors/invalid-input.js';
-import { HttpError, HttpErrorCode } from '../errors/http-error.js';
-import { MAX_BODY_BYTES } from '../limits.js';
+import { findJsonSyntaxProblem } from '../../config/index.js';
+import { badRequest } from '../coordinator/errors/invalid-input.js';
+import { HttpError, HttpErrorCode } from '../coordinator/errors/http-error.js';
+import { MAX_BODY_BYTES } from '../coordinator/limits.js';
 import { readBody } from './read-body.js';
 
 /** `application/json`, or any `+json` type, with or without parameters (charset). */

@@ -1,8 +1,10 @@
 /**
  * Capped exponential backoff with "equal jitter": half of each delay is
  * fixed, half random. The fixed half keeps a retry from hammering a replica
- * that is mid-election; the random half keeps many clients that failed
- * together from retrying together.
+ * that is mid-election or a peer that flaps; the random half keeps many
+ * clients (or two replicas that lost each other at the same instant) from
+ * retrying in lockstep. Client retries, peer reconnects and webhook
+ * deliveries all use it.
  *
  * `retry` counts from 1 (the first retry waits about `baseMs`).
  */

@@ -1,6 +1,6 @@
 /** Reads a request (or response) body into memory, refusing to hold more than a limit. */
 import type { IncomingMessage } from 'node:http';
-import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
+import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 
 function tooLarge(limitBytes: number, sizeBytes?: number): ClusterError {
   const size = sizeBytes === undefined ? '' : ` (${sizeBytes} bytes)`;

@@ -5,7 +5,7 @@
  * size. It never throws: the caller turns each outcome into its own error.
  */
 import http from 'node:http';
-import { sharedAgent } from '../../../tls/web.js';
+import { sharedAgent } from '../../tls/web.js';
 import { readBody } from './read-body.js';
 
 export interface JsonExchange {

@@ -10,13 +10,13 @@
  * the leader) and input schemas run as for any call.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApiContext } from '../context.js';
-import { createAppCaller } from '../caller.js';
-import { describeError, isInternal } from '../errors/describe-error.js';
-import { badRequest } from '../errors/invalid-input.js';
-import { trpcErrorAnswer } from '../errors/trpc-error-answer.js';
-import { readBody } from './read-body.js';
-import { sendJson } from './send.js';
+import type { ApiContext } from './context.js';
+import { createAppCaller } from './caller.js';
+import { describeError, isInternal } from './errors/describe-error.js';
+import { badRequest } from './errors/invalid-input.js';
+import { trpcErrorAnswer } from './errors/trpc-error-answer.js';
+import { readBody } from '../http/read-body.js';
+import { sendJson } from '../http/send.js';
 
 /** The procedures answered here, and how to call each. */
 const DIRECT: Readonly<Record<string, (caller: ReturnType<typeof createAppCaller>, input: unknown) => Promise<unknown>>> = {

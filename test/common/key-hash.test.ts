@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { fnv1a32, keyHash, shardForKey } from '../../src/config/key-hash.js';
+import { fnv1a32, keyHash, shardForKey } from '../../src/common/key-hash.js';
 
 describe('key-hash: FNV-1a 32 of the UTF-8 bytes, mod shards', () => {
   test('the published FNV-1a 32 test vectors', () => {

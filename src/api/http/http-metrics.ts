@@ -1,6 +1,6 @@
 /** Latency by route, and bytes in and out, of one HTTP exchange, recorded when it ends. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger, Metrics } from '../../../observability/index.js';
+import type { Logger, Metrics } from '../../observability/index.js';
 import type { Exchange } from './exchange.js';
 
 /** Counts what the response writes, whatever writes it (REST, tRPC, an SSE stream). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeValue, formatPath, formatZodIssues, intInRange, strictObject } from '../../src/config/index.js';
+import { describeIssues } from '../../src/common/zod-issues.js';
 
 const lines = (schema: z.ZodType, value: unknown, reportInput = false) => {
   const r = schema.safeParse(value, { reportInput });
@@ -84,5 +85,24 @@ describe('formatZodIssues', () => {
       ctx.addIssue({ code: 'custom', path: ['a'], message: 'expected an even number', params: { why: 'pairs' } }),
     );
     expect(lines(schema, { a: 3 })).toEqual(['a: expected an even number, got 3; pairs']);
+  });
+});
+
+describe('describeIssues', () => {
+  const schema = z.strictObject({ replicas: z.array(z.string()), leaseMs: z.number() });
+
+  it('names the first field as a dotted path under the prefix, an unknown key by itself', () => {
+    const error = schema.safeParse({ replicas: ['a', 1], leaseMs: 5, extra: true }).error!;
+    const described = describeIssues(error, ['settings']);
+    expect(described.field).toBe('settings.replicas.1');
+    expect(described.message).toMatch(/^settings\.replicas\.1: .+; settings\.extra: /);
+  });
+
+  it('spells out at most three issues', () => {
+    const error = z.array(z.number()).safeParse(['a', 'b', 'c', 'd', 'e']).error!;
+    const described = describeIssues(error);
+    expect(described.field).toBe('0');
+    expect(described.message.split('; ')).toHaveLength(4);
+    expect(described.message).toMatch(/; and 2 more$/);
   });
 });

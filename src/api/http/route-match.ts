@@ -4,7 +4,8 @@
  * keys that contain slashes). Segments are percent-decoded one by one, so an
  * encoded `/` stays inside its segment.
  */
-import { badRequest } from '../errors/invalid-input.js';
+import type { IncomingMessage } from 'node:http';
+import { badRequest } from '../coordinator/errors/invalid-input.js';
 
 type Segment = { kind: 'literal'; text: string } | { kind: 'param'; name: string } | { kind: 'rest'; name: string };
 
@@ -55,4 +56,9 @@ export function matchPattern(compiled: CompiledPattern, segments: readonly strin
     }
   }
   return segments.length === compiled.segments.length ? params : undefined;
+}
+
+/** The method a route is looked up by: HEAD is GET without a body (node:http leaves the body out by itself). */
+export function requestMethod(req: IncomingMessage): string {
+  return req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
 }
