@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseRenewer } from '../../src/cli/lease-renewer.js';
 import { FakeCoordinatorService } from './fake-service.js';
-import { rawRequest, startServer } from './helpers.js';
+import { rawRequest, startServer, waitFor } from './helpers.js';
 
 /** A leader holding n1..n<count> (identity id-<id>) and a follower relaying to it, both real HTTP servers. */
 async function pair(count: number) {
@@ -19,7 +19,7 @@ async function pair(count: number) {
     if (consistency === 'linearizable') batches++;
     return reads(consistency, timeoutMs);
   };
-  return { leader, leaderServer, followerServer, batches: () => batches };
+  return { leader, leaderServer, follower, followerServer, batches: () => batches };
 }
 
 describe('lease renewals relayed by a follower in batches', () => {
@@ -88,5 +88,35 @@ describe('lease renewals relayed by a follower in batches', () => {
     // The follower failed: the leader grants, and the node stays with it for a while.
     expect(await renewer.renew(req)).toMatchObject({ leader: 'c1' });
     expect(renewer.next()).toBe(leaderServer.address);
+  });
+
+  it('a renewal relayed to a leader that went silent is answered by the new leader as soon as there is one', async () => {
+    const register = { type: 'registerNode', atMs: 0, reason: 'test', nodeId: 'n1', address: '127.0.0.1:8001', capacity: 8, version: '0.1.0', identity: 'id-n1' } as const;
+    const req = { id: 'n1', identity: 'id-n1' };
+
+    // The follower itself is elected: it grants the renewal it was relaying.
+    const one = await pair(1);
+    one.leader.readGate = new Promise(() => undefined);
+    const { follower } = one;
+    await follower.propose(register);
+    const waiting = rawRequest(`${one.followerServer.url}/trpc/nodes.renewLease`, 'POST', req);
+    await waitFor(() => one.batches() > 0, 'the renewal relayed to the leader');
+    follower.becomeLeader();
+    const granted = await waiting;
+    expect(granted.status, JSON.stringify(granted.body)).toBe(200);
+    expect(granted.body.result.data).toMatchObject({ leader: 'c2' });
+
+    // Another replica is elected: the follower sends the renewal on to it.
+    const two = await pair(1);
+    two.leader.readGate = new Promise(() => undefined);
+    const elected = new FakeCoordinatorService({ id: 'c3', shards: 4 });
+    await elected.propose(register);
+    const electedServer = await startServer(elected);
+    const relayed = rawRequest(`${two.followerServer.url}/trpc/nodes.renewLease`, 'POST', req);
+    await waitFor(() => two.batches() > 0, 'the renewal relayed to the leader');
+    two.follower.followerOf('c3', electedServer.address);
+    const answer = await relayed;
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body.result.data).toMatchObject({ leader: 'c3' });
   });
 });
