@@ -24,11 +24,21 @@ async function pair(count: number) {
 
 describe('lease renewals relayed by a follower in batches', () => {
   it('answers each node as the leader would, with one leadership check for renewals arriving together', async () => {
-    const { leader, leaderServer, followerServer, batches } = await pair(40);
-    // The leader's ReadIndex is held a moment: renewals arriving meanwhile wait at the follower and share a batch.
+    const { leader, leaderServer, follower, followerServer, batches } = await pair(40);
+    // The leader's ReadIndex is held until all 42 renewals reached the follower (it looks up the leader's address
+    // for each it relays), or at most 900 ms (the relay gives a batch 1 s): those arriving meanwhile share a batch.
     let open = (): void => undefined;
     leader.readGate = new Promise<void>((r) => (open = r));
-    setTimeout(() => open(), 300);
+    const timer = setTimeout(() => open(), 900);
+    let relayed = 0;
+    const addressOf = follower.apiAddressOf.bind(follower);
+    follower.apiAddressOf = (id) => {
+      if (++relayed === 42) {
+        clearTimeout(timer);
+        setTimeout(() => open(), 20);
+      }
+      return addressOf(id);
+    };
     const inputs = [
       ...Array.from({ length: 40 }, (_, i) => ({ id: `n${i + 1}`, identity: `id-n${i + 1}` })),
       { id: 'n99', identity: 'x' },
