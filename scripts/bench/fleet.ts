@@ -58,6 +58,8 @@ export interface FleetReport {
   readonly renewalsFailed: number;
   /** The fleet process's own CPU: on a small machine it competes with the leader. */
   readonly fleetCpuPercent: number;
+  /** Each follower's CPU (they take the nodes' renewal calls and relay them in batches): the rest of the cluster's cost. */
+  readonly followerCpuPercent: readonly number[];
   readonly followerMaxGapMs: number;
   /** The leader's longest event loop delay in the window (what holds Raft's tick back). */
   readonly leaderLoopDelayMaxMs: number;
@@ -262,6 +264,8 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     const gapBefore = await Promise.all(followers.map((f) => cluster.metrics(f)));
     const decisionsBefore = await failureDecisions(cluster, leader.endpoint);
     const fleetBefore = await cluster.fleetCall<FleetStats>('GET', '/stats?reset=1');
+    const followerPids = followers.map((f) => cluster.pidOf(f.id)!);
+    const followerCpu0 = followerPids.map(cpuSeconds);
     const cpu0 = cpuSeconds(pid);
     const w0 = now();
     log(`fleet: measuring for ${opts.seconds} s (leader ${leader.endpoint.id}, pid ${pid})`);
@@ -272,6 +276,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
       if (opts.seconds > 90) log(`fleet: ${Math.round((now() - w0) / 1000)} s of ${opts.seconds} s`);
     }
     const cpu1 = cpuSeconds(pid);
+    const followerCpu1 = followerPids.map(cpuSeconds);
     const elapsedS = (now() - w0) / 1000;
     const stats = await cluster.fleetCall<FleetStats>('GET', '/stats');
     const written = await writer.stop();
@@ -330,6 +335,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
       renewalsPerSecond: stats.renewalsOk / (stats.windowMs / 1000),
       renewalsFailed: stats.renewalsFailed,
       fleetCpuPercent,
+      followerCpuPercent: followerCpu1.map((c, i) => ((c - followerCpu0[i]!) / elapsedS) * 100),
       followerMaxGapMs,
       leaderLoopDelayMaxMs,
       followerGapsOver,
@@ -364,6 +370,7 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<void> {
   const rows: [string, string, string][] = [
     ['leader CPU', `${r.leaderCpuPercent.toFixed(1)} %`, `of one core; ${r.leaderCpuPerNodeUs.toFixed(0)} µs per node per second`],
     ['probes/s (live nodes)', r.probesPerSecond.toFixed(0), `renewals/s ${r.renewalsPerSecond.toFixed(0)}, ${r.renewalsFailed} failed; the fleet itself used ${r.fleetCpuPercent.toFixed(0)} % of a core`],
+    ['followers CPU', r.followerCpuPercent.map((c) => `${c.toFixed(1)} %`).join(', '), 'each of one core: they take the renewal calls and relay them in batches'],
     ['probe interval p50 / p99', `${ms(r.probeIntervalMs.p50)} / ${ms(r.probeIntervalMs.p99)} ms`, `p1 ${ms(r.probeIntervalMs.p1)} ms, max ${ms(r.probeIntervalMs.max)} ms over ${r.probeIntervalMs.count} intervals`],
     ['renewal interval p50 / p99', `${ms(r.renewalIntervalMs.p50)} / ${ms(r.renewalIntervalMs.p99)} ms`, `max ${ms(r.renewalIntervalMs.max)} ms over ${r.renewalIntervalMs.count} intervals (a node renews every quarter lease)`],
     ['followers: longest gap without the leader', `${r.followerMaxGapMs.toFixed(0)} ms`, `gaps over 100/200/300 ms in the window: ${Object.values(r.followerGapsOver).join(' / ')}`],

@@ -23,6 +23,7 @@ import { agentRequest, type AgentFetchOptions } from '../client/node-fetch.js';
 import { toClusterError } from '../client/node-errors.js';
 import { authorizationHeaders } from '../client/options.js';
 import type { LeaseGrant, LeaseRequest } from '../datanode/contract.js';
+import { abortable } from '../datanode/lease-attempt.js';
 import type { Logger } from '../observability/index.js';
 import { createClientAgent, webOrigin } from '../tls/web.js';
 
@@ -43,7 +44,7 @@ export interface LeaseRenewerOptions {
   readonly coordinators: readonly string[];
   /** Dial from the node's own host (DESIGN.md §1). */
   readonly localAddress?: string | undefined;
-  /** A backstop for a caller that passes no signal; the keeper's own attempt timeout is far shorter. */
+  /** How long a request runs at most: a backstop for a caller that passes no signal, and the life of a given-up attempt's request (the keeper's own attempt timeout is far shorter). */
   readonly maxAttemptMs?: number;
   /** Failed attempts are logged at debug level, with the replica and why. */
   readonly logger?: Logger | undefined;
@@ -110,9 +111,10 @@ export class LeaseRenewer {
     const onAbort = (): void => settle(undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // A given-up attempt aborts its request: a replica that is merely slow (overloaded) then gets to
-      // drop it instead of working for an answer nobody takes.
-      const answer = await this.post(address, renewLeaseBody(req), signal);
+      // A given-up attempt is given up here, but its request runs on (to the backstop) and its answer is
+      // dropped: the connection stays open for the next renewal. Destroying it made every late answer cost
+      // a new connection on both ends, and a replica already slow past the attempt timeout then slower still.
+      const answer = await (signal === undefined ? this.post(address, renewLeaseBody(req)) : abortable(this.post(address, renewLeaseBody(req)), signal));
       const grant = checkedAnswer(leaseGrantSchema, answer, `the coordinators (${operation})`);
       if (!settled) {
         settled = true;
@@ -135,12 +137,11 @@ export class LeaseRenewer {
    * rejection carrying the error's `data` (our error body, which
    * classifyFailure and toClusterError read) as a tRPC client error would.
    */
-  private async post(address: string, input: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+  private async post(address: string, input: unknown): Promise<unknown> {
     const answer = await agentRequest(this.http, new URL(`${webOrigin(address)}/trpc/nodes.renewLease`), {
       method: 'POST',
       headers: this.headers,
       body: JSON.stringify(input),
-      signal,
     });
     let json: unknown;
     try {

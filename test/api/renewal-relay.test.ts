@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseRenewer } from '../../src/cli/lease-renewer.js';
 import { FakeCoordinatorService } from './fake-service.js';
-import { rawRequest, startServer } from './helpers.js';
+import { rawRequest, startServer, waitFor } from './helpers.js';
 
 /** A leader holding n1..n<count> (identity id-<id>) and a follower relaying to it, both real HTTP servers. */
 async function pair(count: number) {
@@ -19,16 +19,26 @@ async function pair(count: number) {
     if (consistency === 'linearizable') batches++;
     return reads(consistency, timeoutMs);
   };
-  return { leader, leaderServer, followerServer, batches: () => batches };
+  return { leader, leaderServer, follower, followerServer, batches: () => batches };
 }
 
 describe('lease renewals relayed by a follower in batches', () => {
   it('answers each node as the leader would, with one leadership check for renewals arriving together', async () => {
-    const { leader, leaderServer, followerServer, batches } = await pair(40);
-    // The leader's ReadIndex is held a moment: renewals arriving meanwhile wait at the follower and share a batch.
+    const { leader, leaderServer, follower, followerServer, batches } = await pair(40);
+    // The leader's ReadIndex is held until all 42 renewals reached the follower (it looks up the leader's address
+    // for each it relays), or at most 900 ms (the relay gives a batch 1 s): those arriving meanwhile share a batch.
     let open = (): void => undefined;
     leader.readGate = new Promise<void>((r) => (open = r));
-    setTimeout(() => open(), 300);
+    const timer = setTimeout(() => open(), 900);
+    let relayed = 0;
+    const addressOf = follower.apiAddressOf.bind(follower);
+    follower.apiAddressOf = (id) => {
+      if (++relayed === 42) {
+        clearTimeout(timer);
+        setTimeout(() => open(), 20);
+      }
+      return addressOf(id);
+    };
     const inputs = [
       ...Array.from({ length: 40 }, (_, i) => ({ id: `n${i + 1}`, identity: `id-n${i + 1}` })),
       { id: 'n99', identity: 'x' },
@@ -88,5 +98,35 @@ describe('lease renewals relayed by a follower in batches', () => {
     // The follower failed: the leader grants, and the node stays with it for a while.
     expect(await renewer.renew(req)).toMatchObject({ leader: 'c1' });
     expect(renewer.next()).toBe(leaderServer.address);
+  });
+
+  it('a renewal relayed to a leader that went silent is answered by the new leader as soon as there is one', async () => {
+    const register = { type: 'registerNode', atMs: 0, reason: 'test', nodeId: 'n1', address: '127.0.0.1:8001', capacity: 8, version: '0.1.0', identity: 'id-n1' } as const;
+    const req = { id: 'n1', identity: 'id-n1' };
+
+    // The follower itself is elected: it grants the renewal it was relaying.
+    const one = await pair(1);
+    one.leader.readGate = new Promise(() => undefined);
+    const { follower } = one;
+    await follower.propose(register);
+    const waiting = rawRequest(`${one.followerServer.url}/trpc/nodes.renewLease`, 'POST', req);
+    await waitFor(() => one.batches() > 0, 'the renewal relayed to the leader');
+    follower.becomeLeader();
+    const granted = await waiting;
+    expect(granted.status, JSON.stringify(granted.body)).toBe(200);
+    expect(granted.body.result.data).toMatchObject({ leader: 'c2' });
+
+    // Another replica is elected: the follower sends the renewal on to it.
+    const two = await pair(1);
+    two.leader.readGate = new Promise(() => undefined);
+    const elected = new FakeCoordinatorService({ id: 'c3', shards: 4 });
+    await elected.propose(register);
+    const electedServer = await startServer(elected);
+    const relayed = rawRequest(`${two.followerServer.url}/trpc/nodes.renewLease`, 'POST', req);
+    await waitFor(() => two.batches() > 0, 'the renewal relayed to the leader');
+    two.follower.followerOf('c3', electedServer.address);
+    const answer = await relayed;
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body.result.data).toMatchObject({ leader: 'c3' });
   });
 });

@@ -19,6 +19,7 @@
  * only adds delay, which shortens the lease the node gets, never lengthens it.
  */
 import { z } from 'zod';
+import { notLeaderError } from '../../coordinator/not-leader.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import { forwardToLeader, leaderAnswer } from './forward.js';
 
@@ -62,6 +63,8 @@ interface Lane {
   readonly address: string;
   waiting: Waiting[];
   inFlight: number;
+  /** The batches on their way: refused at once when another replica becomes leader (leaderChanged). */
+  readonly sent: Set<readonly Waiting[]>;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -82,7 +85,7 @@ export class RenewalRelay {
     }
     const key = `${leader}@${address}`;
     let lane = this.lanes.get(key);
-    if (lane === undefined) this.lanes.set(key, (lane = { leader, address, waiting: [], inFlight: 0, timer: undefined }));
+    if (lane === undefined) this.lanes.set(key, (lane = { leader, address, waiting: [], inFlight: 0, sent: new Set(), timer: undefined }));
     const done = new Promise<unknown>((resolve, reject) => lane.waiting.push({ input, authorization, resolve, reject }));
     this.waitingCount++;
     this.schedule(key, lane);
@@ -97,6 +100,31 @@ export class RenewalRelay {
       this.fail(lane.waiting.splice(0), new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'replica stopping', retryAfterMs: 100 }, 'this replica is stopping'));
     }
     this.lanes.clear();
+  }
+
+  /**
+   * Another replica leads now (`address`: its API address, when known): the
+   * renewals waiting for or relayed to an earlier leader are refused at once
+   * with NOT_LEADER naming the new one, so each node's next attempt goes
+   * straight to it instead of waiting out its attempt (a paused or cut-off
+   * old leader never answers the batch). Refusing grants nothing, so no lease
+   * rule is touched; a late answer of the old leader to such a batch is
+   * dropped (each renewal is answered once).
+   */
+  leaderChanged(leader: string, term: number, address: string | undefined): void {
+    if (leader === '') return;
+    for (const [key, lane] of this.lanes) {
+      if (lane.leader === leader) continue;
+      const moved = notLeaderError({ leader, term }, 'lease renewals', address);
+      clearTimeout(lane.timer);
+      lane.timer = undefined;
+      const waiting = lane.waiting.splice(0);
+      this.waitingCount -= waiting.length;
+      this.fail(waiting, moved);
+      for (const batch of lane.sent) this.fail(batch, moved);
+      lane.sent.clear();
+      if (lane.inFlight === 0) this.lanes.delete(key);
+    }
   }
 
   private schedule(key: string, lane: Lane): void {
@@ -122,6 +150,7 @@ export class RenewalRelay {
     this.waitingCount -= batch.length;
     if (batch.length === 0) return;
     lane.inFlight++;
+    lane.sent.add(batch);
     const call = { leader: lane.leader, address: lane.address, path: RENEW_LEASES_PATH };
     forwardToLeader({
       ...call,
@@ -153,6 +182,7 @@ export class RenewalRelay {
       )
       .catch((e: unknown) => this.fail(batch, e))
       .finally(() => {
+        lane.sent.delete(batch);
         lane.inFlight--;
         if (!this.closed) this.schedule(key, lane);
       });

@@ -120,6 +120,8 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
   const ownNodeControl = options.nodeControl === undefined;
   const nodeControl = options.nodeControl ?? new NodeControl({ placement: false }, { service: options.service, nodeLink: createHttpNodeLink({ localAddress }), logger });
   const renewalRelay = new RenewalRelay({ from: () => options.service.status().id, localAddress });
+  // Renewals held for a leader that is gone are refused NOT_LEADER naming the new one, which takes them at once (renewal-relay.ts).
+  const unwatchLeader = options.service.onRoleChange((c) => renewalRelay.leaderChanged(c.leader, c.term, c.leader === '' ? undefined : options.service.apiAddressOf(c.leader)));
   // Each request is authenticated once, before it is routed; every handler's context carries the outcome.
   const authOf = new WeakMap<IncomingMessage, RequestAuth>();
   const contextFor = (req: IncomingMessage): ApiContext => ({
@@ -281,6 +283,7 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
 
     async close() {
       data.close();
+      unwatchLeader();
       renewalRelay.close();
       if (ownNodeControl) await nodeControl.close();
       if (!server.listening) return;

@@ -26,7 +26,7 @@ import {
   softwareVersionSchema as softwareVersion,
 } from '../../../coordinator/routing/fields.js';
 import { planForcedRemoval } from '../../../coordinator/placement/index.js';
-import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
+import { ClusterError, ClusterErrorCode, isClusterError } from '../../../errors/index.js';
 import type { ApiContext } from '../context.js';
 import { readInput, consistencySchema, reasonInput, seqSchema } from '../inputs.js';
 import { commandBase, proposeCommand } from '../propose.js';
@@ -228,7 +228,13 @@ export const nodesRouter = router({
     // On a follower: relayed to the leader with the other renewals of the moment (renewal-relay.ts).
     const to = relayTarget(ctx);
     if (to !== undefined) {
-      return (await ctx.renewalRelay!.relay(input, to.leader, to.address, forwardedAuthorization(ctx.auth).authorization)) as ReturnType<typeof leaseGrant>;
+      try {
+        return (await ctx.renewalRelay!.relay(input, to.leader, to.address, forwardedAuthorization(ctx.auth).authorization)) as ReturnType<typeof leaseGrant>;
+      } catch (e) {
+        // Elected while the renewal waited for the old leader (the relay refuses it then): granted here, as a direct call.
+        const self = ctx.service.status();
+        if (!(isClusterError(e, ClusterErrorCode.NotLeader) && e.type.leader === self.id && self.role === 'leader')) throw e;
+      }
     }
     return leaseGrant(await ctx.nodeControl.renewLease(input));
   }),
