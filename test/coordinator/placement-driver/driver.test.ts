@@ -225,10 +225,10 @@ describe('placement driver: the loop', () => {
       release: () => undefined,
     });
     control = new NodeControl({ placement: true, driver: { intervalMs: 20, debounceMs: 5 } }, { service, nodeLink: new TestNodeLink(), logger: silentLogger, plan, fencing });
-    await waitFor(() => asked.length >= 2, 'the step asking the given rule twice');
+    await waitFor('the step asking the given rule twice', () => asked.length >= 2);
     expect(service.proposed.some((c) => c.type === 'promotePrimary')).toBe(false);
     fenced = true;
-    await waitFor(() => service.state.shards[0]!.primary === 'n2', 'the promotion once the given rule says fenced');
+    await waitFor('the promotion once the given rule says fenced', () => service.state.shards[0]!.primary === 'n2');
     expect(asked[0]).toBe('n1/0/1');
     expect(built).toBe(1);
   });
