@@ -110,7 +110,7 @@ describe('lease renewals relayed by a follower in batches', () => {
     const { follower } = one;
     await follower.propose(register);
     const waiting = rawRequest(`${one.followerServer.url}/trpc/nodes.renewLease`, 'POST', req);
-    await waitFor(() => one.batches() > 0, 'the renewal relayed to the leader');
+    await waitFor('the renewal relayed to the leader', () => one.batches() > 0);
     follower.becomeLeader();
     const granted = await waiting;
     expect(granted.status, JSON.stringify(granted.body)).toBe(200);
@@ -123,7 +123,7 @@ describe('lease renewals relayed by a follower in batches', () => {
     await elected.propose(register);
     const electedServer = await startServer(elected);
     const relayed = rawRequest(`${two.followerServer.url}/trpc/nodes.renewLease`, 'POST', req);
-    await waitFor(() => two.batches() > 0, 'the renewal relayed to the leader');
+    await waitFor('the renewal relayed to the leader', () => two.batches() > 0);
     two.follower.followerOf('c3', electedServer.address);
     const answer = await relayed;
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
