@@ -9,6 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createWebServer } from '../../tls/web.js';
 import { peerIdentity } from '../../tls/identity.js';
 import { RecoveryOpeners } from './recovery-openers.js';
+import { requireAccess, type Access, type Authenticator } from '../auth/index.js';
+import { sendErrorAnswer } from '../http/error-answer.js';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { DataNodeService } from '../../datanode/contract.js';
@@ -21,7 +23,7 @@ import { sendJson } from '../coordinator/http/send.js';
 import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import type { NodeApiContext } from './context.js';
 import { DEFAULT_MAX_TRPC_BODY_BYTES } from './limits.js';
-import { requestTarget } from './request-target.js';
+import { DATA_PREFIX, requestTarget } from './request-target.js';
 import { createNodeRest } from './rest.js';
 import { answerReplicate, REPLICATE_PATH } from './replicate-route.js';
 import { dataNodeRouter } from './router.js';
@@ -39,6 +41,13 @@ export interface DataNodeServerOptions {
    * endpoints) answer 401 without it.
    */
   readonly internalToken?: string;
+  /**
+   * The cluster's tokens, when it has auth: the data path `/data` then needs
+   * a `reader` (GET) or `writer` (PUT, DELETE) token, or the internal token
+   * (a coordinator relaying an authorised request); `/metrics` needs
+   * `reader` unless the file opens it. `/health` and `/info` stay open.
+   */
+  readonly authenticator?: Authenticator;
 }
 
 export interface DataNodeServerModules {
@@ -132,6 +141,29 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
       trpc(req, res);
       return;
     }
+    const access = restAccess(req.method, target.rawPath);
+    if (options.authenticator === undefined || access === 'open') {
+      answerRest(req, res, target, exchange);
+      return;
+    }
+    const what = target.rawPath === '/metrics' ? 'reading /metrics' : access === 'reader' ? 'reading /data' : 'writing /data';
+    options.authenticator
+      .authenticate(req.headers.authorization)
+      .then((auth) => {
+        requireAccess(auth, access, what);
+        answerRest(req, res, target, exchange);
+      })
+      .catch((err: unknown) => sendErrorAnswer(req, res, err, { route: exchange.route, bodyRead: false, logger, metrics }));
+  }
+
+  /** What a REST request needs when the cluster has auth. */
+  function restAccess(method: string | undefined, rawPath: string): Access {
+    if (rawPath === '/metrics') return options.authenticator?.openMetrics === true ? 'open' : 'reader';
+    if (rawPath !== '/data' && !rawPath.startsWith(DATA_PREFIX)) return 'open';
+    return method === 'GET' || method === 'HEAD' ? 'reader' : 'writer';
+  }
+
+  function answerRest(req: IncomingMessage, res: ServerResponse, target: ReturnType<typeof requestTarget>, exchange: Exchange): void {
     rest.handle(req, res, target, exchange).catch((err: unknown) => {
       // handle() answers every error itself; this is the last guard against a crash on bad input.
       logger.error('REST handler failed', { err });
