@@ -24,6 +24,8 @@ export interface KvWorkload {
   readonly label: string;
   readonly put: KvOp;
   readonly get: KvOp;
+  /** CPU seconds the system's processes have used so far (for the CPU per operation). */
+  readonly cpuSeconds?: () => number;
   close(): void;
 }
 

@@ -31,7 +31,7 @@ async function measureWorkload(w: KvWorkload, seconds: number, results: Results)
   results.set(w.label, rates);
   for (const kind of ['put', 'get'] as const) {
     for (const n of CLIENT_COUNTS) {
-      const rate = await warmThenMeasure(n, seconds, w[kind]);
+      const rate = await warmThenMeasure(n, seconds, w[kind], w.cpuSeconds);
       rates.set(cell(kind, n), rate);
       log(`${w.label}: ${kind}s, ${n} client(s): ${Math.round(rate.perSec)}/s, p50 ${rate.p50.toFixed(2)} ms, p99 ${rate.p99.toFixed(2)} ms${rate.errors ? `, ${rate.errors} errors` : ''}`);
     }
@@ -69,13 +69,14 @@ function measureTorua(seconds: number, results: Results, notes: string[], tls = 
   };
   return guarded(`torua${suffix}`, notes, start, async () => {
     // Made after start: with TLS the clients pick up the bench's client certificate then.
-    const smart = { ...smartClientWorkload(cluster), label: `smart client${suffix}` };
+    const cpuSeconds = () => cluster.cpuSeconds();
+    const smart = { ...smartClientWorkload(cluster), label: `smart client${suffix}`, cpuSeconds };
     await smart.prefill().catch((e: unknown) => {
       smart.close();
       throw e;
     });
     await measureAndClose(smart, seconds, results);
-    await measureAndClose({ ...coordinatorRestWorkload(cluster), label: `coordinator REST${suffix}` }, seconds, results);
+    await measureAndClose({ ...coordinatorRestWorkload(cluster), label: `coordinator REST${suffix}`, cpuSeconds }, seconds, results);
   }, () => cluster.close());
 }
 
@@ -154,7 +155,10 @@ function renderTlsCost(results: Results): string[] {
         const plain = results.get(label)?.get(cell(kind, n))?.perSec;
         const secured = results.get(`${label}${TLS_SUFFIX}`)?.get(cell(kind, n))?.perSec;
         const cost = plain === undefined || secured === undefined || plain === 0 ? '—' : `${(100 * (1 - secured / plain)).toFixed(1)}% fewer`;
-        lines.push(`  ${label}, ${kind}s, ${n} client${n > 1 ? 's' : ''}: ${fmtN(secured)} vs ${fmtN(plain)}: ${cost}`);
+        const cpu = (l: string) => results.get(l)?.get(cell(kind, n));
+        const [p, t] = [cpu(label), cpu(`${label}${TLS_SUFFIX}`)];
+        const cpuCost = `CPU µs/op servers ${fmtN(t?.systemCpuUs)} vs ${fmtN(p?.systemCpuUs)}, clients ${fmtN(t?.clientCpuUs)} vs ${fmtN(p?.clientCpuUs)}`;
+        lines.push(`  ${label}, ${kind}s, ${n} client${n > 1 ? 's' : ''}: ${fmtN(secured)} vs ${fmtN(plain)}: ${cost}; ${cpuCost}`);
       }
     }
   }
