@@ -26,7 +26,7 @@ type Results = Map<string, Map<string, KvRate>>;
 
 const cell = (kind: Kind, clients: number): string => `${kind} ${clients}`;
 
-async function measureWorkload(w: KvWorkload, seconds: number, results: Results): Promise<void> {
+async function measureWorkload(w: KvWorkload, seconds: number, results: Results, notes: string[]): Promise<void> {
   const rates = new Map<string, KvRate>();
   results.set(w.label, rates);
   for (const kind of ['put', 'get'] as const) {
@@ -36,6 +36,7 @@ async function measureWorkload(w: KvWorkload, seconds: number, results: Results)
       log(`${w.label}: ${kind}s, ${n} client(s): ${Math.round(rate.perSec)}/s, p50 ${rate.p50.toFixed(2)} ms, p99 ${rate.p99.toFixed(2)} ms${rate.errors ? `, ${rate.errors} errors` : ''}`);
     }
   }
+  for (const f of w.failures?.() ?? []) notes.push(`${w.label}: failed: ${f}`);
 }
 
 /** Runs `body` on a started system and closes it whatever happens; a failure becomes a note under the table. */
@@ -52,9 +53,9 @@ async function guarded(label: string, notes: string[], start: () => Promise<void
 }
 
 /** Measures `w` and closes it, even when a cell throws. */
-async function measureAndClose(w: KvWorkload, seconds: number, results: Results): Promise<void> {
+async function measureAndClose(w: KvWorkload, seconds: number, results: Results, notes: string[]): Promise<void> {
   try {
-    await measureWorkload(w, seconds, results);
+    await measureWorkload(w, seconds, results, notes);
   } finally {
     w.close();
   }
@@ -75,8 +76,8 @@ function measureTorua(seconds: number, results: Results, notes: string[], tls = 
       smart.close();
       throw e;
     });
-    await measureAndClose(smart, seconds, results);
-    await measureAndClose({ ...coordinatorRestWorkload(cluster), label: `coordinator REST${suffix}`, cpuSeconds }, seconds, results);
+    await measureAndClose(smart, seconds, results, notes);
+    await measureAndClose({ ...coordinatorRestWorkload(cluster), label: `coordinator REST${suffix}`, cpuSeconds }, seconds, results, notes);
   }, () => cluster.close());
 }
 
@@ -86,7 +87,7 @@ function measureEtcd(binary: string, seconds: number, results: Results, notes: s
     log('etcd: starting 3 members');
     return sys.start();
   };
-  return guarded('etcd', notes, start, async () => measureAndClose(await etcdWorkload(sys), seconds, results), () => sys.close());
+  return guarded('etcd', notes, start, async () => measureAndClose(await etcdWorkload(sys), seconds, results, notes), () => sys.close());
 }
 
 function etcdBinary(): string | undefined {
