@@ -24,6 +24,8 @@ export const membersRouter = router({
 
   /** Resolves once `to` leads. */
   transferLeader: adminLeaderProcedure.input(transferInput).mutation(async ({ ctx, input }) => {
+    // It commits no routing-table change, so no event can name who asked: the leader's log does.
+    ctx.logger.info('leadership transfer asked', { to: input.to, by: actorOf(ctx.auth) ?? null });
     await ctx.service.transferLeadership(input.to);
     return { leader: input.to };
   }),
