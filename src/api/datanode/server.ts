@@ -22,7 +22,7 @@ import { instrumentExchange } from '../coordinator/http/http-metrics.js';
 import { sendJson } from '../coordinator/http/send.js';
 import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import type { NodeApiContext } from './context.js';
-import { DEFAULT_MAX_TRPC_BODY_BYTES } from './limits.js';
+import { DEFAULT_MAX_NODE_CONNECTIONS, DEFAULT_MAX_TRPC_BODY_BYTES } from './limits.js';
 import { DATA_PREFIX, requestTarget } from './request-target.js';
 import { createNodeRest } from './rest.js';
 import { answerReplicate, REPLICATE_PATH } from './replicate-route.js';
@@ -35,6 +35,8 @@ export interface DataNodeServerOptions {
   readonly port: number;
   /** Largest /trpc or /peer/replicate request body (replication batches carry values as base64 over tRPC). Default DEFAULT_MAX_TRPC_BODY_BYTES. */
   readonly maxTrpcBodyBytes?: number;
+  /** Connections held at once (default DEFAULT_MAX_NODE_CONNECTIONS); one more is closed at once. */
+  readonly maxConnections?: number;
   /**
    * The cluster's internal token, when it has auth: replication, recovery
    * and handoff (everything but the `info` and `health` views and the REST
@@ -175,6 +177,7 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
   // noDelay: an answer written in two parts (headers, then a chunked end) must not wait for a delayed ACK.
   const server = createWebServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, noDelay: true }, onRequest);
   answerUnparsableRequests(server);
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_NODE_CONNECTIONS;
   const port = await listen(server, options.host, options.port);
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   logger.info('data node API listening', { address });

@@ -21,7 +21,7 @@ export interface NodeServerFixture {
   readonly url: string;
 }
 
-export async function startNodeServer(options: { maxValueBytes?: number; maxTrpcBodyBytes?: number; internalToken?: string; authenticator?: Authenticator } = {}): Promise<NodeServerFixture> {
+export async function startNodeServer(options: { maxValueBytes?: number; maxTrpcBodyBytes?: number; internalToken?: string; authenticator?: Authenticator; maxConnections?: number } = {}): Promise<NodeServerFixture> {
   const node = new FakeDataNode();
   const maxValueBytes = options.maxValueBytes ?? 1024 * 1024;
   const server = await startDataNodeServer(
@@ -31,6 +31,7 @@ export async function startNodeServer(options: { maxValueBytes?: number; maxTrpc
       ...(options.maxTrpcBodyBytes === undefined ? {} : { maxTrpcBodyBytes: options.maxTrpcBodyBytes }),
       ...(options.internalToken === undefined ? {} : { internalToken: options.internalToken }),
       ...(options.authenticator === undefined ? {} : { authenticator: options.authenticator }),
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     },
     { service: node, logger: silentLogger, metrics: createNoopMetrics(), maxValueBytes: () => maxValueBytes },
   );
