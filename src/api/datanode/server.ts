@@ -14,7 +14,7 @@ import { sendErrorAnswer } from '../http/error-answer.js';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { DataNodeService } from '../../datanode/contract.js';
-import { ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
+import { ClusterError, ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
 import type { Logger, Metrics } from '../../observability/index.js';
 import { describeError, isInternal } from '../coordinator/errors/describe-error.js';
 import { UNMATCHED_ROUTE, type Exchange } from '../coordinator/http/exchange.js';
@@ -123,8 +123,10 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
     const header = req.headers.authorization ?? '';
     const given = createHash('sha256').update(header.startsWith('Bearer ') ? header.slice(7) : '').digest();
     if (timingSafeEqual(given, internalDigest)) return false;
-    metrics.http.errors.inc({ code: ClusterErrorCode.Unauthenticated });
-    sendJson(res, 401, { error: { code: ClusterErrorCode.Unauthenticated, message: `${path}: only the cluster's own processes may call this (the internal token)` } }, { Connection: 'close' });
+    // The body is not read: the shared error answer discards it properly (answering at once with `Connection: close`
+    // left its bytes to be parsed as a next request, whose 400 followed the 401 on a closing connection).
+    const refusal = new ClusterError({ code: ClusterErrorCode.Unauthenticated }, `${path}: only the cluster's own processes may call this (the internal token)`);
+    sendErrorAnswer(req, res, refusal, { route: UNMATCHED_ROUTE, bodyRead: false, logger, metrics });
     return true;
   }
 
