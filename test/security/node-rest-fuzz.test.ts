@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Authenticator } from '../../src/api/auth/index.js';
 import { createToken } from '../../src/config/index.js';
 import { startNodeServer } from '../api/datanode/helpers.js';
-import { FUZZ_RUNS, FUZZ_SEED, FUZZ_TIMEOUT_MS } from './fuzz-support.js';
+import { FUZZ_RUNS, FUZZ_SEED, FUZZ_TIMEOUT_MS, sendFuzzRequest } from './fuzz-support.js';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 afterAll(() => agent.destroy());
@@ -29,19 +29,6 @@ beforeAll(async () => {
   });
 });
 
-function send(url: string, method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${url}${path}`, { method, agent, headers }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const segment = fc.oneof(
   fc.constantFrom('k', '..', '.', '%2E%2E', '%00', '%ZZ', '%2F', 'a%20b', '__proto__', 'x'.repeat(300), ''),
   fc.string({ maxLength: 12 }).map(encodeURIComponent),
@@ -52,7 +39,11 @@ const body = fc.option(
   fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), fc.string({ maxLength: 40 }), fc.constantFrom('', '{', `${'['.repeat(5_000)}`, '{"shard":0,"epoch":1}')),
   { nil: undefined },
 );
-const credential = fc.constantFrom('none', 'reader', 'writer', 'internal', 'bogus');
+// A bogus token costs a real scrypt (failures are not cached): rare, or the property takes a minute.
+const credential = fc.oneof(
+  { weight: 49, arbitrary: fc.constantFrom('none' as const, 'reader' as const, 'writer' as const, 'internal' as const) },
+  { weight: 1, arbitrary: fc.constant('bogus' as const) },
+);
 
 /** What a path needs, with the cluster's tokens: null when it is open. */
 function needs(method: string, path: string): 'reader' | 'writer' | 'internal' | null {
@@ -82,7 +73,7 @@ describe("a data node's REST and tRPC with the cluster's tokens", () => {
           const calls = node.calls.length;
           const token = credential === 'none' ? undefined : credential === 'bogus' ? 'fuzz-writer.not-the-secret' : credential === 'internal' ? INTERNAL : tokens[credential];
           const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
-          const answer = await send(url, method, path, method === 'GET' ? undefined : body, headers);
+          const answer = await sendFuzzRequest(agent, url, method, path, method === 'GET' ? undefined : body, headers);
           const what = `${credential} ${method} ${path} ${JSON.stringify(body)?.slice(0, 120)} → ${answer.status} ${answer.body.slice(0, 200)}`;
           expect(answer.status, what).not.toBe(500);
           if (answer.status >= 400) {
