@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { withoutNagle } from '../../src/tls/web.js';
 
 export interface BenchCredentials {
   readonly ca: Buffer;
@@ -41,7 +42,7 @@ function tlsOptions(c: BenchCredentials): tls.ConnectionOptions {
 
 export function keepAliveAgent(maxSockets = 256): http.Agent {
   const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
-  return credentials === undefined ? new http.Agent(options) : new https.Agent({ ...options, ...tlsOptions(credentials) });
+  return credentials === undefined ? new http.Agent(options) : withoutNagle(new https.Agent({ ...options, ...tlsOptions(credentials) }));
 }
 
 export function request(
