@@ -26,6 +26,9 @@ interface Rate {
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
+  /** CPU µs per acknowledged operation: the system's processes, and this process (the clients). */
+  readonly systemCpuUs?: number;
+  readonly clientCpuUs?: number;
 }
 
 interface Failover {
@@ -83,13 +86,25 @@ async function closedLoop(workers: number, seconds: number, op: (worker: number,
   return { perSec: lat.length / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), errors };
 }
 
+/** closedLoop, with the CPU the system and this process spent per acknowledged operation. */
+async function measured(sys: System, workers: number, seconds: number, op: (worker: number, seq: number) => Promise<boolean>): Promise<Rate> {
+  const systemBefore = sys.cpuSeconds();
+  const clientBefore = process.cpuUsage();
+  const started = now();
+  const rate = await closedLoop(workers, seconds, op);
+  const ops = (rate.perSec * (now() - started)) / 1000;
+  if (ops < 1) return rate;
+  const client = process.cpuUsage(clientBefore);
+  return { ...rate, systemCpuUs: ((sys.cpuSeconds() - systemBefore) * 1e6) / ops, clientCpuUs: (client.user + client.system) / ops };
+}
+
 async function throughput(sys: System, seconds: number, r: { writes: Map<number, Rate>; linReads?: Rate; staleReads?: Rate }, counts: readonly number[], reads: boolean): Promise<void> {
   const leader = memberOf(sys, await waitForLeader(sys));
   for (const n of counts) {
     const agent = keepAliveAgent(n);
     // A short warm-up opens the connections.
     await closedLoop(n, Math.min(0.3, seconds), (w, s) => sys.write(agent, leader, w, s, 5_000));
-    const rate = await closedLoop(n, seconds, (w, s) => sys.write(agent, leader, w, s, 5_000));
+    const rate = await measured(sys, n, seconds, (w, s) => sys.write(agent, leader, w, s, 5_000));
     agent.destroy();
     r.writes.set(n, rate);
     log(`${sys.label}: ${n} writer(s): ${Math.round(rate.perSec)} commits/s, p50 ${rate.p50.toFixed(2)} ms, p99 ${rate.p99.toFixed(2)} ms${rate.errors ? `, ${rate.errors} errors` : ''}`);
@@ -100,7 +115,7 @@ async function throughput(sys: System, seconds: number, r: { writes: Map<number,
     const agents = sys.members.map(() => keepAliveAgent(READERS));
     const op = (w: number): Promise<boolean> => sys.read(agents[w % agents.length]!, sys.members[w % sys.members.length]!, w, stale, 5_000);
     await closedLoop(READERS, Math.min(0.3, seconds), op);
-    const rate = await closedLoop(READERS, seconds, op);
+    const rate = await measured(sys, READERS, seconds, op);
     for (const a of agents) a.destroy();
     if (stale) r.staleReads = rate;
     else r.linReads = rate;
@@ -235,6 +250,12 @@ interface Line {
   readonly note?: string;
 }
 
+/** CPU per operation: what a loaded machine distorts far less than operations per second (the cost of TLS shows here first). */
+function cpuLines(lines: Line[], rates: readonly (Rate | undefined)[]): void {
+  lines.push({ measure: `  servers' CPU µs per op`, values: rates.map((r) => r?.systemCpuUs), unit: 'n' });
+  lines.push({ measure: `  clients' CPU µs per op`, values: rates.map((r) => r?.clientCpuUs), unit: 'n' });
+}
+
 export async function runCoordinatorBench(opts: CoordinatorBenchOptions): Promise<void> {
   const etcd = etcdBinary();
   const systems: System[] = [new ToruaCluster(), ...(opts.tls ? [new ToruaCluster(true)] : [])];
@@ -253,9 +274,12 @@ export async function runCoordinatorBench(opts: CoordinatorBenchOptions): Promis
     lines.push({ measure: `commits/s, ${n} writer${n > 1 ? 's' : ''}`, values: results.map((r) => r.writes.get(n)?.perSec), unit: 'n' });
     lines.push({ measure: `  p50 latency ms`, values: results.map((r) => r.writes.get(n)?.p50), unit: 'ms' });
     lines.push({ measure: `  p99 latency ms`, values: results.map((r) => r.writes.get(n)?.p99), unit: 'ms' });
+    cpuLines(lines, results.map((r) => r.writes.get(n)));
   }
   lines.push({ measure: `linearizable reads/s, ${READERS} readers`, values: results.map((r) => r.linReads?.perSec), unit: 'n' });
+  cpuLines(lines, results.map((r) => r.linReads));
   lines.push({ measure: `stale reads/s, ${READERS} readers`, values: results.map((r) => r.staleReads?.perSec), unit: 'n' });
+  cpuLines(lines, results.map((r) => r.staleReads));
   for (const [name, key] of [['SIGKILL', 'kills'], ['SIGSTOP', 'stops']] as const) {
     for (const [what, k] of [['first ack', 'write'], ['new leader', 'leader']] as const) {
       const st = results.map((r) => stats(r[key], k));

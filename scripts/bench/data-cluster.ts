@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from './http.js';
-import { benchNodeArgs, freePort, killAll, makeTempDir, removeDir, startChild, waitFor, type Child } from './procs.js';
+import { benchNodeArgs, childrenCpuSeconds, freePort, killAll, makeTempDir, removeDir, startChild, waitFor, type Child } from './procs.js';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -31,6 +31,11 @@ export class DataCluster {
   /** The cluster file every process was started with. */
   protected file = '';
   protected readonly children = new Map<string, Child>();
+
+  /** CPU seconds the cluster's running processes have used so far. */
+  cpuSeconds(): number {
+    return childrenCpuSeconds([...this.children.values()]);
+  }
 
   constructor(
     private readonly opts: {

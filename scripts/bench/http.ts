@@ -1,6 +1,8 @@
 /** Minimal HTTP/JSON client for the bench: keep-alive agents, a hard timeout per request; HTTPS with a client certificate while `setBenchTls` says so. */
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
+import { withoutNagle } from '../../src/tls/web.js';
 
 export interface BenchCredentials {
   readonly ca: Buffer;
@@ -21,9 +23,26 @@ export interface Answer {
   readonly text: string;
 }
 
+const contexts = new WeakMap<BenchCredentials, tls.SecureContext>();
+
+/**
+ * TLS options for a request or agent: one secure context per certificate,
+ * as the torua clients do (given ca/cert/key instead, every connection would
+ * parse them again, and an agent would stringify them to name its pool on
+ * every request: costs of this client, not of TLS).
+ */
+function tlsOptions(c: BenchCredentials): tls.ConnectionOptions {
+  let secureContext = contexts.get(c);
+  if (secureContext === undefined) {
+    secureContext = tls.createSecureContext({ ...c, minVersion: 'TLSv1.3' });
+    contexts.set(c, secureContext);
+  }
+  return { secureContext, rejectUnauthorized: true };
+}
+
 export function keepAliveAgent(maxSockets = 256): http.Agent {
   const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
-  return credentials === undefined ? new http.Agent(options) : new https.Agent({ ...options, ...credentials });
+  return credentials === undefined ? new http.Agent(options) : withoutNagle(new https.Agent({ ...options, ...tlsOptions(credentials) }));
 }
 
 export function request(
@@ -47,7 +66,7 @@ export function request(
       resolve(a);
     };
     const req = (as === undefined ? http : https).request({
-      ...(as === undefined ? {} : as),
+      ...(as === undefined ? {} : tlsOptions(as)),
       host,
       port,
       method,

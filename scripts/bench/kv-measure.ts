@@ -6,6 +6,9 @@ export interface KvRate {
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
+  /** CPU µs per acknowledged operation: the system's processes, and this process (the clients). */
+  readonly systemCpuUs?: number;
+  readonly clientCpuUs?: number;
 }
 
 /** One request by `worker` (its `seq`-th); true when the system acknowledged it. */
@@ -46,8 +49,15 @@ export async function measureCell(workers: number, seconds: number, op: KvOp): P
   return { perSec: latencies.length / elapsedSec, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
 }
 
-/** A short run first opens the connections; then the measured one. */
-export async function warmThenMeasure(workers: number, seconds: number, op: KvOp): Promise<KvRate> {
+/** A short run first opens the connections; then the measured one, with the CPU spent per operation when `cpuSeconds` tells the system's. */
+export async function warmThenMeasure(workers: number, seconds: number, op: KvOp, cpuSeconds?: () => number): Promise<KvRate> {
   await measureCell(workers, Math.min(0.3, seconds), op);
-  return measureCell(workers, seconds, op);
+  const systemBefore = cpuSeconds?.() ?? 0;
+  const clientBefore = process.cpuUsage();
+  const started = now();
+  const rate = await measureCell(workers, seconds, op);
+  const ops = (rate.perSec * (now() - started)) / 1000;
+  if (cpuSeconds === undefined || ops < 1) return rate;
+  const client = process.cpuUsage(clientBefore);
+  return { ...rate, systemCpuUs: ((cpuSeconds() - systemBefore) * 1e6) / ops, clientCpuUs: (client.user + client.system) / ops };
 }

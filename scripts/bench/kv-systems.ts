@@ -6,7 +6,7 @@
  */
 import type http from 'node:http';
 import { createKvClient, type KvClient } from '../../src/client/index.js';
-import { createKvAgent, sendRaw } from '../../src/client/kv-http.js';
+import { createKvAgent, sendRaw, type RawResult } from '../../src/client/kv-http.js';
 import { keepAliveAgent, request } from './http.js';
 import type { KvBenchCluster } from './kv-cluster.js';
 import type { KvOp } from './kv-measure.js';
@@ -24,8 +24,14 @@ export interface KvWorkload {
   readonly label: string;
   readonly put: KvOp;
   readonly get: KvOp;
+  /** CPU seconds the system's processes have used so far (for the CPU per operation). */
+  readonly cpuSeconds?: () => number;
+  /** Why requests failed, with counts (the first MAX_FAILURE_KINDS kinds). */
+  readonly failures?: () => string[];
   close(): void;
 }
+
+const MAX_FAILURE_KINDS = 8;
 
 const keyOf = (worker: number, seq: number): string => `bench-${(worker * 131 + seq) % KEYS}`;
 const acknowledged = (p: Promise<unknown>): Promise<boolean> => p.then(
@@ -53,10 +59,18 @@ export function coordinatorRestWorkload(cluster: KvBenchCluster): KvWorkload {
   const agent = createKvAgent(256, undefined, ['coordinator']);
   const at = (w: number) => cluster.coordinators[w % cluster.coordinators.length] as { host: string; port: number };
   const path = (w: number, s: number) => `/data/${encodeURIComponent(keyOf(w, s))}`;
+  const failures = new Map<string, number>();
+  const check = (r: RawResult, expected: number): boolean => {
+    if (r.kind === 'answer' && r.status === expected) return true;
+    const why = r.kind === 'answer' ? `${r.status} ${r.body.toString('utf8').slice(0, 120)}` : r.kind === 'no-answer' ? r.reason : r.kind;
+    if (failures.size < MAX_FAILURE_KINDS || failures.has(why)) failures.set(why, (failures.get(why) ?? 0) + 1);
+    return false;
+  };
   return {
     label: 'coordinator REST',
-    put: (w, s) => sendRaw(agent, at(w), { method: 'PUT', path: path(w, s), body: VALUE, timeoutMs: TIMEOUT_MS, maxBodyBytes: VALUE_BYTES }).then((r) => r.kind === 'answer' && r.status === 204),
-    get: (w, s) => sendRaw(agent, at(w), { method: 'GET', path: path(w, s), timeoutMs: TIMEOUT_MS, maxBodyBytes: 1024 }).then((r) => r.kind === 'answer' && r.status === 200),
+    put: (w, s) => sendRaw(agent, at(w), { method: 'PUT', path: path(w, s), body: VALUE, timeoutMs: TIMEOUT_MS, maxBodyBytes: VALUE_BYTES }).then((r) => check(r, 204)),
+    get: (w, s) => sendRaw(agent, at(w), { method: 'GET', path: path(w, s), timeoutMs: TIMEOUT_MS, maxBodyBytes: 1024 }).then((r) => check(r, 200)),
+    failures: () => [...failures].map(([why, n]) => `${n}× ${why}`),
     close: () => agent.destroy(),
   };
 }

@@ -26,16 +26,17 @@ type Results = Map<string, Map<string, KvRate>>;
 
 const cell = (kind: Kind, clients: number): string => `${kind} ${clients}`;
 
-async function measureWorkload(w: KvWorkload, seconds: number, results: Results): Promise<void> {
+async function measureWorkload(w: KvWorkload, seconds: number, results: Results, notes: string[]): Promise<void> {
   const rates = new Map<string, KvRate>();
   results.set(w.label, rates);
   for (const kind of ['put', 'get'] as const) {
     for (const n of CLIENT_COUNTS) {
-      const rate = await warmThenMeasure(n, seconds, w[kind]);
+      const rate = await warmThenMeasure(n, seconds, w[kind], w.cpuSeconds);
       rates.set(cell(kind, n), rate);
       log(`${w.label}: ${kind}s, ${n} client(s): ${Math.round(rate.perSec)}/s, p50 ${rate.p50.toFixed(2)} ms, p99 ${rate.p99.toFixed(2)} ms${rate.errors ? `, ${rate.errors} errors` : ''}`);
     }
   }
+  for (const f of w.failures?.() ?? []) notes.push(`${w.label}: failed: ${f}`);
 }
 
 /** Runs `body` on a started system and closes it whatever happens; a failure becomes a note under the table. */
@@ -52,9 +53,9 @@ async function guarded(label: string, notes: string[], start: () => Promise<void
 }
 
 /** Measures `w` and closes it, even when a cell throws. */
-async function measureAndClose(w: KvWorkload, seconds: number, results: Results): Promise<void> {
+async function measureAndClose(w: KvWorkload, seconds: number, results: Results, notes: string[]): Promise<void> {
   try {
-    await measureWorkload(w, seconds, results);
+    await measureWorkload(w, seconds, results, notes);
   } finally {
     w.close();
   }
@@ -69,13 +70,14 @@ function measureTorua(seconds: number, results: Results, notes: string[], tls = 
   };
   return guarded(`torua${suffix}`, notes, start, async () => {
     // Made after start: with TLS the clients pick up the bench's client certificate then.
-    const smart = { ...smartClientWorkload(cluster), label: `smart client${suffix}` };
+    const cpuSeconds = () => cluster.cpuSeconds();
+    const smart = { ...smartClientWorkload(cluster), label: `smart client${suffix}`, cpuSeconds };
     await smart.prefill().catch((e: unknown) => {
       smart.close();
       throw e;
     });
-    await measureAndClose(smart, seconds, results);
-    await measureAndClose({ ...coordinatorRestWorkload(cluster), label: `coordinator REST${suffix}` }, seconds, results);
+    await measureAndClose(smart, seconds, results, notes);
+    await measureAndClose({ ...coordinatorRestWorkload(cluster), label: `coordinator REST${suffix}`, cpuSeconds }, seconds, results, notes);
   }, () => cluster.close());
 }
 
@@ -85,7 +87,7 @@ function measureEtcd(binary: string, seconds: number, results: Results, notes: s
     log('etcd: starting 3 members');
     return sys.start();
   };
-  return guarded('etcd', notes, start, async () => measureAndClose(await etcdWorkload(sys), seconds, results), () => sys.close());
+  return guarded('etcd', notes, start, async () => measureAndClose(await etcdWorkload(sys), seconds, results, notes), () => sys.close());
 }
 
 function etcdBinary(): string | undefined {
@@ -154,7 +156,10 @@ function renderTlsCost(results: Results): string[] {
         const plain = results.get(label)?.get(cell(kind, n))?.perSec;
         const secured = results.get(`${label}${TLS_SUFFIX}`)?.get(cell(kind, n))?.perSec;
         const cost = plain === undefined || secured === undefined || plain === 0 ? '—' : `${(100 * (1 - secured / plain)).toFixed(1)}% fewer`;
-        lines.push(`  ${label}, ${kind}s, ${n} client${n > 1 ? 's' : ''}: ${fmtN(secured)} vs ${fmtN(plain)}: ${cost}`);
+        const cpu = (l: string) => results.get(l)?.get(cell(kind, n));
+        const [p, t] = [cpu(label), cpu(`${label}${TLS_SUFFIX}`)];
+        const cpuCost = `CPU µs/op servers ${fmtN(t?.systemCpuUs)} vs ${fmtN(p?.systemCpuUs)}, clients ${fmtN(t?.clientCpuUs)} vs ${fmtN(p?.clientCpuUs)}`;
+        lines.push(`  ${label}, ${kind}s, ${n} client${n > 1 ? 's' : ''}: ${fmtN(secured)} vs ${fmtN(plain)}: ${cost}; ${cpuCost}`);
       }
     }
   }

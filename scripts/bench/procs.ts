@@ -148,8 +148,8 @@ export async function signalChild(c: Child, signal: 'SIGKILL' | 'SIGSTOP' | 'SIG
   }
 }
 
+/** SIGKILL, or SIGTERM (then SIGKILL after 10 s) while TORUA_BENCH_NODE_ARGS is set: a process run with --cpu-prof writes its profile only when it exits by itself. */
 export async function killAll(list: readonly Child[]): Promise<void> {
-  // A process started with --cpu-prof writes its profile only on a clean exit.
   const signal = benchNodeArgs().includes('--cpu-prof') ? 'SIGTERM' : 'SIGKILL';
   await Promise.all(list.filter((c) => c.alive).map((c) => signalChild(c, signal)));
 }
@@ -170,3 +170,28 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * CPU seconds (user + system) the running children have used so far, from
+ * /proc (Linux; 0 elsewhere). The difference over a measure divided by its
+ * operations is a cost per operation that a busy machine distorts far less
+ * than operations per second.
+ */
+export function childrenCpuSeconds(list: readonly Child[]): number {
+  let ticks = 0;
+  for (const c of list) {
+    if (!c.alive) continue;
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const stat = fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone or no /proc: counts nothing.
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_S;
+}
+

@@ -9,7 +9,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseJson, request } from './http.js';
-import { benchNodeArgs, freePort, killAll, log, makeTempDir, removeDir, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
+import { benchNodeArgs, childrenCpuSeconds, freePort, killAll, log, makeTempDir, removeDir, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -40,6 +40,8 @@ export interface System {
   progress(m: Member, timeoutMs: number): Promise<Progress | undefined>;
   fault(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void>;
   isRunning(id: string): boolean;
+  /** CPU seconds the system's running processes have used so far. */
+  cpuSeconds(): number;
   restart(id: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -100,6 +102,10 @@ abstract class ProcessGroup {
   isRunning(id: string): boolean {
     const c = this.children.get(id);
     return c !== undefined && c.alive && !c.stopped;
+  }
+
+  cpuSeconds(): number {
+    return childrenCpuSeconds([...this.children.values()]);
   }
 
   /** Kills `id` if it still runs (before it is started again). */

@@ -112,6 +112,7 @@ export async function startCoordinatorProcess(view: CoordinatorView, options: St
       nodeControl,
       transportStats: () => transport.stats(),
       ...(authenticator === undefined ? {} : { authenticator }),
+      ...(authorization === undefined ? {} : { nodeAuthorization: authorization }),
     });
     // Leader-only, like the placement driver: it follows the replica's leadership by itself.
     notifier = webhookNotifier(view, replica, logger, localAddress);

@@ -34,7 +34,7 @@ Options: --config FILE | --coordinators A,B,C (default: ./cluster.example.json)
 
 /** As much as a cluster can be set to accept (settings.maxValueBytes at its maximum). */
 const MAX_STDIN_BYTES = 1024 * 1024 * 1024;
-const ALLOWED_FLAGS: ReadonlySet<string> = new Set(['config', 'coordinators', 'help', 'json', 'ca', 'cert', 'key']);
+const ALLOWED_FLAGS: ReadonlySet<string> = new Set(['config', 'coordinators', 'help', 'json', 'token', 'ca', 'cert', 'key']);
 
 interface KeyOp {
   readonly kind: 'get' | 'delete';

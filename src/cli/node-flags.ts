@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { DEFAULT_NODE_CAPACITY } from '../api/coordinator/routers/nodes.js';
 import { joinAddress } from '../client/index.js';
-import { checkedInternalToken, INTERNAL_TOKEN_ENV, loadInternalToken } from '../config/index.js';
+import { checkedInternalToken, INTERNAL_TOKEN_ENV, loadInternalToken, type AuthSettings } from '../config/index.js';
 import { DEFAULT_CLUSTER_SETTINGS, formatZodIssues, hostSchema, idSchema, intInRange, loadClusterFile, logLevelSchema, portSchema, resolveNode } from '../config/index.js';
 import { DEFAULT_LOG_LEVEL, type LogLevel } from '../observability/index.js';
 import { usage } from './cli-error.js';
@@ -51,6 +51,8 @@ export interface NodeProcessConfig {
   readonly clusterId?: string | undefined;
   /** The cluster's internal token (its file's `auth`, or TORUA_INTERNAL_TOKEN for a node not in a file): sent to the coordinators. */
   readonly internalToken?: string | undefined;
+  /** The file's `auth` (its tokens check the node's REST data path); undefined without auth, or for a node not in a file. */
+  readonly auth?: AuthSettings | undefined;
 }
 
 const COMMAND = 'torua node';
@@ -81,8 +83,10 @@ async function fromFile(file: string, flags: NodeFlags): Promise<NodeProcessConf
   }
   let view;
   let internalToken: string | undefined;
+  let auth: AuthSettings | undefined;
   try {
     const cluster = await loadClusterFile(file);
+    auth = cluster.auth;
     view = resolveNode(cluster, id, { dataDir: flags['data-dir'], logLevel: flags['log-level'] }, file);
     internalToken = cluster.auth === undefined ? undefined : await loadInternalToken(file, cluster.auth);
   } catch (e) {
@@ -102,6 +106,7 @@ async function fromFile(file: string, flags: NodeFlags): Promise<NodeProcessConf
     security: secured(self.host, flags, view.tls),
     clusterId: view.file.clusterId,
     internalToken,
+    auth,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { startDataNodeServer, trpcBodyLimitFor, type DataNodeServer } from '../api/datanode/index.js';
+import { Authenticator } from '../api/auth/index.js';
 import { createClusterClient } from '../client/index.js';
 import { closeNodeClients } from '../client/node-client.js';
 import type { CoordinatorLink } from '../datanode/contract.js';
@@ -83,7 +84,18 @@ export async function startNodeProcess(config: NodeProcessConfig): Promise<Runni
   let server: DataNodeServer;
   try {
     server = await startDataNodeServer(
-      { host, port, maxTrpcBodyBytes: trpcBodyLimitFor(config.maxValueBytes), ...(config.internalToken === undefined ? {} : { internalToken: config.internalToken }) },
+      {
+        host,
+        port,
+        maxTrpcBodyBytes: trpcBodyLimitFor(config.maxValueBytes),
+        ...(config.internalToken === undefined
+          ? {}
+          : {
+              internalToken: config.internalToken,
+              // A node not in a file knows no API tokens: its data path takes only the internal token (coordinators relaying).
+              authenticator: new Authenticator({ tokens: config.auth?.tokens ?? [], internalToken: config.internalToken, openMetrics: config.auth?.openMetrics ?? false }),
+            }),
+      },
       { service: node, logger, metrics, maxValueBytes: () => maxValueBytes },
     );
   } catch (e) {

@@ -27,6 +27,8 @@ export interface RawRequest {
   readonly path: string;
   readonly body?: Uint8Array;
   readonly timeoutMs: number;
+  /** Credentials for the node (`Authorization` header), when the cluster has auth. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Most bytes of a 2xx body (a value). */
   readonly maxBodyBytes: number;
 }
@@ -66,7 +68,7 @@ export function sendRaw(agent: http.Agent, target: HttpTarget, request: RawReque
       path: request.path,
       agent,
       ...(localAddress === undefined ? {} : { localAddress }),
-      headers: body === undefined ? {} : { 'content-type': 'application/octet-stream', 'content-length': body.byteLength },
+      headers: { ...request.headers, ...(body === undefined ? {} : { 'content-type': 'application/octet-stream', 'content-length': body.byteLength }) },
     });
     // A request is one small write and its answer one small read: never wait for a delayed ACK (Nagle).
     req.setNoDelay(true);

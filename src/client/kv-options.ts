@@ -26,7 +26,11 @@ export interface KvClientOptions {
   readonly maxValueBytes?: number;
   /** The jitter's source; tests pass a fixed one. */
   readonly random?: () => number;
-  /** An API token for the routing-table reads (the coordinators' `reader` role). */
+  /**
+   * An API token: the routing-table reads need `reader` on the coordinators,
+   * and the data nodes check it too (`reader` for gets, `writer` for puts
+   * and deletes).
+   */
   readonly token?: string;
 }
 

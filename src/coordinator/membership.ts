@@ -44,17 +44,22 @@ export interface MembershipModules {
   readonly apiAddressOf: (id: string) => string | undefined;
 }
 
+/** `by` in a change's context only when someone authenticated: such entries read the same on every version. */
+function actor(by: string | undefined): { by?: string } {
+  return by === undefined ? {} : { by };
+}
+
 export class Membership {
   private readonly entryWaiters = new Map<number, EntryWaiter[]>();
 
   constructor(private readonly modules: MembershipModules) {}
 
-  async addMember(member: NewMember, timeoutMs: number): Promise<void> {
+  async addMember(member: NewMember, timeoutMs: number, by?: string): Promise<void> {
     const m = this.modules;
     m.checkLeader();
     const deadline = m.clock.nowMs() + timeoutMs;
     await this.compactForNewMember();
-    const context = encodeMemberContext({ atMs: m.clock.nowMs(), host: member.host, apiPort: member.apiPort, peerPort: member.peerPort });
+    const context = encodeMemberContext({ atMs: m.clock.nowMs(), host: member.host, apiPort: member.apiPort, peerPort: member.peerPort, ...actor(by) });
     // Talk to it from the moment it is a learner, not only once the change commits.
     const peers = new Map<string, { host: string; peerPort: number }>();
     for (const p of Object.values(m.applied().state.members)) if (p.id !== m.replicaId) peers.set(p.id, { host: p.host, peerPort: p.peerPort });
@@ -65,7 +70,7 @@ export class Membership {
     try {
       await this.change({ type: 'promote', node: member.id, context }, deadline);
     } catch (e) {
-      await this.dropLearner(member.id, e);
+      await this.dropLearner(member.id, e, by);
       throw e;
     }
     m.logger.info('learner promoted to voter', { member: member.id });
@@ -78,21 +83,21 @@ export class Membership {
    * leadership the new leader's table still lists it, and `members.remove`
    * takes it out.
    */
-  private async dropLearner(id: string, why: unknown): Promise<void> {
+  private async dropLearner(id: string, why: unknown, by: string | undefined): Promise<void> {
     const m = this.modules;
     if (m.applied().state.members[id]?.role !== 'learner') return;
     try {
-      await this.change({ type: 'remove', node: id, context: encodeMemberContext({ atMs: m.clock.nowMs() }) }, m.clock.nowMs() + DROP_LEARNER_TIMEOUT_MS);
+      await this.change({ type: 'remove', node: id, context: encodeMemberContext({ atMs: m.clock.nowMs(), ...actor(by) }) }, m.clock.nowMs() + DROP_LEARNER_TIMEOUT_MS);
       m.logger.warn('learner removed again: it was not promoted', { member: id, error: String(why) });
     } catch (e) {
       m.logger.warn('could not remove a learner that was not promoted', { member: id, error: String(e) });
     }
   }
 
-  async removeMember(id: string, timeoutMs: number): Promise<void> {
+  async removeMember(id: string, timeoutMs: number, by?: string): Promise<void> {
     const m = this.modules;
     m.checkLeader();
-    const context = encodeMemberContext({ atMs: m.clock.nowMs() });
+    const context = encodeMemberContext({ atMs: m.clock.nowMs(), ...actor(by) });
     await this.change({ type: 'remove', node: id, context }, m.clock.nowMs() + timeoutMs);
     m.logger.info('member removed', { member: id });
   }

@@ -168,12 +168,12 @@ export class NodeControl {
    * See PlacementDriver.requestRebalance (leader only). UNAVAILABLE on a
    * replica that runs no placement driver (an API server in a test).
    */
-  async requestRebalance(reason: string): Promise<RebalanceReport> {
+  async requestRebalance(reason: string, by?: string): Promise<RebalanceReport> {
     this.requireLeader('rebalancing');
     if (this.driver === undefined) {
       throw new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'no placement driver' }, `replica ${this.modules.service.status().id} runs no placement driver, so it cannot rebalance`);
     }
-    return this.driver.requestRebalance(reason);
+    return this.driver.requestRebalance(reason, undefined, by);
   }
 
   /** See ForcedRemoval.takeOut (leader only). */

@@ -520,12 +520,12 @@ export class CoordinatorReplica implements CoordinatorService {
     return out;
   }
 
-  async addMember(member: NewMember, timeoutMs = 30_000): Promise<void> {
-    await this.membership.addMember(member, timeoutMs);
+  async addMember(member: NewMember, timeoutMs = 30_000, by?: string): Promise<void> {
+    await this.membership.addMember(member, timeoutMs, by);
   }
 
-  async removeMember(id: string, timeoutMs = 10_000): Promise<void> {
-    await this.membership.removeMember(id, timeoutMs);
+  async removeMember(id: string, timeoutMs = 10_000, by?: string): Promise<void> {
+    await this.membership.removeMember(id, timeoutMs, by);
   }
 
   async transferLeadership(to: string, timeoutMs = 3_000): Promise<void> {

@@ -89,8 +89,9 @@ export interface CoordinatorService {
   propose(command: Command, timeoutMs?: number): Promise<CommandOutcome>;
   members(): Promise<MemberStatus[]>;
   /** Leader only (NOT_LEADER elsewhere): add as learner, promote once caught up. */
-  addMember(member: NewMember, timeoutMs?: number): Promise<void>;
-  removeMember(id: string, timeoutMs?: number): Promise<void>;
+  /** `by`: who asked (the events of the change name them). */
+  addMember(member: NewMember, timeoutMs?: number, by?: string): Promise<void>;
+  removeMember(id: string, timeoutMs?: number, by?: string): Promise<void>;
   /** Resolves once `to` leads, or fails with TIMEOUT. */
   transferLeadership(to: string, timeoutMs?: number): Promise<void>;
   /** Events with seq > since, from the applied table. */

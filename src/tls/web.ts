@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { CertRole } from './identity.js';
+import { peerCertificate, type CertRole } from './identity.js';
 import { processTls } from './process-tls.js';
 import type { TlsSource } from './tls-source.js';
 
@@ -25,7 +25,7 @@ export function createWebServer(options: http.ServerOptions, onRequest: http.Req
   if (source === undefined) return http.createServer(options, onRequest);
   const server = https.createServer({ ...options, ...source.serverOptions() }, onRequest);
   server.on('secureConnection', (socket: TLSSocket) => {
-    const why = source.refusal(socket.getPeerCertificate());
+    const why = source.refusal(peerCertificate(socket));
     if (why !== undefined) socket.destroy();
   });
   const unsubscribe = source.onChange(() => server.setSecureContext(source.serverOptions()));
@@ -47,8 +47,28 @@ export function createClientAgent(options: ClientAgentOptions, source: TlsSource
   const { expect, ...agentOptions } = options;
   if (source === undefined) return new http.Agent(agentOptions);
   const agent = new https.Agent({ ...agentOptions, ...source.clientOptions(expect) });
-  // Connections made after a reload present the new certificate; open ones keep theirs until they close.
-  source.onChange(() => Object.assign(agent.options, source.clientOptions(expect)));
+  withoutNagle(agent);
+  // Connections made after a reload present the new certificate; idle ones are closed so that the next
+  // request dials anew, busy ones keep theirs until they close.
+  source.onChange(() => {
+    Object.assign(agent.options, source.clientOptions(expect));
+    for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  });
+  return agent;
+}
+
+/**
+ * tls.connect ignores `noDelay` (a plain agent's sockets get it): without
+ * this, a request or answer written in more than one TLS record waits for
+ * the peer's delayed ACK (Nagle), milliseconds per exchange.
+ */
+export function withoutNagle(agent: https.Agent): https.Agent {
+  const create = agent.createConnection.bind(agent) as (...args: unknown[]) => import('node:net').Socket | undefined;
+  agent.createConnection = ((...args: unknown[]) => {
+    const socket = create(...args);
+    socket?.setNoDelay(true);
+    return socket;
+  }) as typeof agent.createConnection;
   return agent;
 }
 

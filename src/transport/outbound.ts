@@ -155,6 +155,8 @@ export class OutboundPeer {
     const { tls: source } = this.ctx;
     // Only a coordinator certificate may answer a dial to a replica; which one is checked with its hello.
     const socket = source === undefined ? net.connect(dialOptions) : tls.connect({ ...dialOptions, ...source.clientOptions(['coordinator']) });
+    // tls.connect ignores the noDelay option: without this, frames wait for the peer's delayed ACK (Nagle).
+    socket.setNoDelay(true);
     const conn: FramedSocket = new FramedSocket(socket, MAX_HANDSHAKE_FRAME_BYTES, this.ctx.counters, {
       onFrame: (f) => this.onFrame(conn, f),
       onFailure: (err) => this.ctx.log('warn', `closing connection to ${this.peer}: ${err.message}`, this.fields({ code: err.code })),

@@ -125,4 +125,16 @@ describe('roles through createCaller', () => {
       ['node-status', null],
     ]);
   });
+
+  it('membership changes name who asked in their events', async () => {
+    const service = new FakeCoordinatorService({ shards: 2 });
+    await callerFor(service, user('admin', 'root-carol')).members.add({ id: 'c9', host: '127.0.0.9', apiPort: 7009, peerPort: 7109 });
+    await callerFor(service, user('admin', 'root-dan')).members.remove({ id: 'c9' });
+    const { events } = await callerFor(service, user('reader')).events.list();
+    expect(events.filter((e) => e.member === 'c9').map((e) => [e.kind, e.by])).toEqual([
+      ['member-added', 'root-carol'],
+      ['member-promoted', 'root-carol'],
+      ['member-removed', 'root-dan'],
+    ]);
+  });
 });

@@ -174,19 +174,19 @@ export class FakeCoordinatorService implements CoordinatorService {
     this.publish(out.state);
   }
 
-  async addMember(member: NewMember): Promise<void> {
+  async addMember(member: NewMember, _timeoutMs?: number, by?: string): Promise<void> {
     this.membershipCalls.push(`add ${member.id}`);
     this.checkLeader('adding a member');
-    const context = encodeMemberContext({ atMs: Date.now(), host: member.host, apiPort: member.apiPort, peerPort: member.peerPort });
+    const context = encodeMemberContext({ atMs: Date.now(), host: member.host, apiPort: member.apiPort, peerPort: member.peerPort, ...(by === undefined ? {} : { by }) });
     this.memberChange('addLearner', member.id, context);
     this.memberChange('promote', member.id, context);
   }
 
-  async removeMember(id: string): Promise<void> {
+  async removeMember(id: string, _timeoutMs?: number, by?: string): Promise<void> {
     this.membershipCalls.push(`remove ${id}`);
     this.checkLeader('removing a member');
     if (!Object.hasOwn(this.state.members, id)) throw new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'member', id }, `no member ${id}`);
-    this.memberChange('remove', id, encodeMemberContext({ atMs: Date.now() }));
+    this.memberChange('remove', id, encodeMemberContext({ atMs: Date.now(), ...(by === undefined ? {} : { by }) }));
   }
 
   async transferLeadership(to: string): Promise<void> {

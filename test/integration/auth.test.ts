@@ -4,8 +4,9 @@
  * nodes registering and renewing leases with the internal token (a write
  * through /data succeeds, which needs the primary's lease), 401 without a
  * token and 403 for too small a role (nothing changed), a follower
- * forwarding a leader-only call with the caller's own token, the CLI's
- * --token and TORUA_TOKEN, and the events naming who asked.
+ * forwarding a leader-only call with the caller's own token, a data node's
+ * own /data checking tokens (and the smart client sending its own), the
+ * CLI's --token and TORUA_TOKEN, and the events naming who asked.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -77,6 +78,22 @@ describe('a cluster with auth', () => {
     // A node's own replication and recovery calls refuse anyone without the internal token.
     const nodeAddress = ((await call(c1, 'GET', '/nodes', reader.token)).body.nodes as { id: string; address: string }[]).find((n) => n.id === 'n1')!.address;
     expect(await call(nodeAddress, 'POST', '/trpc/recovery.begin', admin.token, { shard: 0, epoch: 1, replica: 'n2' })).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });
+    // A node's own data path takes the cluster's tokens: none is 401, a reader may not write; /health stays open.
+    for (const n of (await call(c1, 'GET', '/nodes', reader.token)).body.nodes as { address: string }[]) {
+      expect(await call(n.address, 'GET', '/data/greeting')).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });
+      expect(await call(n.address, 'PUT', '/data/greeting', reader.token, 'overwritten')).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', required: 'writer' } } });
+      expect(await call(n.address, 'GET', '/metrics')).toMatchObject({ status: 401 });
+      expect((await call(n.address, 'GET', '/health')).status).toBe(200);
+    }
+    // The smart client (the CLI's kv) sends its token to the primary: a reader reads, only a writer writes.
+    const kv = (name: string, token: string, ...args: string[]) => cluster.torua(name, ['kv', ...args, '--config', cluster.configPath, '--json', '--token', token], { pipeStdout: true });
+    const readerPut = await kv('kv-reader-put', reader.token, 'put', 'greeting', 'overwritten');
+    expect(readerPut.exitCode).toBe(1);
+    expect(JSON.parse(String(readerPut.stdout)).error.code).toBe('FORBIDDEN');
+    expect((await kv('kv-writer-put', writer.token, 'put', 'smart', 'direct')).exitCode).toBe(0);
+    const smartGet = await kv('kv-reader-get', reader.token, 'get', 'smart');
+    expect(JSON.parse(String(smartGet.stdout)).data.value).toBe('direct');
+    expect((await call(c1, 'GET', '/data/greeting', reader.token)).body).toBe('hello');
 
     // 401 without a token, 403 for too small a role; nothing changed.
     const before = await call(c1, 'GET', '/nodes', reader.token);

@@ -1,4 +1,6 @@
 // Shared by the fuzzing tests: how many cases, from which seed, and byte mutations.
+import type http from 'node:http';
+import { request } from 'node:http';
 import fc from 'fast-check';
 
 /** Cases per property (at least 10,000 by the security model's acceptance). */
@@ -27,3 +29,22 @@ export function mutate(buf: Uint8Array, ms: readonly Mutation[]): Uint8Array {
 
 /** Generous: the machine running the suite may be busy; a property of FUZZ_RUNS cases takes a few seconds. */
 export const FUZZ_TIMEOUT_MS = 60_000;
+
+export interface FuzzAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** One request over `agent`, the path sent as given; the answer's status and text. */
+export function sendFuzzRequest(agent: http.Agent, url: string, method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<FuzzAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method, agent, headers }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

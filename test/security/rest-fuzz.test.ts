@@ -9,27 +9,13 @@ import { restRoutes } from '../../src/api/coordinator/rest-routes.js';
 import { createToken } from '../../src/config/index.js';
 import { FakeCoordinatorService, registerCommand } from '../api/fake-service.js';
 import { startServer } from '../api/helpers.js';
-import { FUZZ_RUNS, FUZZ_SEED, FUZZ_TIMEOUT_MS } from './fuzz-support.js';
+import { FUZZ_RUNS, FUZZ_SEED, FUZZ_TIMEOUT_MS, sendFuzzRequest, type FuzzAnswer } from './fuzz-support.js';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 afterAll(() => agent.destroy());
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-function send(url: string, method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${url}${path}`, { method, agent, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) } }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+function send(url: string, method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<FuzzAnswer> {
+  return sendFuzzRequest(agent, url, method, path, body, { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) });
 }
 
 const segment = fc.oneof(

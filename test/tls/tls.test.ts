@@ -17,7 +17,7 @@ import { RecoveryOpeners } from '../../src/api/datanode/recovery-openers.js';
 import { checkPlaintextAllowed, isLoopbackHost } from '../../src/cli/process-security.js';
 import { tlsFlags } from '../../src/cli/tls-flags.js';
 import { streamingAgentFetch } from '../../src/client/node-fetch.js';
-import { certIdentity } from '../../src/tls/identity.js';
+import { certIdentity, peerCertificate, peerIdentity } from '../../src/tls/identity.js';
 import { createClusterCerts } from '../../src/tls/openssl-certs.js';
 import { installProcessTls } from '../../src/tls/process-tls.js';
 import { TlsSource } from '../../src/tls/tls-source.js';
@@ -78,9 +78,13 @@ describe('certificates made by createClusterCerts', () => {
       expect(() => source.reload()).toThrow(/not a PEM certificate/);
       expect(source.current.cert).toEqual(before);
       await createClusterCerts({ clusterId: 'demo', outDir: d, members: [{ id: 'n1', role: 'node', hosts: ['127.0.0.1'] }] });
+      const contextBefore = source.clientOptions().secureContext;
+      // One client context per material: a connection does not parse the key and CA again.
+      expect(source.clientOptions(['node']).secureContext).toBe(contextBefore);
       source.reload();
       expect(source.current.cert).not.toEqual(before);
       expect(seen).toHaveLength(1);
+      expect(source.clientOptions().secureContext).not.toBe(contextBefore);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
@@ -88,6 +92,15 @@ describe('certificates made by createClusterCerts', () => {
 });
 
 describe('identity from a certificate', () => {
+  it("reads a socket's peer certificate once, however many requests ask", () => {
+    let reads = 0;
+    const socket = { encrypted: true, authorized: true, getPeerCertificate: () => (reads++, { subject: { CN: 'n1', OU: 'node', O: 'demo' } }) };
+    for (let i = 0; i < 5; i++) expect(peerIdentity(socket)?.id).toBe('n1');
+    expect(peerCertificate(socket as never).subject).toMatchObject({ CN: 'n1' });
+    expect(reads).toBe(1);
+    expect(peerIdentity({ ...socket, authorized: false })).toBeUndefined();
+  });
+
   it('reads CN, OU and O, and nothing from a subject that is not ours', () => {
     expect(certIdentity({ subject: { CN: 'n1', OU: 'node', O: 'demo' } as never })).toEqual({ id: 'n1', role: 'node', clusterId: 'demo', subject: 'O=demo, OU=node, CN=n1' });
     expect(certIdentity({ subject: { CN: 'n1', OU: 'admin', O: 'demo' } as never })).toBeUndefined();

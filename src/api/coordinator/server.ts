@@ -64,6 +64,8 @@ export interface CoordinatorApiServerOptions {
    * the API is open. `/health` and the dashboard's files are always open.
    */
   readonly authenticator?: Authenticator;
+  /** What this replica shows data nodes when it relays `/data` (`Bearer <internal token>` when the cluster has auth). */
+  readonly nodeAuthorization?: string;
 }
 
 export interface CoordinatorApiServer {
@@ -135,7 +137,10 @@ export function createCoordinatorApiServer(options: CoordinatorApiServerOptions)
     peerCertificate: callerCertificate(req),
     auth: authOf.get(req) ?? (options.authenticator === undefined ? OPEN_AUTH : { enforced: true, principal: null }),
   });
-  const data = createDataHandler({ localAddress, ...(options.dataTimeoutMs === undefined ? {} : { timeoutMs: options.dataTimeoutMs }) }, { service: options.service, logger, metrics });
+  const data = createDataHandler(
+    { localAddress, authorization: options.nodeAuthorization, ...(options.dataTimeoutMs === undefined ? {} : { timeoutMs: options.dataTimeoutMs }) },
+    { service: options.service, logger, metrics },
+  );
 
   const procedures = new Set(Object.keys(appRouter._def.procedures));
   const trpcRoute = (pathname: string): string => {

@@ -10,6 +10,13 @@
  */
 export const DEFAULT_MAX_TRPC_BODY_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Connections a data node's server holds at once (smart clients, peers,
+ * coordinators together); one more is closed at once, so a flood of idle
+ * connections cannot exhaust the node's file descriptors.
+ */
+export const DEFAULT_MAX_NODE_CONNECTIONS = 8_192;
+
 /** Most ops in one replication batch. */
 export const MAX_OPS_PER_BATCH = 10_000;
 

@@ -9,10 +9,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createWebServer } from '../../tls/web.js';
 import { peerIdentity } from '../../tls/identity.js';
 import { RecoveryOpeners } from './recovery-openers.js';
+import { requireAccess, type Access, type Authenticator } from '../auth/index.js';
+import { sendErrorAnswer } from '../http/error-answer.js';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { DataNodeService } from '../../datanode/contract.js';
-import { ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
+import { ClusterError, ClusterErrorCode, INTERNAL_ERROR_MESSAGE } from '../../errors/index.js';
 import type { Logger, Metrics } from '../../observability/index.js';
 import { describeError, isInternal } from '../coordinator/errors/describe-error.js';
 import { UNMATCHED_ROUTE, type Exchange } from '../http/exchange.js';
@@ -20,8 +22,8 @@ import { instrumentExchange } from '../http/http-metrics.js';
 import { sendJson } from '../http/send.js';
 import { answerUnparsableRequests, TIMEOUT_CHECK_INTERVAL_MS } from '../http/client-error.js';
 import type { NodeApiContext } from './context.js';
-import { DEFAULT_MAX_TRPC_BODY_BYTES } from './limits.js';
-import { requestTarget } from './request-target.js';
+import { DEFAULT_MAX_NODE_CONNECTIONS, DEFAULT_MAX_TRPC_BODY_BYTES } from './limits.js';
+import { DATA_PREFIX, requestTarget } from './request-target.js';
 import { createNodeRest } from './rest.js';
 import { answerReplicate, REPLICATE_PATH } from './replicate-route.js';
 import { dataNodeRouter } from './router.js';
@@ -33,12 +35,21 @@ export interface DataNodeServerOptions {
   readonly port: number;
   /** Largest /trpc or /peer/replicate request body (replication batches carry values as base64 over tRPC). Default DEFAULT_MAX_TRPC_BODY_BYTES. */
   readonly maxTrpcBodyBytes?: number;
+  /** Connections held at once (default DEFAULT_MAX_NODE_CONNECTIONS); one more is closed at once. */
+  readonly maxConnections?: number;
   /**
    * The cluster's internal token, when it has auth: replication, recovery
    * and handoff (everything but the `info` and `health` views and the REST
    * endpoints) answer 401 without it.
    */
   readonly internalToken?: string;
+  /**
+   * The cluster's tokens, when it has auth: the data path `/data` then needs
+   * a `reader` (GET) or `writer` (PUT, DELETE) token, or the internal token
+   * (a coordinator relaying an authorised request); `/metrics` needs
+   * `reader` unless the file opens it. `/health` and `/info` stay open.
+   */
+  readonly authenticator?: Authenticator;
 }
 
 export interface DataNodeServerModules {
@@ -112,8 +123,10 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
     const header = req.headers.authorization ?? '';
     const given = createHash('sha256').update(header.startsWith('Bearer ') ? header.slice(7) : '').digest();
     if (timingSafeEqual(given, internalDigest)) return false;
-    metrics.http.errors.inc({ code: ClusterErrorCode.Unauthenticated });
-    sendJson(res, 401, { error: { code: ClusterErrorCode.Unauthenticated, message: `${path}: only the cluster's own processes may call this (the internal token)` } }, { Connection: 'close' });
+    // The body is not read: the shared error answer discards it properly (answering at once with `Connection: close`
+    // left its bytes to be parsed as a next request, whose 400 followed the 401 on a closing connection).
+    const refusal = new ClusterError({ code: ClusterErrorCode.Unauthenticated }, `${path}: only the cluster's own processes may call this (the internal token)`);
+    sendErrorAnswer(req, res, refusal, { route: UNMATCHED_ROUTE, bodyRead: false, logger, metrics });
     return true;
   }
 
@@ -132,6 +145,29 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
       trpc(req, res);
       return;
     }
+    const access = restAccess(req.method, target.rawPath);
+    if (options.authenticator === undefined || access === 'open') {
+      answerRest(req, res, target, exchange);
+      return;
+    }
+    const what = target.rawPath === '/metrics' ? 'reading /metrics' : access === 'reader' ? 'reading /data' : 'writing /data';
+    options.authenticator
+      .authenticate(req.headers.authorization)
+      .then((auth) => {
+        requireAccess(auth, access, what);
+        answerRest(req, res, target, exchange);
+      })
+      .catch((err: unknown) => sendErrorAnswer(req, res, err, { route: exchange.route, bodyRead: false, logger, metrics }));
+  }
+
+  /** What a REST request needs when the cluster has auth. */
+  function restAccess(method: string | undefined, rawPath: string): Access {
+    if (rawPath === '/metrics') return options.authenticator?.openMetrics === true ? 'open' : 'reader';
+    if (rawPath !== '/data' && !rawPath.startsWith(DATA_PREFIX)) return 'open';
+    return method === 'GET' || method === 'HEAD' ? 'reader' : 'writer';
+  }
+
+  function answerRest(req: IncomingMessage, res: ServerResponse, target: ReturnType<typeof requestTarget>, exchange: Exchange): void {
     rest.handle(req, res, target, exchange).catch((err: unknown) => {
       // handle() answers every error itself; this is the last guard against a crash on bad input.
       logger.error('REST handler failed', { err });
@@ -143,6 +179,7 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
   // noDelay: an answer written in two parts (headers, then a chunked end) must not wait for a delayed ACK.
   const server = createWebServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, noDelay: true }, onRequest);
   answerUnparsableRequests(server);
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_NODE_CONNECTIONS;
   const port = await listen(server, options.host, options.port);
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   logger.info('data node API listening', { address });

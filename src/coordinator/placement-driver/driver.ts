@@ -135,6 +135,8 @@ export class PlacementDriver {
   private readonly waitsLogged = new Set<string>();
   /** Bumped by every request (and by a node joining); 0 = none open. A round clears it only if no request came in since it read it. */
   private rebalanceAsked = 0;
+  /** Who asked for the open rebalance, when the API checked credentials. */
+  private rebalanceBy: string | undefined;
   private rebalanceCleared = 0;
   /** Requests made before the next round starts share its report (one waiter, however many requests). */
   private nextRoundWaiter: RoundWaiter | undefined;
@@ -193,9 +195,9 @@ export class PlacementDriver {
    * within `timeoutMs`; the request stays open either way). Call it on the
    * leader only: a stopped driver answers a report that says so.
    */
-  async requestRebalance(reason: string, timeoutMs = DEFAULT_REBALANCE_ANSWER_MS): Promise<RebalanceReport> {
+  async requestRebalance(reason: string, timeoutMs = DEFAULT_REBALANCE_ANSWER_MS, by?: string): Promise<RebalanceReport> {
     if (!this.running) return { round: this.idleReport('not leading'), pending: false };
-    this.askRebalance(reason);
+    this.askRebalance(reason, by);
     const waiter = (this.nextRoundWaiter ??= roundWaiter());
     this.schedule(0);
     let timer: Timer | undefined;
@@ -208,9 +210,11 @@ export class PlacementDriver {
     }
   }
 
-  private askRebalance(reason: string): void {
-    if (!this.rebalancePending) this.modules.logger.info('rebalance requested', { reason });
+  /** `by`: who asked (undefined: the driver itself, for a node that joined); the balance steps' events name the latest asker. */
+  private askRebalance(reason: string, by?: string): void {
+    if (!this.rebalancePending) this.modules.logger.info('rebalance requested', { reason, ...(by === undefined ? {} : { by }) });
     this.rebalanceAsked++;
+    this.rebalanceBy = by;
   }
 
   private idleReport(stoppedBy: string): RoundReport {
@@ -290,7 +294,7 @@ export class PlacementDriver {
     for (const step of steps) {
       if (!current()) return report('leadership lost or driver stopped');
       if (this.clock.nowMs() > deadline) return report('round deadline');
-      let command = step.command;
+      let command = step.balance === true && this.rebalanceBy !== undefined ? { ...step.command, by: this.rebalanceBy } : step.command;
       if (step.demotes !== null) {
         const fence = await this.fenceFor(state, step, step.demotes);
         if (!fence.fenced) {

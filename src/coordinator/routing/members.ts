@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { sameValue } from './canonical-json.js';
 import { appendEvents, type EventDraft } from './events.js';
-import { hostSchema, memberIdSchema, portSchema, reasonSchema, timeMsSchema } from './fields.js';
+import { actorSchema, hostSchema, memberIdSchema, portSchema, reasonSchema, timeMsSchema } from './fields.js';
 import { memberById } from './lookup.js';
 import { reject } from './outcome.js';
 import type { ApplyMeta, ApplyOutput, MemberRecord, RoutingState } from './types.js';
@@ -24,6 +24,8 @@ const contextSchema = z
     host: hostSchema.optional(),
     apiPort: portSchema.optional(),
     peerPort: portSchema.optional(),
+    /** Who asked, when the API checked credentials; left out otherwise, so such entries read the same on every version. */
+    by: actorSchema.optional(),
   })
   .refine((c) => [c.host, c.apiPort, c.peerPort].every((v) => v === undefined) || [c.host, c.apiPort, c.peerPort].every((v) => v !== undefined), {
     message: 'host, apiPort and peerPort go together',
@@ -112,6 +114,6 @@ export function applyMemberChange(state: RoutingState, change: MemberChange, met
   }
   // Entries without a stamped time get the latest known time, so events stay in time order.
   const timeMs = context?.atMs ?? state.events.items.at(-1)?.timeMs ?? 0;
-  const events = appendEvents(state.events, [draft], meta, timeMs, context?.reason ?? `membership change: ${type}`);
+  const events = appendEvents(state.events, [draft], meta, timeMs, context?.reason ?? `membership change: ${type}`, context?.by);
   return { state: { ...state, members, events }, result: { ok: true, changed: true, subject: 'member', memberId: id, member } };
 }

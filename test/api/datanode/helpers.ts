@@ -2,6 +2,7 @@
 import http from 'node:http';
 import { afterEach } from 'vitest';
 import { startDataNodeServer, type DataNodeServer } from '../../../src/api/datanode/index.js';
+import type { Authenticator } from '../../../src/api/auth/index.js';
 import { closeNodeClients } from '../../../src/client/node-client.js';
 import { createNoopMetrics, silentLogger } from '../../../src/observability/index.js';
 import type { ReplicationBatch } from '../../../src/datanode/contract.js';
@@ -20,7 +21,7 @@ export interface NodeServerFixture {
   readonly url: string;
 }
 
-export async function startNodeServer(options: { maxValueBytes?: number; maxTrpcBodyBytes?: number; internalToken?: string } = {}): Promise<NodeServerFixture> {
+export async function startNodeServer(options: { maxValueBytes?: number; maxTrpcBodyBytes?: number; internalToken?: string; authenticator?: Authenticator; maxConnections?: number } = {}): Promise<NodeServerFixture> {
   const node = new FakeDataNode();
   const maxValueBytes = options.maxValueBytes ?? 1024 * 1024;
   const server = await startDataNodeServer(
@@ -29,6 +30,8 @@ export async function startNodeServer(options: { maxValueBytes?: number; maxTrpc
       port: 0,
       ...(options.maxTrpcBodyBytes === undefined ? {} : { maxTrpcBodyBytes: options.maxTrpcBodyBytes }),
       ...(options.internalToken === undefined ? {} : { internalToken: options.internalToken }),
+      ...(options.authenticator === undefined ? {} : { authenticator: options.authenticator }),
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     },
     { service: node, logger: silentLogger, metrics: createNoopMetrics(), maxValueBytes: () => maxValueBytes },
   );

@@ -124,6 +124,15 @@ describe('placement driver: rebalance requests', () => {
     expect(last.pending).toBe(false);
   });
 
+  it("the balance steps of a requested rebalance name who asked in their events", async () => {
+    const service = await healthyCluster();
+    const { plan, inputs } = recordingPlan();
+    const driver = await started(service, plan, inputs);
+    const answer = await driver.requestRebalance('test', undefined, 'ops-erin');
+    expect(answer.round?.proposed.map((c) => [c.reason, c.by])).toEqual([['balance: shard 0', 'ops-erin']]);
+    expect(service.state.events.items.filter((e) => e.reason === 'balance: shard 0').map((e) => e.by)).toEqual(['ops-erin']);
+  });
+
   it('requests made before a round share its answer', async () => {
     const service = await healthyCluster();
     const { plan, inputs } = recordingPlan();

@@ -34,6 +34,8 @@ export interface DataHandlerOptions {
   readonly timeoutMs?: number;
   /** Connections kept to each node (default 128). */
   readonly maxSocketsPerNode?: number;
+  /** Shown to the nodes (`Bearer <internal token>` when the cluster has auth). */
+  readonly authorization?: string | undefined;
 }
 
 export interface DataHandlerModules {
@@ -81,7 +83,7 @@ function methodOf(req: IncomingMessage): NodeRequest['method'] {
 export function createDataHandler(opts: DataHandlerOptions, modules: DataHandlerModules): DataHandler {
   const { service, logger, metrics } = modules;
   const agent = createClientAgent({ keepAlive: true, maxSockets: opts.maxSocketsPerNode ?? DEFAULT_MAX_SOCKETS, expect: ['node'] });
-  const exchangeOptions = { agent, localAddress: opts.localAddress, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+  const exchangeOptions = { agent, localAddress: opts.localAddress, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, authorization: opts.authorization };
 
   /** Sends the request to the primary, re-reading the table and retrying when it was out of date; the last answer wins. */
   async function forward(method: NodeRequest['method'], key: string, body: Buffer | undefined): Promise<NodeExchange> {

@@ -30,6 +30,8 @@ export interface NodeExchangeOptions {
   readonly agent: http.Agent;
   readonly localAddress?: string | undefined;
   readonly timeoutMs: number;
+  /** Sent to the node (the internal token, when the cluster has auth: this replica has already checked the caller's role). */
+  readonly authorization?: string | undefined;
 }
 
 /** Error answers are `{error: {code, message}}`; anything longer is not one of ours. */
@@ -65,7 +67,10 @@ export function exchangeWithNode(req: NodeRequest, options: NodeExchangeOptions)
       method: req.method,
       agent: options.agent,
       localAddress: options.localAddress,
-      headers: req.body === undefined ? {} : { 'Content-Type': 'application/octet-stream', 'Content-Length': req.body.length },
+      headers: {
+        ...(options.authorization === undefined ? {} : { Authorization: options.authorization }),
+        ...(req.body === undefined ? {} : { 'Content-Type': 'application/octet-stream', 'Content-Length': req.body.length }),
+      },
     });
     const timer = setTimeout(() => {
       settle(() =>

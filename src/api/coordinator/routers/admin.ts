@@ -13,6 +13,7 @@ import { commandBase, proposeCommand } from '../propose.js';
 import { adminProcedure, operatorLeaderProcedure, operatorProcedure, readerProcedure, router } from '../trpc.js';
 import { configInfo } from '../wire/config.js';
 import { readMeta } from '../wire/read-meta.js';
+import { actorOf } from '../../auth/index.js';
 import { snapshotInfo } from '../wire/snapshot.js';
 
 const updateInput = strictObject({
@@ -94,6 +95,6 @@ export const adminRouter = router({
    * after the request has run, with what it planned.
    */
   rebalance: operatorLeaderProcedure.input(rebalanceInput).mutation(async ({ ctx, input }) =>
-    rebalanceInfo(await ctx.nodeControl.requestRebalance(input?.reason ?? 'rebalance requested through the API')),
+    rebalanceInfo(await ctx.nodeControl.requestRebalance(input?.reason ?? 'rebalance requested through the API', actorOf(ctx.auth))),
   ),
 });
