@@ -51,3 +51,14 @@ export function targetsFor(round: Round, shard: ShardRecord): NodeRecord[] {
 }
 
 export const cmpId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The first of `items` in `cmp`'s order, in one pass: what `[...items].sort(cmp)[0]`
+ * gives for a total order (every comparator here ends on the id), without
+ * sorting every node for each pick.
+ */
+export function first<T>(items: Iterable<T>, cmp: (a: T, b: T) => number, keep: (item: T) => boolean = () => true): T | undefined {
+  let best: T | undefined;
+  for (const item of items) if (keep(item) && (best === undefined || cmp(item, best) < 0)) best = item;
+  return best;
+}
