@@ -7,7 +7,7 @@
  */
 import { copiesOf, type NodeRecord } from '../routing/index.js';
 import { isEligible } from './node-roles.js';
-import { cmpId, first, type Round } from './round.js';
+import { cmpId, firstInOrder, type Round } from './round.js';
 import { assignStep } from './steps.js';
 import { sharesZone, zoneOf } from './zones.js';
 import type { PlannedStep } from './types.js';
@@ -35,7 +35,7 @@ function pickReplicas(round: Round, primary: NodeRecord, candidates: NodeRecord[
   const strict = round.settings.placement.zoneStrict;
   while (picked.size < round.settings.replicationFactor - 1) {
     const sameZone = (n: NodeRecord) => (sharesZone(n, zones) ? 1 : 0);
-    const next = first(
+    const next = firstInOrder(
       candidates,
       (a, b) => sameZone(a) - sameZone(b) || ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id),
       (n) => !picked.has(n.id) && !(strict && sharesZone(n, zones)),
@@ -63,7 +63,7 @@ export function planFirstAssignment(round: Round, waits: Waits, limit = Number.P
     if (steps.length >= limit) break;
     const candidates = withRoom();
     // Primaries round-robin: fewest primaries, then fewest copies.
-    const primary = first(candidates, (a, b) => ledger.primariesOn(a.id) - ledger.primariesOn(b.id) || ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id));
+    const primary = firstInOrder(candidates, (a, b) => ledger.primariesOn(a.id) - ledger.primariesOn(b.id) || ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id));
     if (primary === undefined) break;
     const replicas = pickReplicas(round, primary, candidates.filter((n) => n.id !== primary.id));
     ledger.addCopy(primary.id, { primary: true, recovering: false });

@@ -31,7 +31,8 @@ const shardOf = (step: PlannedStep): number | undefined => ('shardId' in step.co
  * on the steps before it, never on later ones.
  */
 export function planPlacement(state: RoutingState, input: PlacementInput): PlannedStep[] {
-  const limit = input.maxSteps ?? Number.POSITIVE_INFINITY;
+  // Below 1 would plan nothing, which callers read as a settled table.
+  const limit = Math.max(1, input.maxSteps ?? Number.POSITIVE_INFINITY);
   const round = startRound(state, input.nowMs, input.load);
   const steps = planFirstAssignment(round, { settleMs: input.settleMs ?? DEFAULT_SETTLE_MS, graceMs: input.graceMs ?? DEFAULT_GRACE_MS }, limit);
   const planned = new Set<number>();

@@ -41,7 +41,7 @@ export function targetsFor(round: Round, shard: ShardRecord): NodeRecord[] {
 /** The first of targetsFor that `also` accepts, in one pass over the nodes (no sort). */
 export function firstTarget(round: Round, shard: ShardRecord, also: (n: NodeRecord) => boolean = () => true): NodeRecord | undefined {
   const { may, order } = targetRules(round, shard);
-  return first(round.nodes, order, (n) => may(n) && also(n));
+  return firstInOrder(round.nodes, order, (n) => may(n) && also(n));
 }
 
 function targetRules(round: Round, shard: ShardRecord): { may: (n: NodeRecord) => boolean; order: (a: NodeRecord, b: NodeRecord) => number } {
@@ -67,7 +67,7 @@ export const cmpId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 :
  * gives for a total order (every comparator here ends on the id), without
  * sorting every node for each pick.
  */
-export function first<T>(items: Iterable<T>, cmp: (a: T, b: T) => number, keep: (item: T) => boolean = () => true): T | undefined {
+export function firstInOrder<T>(items: Iterable<T>, cmp: (a: T, b: T) => number, keep: (item: T) => boolean = () => true): T | undefined {
   let best: T | undefined;
   for (const item of items) if (keep(item) && (best === undefined || cmp(item, best) < 0)) best = item;
   return best;
