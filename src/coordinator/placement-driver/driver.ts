@@ -35,7 +35,7 @@ export interface PlacementDriverOptions {
   readonly intervalMs?: number;
   /** A change applied is followed by a round this soon, changes in a burst by one round (default 20). */
   readonly debounceMs?: number;
-  /** Steps carried out in one round at most (default 32); the rest wait for the next. */
+  /** Steps planned and carried out in one round at most (default 32); the rest are planned by the next round. */
   readonly maxStepsPerRound?: number;
   /** No new step is begun after a round has run this long (default 5000). */
   readonly roundDeadlineMs?: number;
@@ -284,8 +284,10 @@ export class PlacementDriver {
     // A restored table may be older than the copies: nothing is placed or trimmed until the leader has heard the nodes.
     if (state.restoring !== undefined) return report('recovering from a restore');
     const load = this.loadInput(state);
-    const input: PlacementInput = { nowMs: this.clock.nowMs(), rebalance, ...(load === undefined ? {} : { load }) };
-    const steps = this.plan(state, input).slice(0, this.opts.maxStepsPerRound ?? DEFAULT_MAX_STEPS_PER_ROUND);
+    const maxSteps = this.opts.maxStepsPerRound ?? DEFAULT_MAX_STEPS_PER_ROUND;
+    // Planning is one synchronous call on the event loop Raft shares: only this round's steps are planned.
+    const input: PlacementInput = { nowMs: this.clock.nowMs(), rebalance, maxSteps, ...(load === undefined ? {} : { load }) };
+    const steps = this.plan(state, input).slice(0, maxSteps);
     // A request made since this round read `asked` was made on a newer table: it stays open for the next round.
     if (rebalance && rebalanceSettled(state, steps) && asked === this.rebalanceAsked) {
       this.rebalanceCleared = asked;

@@ -32,13 +32,34 @@ function calm(round: Round, s: ShardRecord): boolean {
  * fewer zones once heavy's copy goes; a copy heavy leads too (trim.ts hands
  * the primary to an in-sync replica as it drops it), replicas first.
  */
-function movableShard(round: Round, heavy: string, light: string): ShardRecord | undefined {
+function movableShard(round: Round, held: HeldShards, heavy: string, light: string): ShardRecord | undefined {
   const fits = (s: ShardRecord) => {
-    if (!copiesOf(s).includes(heavy) || copiesOf(s).includes(light) || !calm(round, s)) return false;
+    if (copiesOf(s).includes(light) || !calm(round, s)) return false;
     const copies = copiesOf(s);
     return zoneSpread(round.state, [...copies.filter((id) => id !== heavy), light]) >= zoneSpread(round.state, copies);
   };
-  return round.state.shards.find((s) => s.replicas.includes(heavy) && fits(s)) ?? round.state.shards.find((s) => s.primary === heavy && fits(s));
+  return held.replicas.get(heavy)?.find(fits) ?? held.primaries.get(heavy)?.find(fits);
+}
+
+/** Each node's shards, replicas and primaries apart, in shard order: a heavy node's candidates without a scan of every shard per pair of nodes. */
+interface HeldShards {
+  readonly replicas: ReadonlyMap<string, readonly ShardRecord[]>;
+  readonly primaries: ReadonlyMap<string, readonly ShardRecord[]>;
+}
+
+function heldShards(round: Round): HeldShards {
+  const replicas = new Map<string, ShardRecord[]>();
+  const primaries = new Map<string, ShardRecord[]>();
+  const add = (m: Map<string, ShardRecord[]>, id: string, s: ShardRecord) => {
+    const list = m.get(id);
+    if (list === undefined) m.set(id, [s]);
+    else list.push(s);
+  };
+  for (const s of round.state.shards) {
+    if (s.primary !== null) add(primaries, s.primary, s);
+    for (const r of s.replicas) add(replicas, r, s);
+  }
+  return { replicas, primaries };
 }
 
 function planZoneSpread(round: Round, eligible: readonly NodeRecord[]): PlannedStep | undefined {
@@ -65,10 +86,11 @@ function planCopyBalance(round: Round, eligible: readonly NodeRecord[]): Planned
   const load = (n: NodeRecord) => ledger.copiesOn(n.id);
   const heaviest = [...eligible].sort((a, b) => load(b) - load(a) || cmpId(a.id, b.id));
   const lightest = eligible.filter((n) => ledger.hasRoom(n)).sort((a, b) => load(a) - load(b) || cmpId(a.id, b.id));
+  const held = heldShards(round);
   for (const heavy of heaviest) {
     for (const light of lightest) {
       if (load(heavy) - load(light) <= 1) break;
-      const shard = movableShard(round, heavy.id, light.id);
+      const shard = movableShard(round, held, heavy.id, light.id);
       if (shard === undefined) continue;
       const reason = `balance: ${heavy.id} holds ${load(heavy)} copies, ${light.id} ${load(light)}; ${light.id} takes a copy of shard ${shard.id}`;
       ledger.addCopy(light.id, { primary: false, recovering: true });

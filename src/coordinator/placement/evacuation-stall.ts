@@ -7,7 +7,7 @@
  */
 import { canServe, copiesOf, nodeById, type NodeStatus, type ShardRecord } from '../routing/index.js';
 import { isStaying } from './node-roles.js';
-import { targetsFor, type Round } from './round.js';
+import { firstTarget, type Round } from './round.js';
 
 function shardStall(round: Round, shard: ShardRecord, nodeId: string): string | undefined {
   const status = (id: string): NodeStatus => nodeById(round.state, id)?.status ?? 'left';
@@ -17,7 +17,7 @@ function shardStall(round: Round, shard: ShardRecord, nodeId: string): string | 
   if (filling) return undefined;
   if (inSyncElsewhere.length >= round.settings.replicationFactor) return undefined; // trimmed next
   if (shard.primary === null || !canServe(status(shard.primary))) return `shard ${shard.id} has no serving primary to copy from`;
-  if (targetsFor(round, shard).length > 0) return undefined; // waits for a recovery slot
+  if (firstTarget(round, shard) !== undefined) return undefined; // waits for a recovery slot
   if (inSyncElsewhere.length > 0) return undefined; // dropped with fewer copies: nowhere else to put one
   return `shard ${shard.id}: no other node can take a copy (full, holding one already, or taking no new copies) and ${nodeId} holds its only in-sync copy`;
 }

@@ -7,7 +7,7 @@
  */
 import { copiesOf, type NodeRecord } from '../routing/index.js';
 import { isEligible } from './node-roles.js';
-import { cmpId, type Round } from './round.js';
+import { cmpId, firstInOrder, type Round } from './round.js';
 import { assignStep } from './steps.js';
 import { sharesZone, zoneOf } from './zones.js';
 import type { PlannedStep } from './types.js';
@@ -31,23 +31,25 @@ function pickReplicas(round: Round, primary: NodeRecord, candidates: NodeRecord[
   const zones = new Set<string>();
   const primaryZone = zoneOf(primary);
   if (primaryZone !== null) zones.add(primaryZone);
-  const picked: string[] = [];
-  let left = [...candidates];
-  while (picked.length < round.settings.replicationFactor - 1) {
+  const picked = new Set<string>();
+  const strict = round.settings.placement.zoneStrict;
+  while (picked.size < round.settings.replicationFactor - 1) {
     const sameZone = (n: NodeRecord) => (sharesZone(n, zones) ? 1 : 0);
-    const next = left
-      .filter((n) => !(round.settings.placement.zoneStrict && sharesZone(n, zones)))
-      .sort((a, b) => sameZone(a) - sameZone(b) || ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id))[0];
+    const next = firstInOrder(
+      candidates,
+      (a, b) => sameZone(a) - sameZone(b) || ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id),
+      (n) => !picked.has(n.id) && !(strict && sharesZone(n, zones)),
+    );
     if (next === undefined) break;
-    picked.push(next.id);
+    picked.add(next.id);
     const zone = zoneOf(next);
     if (zone !== null) zones.add(zone);
-    left = left.filter((n) => n.id !== next.id);
   }
-  return picked;
+  return [...picked];
 }
 
-export function planFirstAssignment(round: Round, waits: Waits): PlannedStep[] {
+/** The first copies of at most `limit` unassigned shards, in shard order (the rest wait for a round planned on the table these made). */
+export function planFirstAssignment(round: Round, waits: Waits, limit = Number.POSITIVE_INFINITY): PlannedStep[] {
   const unassigned = round.state.shards.filter((s) => copiesOf(s).length === 0);
   if (unassigned.length === 0) return [];
   const { ledger } = round;
@@ -58,9 +60,10 @@ export function planFirstAssignment(round: Round, waits: Waits): PlannedStep[] {
 
   const steps: PlannedStep[] = [];
   for (const shard of unassigned) {
+    if (steps.length >= limit) break;
     const candidates = withRoom();
     // Primaries round-robin: fewest primaries, then fewest copies.
-    const primary = candidates.sort((a, b) => ledger.primariesOn(a.id) - ledger.primariesOn(b.id) || ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id))[0];
+    const primary = firstInOrder(candidates, (a, b) => ledger.primariesOn(a.id) - ledger.primariesOn(b.id) || ledger.copiesOn(a.id) - ledger.copiesOn(b.id) || cmpId(a.id, b.id));
     if (primary === undefined) break;
     const replicas = pickReplicas(round, primary, candidates.filter((n) => n.id !== primary.id));
     ledger.addCopy(primary.id, { primary: true, recovering: false });

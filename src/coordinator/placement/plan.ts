@@ -24,10 +24,17 @@ const SHARD_RULES: readonly ShardRule[] = [planFailover, planRepair, planTrim];
 
 const shardOf = (step: PlannedStep): number | undefined => ('shardId' in step.command ? step.command.shardId : undefined);
 
-/** The next steps towards the goal placement; at most one step per shard; [] when nothing is to be done. */
+/**
+ * The next steps towards the goal placement; at most one step per shard; []
+ * when nothing is to be done. With `maxSteps`, exactly the first `maxSteps`
+ * of the whole plan, found without planning the rest: every step is planned
+ * on the steps before it, never on later ones.
+ */
 export function planPlacement(state: RoutingState, input: PlacementInput): PlannedStep[] {
+  // Below 1 would plan nothing, which callers read as a settled table.
+  const limit = Math.max(1, input.maxSteps ?? Number.POSITIVE_INFINITY);
   const round = startRound(state, input.nowMs, input.load);
-  const steps = planFirstAssignment(round, { settleMs: input.settleMs ?? DEFAULT_SETTLE_MS, graceMs: input.graceMs ?? DEFAULT_GRACE_MS });
+  const steps = planFirstAssignment(round, { settleMs: input.settleMs ?? DEFAULT_SETTLE_MS, graceMs: input.graceMs ?? DEFAULT_GRACE_MS }, limit);
   const planned = new Set<number>();
   for (const step of steps) {
     const shard = shardOf(step);
@@ -35,6 +42,7 @@ export function planPlacement(state: RoutingState, input: PlacementInput): Plann
   }
   for (const rule of SHARD_RULES) {
     for (const shard of state.shards) {
+      if (steps.length >= limit) return steps;
       if (planned.has(shard.id)) continue;
       const step = rule(round, shard);
       if (step === undefined) continue;
@@ -42,11 +50,12 @@ export function planPlacement(state: RoutingState, input: PlacementInput): Plann
       planned.add(shard.id);
     }
   }
-  steps.push(...planDepartures(round, planned));
+  if (steps.length >= limit) return steps;
+  steps.push(...planDepartures(round, planned).slice(0, limit - steps.length));
   // Load moves only on a calm table (nothing else to do): the same hysteresis as balance, and no fight with a repair.
   if (steps.length === 0 && input.load !== undefined && input.load.hot.length > 0) {
     const moves = planHotspots(round, input.load, planned);
-    if (moves.length > 0) return moves;
+    if (moves.length > 0) return moves.slice(0, limit);
   }
   if (steps.length > 0 || anyRecovering(state) || input.rebalance !== true) return steps;
   const balance = planBalance(round);

@@ -4,7 +4,7 @@
  * limits (filling a replica costs the primary and the target bandwidth).
  */
 import { canServe, nodeById, type ShardRecord } from '../routing/index.js';
-import { countedCopies, targetsFor, type Round } from './round.js';
+import { countedCopies, firstTarget, type Round } from './round.js';
 import { moveStep } from './steps.js';
 import type { PlannedStep } from './types.js';
 
@@ -20,7 +20,9 @@ export function planRepair(round: Round, shard: ShardRecord): PlannedStep | unde
   const factor = round.settings.replicationFactor;
   if (counted.length >= factor) return undefined;
   const limits = round.settings.recovery;
-  const target = targetsFor(round, shard).find((n) => round.ledger.mayRecoverOnto(n.id, limits));
+  // The cluster's recovery slots taken: no node may take one (most shards of a failed node's wait here).
+  if (round.ledger.recoveringInCluster >= limits.maxConcurrentPerCluster) return undefined;
+  const target = firstTarget(round, shard, (n) => round.ledger.mayRecoverOnto(n.id, limits));
   if (target === undefined) return undefined;
   round.ledger.addCopy(target.id, { primary: false, recovering: true });
   return moveStep(

@@ -34,20 +34,41 @@ export function countedCopies(round: Round, shard: ShardRecord): string[] {
  * the shard is not in yet first, then fewest copies.
  */
 export function targetsFor(round: Round, shard: ShardRecord): NodeRecord[] {
+  const { may, order } = targetRules(round, shard);
+  return round.nodes.filter(may).sort(order);
+}
+
+/** The first of targetsFor that `also` accepts, in one pass over the nodes (no sort). */
+export function firstTarget(round: Round, shard: ShardRecord, also: (n: NodeRecord) => boolean = () => true): NodeRecord | undefined {
+  const { may, order } = targetRules(round, shard);
+  return firstInOrder(round.nodes, order, (n) => may(n) && also(n));
+}
+
+function targetRules(round: Round, shard: ShardRecord): { may: (n: NodeRecord) => boolean; order: (a: NodeRecord, b: NodeRecord) => number } {
   const held = new Set(copiesOf(shard));
   const { ledger } = round;
   const zones = zonesOfShard(round.state, shard, countedCopies(round, shard));
   const strict = round.settings.placement.zoneStrict;
   const sameZone = (n: NodeRecord) => (sharesZone(n, zones) ? 1 : 0);
-  return round.nodes
-    .filter((n) => isEligible(n) && !held.has(n.id) && ledger.hasRoom(n) && !(strict && sharesZone(n, zones)))
-    .sort(
-      (a, b) =>
-        sameZone(a) - sameZone(b) ||
-        ledger.copiesOn(a.id) - ledger.copiesOn(b.id) ||
-        ledger.primariesOn(a.id) - ledger.primariesOn(b.id) ||
-        cmpId(a.id, b.id),
-    );
+  return {
+    may: (n) => isEligible(n) && !held.has(n.id) && ledger.hasRoom(n) && !(strict && sharesZone(n, zones)),
+    order: (a, b) =>
+      sameZone(a) - sameZone(b) ||
+      ledger.copiesOn(a.id) - ledger.copiesOn(b.id) ||
+      ledger.primariesOn(a.id) - ledger.primariesOn(b.id) ||
+      cmpId(a.id, b.id),
+  };
 }
 
 export const cmpId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The first of `items` in `cmp`'s order, in one pass: what `[...items].sort(cmp)[0]`
+ * gives for a total order (every comparator here ends on the id), without
+ * sorting every node for each pick.
+ */
+export function firstInOrder<T>(items: Iterable<T>, cmp: (a: T, b: T) => number, keep: (item: T) => boolean = () => true): T | undefined {
+  let best: T | undefined;
+  for (const item of items) if (keep(item) && (best === undefined || cmp(item, best) < 0)) best = item;
+  return best;
+}

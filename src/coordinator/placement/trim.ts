@@ -10,7 +10,7 @@
 import { canServe, nodeById, type ShardRecord } from '../routing/index.js';
 import { promotionCandidate } from './failover.js';
 import { planLoadTrim } from './hotspot.js';
-import { cmpId, countedCopies, targetsFor, type Round } from './round.js';
+import { cmpId, countedCopies, firstTarget, type Round } from './round.js';
 import { moveStep } from './steps.js';
 import type { PlannedStep } from './types.js';
 import { zoneDuplicates } from './zones.js';
@@ -39,7 +39,7 @@ function dropUncounted(round: Round, shard: ShardRecord, counted: readonly strin
   const whole = inSyncElsewhere >= factor;
   // Not whole yet: wait while a copy elsewhere is being filled (it makes the shard whole) or could be added.
   const filling = counted.some((id) => !shard.inSync.includes(id));
-  if (!whole && (filling || targetsFor(round, shard).length > 0)) return undefined;
+  if (!whole && (filling || firstTarget(round, shard) !== undefined)) return undefined;
   const id = gone.find((r) => safeToDrop(round, shard, r));
   if (id === undefined) return undefined;
   const status = nodeById(round.state, id)?.status ?? 'not in the table';

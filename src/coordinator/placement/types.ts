@@ -16,6 +16,13 @@ export interface PlacementInput {
   readonly rebalance?: boolean;
   /** Rule 7 (hotspot.ts): the loads measured and the nodes found hot; absent: no load-based moves. */
   readonly load?: LoadInput;
+  /**
+   * Plan this many steps at most: the first ones of the whole plan (default:
+   * all). A round on the leader's event loop then stays short however much
+   * is left to do (the first assignment of thousands of shards), and the
+   * rest is planned on the table those steps made. At least 1.
+   */
+  readonly maxSteps?: number;
 }
 
 export const DEFAULT_SETTLE_MS = 1_000;

@@ -174,11 +174,15 @@ describe('placement driver: one round', () => {
     expect(service.state.shards[0]!.primary).toBe('n2');
   });
 
-  it('takes at most maxStepsPerRound steps in a round', async () => {
+  it('plans and takes at most maxStepsPerRound steps in a round', async () => {
     const service = await serviceWithNodes();
     const fencer = new Fencer({}, { leases: { fencedAtMs: () => 0, markDemoting: () => undefined, releaseDemoting: () => undefined }, nodeLink: new TestNodeLink(), logger: silentLogger });
-    const driver = new PlacementDriver({ maxStepsPerRound: 2 }, { service, fencer, logger: silentLogger, plan: () => [0, 1, 2, 3].map((i) => step(assign(i, 0, 'n1'))) });
+    const asked: (number | undefined)[] = [];
+    const plan: PlanFunction = (_s, input) => (asked.push(input.maxSteps), [0, 1, 2, 3].map((i) => step(assign(i, 0, 'n1'))));
+    const driver = new PlacementDriver({ maxStepsPerRound: 2 }, { service, fencer, logger: silentLogger, plan });
     expect((await driver.runRound()).proposed).toHaveLength(2);
+    // The planner is asked for no more than the round carries out: a round's planning stays short on a large table.
+    expect(asked).toEqual([2]);
   });
 });
 
