@@ -211,7 +211,7 @@ export class TestCluster {
     const logger = createMemoryLogger('debug');
     const node = new DataNode(
       { id, address, dataDir: dir, capacity: 16, version: 'test', renewEveryMs: 50, replicaAckTimeoutMs: 300, ...this.defaults, ...opts },
-      { coordinators: this.coordinator, peers: this.peers, logger, nowMs: () => performance.now() + this.clockOffsetMs },
+      { coordinators: this.coordinator, peers: this.peers, logger, clock: { nowMs: () => performance.now() + this.clockOffsetMs } },
     );
     const t: TestNode = { id, address, dir, node, logger };
     this.nodes.set(id, t);

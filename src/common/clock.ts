@@ -23,6 +23,9 @@ export interface Timers {
 
 export const systemClock: Clock = { nowMs: () => Date.now() };
 
+/** The machine's monotonic clock: for durations that must not jump with the wall clock (leases, uptime). */
+export const monotonicClock: Clock = { nowMs: () => performance.now() };
+
 export const realTimers: Timers = {
   after(ms, fn) {
     const t = setTimeout(fn, ms);
@@ -34,7 +37,21 @@ export const realTimers: Timers = {
   },
 };
 
-/** Resolves after `ms` of the given timers' time. */
-export function sleepOn(timers: Timers, ms: number): Promise<void> {
-  return new Promise((resolve) => timers.after(ms, resolve));
+/**
+ * Resolves after `ms` of the given timers' time, or at once when `signal`
+ * aborts (the timer is cancelled then): a wait that a stop cuts short, with
+ * the caller checking afterwards why it woke.
+ */
+export function sleepOn(timers: Timers, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal === undefined) return new Promise((resolve) => timers.after(ms, resolve));
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const wake = (): void => {
+      timer.cancel();
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    const timer = timers.after(ms, wake);
+    signal.addEventListener('abort', wake, { once: true });
+  });
 }
