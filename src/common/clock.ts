@@ -1,11 +1,11 @@
 /**
  * Time as every component above the Raft core sees it: a clock to read and
  * timers to arm, passed in, so that the production code runs unchanged under
- * the simulator's time (SimTime) as under the machine's (systemClock,
- * realTimers).
+ * the simulator's time (SimTime) as under the machine's (systemClock or
+ * monotonicClock, realTimers).
  */
 export interface Clock {
-  /** Milliseconds since the epoch (or since the simulation began). */
+  /** Milliseconds: since the epoch (systemClock), since the process began (monotonicClock) or the simulation began (SimTime). */
   nowMs(): number;
 }
 
