@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { realTimers } from '../../src/common/clock.js';
 import { createClusterClient, type ClusterClient } from '../../src/client/index.js';
 import { LeaseHolder } from '../../src/datanode/lease.js';
 import { nodeSettings } from '../../src/datanode/options.js';
@@ -233,7 +234,8 @@ function startKeeper(node: FleetNode): void {
     identity: node.identity,
     coordinators: counted(node.renewals),
     logger: silentLogger,
-    nowMs: now,
+    clock: { nowMs: now },
+    timers: realTimers,
     settings: nodeSettings({ id: node.id, address: `${node.host}:${node.port}`, dataDir: '', capacity: 16, version: NODE_VERSION }),
     signal: abort.signal,
     recoveries: () => [],

@@ -3,7 +3,7 @@
  * it may go without progress, and the duration flag those commands take.
  * Drawing the progress is progress.ts's.
  */
-import { systemClock, type Clock } from '../coordinator/clock.js';
+import { systemClock, type Clock } from '../common/clock.js';
 export interface PollOptions {
   readonly intervalMs: number;
   /** Gives up when the progress has not changed for this long. */

@@ -1,7 +1,7 @@
 /** Hands the leadership to another voter and waits until it has taken over. */
 import { ClusterError, ClusterErrorCode } from '../errors/index.js';
 import type { RawNode } from '../raft/index.js';
-import type { Timers } from './clock.js';
+import type { Timers } from '../common/clock.js';
 import { toClusterError } from './raft-errors.js';
 
 export interface LeadershipTransferModules {

@@ -8,7 +8,7 @@ import { ClusterError, ClusterErrorCode } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import type { RawNode } from '../raft/index.js';
 import { encodeMemberContext, type RoutingState } from './routing/index.js';
-import { sleepOn, type Clock, type Timers } from './clock.js';
+import { sleepOn, type Clock, type Timers } from '../common/clock.js';
 import type { Outbox } from './outbox.js';
 import { toClusterError } from './raft-errors.js';
 import type { ReadyLoop } from './ready-loop.js';

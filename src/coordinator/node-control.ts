@@ -26,7 +26,7 @@ import {
 } from './placement-driver/index.js';
 import type { RoutingState } from './routing/index.js';
 import type { CoordinatorService, RoleChange } from './service.js';
-import type { Clock, Timers } from './clock.js';
+import type { Clock, Timers } from '../common/clock.js';
 
 export interface NodeControlOptions {
   /** false: no placement driver (an API server in a test, a replica that only serves). */

@@ -6,7 +6,7 @@
 import { ClusterError, ClusterErrorCode } from '../errors/index.js';
 import type { FailedRead, RawNode, ReadState } from '../raft/index.js';
 import type { RoutingState } from './routing/index.js';
-import type { Clock, Timer, Timers } from './clock.js';
+import type { Clock, Timer, Timers } from '../common/clock.js';
 import { toClusterError } from './raft-errors.js';
 import type { StateRead } from './service.js';
 import { TurnQueue } from './turn-queue.js';

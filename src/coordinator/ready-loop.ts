@@ -8,7 +8,7 @@ import type { Metrics } from '../observability/index.js';
 import type { Entry, FailedRead, RawNode, Ready, ReadState, Snapshot, SoftState } from '../raft/index.js';
 import type { PersistedBatch, RaftStorage } from '../storage/index.js';
 import { batchOf, isEmptyBatch } from '../storage/index.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../common/clock.js';
 import type { Outbox } from './outbox.js';
 
 /** What the loop hands back to its replica, in the order a Ready needs it. */

@@ -16,7 +16,7 @@ import type { Logger, Metrics } from '../observability/index.js';
 import { EntryType, RawNode, decodeConfChange, type Entry, type Message, type Rng, type Snapshot, type SoftState } from '../raft/index.js';
 import type { PersistedBatch, RaftStorage } from '../storage/index.js';
 import type { RaftSettings } from '../config/index.js';
-import { realTimers, systemClock, type Clock, type Timer, type Timers } from './clock.js';
+import { realTimers, systemClock, type Clock, type Timer, type Timers } from '../common/clock.js';
 import { LeadershipTransfer } from './leadership-transfer.js';
 import { Membership } from './membership.js';
 import { notLeaderError } from './not-leader.js';

@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { monotonicClock, realTimers, type Clock, type Timer, type Timers } from '../common/clock.js';
 import { keyProblem } from '../common/data-key.js';
 import { shardForKey } from '../common/key-hash.js';
 import { ClusterError, ClusterErrorCode } from '../errors/index.js';
@@ -58,7 +59,8 @@ interface Running {
 export class DataNode implements DataNodeService {
   private readonly settings: NodeSettings;
   private readonly logger: Logger;
-  private readonly nowMs: () => number;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly life = new AbortController();
   private readonly copies = new Map<number, ShardCopy>();
   private readonly locks = new ShardLocks();
@@ -81,9 +83,10 @@ export class DataNode implements DataNodeService {
   ) {
     this.settings = nodeSettings(opts);
     this.logger = modules.logger.child({ node: opts.id });
-    this.nowMs = modules.nowMs ?? (() => performance.now());
-    this.startedAtMs = this.nowMs();
-    this.load = new LoadMeter(this.nowMs);
+    this.clock = modules.clock ?? monotonicClock;
+    this.timers = modules.timers ?? realTimers;
+    this.startedAtMs = this.clock.nowMs();
+    this.load = new LoadMeter(this.clock);
   }
 
   async start(): Promise<void> {
@@ -104,6 +107,7 @@ export class DataNode implements DataNodeService {
         dir,
         this.settings,
         this.logger,
+        this.timers,
         this.life.signal,
       );
     } catch (e) {
@@ -148,11 +152,10 @@ export class DataNode implements DataNodeService {
       };
       this.grantWatchers.add(watcher);
     });
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ClusterError({ code: ClusterErrorCode.Timeout, operation: 'drain', timeoutMs }, `node ${this.opts.id}: drain did not finish within ${timeoutMs} ms (${shardsLeft} shard copies left)`)),
-        timeoutMs,
+      timer = this.timers.after(timeoutMs, () =>
+        reject(new ClusterError({ code: ClusterErrorCode.Timeout, operation: 'drain', timeoutMs }, `node ${this.opts.id}: drain did not finish within ${timeoutMs} ms (${shardsLeft} shard copies left)`)),
       );
     });
     try {
@@ -161,7 +164,7 @@ export class DataNode implements DataNodeService {
       await Promise.race([drained, timedOut]);
       this.logger.info('drained: no shard copies left');
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
       this.grantWatchers.delete(watcher!);
     }
   }
@@ -185,7 +188,7 @@ export class DataNode implements DataNodeService {
       version: this.opts.version,
       status: lease?.grant?.status ?? null,
       registered: this.registered,
-      uptimeMs: Math.round(this.nowMs() - this.startedAtMs),
+      uptimeMs: Math.round(this.clock.nowMs() - this.startedAtMs),
       lease: lease?.info() ?? NO_LEASE_INFO,
       shards: [...this.copies.values()]
         .sort((a, b) => a.id - b.id)
@@ -284,7 +287,8 @@ export class DataNode implements DataNodeService {
       identity,
       coordinators: this.modules.coordinators,
       logger: this.logger,
-      nowMs: this.nowMs,
+      clock: this.clock,
+      timers: this.timers,
       settings: this.settings,
       signal: this.life.signal,
       recoveries: () => this.recoveries(),
@@ -304,7 +308,8 @@ export class DataNode implements DataNodeService {
       coordinators: this.modules.coordinators,
       peers: this.modules.peers,
       logger: this.logger,
-      nowMs: this.nowMs,
+      clock: this.clock,
+      timers: this.timers,
       lease,
       copies: this.copies,
       signal: this.life.signal,

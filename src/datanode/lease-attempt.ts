@@ -2,7 +2,7 @@
  * One lease renewal attempt's bounds (lease.ts): how long it may take, the
  * signal that ends it, and which refusals no other replica would change.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleepOn, type Timers } from '../common/clock.js';
 import { ClusterErrorCode, isClusterError } from '../errors/index.js';
 
 /**
@@ -35,16 +35,16 @@ export function isFinal(e: unknown): boolean {
  * to can be collected before it fires (nodejs/node#57736), leaving an
  * attempt to a silent replica waiting for seconds.
  */
-export function attemptSignal(ms: number, parent: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
+export function attemptSignal(timers: Timers, ms: number, parent: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  const timer = timers.after(ms, () => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')));
   const onParentAbort = (): void => controller.abort(parent.reason);
   if (parent.aborted) onParentAbort();
   else parent.addEventListener('abort', onParentAbort, { once: true });
   return {
     signal: controller.signal,
     dispose() {
-      clearTimeout(timer);
+      timer.cancel();
       parent.removeEventListener('abort', onParentAbort);
     },
   };
@@ -69,7 +69,7 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-export async function pause(ms: number, leftMs: number, signal: AbortSignal): Promise<void> {
+export async function pause(timers: Timers, ms: number, leftMs: number, signal: AbortSignal): Promise<void> {
   const wait = Math.ceil(Math.min(ms, leftMs));
-  if (wait > 0) await delay(wait, undefined, { signal }).catch(() => undefined);
+  if (wait > 0) await sleepOn(timers, wait, signal);
 }

@@ -8,7 +8,7 @@
  * leader believes it does. A renewal is a series of short attempts through
  * any coordinator replica (lease-attempt.ts; README, "Leases").
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleepOn, type Clock, type Timer, type Timers } from '../common/clock.js';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, LeaseGrant, LeaseInfo, HeldCopy, LeaseRequest, RecoveryProgress, ShardLoad } from './contract.js';
 import { describe } from './errors.js';
@@ -20,7 +20,9 @@ export interface LeaseHolderDeps {
   readonly identity: string;
   readonly coordinators: CoordinatorLink;
   readonly logger: Logger;
-  readonly nowMs: () => number;
+  /** Monotonic: the lease is measured on it. */
+  readonly clock: Clock;
+  readonly timers: Timers;
   readonly settings: NodeSettings;
   /** Aborted when the node stops. */
   readonly signal: AbortSignal;
@@ -51,8 +53,8 @@ export class LeaseHolder {
   grant: LeaseGrant | null = null;
   private validUntilMs = -Infinity;
   private inflight: Promise<void> | null = null;
-  private loop: NodeJS.Timeout | undefined;
-  private expiry: NodeJS.Timeout | undefined;
+  private loop: Timer | undefined;
+  private expiry: Timer | undefined;
   private failing = false;
   /** The last renewal spent its attempts without a grant (not refused for good): the next starts at once. */
   private retrySoon = false;
@@ -67,11 +69,11 @@ export class LeaseHolder {
   constructor(private readonly deps: LeaseHolderDeps) {}
 
   valid(): boolean {
-    return this.deps.nowMs() < this.validUntilMs;
+    return this.deps.clock.nowMs() < this.validUntilMs;
   }
 
   info(): LeaseInfo {
-    const remainingMs = Math.max(0, this.validUntilMs - this.deps.nowMs());
+    const remainingMs = Math.max(0, this.validUntilMs - this.deps.clock.nowMs());
     return {
       valid: remainingMs > 0,
       remainingMs: Number.isFinite(remainingMs) ? Math.round(remainingMs) : 0,
@@ -87,8 +89,8 @@ export class LeaseHolder {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.loop);
-    clearTimeout(this.expiry);
+    this.loop?.cancel();
+    this.expiry?.cancel();
   }
 
   /** Renews now (joining a renewal in flight); never rejects: a failure leaves the old lease to run out. */
@@ -102,7 +104,7 @@ export class LeaseHolder {
   /** A renewal for a request that saw a newer epoch: waited for at most refreshWaitMs. */
   async refresh(): Promise<void> {
     const ac = new AbortController();
-    await Promise.race([this.renew(), delay(this.deps.settings.refreshWaitMs, undefined, { signal: ac.signal }).catch(() => undefined)]);
+    await Promise.race([this.renew(), sleepOn(this.deps.timers, this.deps.settings.refreshWaitMs, ac.signal)]);
     ac.abort();
   }
 
@@ -118,9 +120,9 @@ export class LeaseHolder {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.loop = setTimeout(() => {
+    this.loop = this.deps.timers.after(this.periodMs(), () => {
       void this.renew().finally(() => this.schedule());
-    }, this.periodMs());
+    });
   }
 
   /**
@@ -136,16 +138,16 @@ export class LeaseHolder {
     if (this.stopped) return;
     const leaseMs = this.grant === null || this.grant.leaseMs === 0 ? DEFAULT_LEASE_MS : this.grant.leaseMs;
     // An answer later than a lease period is of no use: the lease it grants has run out.
-    const deadlineMs = deps.nowMs() + Math.max(MIN_RENEWAL_BUDGET_MS, leaseMs);
+    const deadlineMs = deps.clock.nowMs() + Math.max(MIN_RENEWAL_BUDGET_MS, leaseMs);
     const attemptMs = attemptTimeoutMs(leaseMs, this.latencyMs);
     let fastFailures = 0;
     let lastError: unknown;
     this.retrySoon = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_RENEWAL && !this.stopped; attempt++) {
-      const leftMs = deadlineMs - deps.nowMs();
+      const leftMs = deadlineMs - deps.clock.nowMs();
       if (leftMs <= 0) break;
-      const sentAtMs = deps.nowMs();
-      const bound = attemptSignal(Math.max(1, Math.ceil(Math.min(attemptMs, leftMs))), deps.signal);
+      const sentAtMs = deps.clock.nowMs();
+      const bound = attemptSignal(deps.timers, Math.max(1, Math.ceil(Math.min(attemptMs, leftMs))), deps.signal);
       let grant: LeaseGrant;
       try {
         grant = await abortable(deps.coordinators.renewLease(this.request(), bound.signal), bound.signal);
@@ -156,14 +158,14 @@ export class LeaseHolder {
           return;
         }
         // Refused at once (a dead replica, no leader yet): the next replica at once, then a short, growing pause.
-        fastFailures = deps.nowMs() - sentAtMs < attemptMs / 2 ? fastFailures + 1 : 0;
-        if (fastFailures > 1) await pause(Math.min(MAX_RETRY_PAUSE_MS, 10 * 2 ** (fastFailures - 2)), deadlineMs - deps.nowMs(), deps.signal);
+        fastFailures = deps.clock.nowMs() - sentAtMs < attemptMs / 2 ? fastFailures + 1 : 0;
+        if (fastFailures > 1) await pause(deps.timers, Math.min(MAX_RETRY_PAUSE_MS, 10 * 2 ** (fastFailures - 2)), deadlineMs - deps.clock.nowMs(), deps.signal);
         continue;
       } finally {
         bound.dispose();
       }
       if (this.stopped) return;
-      const tookMs = deps.nowMs() - sentAtMs;
+      const tookMs = deps.clock.nowMs() - sentAtMs;
       this.latencyMs = this.latencyMs === 0 ? tookMs : (1 - LATENCY_WEIGHT) * this.latencyMs + LATENCY_WEIGHT * tookMs;
       const refused = this.accept(grant, sentAtMs);
       if (refused === undefined) return;
@@ -222,12 +224,9 @@ export class LeaseHolder {
   }
 
   private armExpiry(): void {
-    clearTimeout(this.expiry);
-    const ms = this.validUntilMs - this.deps.nowMs();
-    if (ms > 0 && Number.isFinite(ms)) {
-      this.expiry = setTimeout(() => this.noteValidity(), ms + 1);
-      this.expiry.unref();
-    }
+    this.expiry?.cancel();
+    const ms = this.validUntilMs - this.deps.clock.nowMs();
+    if (ms > 0 && Number.isFinite(ms)) this.expiry = this.deps.timers.after(ms + 1, () => this.noteValidity());
   }
 
   private noteValidity(): void {

@@ -5,6 +5,7 @@
  * memory is bounded by the shards the node serves, and a report reads only
  * the window.
  */
+import type { Clock } from '../common/clock.js';
 import type { ShardLoad } from './contract.js';
 
 const BUCKET_MS = 1_000;
@@ -22,12 +23,12 @@ export class LoadMeter {
   private readonly shards = new Map<number, Bucket[]>();
 
   constructor(
-    private readonly nowMs: () => number,
+    private readonly clock: Clock,
     private readonly buckets = DEFAULT_BUCKETS,
   ) {}
 
   record(shard: number, op: 'read' | 'write', bytes: number): void {
-    const now = this.nowMs();
+    const now = this.clock.nowMs();
     const start = now - (now % BUCKET_MS);
     let ring = this.shards.get(shard);
     if (ring === undefined) {
@@ -43,7 +44,7 @@ export class LoadMeter {
 
   /** Per-second rates over the window, per shard with any traffic in it; shards quiet for a whole window are forgotten. */
   report(): ShardLoad[] {
-    const now = this.nowMs();
+    const now = this.clock.nowMs();
     const windowMs = this.buckets * BUCKET_MS;
     const out: ShardLoad[] = [];
     for (const [shard, ring] of this.shards) {

@@ -1,3 +1,4 @@
+import type { Clock, Timers } from '../common/clock.js';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, PeerLink } from './contract.js';
 import type { LeaseHolder } from './lease.js';
@@ -15,7 +16,8 @@ export interface NodeContext {
   readonly coordinators: CoordinatorLink;
   readonly peers: PeerLink;
   readonly logger: Logger;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
+  readonly timers: Timers;
   readonly lease: LeaseHolder;
   readonly copies: Map<number, ShardCopy>;
   /** Aborted by stop(): every wait and outgoing call ends with it. */

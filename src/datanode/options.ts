@@ -1,3 +1,4 @@
+import type { Clock, Timers } from '../common/clock.js';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, PeerLink } from './contract.js';
 
@@ -28,8 +29,10 @@ export interface DataNodeModules {
   coordinators: CoordinatorLink;
   peers: PeerLink;
   logger: Logger;
-  /** Monotonic milliseconds; default performance.now(). Leases are measured on it. */
-  nowMs?: () => number;
+  /** Monotonic time; default the machine's (monotonicClock). Leases, idle sessions and uptime are measured on it. */
+  clock?: Clock;
+  /** Every wait and timer of the node; default realTimers. */
+  timers?: Timers;
 }
 
 /** Every tunable with its value; limits that are not options are named here so that each has one home. */

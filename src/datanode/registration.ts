@@ -1,4 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleepOn, type Timers } from '../common/clock.js';
 import { ClusterError, ClusterErrorCode, isClusterError } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, RegisterRequest } from './contract.js';
@@ -16,6 +16,7 @@ export async function registerUntilDone(
   dataDir: string,
   settings: NodeSettings,
   logger: Logger,
+  timers: Timers,
   signal: AbortSignal,
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -34,7 +35,7 @@ export async function registerUntilDone(
       }
       if (signal.aborted) throw stopping(req.id);
       if (attempt === 1) logger.warn('registration failed; retrying until the coordinators answer', { reason: describe(e) });
-      await delay(retryDelayMs(settings, attempt), undefined, { signal }).catch(() => undefined);
+      await sleepOn(timers, retryDelayMs(settings, attempt), signal);
     }
   }
 }

@@ -25,7 +25,7 @@ import type {
   SetInSyncRequest,
   ShardAssignment,
 } from '../../src/datanode/contract.js';
-import { DataNode, type DataNodeOptions } from '../../src/datanode/index.js';
+import { DataNode, type DataNodeModules, type DataNodeOptions } from '../../src/datanode/index.js';
 import { ClusterError, ClusterErrorCode } from '../../src/errors/index.js';
 import { createMemoryLogger, type MemoryLogger } from '../../src/observability/index.js';
 import { waitFor } from '../support/wait-for.js';
@@ -204,14 +204,14 @@ export class TestCluster {
     this.coordinator = new FakeCoordinator(shards);
   }
 
-  /** Creates (not starts) a node; `dir` lets a second process share or not share a directory. */
-  create(id: string, opts: Partial<DataNodeOptions> = {}): TestNode {
+  /** Creates (not starts) a node; `dir` lets a second process share or not share a directory; `modules` replace the node's clock or timers. */
+  create(id: string, opts: Partial<DataNodeOptions> = {}, modules: Pick<DataNodeModules, 'clock' | 'timers'> = {}): TestNode {
     const address = `${id}.test:1`;
     const dir = opts.dataDir ?? path.join(this.root, id);
     const logger = createMemoryLogger('debug');
     const node = new DataNode(
       { id, address, dataDir: dir, capacity: 16, version: 'test', renewEveryMs: 50, replicaAckTimeoutMs: 300, ...this.defaults, ...opts },
-      { coordinators: this.coordinator, peers: this.peers, logger, nowMs: () => performance.now() + this.clockOffsetMs },
+      { coordinators: this.coordinator, peers: this.peers, logger, clock: { nowMs: () => performance.now() + this.clockOffsetMs }, ...modules },
     );
     const t: TestNode = { id, address, dir, node, logger };
     this.nodes.set(id, t);

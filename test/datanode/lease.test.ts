@@ -4,6 +4,7 @@
  * Real timers with short leases; the link is scripted per attempt.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { monotonicClock, realTimers } from '../../src/common/clock.js';
 import type { CoordinatorLink, LeaseGrant, LeaseRequest } from '../../src/datanode/contract.js';
 import { LeaseHolder } from '../../src/datanode/lease.js';
 import { attemptTimeoutMs } from '../../src/datanode/lease-attempt.js';
@@ -53,7 +54,8 @@ function keeperOver(link: CoordinatorLink) {
     identity: 'id',
     coordinators: link,
     logger: silentLogger,
-    nowMs: () => performance.now(),
+    clock: monotonicClock,
+    timers: realTimers,
     settings: nodeSettings({ id: 'n1', address: 'x:1', dataDir: '/nonexistent', capacity: 1, version: 't', renewEveryMs: 60_000 }),
     signal: life.signal,
     recoveries: () => [],

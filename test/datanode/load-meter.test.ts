@@ -6,7 +6,7 @@ import { LoadBoard, requestsPerS } from '../../src/coordinator/leases/index.js';
 describe('LoadMeter', () => {
   it('reports per-second rates over the window and forgets what fell out of it', () => {
     let now = 100_000;
-    const meter = new LoadMeter(() => now, 10);
+    const meter = new LoadMeter({ nowMs: () => now }, 10);
     for (let i = 0; i < 50; i++) meter.record(3, 'read', 100);
     for (let i = 0; i < 20; i++) meter.record(3, 'write', 1_000);
     meter.record(5, 'write', 10);

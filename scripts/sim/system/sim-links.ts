@@ -7,7 +7,7 @@
  */
 import type { NodeLink, NodeProbe } from '../../../src/coordinator/node-link.js';
 import type { ConfirmAnswer, ConfirmRequest, ReplicaLink } from '../../../src/coordinator/health/index.js';
-import type { Timers } from '../../../src/coordinator/clock.js';
+import type { Timers } from '../../../src/common/clock.js';
 
 /** What the links need of the world. */
 export interface LinkWorld {

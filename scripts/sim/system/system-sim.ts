@@ -13,8 +13,8 @@
 import { NodeControl } from '../../../src/coordinator/node-control.js';
 import { planPlacement } from '../../../src/coordinator/placement/index.js';
 import { CoordinatorReplica } from '../../../src/coordinator/replica.js';
-import { SimTime } from '../../../src/coordinator/sim-time.js';
-import type { Timers } from '../../../src/coordinator/clock.js';
+import { SimTime } from '../../../src/common/sim-time.js';
+import type { Timers } from '../../../src/common/clock.js';
 import { initialState, type RoutingState } from '../../../src/coordinator/routing/index.js';
 import { raftSettingsSchema } from '../../../src/config/index.js';
 import { silentLogger } from '../../../src/observability/index.js';

@@ -13,7 +13,7 @@ import { nodeById } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import { probeNode } from './probe.js';
 import type { ConfirmAnswer, ConfirmRequest } from './replica-link.js';
-import { systemClock, type Clock, type Timers } from '../clock.js';
+import { systemClock, type Clock, type Timers } from '../../common/clock.js';
 
 export interface ConfirmProberOptions {
   /** Nodes probed at once for confirmations at most (default 64); more is OVERLOADED. */

@@ -7,7 +7,7 @@ import type { HealthMetrics } from '../../observability/index.js';
 import type { RoutingState } from '../routing/index.js';
 import { withDeadline } from './deadline.js';
 import type { ReplicaLink } from './replica-link.js';
-import type { Timers } from '../clock.js';
+import type { Timers } from '../../common/clock.js';
 import { tallyVotes, type Tally, type Vote } from './tally.js';
 
 export interface RoundModules {

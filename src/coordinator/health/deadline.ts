@@ -1,4 +1,4 @@
-import { realTimers, type Timer, type Timers } from '../clock.js';
+import { realTimers, type Timer, type Timers } from '../../common/clock.js';
 
 /** A call through a port that never settles must not hold a slot for ever: it is given up on a little after its own timeout. */
 const GRACE_MS = 50;

@@ -42,7 +42,7 @@ import { RoundTimer } from './round-timer.js';
 import type { ReplicaLink } from './replica-link.js';
 import { stormCounts, stormGuardRefusal, stormGuardRefusalOf } from './storm-guard.js';
 import type { Tally } from './tally.js';
-import { systemClock, type Clock, type Timers } from '../clock.js';
+import { systemClock, type Clock, type Timers } from '../../common/clock.js';
 
 export interface HealthMonitorOptions {
   /** A replica asked to confirm gets this much beyond the probe timeout to answer (default 300). */

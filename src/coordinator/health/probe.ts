@@ -8,7 +8,7 @@ import type { HealthMetrics } from '../../observability/index.js';
 import type { NodeLink } from '../node-link.js';
 import { withDeadline } from './deadline.js';
 import type { ProbeResult } from './detector.js';
-import type { Clock, Timers } from '../clock.js';
+import type { Clock, Timers } from '../../common/clock.js';
 
 export interface ProbeTarget {
   readonly nodeId: string;

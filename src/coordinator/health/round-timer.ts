@@ -1,4 +1,4 @@
-import { realTimers, type Clock, type Timer, type Timers } from '../clock.js';
+import { realTimers, type Clock, type Timer, type Timers } from '../../common/clock.js';
 /**
  * Runs a leader loop's rounds one at a time: `schedule(ms)` asks for a round
  * that soon (an earlier request wins over a later one); a request made while

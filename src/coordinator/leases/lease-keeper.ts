@@ -13,7 +13,7 @@ import { LeaseTable } from './lease-table.js';
 import { LoadBoard, type LoadReport } from './load-board.js';
 import { RecoveryBoard, type RecoveryReport, type ShardRecovery } from './recovery-board.js';
 import { RestoreBoard, type HeldCopyReport } from './restore-board.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../common/clock.js';
 
 export interface LeaseRenewal {
   readonly id: string;

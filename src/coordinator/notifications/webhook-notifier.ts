@@ -24,7 +24,7 @@ import type { RoutingEvent } from '../routing/index.js';
 import type { CoordinatorService, RoleChange } from '../service.js';
 import { DropOldestQueue } from './bounded-queue.js';
 import { postWebhook, type WebhookPost } from './http-post.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../common/clock.js';
 
 export interface WebhookNotifierOptions {
   readonly webhookUrl: string;

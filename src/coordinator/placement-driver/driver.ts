@@ -26,7 +26,7 @@ import { HotTracker } from './hot-tracker.js';
 import type { CoordinatorService } from '../service.js';
 import type { FenceResult, Fencing } from './fencing.js';
 import { shardOf, stepFields, waitKey } from './step-subject.js';
-import { realTimers, systemClock, type Clock, type Timer, type Timers } from '../clock.js';
+import { realTimers, systemClock, type Clock, type Timer, type Timers } from '../../common/clock.js';
 
 export type PlanFunction = (state: RoutingState, input: PlacementInput) => PlannedStep[];
 

@@ -15,7 +15,7 @@
 import type { Logger } from '../../observability/index.js';
 import type { NodeLink } from '../node-link.js';
 import { nodeById, type RoutingState } from '../routing/index.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../common/clock.js';
 
 export interface FencerOptions {
   /** How long a handoff may take; a hung node must not hold a placement round for long (default 500). */

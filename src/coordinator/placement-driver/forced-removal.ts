@@ -12,7 +12,7 @@ import type { RoutingState } from '../routing/index.js';
 import type { CoordinatorService } from '../service.js';
 import type { Fencing } from './fencing.js';
 import { shardOf, stepFields } from './step-subject.js';
-import { realTimers, sleepOn, systemClock, type Clock, type Timers } from '../clock.js';
+import { realTimers, sleepOn, systemClock, type Clock, type Timers } from '../../common/clock.js';
 
 export type RemovalPlanFunction = (state: RoutingState, nodeId: string, nowMs: number) => PlannedStep[];
 

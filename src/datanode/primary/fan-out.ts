@@ -6,7 +6,7 @@
  * committed, the shard is fenced, since a replica that may lack the batch
  * could still be promoted.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleepOn } from '../../common/clock.js';
 import { ClusterErrorCode, isClusterError } from '../../errors/index.js';
 import type { ReplicatedOp, ReplicationBatch } from '../contract.js';
 import { describe, unavailable } from '../errors.js';
@@ -122,11 +122,13 @@ export class FanOut {
   private keepTryingToUnfence(node: string, reason: string): void {
     if (this.unfencing) return;
     this.unfencing = true;
-    const until = performance.now() + UNFENCE_RETRY_LIMIT_MS;
+    const { clock } = this.ctx;
+    const until = clock.nowMs() + UNFENCE_RETRY_LIMIT_MS;
     void (async () => {
       try {
-        while (this.copy.fence?.reason === 'replication failed' && this.copy.isInSync(node) && performance.now() < until) {
-          await delay(UNFENCE_RETRY_MS, undefined, { signal: this.ctx.signal });
+        while (this.copy.fence?.reason === 'replication failed' && this.copy.isInSync(node) && clock.nowMs() < until) {
+          await sleepOn(this.ctx.timers, UNFENCE_RETRY_MS, this.ctx.signal);
+          if (this.ctx.signal.aborted) break;
           if (this.copy.fence === null || !this.copy.isInSync(node)) break;
           try {
             await this.setInSync(node, false, `${reason} (retried while the shard is fenced)`);

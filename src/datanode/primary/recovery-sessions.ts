@@ -6,6 +6,7 @@
  * stops being primary; there are at most maxRecoverySessions at a time.
  */
 import { randomBytes } from 'node:crypto';
+import { sleepOn, type Timer } from '../../common/clock.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import type { RecoveryBegin, RecoveryBeginRequest, RecoveryFinish, RecoveryFinishRequest, RecoveryPage, RecoveryPageRequest } from '../contract.js';
 import { notPrimary, resync } from '../errors.js';
@@ -39,11 +40,10 @@ export class RecoverySessions {
   private readonly sessions = new Map<string, Session>();
   /** Snapshots and iterators of ended sessions still being released. */
   private readonly releasing = new Set<Promise<void>>();
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly sweeper: Timer;
 
   constructor(private readonly ctx: NodeContext) {
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
-    this.sweeper.unref();
+    this.sweeper = ctx.timers.every(SWEEP_EVERY_MS, () => this.sweep());
   }
 
   /** The caller has checked that this node is the copy's primary at `req.epoch`. */
@@ -68,7 +68,7 @@ export class RecoverySessions {
         snapshot,
         cursor: ctx.store.entries(copy.id, snapshot),
         stream: pipeline.fanOut.addLive(req.replica, copy.lastSeq + 1),
-        lastUsedMs: ctx.nowMs(),
+        lastUsedMs: ctx.clock.nowMs(),
         reading: Promise.resolve(),
         bytesSent: 0,
         caughtUpFrom: null,
@@ -112,7 +112,7 @@ export class RecoverySessions {
       snapshot: null,
       cursor: null,
       stream,
-      lastUsedMs: ctx.nowMs(),
+      lastUsedMs: ctx.clock.nowMs(),
       reading: Promise.resolve(),
       bytesSent: bytes,
       caughtUpFrom: fromSeq,
@@ -129,7 +129,7 @@ export class RecoverySessions {
     const limit = Math.min(req.limit, this.ctx.settings.recoveryPageLimit);
     const next = s.reading.then(async (): Promise<RecoveryPage> => {
       if (!this.sessions.has(s.id)) throw this.gone(s.id);
-      s.lastUsedMs = this.ctx.nowMs();
+      s.lastUsedMs = this.ctx.clock.nowMs();
       const entries = await cursor.page(limit, this.ctx.settings.recoveryPageBytes);
       for (const e of entries) s.bytesSent += Buffer.byteLength(e.key) + e.value.length;
       return { entries: entries.map((e) => ({ key: e.key, value: Buffer.from(e.value).toString('base64') })), done: cursor.done };
@@ -150,7 +150,8 @@ export class RecoverySessions {
       const { copy, stream } = s;
       try {
         if (!copy.isPrimary(ctx.id) || ctx.copies.get(copy.id) !== copy) throw notPrimary(copy.id, ctx.id, copy.assignment?.primary ?? null, copy.epoch);
-        await Promise.race([stream.idle(), new Promise((r) => setTimeout(r, replicaAckTimeoutMs(ctx)).unref())]);
+        const ackWait = new AbortController();
+        await Promise.race([stream.idle(), sleepOn(ctx.timers, replicaAckTimeoutMs(ctx), ackWait.signal)]).finally(() => ackWait.abort());
         if (stream.broken !== null) throw resync(copy.id, s.replica, `its live stream broke (${stream.broken})`);
         if (stream.ackedSeq !== copy.lastSeq || req.lastSeq > copy.lastSeq) {
           throw resync(copy.id, s.replica, `it reports seq ${req.lastSeq} and acknowledged ${stream.ackedSeq}; the primary is at ${copy.lastSeq}`);
@@ -174,7 +175,7 @@ export class RecoverySessions {
 
   /** Ends every session and releases its snapshot (before the store closes). */
   async close(): Promise<void> {
-    clearInterval(this.sweeper);
+    this.sweeper.cancel();
     for (const s of this.sessions.values()) this.end(s, 'node stopping');
     await Promise.all(this.releasing);
   }
@@ -203,7 +204,7 @@ export class RecoverySessions {
   }
 
   private sweep(): void {
-    const now = this.ctx.nowMs();
+    const now = this.ctx.clock.nowMs();
     for (const s of this.sessions.values()) if (now - s.lastUsedMs > this.ctx.settings.recoveryIdleMs) this.end(s, 'idle too long');
   }
 }

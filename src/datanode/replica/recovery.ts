@@ -7,7 +7,7 @@
  * it. Retried with backoff a bounded number of times; cancelled when the
  * table names another primary or drops the copy.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleepOn } from '../../common/clock.js';
 import { ClusterErrorCode, isClusterError } from '../../errors/index.js';
 import type { RecoveryProgress, ReplicationAck, ReplicationBatch } from '../contract.js';
 import { describe, resync } from '../errors.js';
@@ -112,7 +112,7 @@ export class ReplicaRecovery {
         }
         ctx.logger.warn('recovery attempt failed', { shard: copy.id, primary: this.primary, attempt, reason: describe(e) });
         if (isClusterError(e, ClusterErrorCode.StaleEpoch)) await ctx.lease.refresh();
-        await delay(retryDelayMs(ctx.settings, attempt), undefined, { signal: ctx.signal }).catch(() => undefined);
+        await sleepOn(ctx.timers, retryDelayMs(ctx.settings, attempt), ctx.signal);
       }
     }
     if (!this.current()) return;

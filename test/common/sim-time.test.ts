@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { SimTime } from '../../src/coordinator/sim-time.js';
+import { SimTime } from '../../src/common/sim-time.js';
 
 describe('SimTime', () => {
   test('fires timers in due order (arming order on ties) only when time is moved to them', () => {
