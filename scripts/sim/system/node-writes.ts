@@ -8,8 +8,17 @@
  * acknowledge without it. Checked after every step: every copy the
  * committed table counts in sync holds every write acknowledged for its
  * shard (a promotion of that copy would otherwise lose them).
+ *
+ * A copy out of the in-sync set catches up as the real one does: it asks
+ * the primary it knows for a recovery; the primary, if it serves the shard
+ * and reaches the copy, fills it (the model copies the primary's writes at
+ * once: the exchange itself is the data path's, not the control plane's)
+ * and, between two writes (the shard takes none meanwhile), asks the
+ * coordinators to add it to the in-sync set (setInSync, relayed like a
+ * renewal). A lost answer leaves the primary at its old record until a
+ * renewal brings the new one, as the real primary's recovery finish does.
  */
-import type { RoutingState, SetInSync } from '../../../src/coordinator/routing/index.js';
+import type { RoutingState, SetInSync, ShardRecord } from '../../../src/coordinator/routing/index.js';
 import type { SeededRng } from '../../../src/raft/index.js';
 import type { LeaseNode, NodeLeases } from './node-leases.js';
 
@@ -18,12 +27,19 @@ export interface WriteWorld {
   readonly rng: SeededRng;
   /** Whether node `a` reaches node `b` for replication now. */
   nodesReach(a: string, b: string): boolean;
+  /** Runs `fn` after `ms` of true time (a call on its way between two nodes). */
+  later(ms: number, fn: () => void): void;
+  hopMs(): number;
   note(line: string): void;
   fail(property: string, detail: string): void;
 }
 
 /** A removal whose answer never came is given up after this (the write it held waits unanswered: unknown outcome). */
 const REMOVAL_GIVE_UP_MS = 3_000;
+/** A copy that asked for a recovery asks again after this if it is still out of the in-sync set. */
+const RECOVERY_RETRY_MS = 500;
+/** An in-sync join whose answer never came is given up after this (the node's coordinator call timeout); writes resume meanwhile. */
+const JOIN_GIVE_UP_MS = 5_000;
 
 export class NodeWrites {
   /** Per node and shard, the writes it holds (durable: a crash keeps them). */
@@ -32,11 +48,17 @@ export class NodeWrites {
   private readonly acked = new Map<number, number[]>();
   /** Shards with a removal in flight, until when it is waited for. */
   private readonly removing = new Map<number, number>();
+  /** Shards whose primary is adding a caught-up copy to the in-sync set, until when it is waited for (the shard takes no write meanwhile). */
+  private readonly joining = new Map<number, number>();
+  /** Per copy (`node/shard`), when it may ask for a recovery again. */
+  private readonly recoveryDue = new Map<string, number>();
+  /** Per table, the shards each node holds a copy of out of the in-sync set (one scan per table, shared by the nodes that hold it). */
+  private readonly outOfSync = new WeakMap<RoutingState, Map<string, number[]>>();
   /** Per shard, what the last check saw (in-sync set and acknowledged count): unchanged means nothing to check. */
   private readonly checked = new Map<number, string>();
   private nextWrite = 0;
   private reported = 0;
-  readonly stats = { writes: 0, acked: 0, removals: 0 };
+  readonly stats = { writes: 0, acked: 0, removals: 0, recoveries: 0, joins: 0 };
 
   constructor(
     private readonly world: WriteWorld,
@@ -73,6 +95,8 @@ export class NodeWrites {
     for (const n of this.leases.nodes.values()) if (this.leases.serves(n, shard)) primary = n;
     if (primary === undefined) return;
     const p = primary;
+    // A primary adding a copy to the in-sync set takes the next write only once the change is answered.
+    if ((this.joining.get(shard) ?? -Infinity) > w.nowMs) return;
     const rec = this.leases.serves(p, shard)!;
     const id = ++this.nextWrite;
     this.stats.writes++;
@@ -105,6 +129,94 @@ export class NodeWrites {
     );
   }
 
+  /**
+   * Whether every write `node` stored for `shard` reached every copy it
+   * counts in sync (what a handoff answers as `caughtUp`).
+   */
+  caughtUp(node: LeaseNode, shard: number): boolean {
+    const rec = this.leases.shardOf(node, shard);
+    if (rec === undefined || rec.primary !== node.id) return false;
+    const mine = this.held.get(this.key(node.id, shard));
+    if (mine === undefined) return true;
+    for (const x of rec.inSync) for (const id of mine) if (!this.holds(x, shard, id)) return false;
+    return true;
+  }
+
+  /** The shards `n` holds a copy of out of the in-sync set, in what it knows. */
+  private lagging(n: LeaseNode): number[] {
+    const view = n.view!;
+    let byNode = this.outOfSync.get(view);
+    if (byNode === undefined) {
+      byNode = new Map();
+      for (const sh of view.shards) {
+        for (const x of sh.replicas) {
+          if (sh.inSync.includes(x)) continue;
+          const list = byNode.get(x) ?? [];
+          list.push(sh.id);
+          byNode.set(x, list);
+        }
+      }
+      this.outOfSync.set(view, byNode);
+    }
+    const list = byNode.get(n.id) ?? [];
+    if (n.own.size === 0) return list;
+    // Its own in-sync changes are newer than its view for those shards.
+    const own = [...n.own.values()].filter((r) => r.replicas.includes(n.id) && !r.inSync.includes(n.id)).map((r) => r.id);
+    return [...new Set([...list.filter((s) => !n.own.has(s)), ...own])];
+  }
+
+  /** Each copy out of the in-sync set that is due asks the primary it knows for a recovery. */
+  catchUp(): void {
+    const w = this.world;
+    for (const n of this.leases.nodes.values()) {
+      if (!n.up || !n.view || n.pausedUntilMs > w.nowMs) continue;
+      for (const shard of this.lagging(n)) {
+        const k = this.key(n.id, shard);
+        if ((this.recoveryDue.get(k) ?? -Infinity) > w.nowMs) continue;
+        this.recoveryDue.set(k, w.nowMs + RECOVERY_RETRY_MS);
+        const rec = this.leases.shardOf(n, shard);
+        if (rec?.primary == null || !w.nodesReach(n.id, rec.primary)) continue;
+        this.stats.recoveries++;
+        const primary = rec.primary;
+        const incarnation = n.incarnation;
+        w.later(w.hopMs(), () => {
+          const p = this.leases.nodes.get(primary);
+          if (p !== undefined && n.incarnation === incarnation) this.finishRecovery(p, n, shard);
+        });
+      }
+    }
+  }
+
+  /**
+   * On the primary `p`: the recovery `n` asked for reached it. If it still
+   * serves the shard and reaches `n`, it fills the copy and, between two
+   * writes, asks for `n` to join the in-sync set at the epoch it knows.
+   */
+  private finishRecovery(p: LeaseNode, n: LeaseNode, shard: number): void {
+    const w = this.world;
+    const rec = this.leases.serves(p, shard);
+    if (rec === undefined || !rec.replicas.includes(n.id) || rec.inSync.includes(n.id) || !w.nodesReach(p.id, n.id)) return;
+    if ((this.joining.get(shard) ?? -Infinity) > w.nowMs || (this.removing.get(shard) ?? -Infinity) > w.nowMs) return;
+    for (const id of this.held.get(this.key(p.id, shard)) ?? []) this.hold(n.id, shard, id);
+    this.joining.set(shard, w.nowMs + JOIN_GIVE_UP_MS);
+    this.stats.joins++;
+    w.note(`${p.id} filled ${n.id}'s copy of shard ${shard} and asks for it to join the in-sync set at epoch ${rec.epoch}`);
+    const cmd: SetInSync = { type: 'setInSync', atMs: 0, reason: `${n.id} caught up (sim)`, shardId: shard, expectedEpoch: rec.epoch, nodeId: n.id, inSync: true };
+    const incarnation = p.incarnation;
+    this.leases.viaLeader(
+      p,
+      (r) => r.setInSync(cmd),
+      (epoch) => {
+        this.joining.delete(shard);
+        if (p.incarnation !== incarnation) return;
+        const known = this.leases.shardOf(p, shard);
+        if (known !== undefined && known.epoch < epoch) p.own.set(shard, joined(known, n.id, epoch));
+        w.note(`${p.id} hears ${n.id} joined the in-sync set of shard ${shard} at epoch ${epoch}`);
+      },
+      () => this.joining.delete(shard),
+    );
+  }
+
   /** Every copy the committed table (`state`, the newest applied anywhere) counts in sync holds every acknowledged write of its shard. */
   check(state: RoutingState, index: number): void {
     for (const sh of state.shards) {
@@ -121,4 +233,8 @@ export class NodeWrites {
       }
     }
   }
+}
+
+function joined(rec: ShardRecord, node: string, epoch: number): ShardRecord {
+  return { ...rec, inSync: rec.inSync.includes(node) ? rec.inSync : [...rec.inSync, node].sort(), epoch };
 }
