@@ -59,7 +59,7 @@ export class Checks {
   /** A node is declared failed only with a majority's confirmation, and never while a majority reaches it. */
   checkDeclaration(by: string, cmd: Command): void {
     if (cmd.type === 'setNodeStatus' && cmd.status !== 'unhealthy') this.sim.note(`${by} marks ${cmd.nodeId} ${cmd.status}`);
-    else if (cmd.type !== 'setNodeStatus') this.sim.note(`${by} proposes ${cmd.type}${'shardId' in cmd ? ` shard ${cmd.shardId} at epoch ${cmd.expectedEpoch}` : ''}${cmd.type === 'promotePrimary' ? ` (${cmd.nodeId})` : ''}`);
+    else if (cmd.type !== 'setNodeStatus') this.sim.note(`${by} proposes ${cmd.type}${'shardId' in cmd ? ` shard ${cmd.shardId} at epoch ${cmd.expectedEpoch}` : ''}${cmd.type === 'promotePrimary' ? ` (${cmd.nodeId}${cmd.keepInSync === true ? ', the old primary kept in sync' : ''})` : ''}`);
     if (cmd.type !== 'setNodeStatus' || cmd.status !== 'unhealthy') return;
     this.sim.stats.declaredFailed++;
     const n = [...this.sim.dataNodes.values()].find((x) => x.id === cmd.nodeId);

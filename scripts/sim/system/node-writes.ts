@@ -63,6 +63,8 @@ export class NodeWrites {
   constructor(
     private readonly world: WriteWorld,
     private readonly leases: NodeLeases,
+    /** Planted bug: a recovery finished without filling the copy. */
+    private readonly joinBeforeFill = false,
   ) {}
 
   private key(node: string, shard: number): string {
@@ -197,7 +199,7 @@ export class NodeWrites {
     const rec = this.leases.serves(p, shard);
     if (rec === undefined || !rec.replicas.includes(n.id) || rec.inSync.includes(n.id) || !w.nodesReach(p.id, n.id)) return;
     if ((this.joining.get(shard) ?? -Infinity) > w.nowMs || (this.removing.get(shard) ?? -Infinity) > w.nowMs) return;
-    for (const id of this.held.get(this.key(p.id, shard)) ?? []) this.hold(n.id, shard, id);
+    if (!this.joinBeforeFill) for (const id of this.held.get(this.key(p.id, shard)) ?? []) this.hold(n.id, shard, id);
     this.joining.set(shard, w.nowMs + JOIN_GIVE_UP_MS);
     this.stats.joins++;
     w.note(`${p.id} filled ${n.id}'s copy of shard ${shard} and asks for it to join the in-sync set at epoch ${rec.epoch}`);

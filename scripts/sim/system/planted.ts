@@ -7,7 +7,7 @@ import { newFencer, type FencingFactory } from '../../../src/coordinator/placeme
 import type { CoordinatorService } from '../../../src/coordinator/service.js';
 import type { DiskBehaviour } from './sim-disk.js';
 
-export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt', 'promotion-without-lease', 'early-in-sync-answer'] as const;
+export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt', 'promotion-without-lease', 'early-in-sync-answer', 'join-before-fill'] as const;
 export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
 
 /**
@@ -91,3 +91,10 @@ export function earlyInSyncAnswer(service: CoordinatorService): CoordinatorServi
     },
   };
 }
+
+/*
+ * join-before-fill (in node-writes.ts): a primary finishing a recovery asks
+ * for the copy to join the in-sync set without having filled it (a finish
+ * that does not wait for the copy to acknowledge the primary's last write),
+ * so the committed table counts in sync a copy that lacks acknowledged writes.
+ */

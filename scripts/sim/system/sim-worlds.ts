@@ -95,6 +95,7 @@ export function writeWorld(sim: SystemSimulator): NodeWrites {
       fail: (property, detail) => sim.fail(property, detail),
     },
     sim.leases,
+    sim.opts.variant === 'join-before-fill',
   );
 }
 

@@ -187,8 +187,8 @@ export class SystemSimulator {
         this.workload.propose(this.leader()!, this.workload.register('probe'), (ok) => (pr.acked ||= ok));
       }
       if (this.healed && probe?.acked && convergedAfterMs === undefined && this.checks.converged()) convergedAfterMs = (i - faultSteps) * STEP_MS;
-      // Then, within the same bound, every shard served by a primary with all its copies in sync.
-      if (convergedAfterMs !== undefined && this.checks.notInSync().length === 0) {
+      // Then, within the same bound, every shard served by a primary with all its copies in sync (the replicas equal again at that step, for the final check).
+      if (convergedAfterMs !== undefined && this.checks.converged() && this.checks.notInSync().length === 0) {
         inSyncAfterMs = (i - faultSteps) * STEP_MS;
         break;
       }
