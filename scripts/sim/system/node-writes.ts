@@ -20,7 +20,7 @@
  */
 import type { RoutingState, SetInSync, ShardRecord } from '../../../src/coordinator/routing/index.js';
 import type { SeededRng } from '../../../src/raft/index.js';
-import type { LeaseNode, NodeLeases } from './node-leases.js';
+import { InSyncRefused, type LeaseNode, type NodeLeases } from './node-leases.js';
 
 export interface WriteWorld {
   readonly nowMs: number;
@@ -50,6 +50,15 @@ export class NodeWrites {
   private readonly removing = new Map<number, number>();
   /** Shards whose primary is adding a caught-up copy to the in-sync set, until when it is waited for (the shard takes no write meanwhile). */
   private readonly joining = new Map<number, number>();
+  /**
+   * Joins whose outcome is unknown (the call failed without a definite
+   * answer), by shard, at the epoch they expected: the change may still
+   * commit, so the shard takes no write until its primary knows a newer
+   * record (then it knows the outcome) or a retry is refused for a reason
+   * other than a moved epoch (then the record it expected is current: the
+   * join did not happen).
+   */
+  private readonly unsettled = new Map<number, number>();
   /** Per copy (`node/shard`), when it may ask for a recovery again. */
   private readonly recoveryDue = new Map<string, number>();
   /** Per table, the shards each node holds a copy of out of the in-sync set (one scan per table, shared by the nodes that hold it). */
@@ -63,8 +72,8 @@ export class NodeWrites {
   constructor(
     private readonly world: WriteWorld,
     private readonly leases: NodeLeases,
-    /** Planted bug: a recovery finished without filling the copy. */
-    private readonly joinBeforeFill = false,
+    /** Planted bugs: a recovery finished without filling the copy; writes resumed after a join of unknown outcome. */
+    private readonly planted?: 'join-before-fill' | 'join-unknown-outcome',
   ) {}
 
   private key(node: string, shard: number): string {
@@ -97,9 +106,9 @@ export class NodeWrites {
     for (const n of this.leases.nodes.values()) if (this.leases.serves(n, shard)) primary = n;
     if (primary === undefined) return;
     const p = primary;
-    // A primary adding a copy to the in-sync set takes the next write only once the change is answered.
-    if ((this.joining.get(shard) ?? -Infinity) > w.nowMs) return;
     const rec = this.leases.serves(p, shard)!;
+    // A primary adding a copy to the in-sync set takes the next write only once it knows the outcome.
+    if (this.joinPending(shard, rec)) return;
     const id = ++this.nextWrite;
     this.stats.writes++;
     this.hold(p.id, shard, id);
@@ -108,26 +117,44 @@ export class NodeWrites {
     for (const x of others) if (!lagging.includes(x)) this.hold(x, shard, id);
     if (lagging.length === 0) return this.ack(shard, id, p.id);
     if ((this.removing.get(shard) ?? -Infinity) > w.nowMs) return;
-    this.removing.set(shard, w.nowMs + REMOVAL_GIVE_UP_MS);
     const x = lagging[0]!;
     this.stats.removals++;
     w.note(`${p.id} asks to take ${x} out of the in-sync set of shard ${shard} at epoch ${rec.epoch} (w${id} waits)`);
-    const cmd: SetInSync = { type: 'setInSync', atMs: 0, reason: `${x} fell behind (sim)`, shardId: shard, expectedEpoch: rec.epoch, nodeId: x, inSync: false };
+    this.askInSync(p, rec, x, false, this.removing, REMOVAL_GIVE_UP_MS, () => {
+      // The write is acknowledged if the node still serves the shard and every copy it counts in sync holds it.
+      const now = this.leases.serves(p, shard);
+      if (now !== undefined && now.inSync.every((y) => this.holds(y, shard, id))) this.ack(shard, id, p.id);
+    });
+  }
+
+  /**
+   * The primary `p` asks the coordinators (through the leader, as the API
+   * relays it) to put `node` in or out of the in-sync set of `rec`'s shard
+   * at the epoch it knows; `pending` holds the shard until the answer (or
+   * for `giveUpMs`). A committed answer gives `p` the new record at once
+   * (newer than its view until a renewal brings it), then `onCommitted` runs.
+   */
+  private askInSync(p: LeaseNode, rec: ShardRecord, node: string, inSync: boolean, pending: Map<number, number>, giveUpMs: number, onCommitted: () => void, onFailed: (e: unknown) => void = () => undefined): void {
+    const w = this.world;
+    const shard = rec.id;
+    pending.set(shard, w.nowMs + giveUpMs);
+    const cmd: SetInSync = { type: 'setInSync', atMs: 0, reason: `${node} ${inSync ? 'caught up' : 'fell behind'} (sim)`, shardId: shard, expectedEpoch: rec.epoch, nodeId: node, inSync };
     const incarnation = p.incarnation;
     this.leases.viaLeader(
       p,
       (r) => r.setInSync(cmd),
       (epoch) => {
-        this.removing.delete(shard);
+        pending.delete(shard);
         if (p.incarnation !== incarnation) return;
         const known = this.leases.shardOf(p, shard);
-        if (known !== undefined && known.epoch < epoch) p.own.set(shard, { ...known, inSync: known.inSync.filter((y) => y !== x), epoch });
-        w.note(`${p.id} hears ${x} is out of the in-sync set of shard ${shard} at epoch ${epoch}`);
-        // The write is acknowledged if the node still serves the shard and every copy it counts in sync holds it.
-        const now = this.leases.serves(p, shard);
-        if (now !== undefined && now.inSync.every((y) => this.holds(y, shard, id))) this.ack(shard, id, p.id);
+        if (known !== undefined && known.epoch < epoch) p.own.set(shard, withInSync(known, node, inSync, epoch));
+        w.note(`${p.id} hears ${node} ${inSync ? 'joined' : 'is out of'} the in-sync set of shard ${shard} at epoch ${epoch}`);
+        onCommitted();
       },
-      () => this.removing.delete(shard),
+      (e) => {
+        pending.delete(shard);
+        if (p.incarnation === incarnation) onFailed(e);
+      },
     );
   }
 
@@ -199,24 +226,43 @@ export class NodeWrites {
     const rec = this.leases.serves(p, shard);
     if (rec === undefined || !rec.replicas.includes(n.id) || rec.inSync.includes(n.id) || !w.nodesReach(p.id, n.id)) return;
     if ((this.joining.get(shard) ?? -Infinity) > w.nowMs || (this.removing.get(shard) ?? -Infinity) > w.nowMs) return;
-    if (!this.joinBeforeFill) for (const id of this.held.get(this.key(p.id, shard)) ?? []) this.hold(n.id, shard, id);
-    this.joining.set(shard, w.nowMs + JOIN_GIVE_UP_MS);
+    // A join of unknown outcome is asked again at the epoch it expected (the record is still that one: joinPending would have dropped it).
+    const retry = this.joinPending(shard, rec);
+    if (this.planted !== 'join-before-fill') for (const id of this.held.get(this.key(p.id, shard)) ?? []) this.hold(n.id, shard, id);
     this.stats.joins++;
+    // Unknown until answered: a lost answer leaves it so.
+    this.unsettled.set(shard, rec.epoch);
     w.note(`${p.id} filled ${n.id}'s copy of shard ${shard} and asks for it to join the in-sync set at epoch ${rec.epoch}`);
-    const cmd: SetInSync = { type: 'setInSync', atMs: 0, reason: `${n.id} caught up (sim)`, shardId: shard, expectedEpoch: rec.epoch, nodeId: n.id, inSync: true };
-    const incarnation = p.incarnation;
-    this.leases.viaLeader(
+    this.askInSync(
       p,
-      (r) => r.setInSync(cmd),
-      (epoch) => {
-        this.joining.delete(shard);
-        if (p.incarnation !== incarnation) return;
-        const known = this.leases.shardOf(p, shard);
-        if (known !== undefined && known.epoch < epoch) p.own.set(shard, joined(known, n.id, epoch));
-        w.note(`${p.id} hears ${n.id} joined the in-sync set of shard ${shard} at epoch ${epoch}`);
+      rec,
+      n.id,
+      true,
+      this.joining,
+      JOIN_GIVE_UP_MS,
+      () => this.unsettled.delete(shard),
+      (e) => {
+        const definite = e instanceof InSyncRefused && (e.code !== 'STALE_EPOCH' || !retry);
+        if (definite || this.planted === 'join-unknown-outcome') this.unsettled.delete(shard);
       },
-      () => this.joining.delete(shard),
     );
+  }
+
+  /**
+   * Whether `shard`, as its primary knows it (`rec`), waits on an in-sync
+   * join: one in flight, or one of unknown outcome at the epoch `rec` still
+   * has (a newer record settles it).
+   */
+  private joinPending(shard: number, rec: ShardRecord): boolean {
+    const until = this.joining.get(shard);
+    if (until !== undefined && until > this.world.nowMs) return true;
+    // The planted bug takes a join never answered as not done once the call timed out.
+    if (until !== undefined && this.planted === 'join-unknown-outcome') this.unsettled.delete(shard);
+    const at = this.unsettled.get(shard);
+    if (at === undefined) return false;
+    if (rec.epoch <= at) return true;
+    this.unsettled.delete(shard);
+    return false;
   }
 
   /** Every copy the committed table (`state`, the newest applied anywhere) counts in sync holds every acknowledged write of its shard. */
@@ -237,6 +283,8 @@ export class NodeWrites {
   }
 }
 
-function joined(rec: ShardRecord, node: string, epoch: number): ShardRecord {
-  return { ...rec, inSync: rec.inSync.includes(node) ? rec.inSync : [...rec.inSync, node].sort(), epoch };
+/** `rec` after `node` joined (or left) its in-sync set, at `epoch`. */
+function withInSync(rec: ShardRecord, node: string, inSync: boolean, epoch: number): ShardRecord {
+  const others = rec.inSync.filter((y) => y !== node);
+  return { ...rec, inSync: inSync ? [...others, node].sort() : others, epoch };
 }

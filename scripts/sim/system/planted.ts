@@ -7,7 +7,7 @@ import { newFencer, type FencingFactory } from '../../../src/coordinator/placeme
 import type { CoordinatorService } from '../../../src/coordinator/service.js';
 import type { DiskBehaviour } from './sim-disk.js';
 
-export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt', 'promotion-without-lease', 'early-in-sync-answer', 'join-before-fill'] as const;
+export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt', 'promotion-without-lease', 'early-in-sync-answer', 'join-before-fill', 'join-unknown-outcome'] as const;
 export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
 
 /**
@@ -97,4 +97,14 @@ export function earlyInSyncAnswer(service: CoordinatorService): CoordinatorServi
  * for the copy to join the in-sync set without having filled it (a finish
  * that does not wait for the copy to acknowledge the primary's last write),
  * so the committed table counts in sync a copy that lacks acknowledged writes.
+ */
+
+/*
+ * join-unknown-outcome (in node-writes.ts): a primary whose request to add a
+ * caught-up copy to the in-sync set failed without a definite answer (the
+ * leader stepped down, the call timed out) resumes acknowledging writes
+ * without that copy, though the change may still commit: the committed table
+ * then counts in sync a copy that lacks them. This is what the real primary's
+ * recovery finish does today (src/datanode/primary/recovery-sessions.ts); the
+ * honest model waits until it learns the outcome.
  */

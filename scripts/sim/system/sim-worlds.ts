@@ -8,7 +8,7 @@
 import type { CoordinatorReplica } from '../../../src/coordinator/replica.js';
 import { epochAfterInSyncChange, type SetInSync } from '../../../src/coordinator/routing/index.js';
 import { AdminWorkload } from './admin-workload.js';
-import { NodeLeases } from './node-leases.js';
+import { InSyncRefused, NodeLeases } from './node-leases.js';
 import { NodeWrites } from './node-writes.js';
 import { blindConfirm, earlyInSyncAnswer } from './planted.js';
 import { STEP_MS } from './profile.js';
@@ -95,7 +95,7 @@ export function writeWorld(sim: SystemSimulator): NodeWrites {
       fail: (property, detail) => sim.fail(property, detail),
     },
     sim.leases,
-    sim.opts.variant === 'join-before-fill',
+    sim.opts.variant === 'join-before-fill' ? 'join-before-fill' : sim.opts.variant === 'join-unknown-outcome' ? 'join-unknown-outcome' : undefined,
   );
 }
 
@@ -103,7 +103,7 @@ export function writeWorld(sim: SystemSimulator): NodeWrites {
 async function setInSync(sim: SystemSimulator, replica: CoordinatorReplica, cmd: SetInSync): Promise<number> {
   const service = sim.opts.variant === 'early-in-sync-answer' ? earlyInSyncAnswer(sim.checks.watched(replica)) : sim.checks.watched(replica);
   const out = await service.propose(cmd);
-  if (!out.ok) throw new Error(`setInSync refused: ${out.code}`);
+  if (!out.ok) throw new InSyncRefused(out.code);
   return epochAfterInSyncChange(cmd, out.changed);
 }
 
