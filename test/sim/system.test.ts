@@ -87,6 +87,13 @@ describe('the control plane under simulation (production replicas, simulated wor
     expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant join-before-fill --trace/);
   });
 
+  test('a primary that resumes writes after an in-sync join of unknown outcome (join-unknown-outcome) is caught on seed 219, which the honest primary passes', async () => {
+    const planted = await failures(219, 1, 3, 'join-unknown-outcome', true);
+    expect(planted, 'the planted bug went unnoticed').toHaveLength(1);
+    expect(planted[0]).toMatch(/no acknowledged write lost: shard \d+: n\d+ is in sync at index \d+ but lacks w\d+/);
+    expect(await failures(219, 1, 3)).toEqual([]);
+  });
+
   test('copies out of the in-sync set catch up and rejoin, handoffs report caught-up primaries, and after healing every shard has all copies in sync', async () => {
     const lines: string[] = [];
     const r = await runSystemSeed({ seed: 11, replicas: 3, trace: (l) => lines.push(l) });

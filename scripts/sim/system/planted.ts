@@ -104,7 +104,8 @@ export function earlyInSyncAnswer(service: CoordinatorService): CoordinatorServi
  * caught-up copy to the in-sync set failed without a definite answer (the
  * leader stepped down, the call timed out) resumes acknowledging writes
  * without that copy, though the change may still commit: the committed table
- * then counts in sync a copy that lacks them. This is what the real primary's
- * recovery finish does today (src/datanode/primary/recovery-sessions.ts); the
- * honest model waits until it learns the outcome.
+ * then counts in sync a copy that lacks them. The real primary settles the
+ * outcome first (its client repeats the compare-and-set on another replica,
+ * and a STALE_EPOCH answer makes it renew and read the new record), as the
+ * honest model does by holding the shard's writes until it knows.
  */
