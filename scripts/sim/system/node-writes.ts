@@ -15,8 +15,8 @@
  * once: the exchange itself is the data path's, not the control plane's)
  * and, between two writes (the shard takes none meanwhile), asks the
  * coordinators to add it to the in-sync set (setInSync, relayed like a
- * renewal). A lost answer leaves the primary at its old record until a
- * renewal brings the new one, as the real primary's recovery finish does.
+ * renewal). Until it knows the outcome the shard takes no write: a call
+ * that failed without a definite answer may still commit (see unsettled).
  */
 import type { RoutingState, SetInSync, ShardRecord } from '../../../src/coordinator/routing/index.js';
 import type { SeededRng } from '../../../src/raft/index.js';
@@ -38,7 +38,7 @@ export interface WriteWorld {
 const REMOVAL_GIVE_UP_MS = 3_000;
 /** A copy that asked for a recovery asks again after this if it is still out of the in-sync set. */
 const RECOVERY_RETRY_MS = 500;
-/** An in-sync join whose answer never came is given up after this (the node's coordinator call timeout); writes resume meanwhile. */
+/** An in-sync join whose answer never came is asked again after this (the node's coordinator call timeout); its shard's writes wait on until the outcome is known. */
 const JOIN_GIVE_UP_MS = 5_000;
 
 export class NodeWrites {
