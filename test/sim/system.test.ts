@@ -80,6 +80,35 @@ describe('the control plane under simulation (production replicas, simulated wor
     expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant early-in-sync-answer --trace/);
   });
 
+  test(`a recovery finished without filling the copy (join-before-fill) is caught within ${TEETH_SEEDS} seeds`, async () => {
+    const found = await failures(1, TEETH_SEEDS, 3, 'join-before-fill', true);
+    expect(found, 'the planted bug went unnoticed').toHaveLength(1);
+    expect(found[0]).toMatch(/no acknowledged write lost: shard \d+: n\d+ is in sync at index \d+ but lacks w\d+/);
+    expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant join-before-fill --trace/);
+  });
+
+  test('a primary that resumes writes after an in-sync join of unknown outcome (join-unknown-outcome) is caught on seed 219, which the honest primary passes', async () => {
+    const planted = await failures(219, 1, 3, 'join-unknown-outcome', true);
+    expect(planted, 'the planted bug went unnoticed').toHaveLength(1);
+    expect(planted[0]).toMatch(/no acknowledged write lost: shard \d+: n\d+ is in sync at index \d+ but lacks w\d+/);
+    expect(await failures(219, 1, 3)).toEqual([]);
+  });
+
+  test('copies out of the in-sync set catch up and rejoin, handoffs report caught-up primaries, an evacuation finishes, and after healing every shard has all copies in sync', async () => {
+    const lines: string[] = [];
+    const r = await runSystemSeed({ seed: 10, replicas: 3, trace: (l) => lines.push(l) });
+    expect(r.violations).toEqual([]);
+    expect(r.stats.inSyncJoins).toBeGreaterThan(0);
+    expect(r.inSyncAfterMs).toBeDefined();
+    expect(r.inSyncAfterMs!).toBeGreaterThanOrEqual(r.convergedAfterMs!);
+    expect(lines.some((l) => /joined the in-sync set of shard \d+ at epoch \d+/.test(l))).toBe(true);
+    expect(lines.some((l) => /hands shard \d+ off at epoch \d+, caught up/.test(l))).toBe(true);
+    expect(lines.some((l) => /promotePrimary shard \d+ at epoch \d+ \(n\d+, the old primary kept in sync\)/.test(l))).toBe(true);
+    // The evacuation's copies moved away once their replacements joined the in-sync set: it ends by itself.
+    expect(lines.some((l) => /operator: evacuate n\d+/.test(l))).toBe(true);
+    expect(lines.some((l) => / proposes finishEvacuation/.test(l))).toBe(true);
+  });
+
   test('the honest world with 15 s of faults (long pauses of primaries, failovers): no violation', async () => {
     expect(await failures(101, 4, 3, 'none', false, 15_000)).toEqual([]);
   });

@@ -88,7 +88,7 @@ export async function systemMain(argv: readonly string[]): Promise<number> {
     const seed = intArg(v.seed, 'seed', 1, 0);
     const r = await runSystemSeed({ seed, replicas, nodes, shards, variant, faultMs, healMs, ...(v.trace ? { trace: out } : {}) });
     if (r.violations.length > 0) out(describeFailure(r, v.trace ? 0 : 40));
-    out(`seed ${seed}: ${r.simulatedMs} simulated ms, ${r.stats.acked} acknowledged, ${r.stats.readsServed} reads served, ${r.stats.leaderChanges} leader changes, ${r.stats.crashes} crashes, ${r.stats.partitions} partitions, ${r.stats.pauses} pauses, ${r.stats.nodeCrashes} node crashes, ${r.stats.nodeCuts} node cuts, ${r.stats.declaredFailed} failures declared, ${r.stats.leaseGrants} lease grants, ${r.stats.writesAcked}/${r.stats.writes} data writes acknowledged, ${r.stats.inSyncRemovals} in-sync removals, ${r.stats.adminOperations} operator actions, converged ${r.convergedAfterMs ?? 'never'} ms after healing`);
+    out(`seed ${seed}: ${r.simulatedMs} simulated ms, ${r.stats.acked} acknowledged, ${r.stats.readsServed} reads served, ${r.stats.leaderChanges} leader changes, ${r.stats.crashes} crashes, ${r.stats.partitions} partitions, ${r.stats.pauses} pauses, ${r.stats.nodeCrashes} node crashes, ${r.stats.nodeCuts} node cuts, ${r.stats.declaredFailed} failures declared, ${r.stats.leaseGrants} lease grants, ${r.stats.writesAcked}/${r.stats.writes} data writes acknowledged, ${r.stats.inSyncRemovals} in-sync removals, ${r.stats.inSyncJoins} in-sync joins, ${r.stats.adminOperations} operator actions, converged ${r.convergedAfterMs ?? 'never'} ms and all copies in sync ${r.inSyncAfterMs ?? 'never'} ms after healing`);
     out(`sim: 1 seeds, ${r.violations.length > 0 ? 1 : 0} violations`);
     return r.violations.length > 0 ? 1 : 0;
   }
@@ -100,11 +100,13 @@ export async function systemMain(argv: readonly string[]): Promise<number> {
   let bad = 0;
   let simulatedMs = 0;
   let maxConverge = 0;
+  let maxInSync = 0;
   process.stderr.write(`sim: system, seeds ${from}..${from + count - 1}, ${replicas} replicas${variant !== 'none' ? `, variant ${variant}` : ''}\n`);
   for (let seed = from; seed < from + count; seed++) {
     const r = await runSystemSeed({ seed, replicas, nodes, shards, variant, faultMs, healMs });
     simulatedMs += r.simulatedMs;
     maxConverge = Math.max(maxConverge, r.convergedAfterMs ?? 0);
+    maxInSync = Math.max(maxInSync, r.inSyncAfterMs ?? 0);
     if (r.violations.length > 0) {
       bad++;
       if (bad <= 5) out(describeFailure(r));
@@ -115,7 +117,7 @@ export async function systemMain(argv: readonly string[]): Promise<number> {
     }
   }
   const secs = (Date.now() - started) / 1000;
-  out(`sim: ${(simulatedMs / 1000 / secs).toFixed(1)} simulated s per wall s over ${secs.toFixed(1)} s; converged after healing in max ${maxConverge} ms (budget ${healMs})`);
+  out(`sim: ${(simulatedMs / 1000 / secs).toFixed(1)} simulated s per wall s over ${secs.toFixed(1)} s; converged after healing in max ${maxConverge} ms, all copies in sync in max ${maxInSync} ms (budget ${healMs})`);
   out(`sim: ${count} seeds, ${bad} violations`);
   return bad > 0 ? 1 : 0;
 }

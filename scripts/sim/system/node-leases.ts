@@ -33,8 +33,15 @@ export interface LeaseWorld {
 export interface SimReplicaCalls {
   after(ms: number, fn: () => void): void;
   renew(req: LeaseRenewal): Promise<Renewed>;
-  /** The in-sync change a primary asks for, as the API carries it out; resolves with the shard's new epoch. */
+  /** The in-sync change a primary asks for, as the API carries it out; resolves with the shard's new epoch, rejects with InSyncRefused when the applied command was refused. */
   setInSync(cmd: SetInSync): Promise<number>;
+}
+
+/** An in-sync change the table refused when it applied it (a definite outcome: nothing changed); any other failure leaves the outcome unknown. */
+export class InSyncRefused extends Error {
+  constructor(readonly code: string) {
+    super(`setInSync refused: ${code}`);
+  }
 }
 
 export interface LeaseNode {

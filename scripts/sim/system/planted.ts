@@ -7,7 +7,7 @@ import { newFencer, type FencingFactory } from '../../../src/coordinator/placeme
 import type { CoordinatorService } from '../../../src/coordinator/service.js';
 import type { DiskBehaviour } from './sim-disk.js';
 
-export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt', 'promotion-without-lease', 'early-in-sync-answer'] as const;
+export const SYSTEM_VARIANTS = ['none', 'lying-fsync', 'mismatched-table', 'blind-confirm', 'lease-from-receipt', 'promotion-without-lease', 'early-in-sync-answer', 'join-before-fill', 'join-unknown-outcome'] as const;
 export type SystemVariant = (typeof SYSTEM_VARIANTS)[number];
 
 /**
@@ -91,3 +91,21 @@ export function earlyInSyncAnswer(service: CoordinatorService): CoordinatorServi
     },
   };
 }
+
+/*
+ * join-before-fill (in node-writes.ts): a primary finishing a recovery asks
+ * for the copy to join the in-sync set without having filled it (a finish
+ * that does not wait for the copy to acknowledge the primary's last write),
+ * so the committed table counts in sync a copy that lacks acknowledged writes.
+ */
+
+/*
+ * join-unknown-outcome (in node-writes.ts): a primary whose request to add a
+ * caught-up copy to the in-sync set failed without a definite answer (the
+ * leader stepped down, the call timed out) resumes acknowledging writes
+ * without that copy, though the change may still commit: the committed table
+ * then counts in sync a copy that lacks them. The real primary settles the
+ * outcome first (its client repeats the compare-and-set on another replica,
+ * and a STALE_EPOCH answer makes it renew and read the new record), as the
+ * honest model does by holding the shard's writes until it knows.
+ */

@@ -17,13 +17,13 @@ export interface LinkWorld {
   nodeAt(from: string, address: string): { readonly id: string } | undefined;
   /** The replica serving `apiAddress`, if it runs (not crashed, not paused) and `from` reaches it. */
   replicaAt(from: string, apiAddress: string): { confirmProbe(req: ConfirmRequest): Promise<ConfirmAnswer> } | undefined;
+  /** The lease as node `id` sees it on its own clock (what its health answer reports). */
+  leaseOf(id: string): NodeProbe['lease'];
   /** A handoff reaching the node `id`: it stops serving the shard and answers. */
   handoff(id: string, req: { readonly shard: number; readonly epoch: number }): { readonly lastSeq: number; readonly caughtUp: boolean };
   /** Whether `from` (still the same process) may see an answer now. */
   callerAlive(from: string, incarnation: number): boolean;
 }
-
-const NO_LEASE: NodeProbe['lease'] = { valid: false, remainingMs: 0, leader: null, term: null };
 
 /** Settles after a hop there and a hop back, or rejects at the caller's deadline when either hop is lost. */
 function call<T>(timers: Timers, timeoutMs: number, what: string, there: () => Promise<T> | undefined, back: () => boolean, world: LinkWorld, alive: () => boolean): Promise<T> {
@@ -64,7 +64,7 @@ export function simNodeLink(from: string, incarnation: number, timers: Timers, w
       alive,
     );
   return {
-    probe: (address, timeoutMs) => toNode('probe of', address, timeoutMs, (id) => ({ status: 'ok' as const, id, lease: NO_LEASE })),
+    probe: (address, timeoutMs) => toNode('probe of', address, timeoutMs, (id) => ({ status: 'ok' as const, id, lease: world.leaseOf(id) })),
     handoff: (address, req, timeoutMs) => toNode('handoff to', address, timeoutMs, (id) => world.handoff(id, req)),
   };
 }

@@ -44,6 +44,8 @@ export interface SystemStats {
   writes: number;
   writesAcked: number;
   inSyncRemovals: number;
+  /** Caught-up copies their primaries asked to add to the in-sync set. */
+  inSyncJoins: number;
   /** Steps × shards with one node serving writes (the check has something to look at). */
   servedShardSteps: number;
   messages: number;
@@ -59,6 +61,8 @@ export interface SystemSimResult {
   readonly violations: readonly SystemViolation[];
   /** Simulated ms from healing to convergence; undefined when it never converged. */
   readonly convergedAfterMs: number | undefined;
+  /** Simulated ms from healing to every shard served with all its copies in sync; undefined when that never happened. */
+  readonly inSyncAfterMs: number | undefined;
   readonly simulatedMs: number;
   readonly stats: SystemStats;
   /** Wall time of the data-node duties' timer callbacks (health rounds, deadlines), all replicas. */
@@ -92,6 +96,7 @@ export function emptyStats(): SystemStats {
     writes: 0,
     writesAcked: 0,
     inSyncRemovals: 0,
+    inSyncJoins: 0,
     servedShardSteps: 0,
     messages: 0,
     dropped: 0,

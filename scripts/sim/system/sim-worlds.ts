@@ -8,7 +8,7 @@
 import type { CoordinatorReplica } from '../../../src/coordinator/replica.js';
 import { epochAfterInSyncChange, type SetInSync } from '../../../src/coordinator/routing/index.js';
 import { AdminWorkload } from './admin-workload.js';
-import { NodeLeases } from './node-leases.js';
+import { InSyncRefused, NodeLeases } from './node-leases.js';
 import { NodeWrites } from './node-writes.js';
 import { blindConfirm, earlyInSyncAnswer } from './planted.js';
 import { STEP_MS } from './profile.js';
@@ -28,10 +28,18 @@ export function linkWorld(sim: SystemSimulator): LinkWorld {
       if (!p || !sim.running(p) || !p.control || sim.network.isCut(from, p.id)) return undefined;
       return sim.opts.variant === 'blind-confirm' ? { confirmProbe: () => Promise.resolve(blindConfirm) } : p.control;
     },
+    leaseOf: (id) => {
+      const n = sim.leases.nodes.get(id);
+      const remainingMs = n === undefined ? 0 : Math.max(0, n.leaseUntilMs - (sim.nowMs + n.skewMs));
+      return { valid: remainingMs > 0, remainingMs, leader: null, term: null };
+    },
     handoff: (id, req) => {
+      const node = sim.leases.nodes.get(id);
+      // Caught up: every write it stored reached every copy it counts in sync (so the new primary holds every acknowledged one).
+      const caughtUp = node !== undefined && sim.writesModel.caughtUp(node, req.shard);
       sim.leases.handoff(id, req.shard, req.epoch);
-      sim.note(`node ${id} hands shard ${req.shard} off at epoch ${req.epoch}`);
-      return { lastSeq: 0, caughtUp: false };
+      sim.note(`node ${id} hands shard ${req.shard} off at epoch ${req.epoch}${caughtUp ? ', caught up' : ''}`);
+      return { lastSeq: 0, caughtUp };
     },
     callerAlive: (from, incarnation) => {
       const p = sim.proc(from);
@@ -70,20 +78,24 @@ export function adminWorld(sim: SystemSimulator): AdminWorkload {
 }
 
 export function writeWorld(sim: SystemSimulator): NodeWrites {
+  const rng = sim.rng.fork();
   return new NodeWrites(
     {
       get nowMs() {
         return sim.nowMs;
       },
-      rng: sim.rng.fork(),
+      rng,
       nodesReach: (a, b) => {
         const nb = sim.dataNodes.get(`${b}.sim:9000`);
         return a === b || (nb !== undefined && sim.nodeUp(nb) && !sim.leases.paused(b));
       },
+      later: (ms, fn) => void sim.worldTime.after(ms, fn),
+      hopMs: () => rng.int(sim.profile.maxDelaySteps + 1) * STEP_MS,
       note: (line) => sim.note(line),
       fail: (property, detail) => sim.fail(property, detail),
     },
     sim.leases,
+    sim.opts.variant === 'join-before-fill' ? 'join-before-fill' : sim.opts.variant === 'join-unknown-outcome' ? 'join-unknown-outcome' : undefined,
   );
 }
 
@@ -91,7 +103,7 @@ export function writeWorld(sim: SystemSimulator): NodeWrites {
 async function setInSync(sim: SystemSimulator, replica: CoordinatorReplica, cmd: SetInSync): Promise<number> {
   const service = sim.opts.variant === 'early-in-sync-answer' ? earlyInSyncAnswer(sim.checks.watched(replica)) : sim.checks.watched(replica);
   const out = await service.propose(cmd);
-  if (!out.ok) throw new Error(`setInSync refused: ${out.code}`);
+  if (!out.ok) throw new InSyncRefused(out.code);
   return epochAfterInSyncChange(cmd, out.changed);
 }
 

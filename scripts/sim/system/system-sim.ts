@@ -8,7 +8,8 @@
  * node-writes.ts). Each step: faults (faults.ts), the client and the
  * operator (client.ts, admin-workload.ts), messages, timers and disk
  * writes, then the checks (checks.ts). After the faulty phase everything
- * heals and the replicas must converge within a bound.
+ * heals and, within a bound, the replicas must converge and every shard be
+ * served by a primary with all its copies in sync.
  */
 import { NodeControl } from '../../../src/coordinator/node-control.js';
 import { planPlacement } from '../../../src/coordinator/placement/index.js';
@@ -157,6 +158,7 @@ export class SystemSimulator {
     for (const p of this.procs) await this.startProc(p);
     this.workload.initialNodes = this.opts.nodes ?? 8;
     let convergedAfterMs: number | undefined;
+    let inSyncAfterMs: number | undefined;
     let probe: { nodeId: string; acked: boolean } | undefined;
     for (let i = 0; i < faultSteps + healSteps && this.trace.violations.length === 0; i++) {
       this.step++;
@@ -170,6 +172,7 @@ export class SystemSimulator {
       this.trackReach();
       this.worldTime.advanceTo(this.nowMs);
       this.leases.step(LEASE_MS);
+      this.writesModel.catchUp();
       await drain();
       await this.checks.check();
       this.stats.servedShardSteps += this.leases.check();
@@ -183,13 +186,18 @@ export class SystemSimulator {
         const pr = probe;
         this.workload.propose(this.leader()!, this.workload.register('probe'), (ok) => (pr.acked ||= ok));
       }
-      if (this.healed && probe?.acked && this.checks.converged()) {
-        convergedAfterMs = (i - faultSteps) * STEP_MS;
+      if (this.healed && probe?.acked && convergedAfterMs === undefined && this.checks.converged()) convergedAfterMs = (i - faultSteps) * STEP_MS;
+      // Then, within the same bound, every shard served by a primary with all its copies in sync (the replicas equal again at that step, for the final check).
+      if (convergedAfterMs !== undefined && this.checks.converged() && this.checks.notInSync().length === 0) {
+        inSyncAfterMs = (i - faultSteps) * STEP_MS;
         break;
       }
     }
     if (this.trace.violations.length === 0 && convergedAfterMs === undefined) {
       this.fail('liveness after healing', `no convergence within ${healSteps * STEP_MS} ms of healing: ${this.checks.describeReplicas()}`);
+    } else if (this.trace.violations.length === 0 && inSyncAfterMs === undefined) {
+      const lagging = this.checks.notInSync();
+      this.fail('all copies in sync after healing', `not within ${healSteps * STEP_MS} ms of healing: ${lagging.slice(0, 4).join('; ')}${lagging.length > 4 ? ` (and ${lagging.length - 4} more)` : ''}`);
     }
     if (this.trace.violations.length === 0) await this.checks.finalCheck();
     for (const p of this.procs) if (p.alive) this.kill(p);
@@ -199,6 +207,7 @@ export class SystemSimulator {
     this.stats.writes = this.writesModel.stats.writes;
     this.stats.writesAcked = this.writesModel.stats.acked;
     this.stats.inSyncRemovals = this.writesModel.stats.removals;
+    this.stats.inSyncJoins = this.writesModel.stats.joins;
     this.stats.dropped = this.network.dropped;
     return {
       seed: this.opts.seed,
@@ -207,6 +216,7 @@ export class SystemSimulator {
       flags: replayFlags(this.opts),
       violations: this.trace.violations,
       convergedAfterMs,
+      inSyncAfterMs,
       simulatedMs: this.nowMs,
       stats: this.stats,
       controlCost: this.controlCost,
