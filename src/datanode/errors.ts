@@ -28,6 +28,23 @@ export function resync(shard: number, node: string, why: string): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.Conflict, reason: 'RESYNC' }, `shard ${shard} on node ${node} must be re-copied: ${why}`);
 }
 
+/** Refusals that say the cluster took nothing: the request was checked and turned down, so no change it asked for can commit later. */
+const DEFINITE_REFUSALS: ReadonlySet<ClusterErrorCode> = new Set([
+  ClusterErrorCode.InvalidInput,
+  ClusterErrorCode.Unauthenticated,
+  ClusterErrorCode.Forbidden,
+  ClusterErrorCode.NotFound,
+  ClusterErrorCode.Conflict,
+  ClusterErrorCode.StaleEpoch,
+  ClusterErrorCode.PayloadTooLarge,
+  ClusterErrorCode.NotPrimary,
+]);
+
+/** Whether a failed call to the coordinators may still take effect (a lost answer, a timeout, a leader that went away). */
+export function outcomeUnknown(e: unknown): boolean {
+  return !(e instanceof ClusterError) || !DEFINITE_REFUSALS.has(e.type.code);
+}
+
 export function isResync(e: unknown): boolean {
   return e instanceof ClusterError && e.type.code === ClusterErrorCode.Conflict && e.type.reason === 'RESYNC';
 }

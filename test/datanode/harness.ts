@@ -50,7 +50,8 @@ export class FakeCoordinator implements CoordinatorLink {
   private index = 0;
   /** Node ids whose renewals fail. */
   readonly refuseRenewals = new Set<string>();
-  setInSyncMode: LinkMode = 'ok';
+  /** `lost`: the change commits, and its answer is lost (the caller sees a timeout). */
+  setInSyncMode: LinkMode | 'lost' = 'ok';
   readonly setInSyncCalls: SetInSyncRequest[] = [];
   /** The newest renewal of each node (what it said it holds). */
   readonly lastRenewal = new Map<string, LeaseRequest>();
@@ -100,6 +101,7 @@ export class FakeCoordinator implements CoordinatorLink {
     if (this.setInSyncMode === 'hang') return hang(signal);
     if (this.setInSyncMode === 'fail') throw new ClusterError({ code: ClusterErrorCode.NoQuorum }, 'no quorum (test)');
     const r = this.run({ type: 'setInSync', shardId: req.shard, nodeId: req.node, inSync: req.inSync, expectedEpoch: req.expectedEpoch, reason: req.reason });
+    if (r.ok && this.setInSyncMode === 'lost') throw new ClusterError({ code: ClusterErrorCode.Timeout, operation: 'setInSync', timeoutMs: 0 }, 'no answer (test: committed, answer lost)');
     if (!r.ok) {
       if (r.code === 'STALE_EPOCH') {
         throw new ClusterError({ code: ClusterErrorCode.StaleEpoch, shard: req.shard, expectedEpoch: req.expectedEpoch, currentEpoch: this.shard(req.shard).epoch }, r.message);

@@ -95,6 +95,39 @@ describe('recovery', () => {
     await waitFor('n2 has every key', () => c.node('n2').info().shards.find((s) => s.id === 0)?.keys === keys.length);
   });
 
+  it('a join whose answer was lost: no write is acknowledged without the replica the table may count in sync, and the shard serves again once that is settled', async () => {
+    cluster = new TestCluster(2);
+    const c = cluster;
+    await c.start('n1', 'n2');
+    c.coordinator.assign(0, 'n1', []);
+    await c.settled(0);
+    const keys = c.keysIn(0, 200);
+    for (const k of keys.slice(0, 10)) await c.node('n1').put(k, bytes(k));
+    c.coordinator.setInSyncMode = 'lost';
+    c.coordinator.move(0, 'n1', ['n2']);
+    await waitFor('the join committed with its answer lost', () => c.coordinator.shard(0).inSync.includes('n2'));
+    const shardOn = (id: string) => c.node(id).info().shards.find((s) => s.id === 0)!;
+    let acked = 0;
+    let refused = 0;
+    for (const k of keys.slice(10)) {
+      if (acked >= 5) break;
+      const ok = await c.node('n1').put(k, bytes(k)).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) {
+        refused++;
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      acked++;
+      expect(shardOn('n2').seq, `${k} acknowledged while the table counts n2 in sync`).toBeGreaterThanOrEqual(shardOn('n1').seq);
+    }
+    expect(refused, 'writes were held while the join was unsettled').toBeGreaterThan(0);
+    expect(acked, 'the shard serves again once the join is settled').toBe(5);
+    expect(shardOn('n1').role).toBe('primary');
+  });
+
   it('a replica that missed writes catches up from its own data: only the missed writes are replayed, nothing is copied whole', async () => {
     cluster = new TestCluster(2);
     const c = cluster;

@@ -9,7 +9,7 @@
 import { sleepOn } from '../../common/clock.js';
 import { ClusterErrorCode, isClusterError } from '../../errors/index.js';
 import type { ReplicatedOp, ReplicationBatch } from '../contract.js';
-import { describe, unavailable } from '../errors.js';
+import { describe, outcomeUnknown, unavailable } from '../errors.js';
 import { addressOf, callSignal, replicaAckTimeoutMs, saveMeta, type NodeContext } from '../node-context.js';
 import type { ShardCopy } from '../shard-copy.js';
 import { LiveStream } from './live-stream.js';
@@ -108,9 +108,22 @@ export class FanOut {
       // a node out of the in-sync set cannot be promoted, so the batch need not wait for it.
       if (!this.copy.isInSync(node)) return;
       const err = this.fence(`could not take ${node} out of the in-sync set (${describe(e)}) after it ${reason}`);
-      this.keepTryingToUnfence(node, reason);
+      this.keepTryingToUnfence(node, false, reason);
       throw err;
     }
+  }
+
+  /**
+   * A join this primary asked for and got no answer to may still commit, and
+   * then the table counts the replica in sync: no write may be acknowledged
+   * without it until the table says how the join ended. So the shard is
+   * fenced, and the primary asks again at the same epoch, which either
+   * commits the join or meets the newer epoch that tells.
+   */
+  holdUnsettledJoin(node: string, reason: string, e: unknown): void {
+    if (!outcomeUnknown(e) || this.ctx.signal.aborted || !this.copy.isPrimary(this.ctx.id) || this.copy.isInSync(node)) return;
+    this.fence(`the in-sync join of ${node} was not answered (${describe(e)})`);
+    this.keepTryingToUnfence(node, true, reason);
   }
 
   /**
@@ -119,21 +132,21 @@ export class FanOut {
    * asking for the change itself (bounded), until it commits, the epoch moves
    * on some other way, or this node stops being the primary.
    */
-  private keepTryingToUnfence(node: string, reason: string): void {
+  private keepTryingToUnfence(node: string, inSync: boolean, reason: string): void {
     if (this.unfencing) return;
     this.unfencing = true;
     const { clock } = this.ctx;
     const until = clock.nowMs() + UNFENCE_RETRY_LIMIT_MS;
+    const unsettled = (): boolean => this.copy.fence?.reason === 'replication failed' && this.copy.isInSync(node) !== inSync;
     void (async () => {
       try {
-        while (this.copy.fence?.reason === 'replication failed' && this.copy.isInSync(node) && clock.nowMs() < until) {
+        while (unsettled() && clock.nowMs() < until) {
           await sleepOn(this.ctx.timers, UNFENCE_RETRY_MS, this.ctx.signal);
-          if (this.ctx.signal.aborted) break;
-          if (this.copy.fence === null || !this.copy.isInSync(node)) break;
+          if (this.ctx.signal.aborted || !unsettled()) break;
           try {
-            await this.setInSync(node, false, `${reason} (retried while the shard is fenced)`);
+            await this.setInSync(node, inSync, `${reason} (retried while the shard is fenced)`);
           } catch (e) {
-            this.ctx.logger.debug('fenced shard: taking the lagging replica out failed again', { shard: this.copy.id, node, err: describe(e) });
+            this.ctx.logger.debug('fenced shard: the in-sync change failed again', { shard: this.copy.id, node, inSync, err: describe(e) });
           }
         }
       } catch {

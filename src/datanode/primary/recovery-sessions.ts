@@ -160,8 +160,13 @@ export class RecoverySessions {
           s.caughtUpFrom === null
             ? `recovered from ${ctx.id} up to seq ${copy.lastSeq}`
             : `caught up from ${ctx.id}: kept its own data up to seq ${s.caughtUpFrom}, replayed ${copy.lastSeq - s.caughtUpFrom} writes up to seq ${copy.lastSeq}`;
-        const epoch = await s.pipeline.fanOut.setInSync(s.replica, true, how, s.bytesSent);
-        return { epoch };
+        try {
+          const epoch = await s.pipeline.fanOut.setInSync(s.replica, true, how, s.bytesSent);
+          return { epoch };
+        } catch (e) {
+          s.pipeline.fanOut.holdUnsettledJoin(s.replica, how, e);
+          throw e;
+        }
       } finally {
         this.end(s, 'finished');
       }
