@@ -1,8 +1,9 @@
 /**
  * The replica's Ready loop: takes each Ready of the Raft core, persists it
  * (one write, before its messages go out — except a leader's, see
- * sendsBeforePersist), sends, applies what it commits, and advances. The production replica and the system simulation run this
- * same loop; what differs is only the storage, outbox and clock passed in.
+ * sendsBeforePersist), sends, applies what it commits, and advances. The
+ * production replica and the system simulation run this same loop; what
+ * differs is only the storage, outbox and clock passed in.
  */
 import type { Metrics } from '../observability/index.js';
 import type { Entry, FailedRead, RawNode, Ready, ReadState, Snapshot, SoftState } from '../raft/index.js';

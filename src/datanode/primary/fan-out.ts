@@ -185,7 +185,7 @@ export class FanOut {
   private fence(why: string) {
     if (this.copy.fence === null) {
       this.copy.fence = { reason: 'replication failed', epoch: this.copy.epoch };
-      this.ctx.logger.error('shard fenced: a write batch could not be replicated', { shard: this.copy.id, epoch: this.copy.epoch, reason: why });
+      this.ctx.logger.error('shard fenced: the in-sync set may not hold every write', { shard: this.copy.id, epoch: this.copy.epoch, reason: why });
       this.ctx.changed();
     }
     return unavailable(this.copy.id, 'replication failed', `shard ${this.copy.id} on node ${this.ctx.id}: replication failed, the write may or may not take effect (${why})`);
