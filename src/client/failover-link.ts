@@ -17,7 +17,7 @@ import { httpLink, TRPCClientError, type OperationLink, type OperationResultEnve
 import { observable, type Observable } from '@trpc/server/observable';
 import type { AppRouter } from '../api/coordinator/index.js';
 import { parseAddress } from './addresses.js';
-import { attemptSignal } from './attempt-signal.js';
+import { deadlineSignal } from '../common/deadline-signal.js';
 import { backoffDelayMs, sleep } from '../common/backoff.js';
 import { ClusterUnavailableError, type FailedAttempt } from './errors.js';
 import { classifyFailure } from './failure.js';
@@ -90,7 +90,7 @@ export function failoverLink(tracker: LeaderTracker, settings: ClientSettings): 
           wait = true;
           continue;
         }
-        const attemptAbort = attemptSignal(timeoutMs, signal);
+        const attemptAbort = deadlineSignal(timeoutMs, [signal]);
         try {
           const envelope = (await firstValue(linkFor(address)({ op: { ...op, signal: attemptAbort.signal }, next: terminal }))) as Envelope;
           tracker.succeeded(address);

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { Readable } from 'node:stream';
-import { attemptSignal } from './attempt-signal.js';
+import { deadlineSignal } from '../common/deadline-signal.js';
 
 export interface AgentFetchOptions {
   readonly agent: http.Agent;
@@ -80,7 +80,7 @@ export function agentRequest(options: AgentFetchOptions, url: URL, request: Agen
   const headers = { ...request.headers };
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   return new Promise((resolve, reject) => {
-    const attempt = attemptSignal(options.timeoutMs, request.signal);
+    const attempt = deadlineSignal(options.timeoutMs, [request.signal]);
     const { signal } = attempt;
     const reasonOf = (): Error =>
       attempt.timedOut()

@@ -6,7 +6,7 @@
  */
 import type { ReplicaHealth } from '../api/coordinator/index.js';
 import { parseAddresses } from './addresses.js';
-import { attemptSignal } from './attempt-signal.js';
+import { deadlineSignal } from '../common/deadline-signal.js';
 import { describeClientError } from './errors.js';
 import { errorDataOf, describeTransportFailure } from './failure.js';
 import { ReplicaClients, type ReplicaClient } from './replica-clients.js';
@@ -19,7 +19,7 @@ export const DEFAULT_PROBE_TIMEOUT_MS = 1_000;
 
 export async function probeReplica(client: ReplicaClient, address: string, timeoutMs: number): Promise<ReplicaProbe> {
   const started = performance.now();
-  const attempt = attemptSignal(timeoutMs);
+  const attempt = deadlineSignal(timeoutMs);
   try {
     const health = await client.cluster.health.query(undefined, { signal: attempt.signal });
     return { address, ok: true, health, latencyMs: performance.now() - started };

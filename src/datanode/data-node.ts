@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { monotonicClock, realTimers, type Clock, type Timer, type Timers } from '../common/clock.js';
+import { deadlineSignal } from '../common/deadline-signal.js';
 import { keyProblem } from '../common/data-key.js';
 import { shardForKey } from '../common/key-hash.js';
 import { ClusterError, ClusterErrorCode } from '../errors/index.js';
@@ -61,6 +62,7 @@ export class DataNode implements DataNodeService {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly timers: Timers;
+  private readonly random: () => number;
   private readonly life = new AbortController();
   private readonly copies = new Map<number, ShardCopy>();
   private readonly locks = new ShardLocks();
@@ -85,6 +87,7 @@ export class DataNode implements DataNodeService {
     this.logger = modules.logger.child({ node: opts.id });
     this.clock = modules.clock ?? monotonicClock;
     this.timers = modules.timers ?? realTimers;
+    this.random = modules.random ?? Math.random;
     this.startedAtMs = this.clock.nowMs();
     this.load = new LoadMeter(this.clock);
   }
@@ -108,6 +111,7 @@ export class DataNode implements DataNodeService {
         this.settings,
         this.logger,
         this.timers,
+        this.random,
         this.life.signal,
       );
     } catch (e) {
@@ -159,7 +163,12 @@ export class DataNode implements DataNodeService {
       );
     });
     try {
-      await Promise.race([this.modules.coordinators.drain(this.opts.id, 'graceful shutdown', AbortSignal.any([this.life.signal, AbortSignal.timeout(timeoutMs)])), timedOut]);
+      const call = deadlineSignal(timeoutMs, [this.life.signal], this.timers);
+      try {
+        await Promise.race([this.modules.coordinators.drain(this.opts.id, 'graceful shutdown', call.signal), timedOut]);
+      } finally {
+        call.dispose();
+      }
       await lease.renew();
       await Promise.race([drained, timedOut]);
       this.logger.info('drained: no shard copies left');
@@ -310,6 +319,7 @@ export class DataNode implements DataNodeService {
       logger: this.logger,
       clock: this.clock,
       timers: this.timers,
+      random: this.random,
       lease,
       copies: this.copies,
       signal: this.life.signal,

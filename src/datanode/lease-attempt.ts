@@ -1,6 +1,6 @@
 /**
- * One lease renewal attempt's bounds (lease.ts): how long it may take, the
- * signal that ends it, and which refusals no other replica would change.
+ * One lease renewal attempt's bounds (lease.ts): how long it may take, how
+ * long to pause between attempts, and which refusals no other replica would change.
  */
 import { sleepOn, type Timers } from '../common/clock.js';
 import { ClusterErrorCode, isClusterError } from '../errors/index.js';
@@ -26,28 +26,6 @@ export function attemptTimeoutMs(leaseMs: number, latencyMs: number): number {
 /** Answers no other replica would change: the node is unknown or another process holds its id. */
 export function isFinal(e: unknown): boolean {
   return isClusterError(e, ClusterErrorCode.NotFound) || isClusterError(e, ClusterErrorCode.Conflict) || isClusterError(e, ClusterErrorCode.InvalidInput);
-}
-
-/**
- * A signal that aborts after `ms` or with `parent`, on a timer held here and
- * cleared by `dispose`. Not AbortSignal.any over AbortSignal.timeout: Node
- * holds a timeout signal only weakly, and one that only a composite refers
- * to can be collected before it fires (nodejs/node#57736), leaving an
- * attempt to a silent replica waiting for seconds.
- */
-export function attemptSignal(timers: Timers, ms: number, parent: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const timer = timers.after(ms, () => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')));
-  const onParentAbort = (): void => controller.abort(parent.reason);
-  if (parent.aborted) onParentAbort();
-  else parent.addEventListener('abort', onParentAbort, { once: true });
-  return {
-    signal: controller.signal,
-    dispose() {
-      timer.cancel();
-      parent.removeEventListener('abort', onParentAbort);
-    },
-  };
 }
 
 /** `p`, or a rejection once `signal` aborts: an attempt given up is given up, whatever the link does later. */

@@ -12,7 +12,8 @@ import { sleepOn, type Clock, type Timer, type Timers } from '../common/clock.js
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, LeaseGrant, LeaseInfo, HeldCopy, LeaseRequest, RecoveryProgress, ShardLoad } from './contract.js';
 import { describe } from './errors.js';
-import { abortable, attemptSignal, attemptTimeoutMs, isFinal, pause } from './lease-attempt.js';
+import { deadlineSignal } from '../common/deadline-signal.js';
+import { abortable, attemptTimeoutMs, isFinal, pause } from './lease-attempt.js';
 import type { NodeSettings } from './options.js';
 
 export interface LeaseHolderDeps {
@@ -147,7 +148,7 @@ export class LeaseHolder {
       const leftMs = deadlineMs - deps.clock.nowMs();
       if (leftMs <= 0) break;
       const sentAtMs = deps.clock.nowMs();
-      const bound = attemptSignal(deps.timers, Math.max(1, Math.ceil(Math.min(attemptMs, leftMs))), deps.signal);
+      const bound = deadlineSignal(Math.max(1, Math.ceil(Math.min(attemptMs, leftMs))), [deps.signal], deps.timers);
       let grant: LeaseGrant;
       try {
         grant = await abortable(deps.coordinators.renewLease(this.request(), bound.signal), bound.signal);

@@ -1,4 +1,5 @@
 import type { Clock, Timers } from '../common/clock.js';
+import { deadlineSignal } from '../common/deadline-signal.js';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, PeerLink } from './contract.js';
 import type { LeaseHolder } from './lease.js';
@@ -18,6 +19,8 @@ export interface NodeContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly timers: Timers;
+  /** Spreads retries. */
+  readonly random: () => number;
   readonly lease: LeaseHolder;
   readonly copies: Map<number, ShardCopy>;
   /** Aborted by stop(): every wait and outgoing call ends with it. */
@@ -31,9 +34,14 @@ export function replicaAckTimeoutMs(ctx: NodeContext): number {
   return ctx.lease.grant?.replicaAckTimeoutMs ?? ctx.settings.replicaAckTimeoutMs;
 }
 
-/** The node's signal, plus a deadline. */
-export function callSignal(ctx: NodeContext, timeoutMs: number, extra?: AbortSignal): AbortSignal {
-  return AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs), ...(extra === undefined ? [] : [extra])]);
+/** Runs one outgoing call under the node's signal (and `extra`), plus a deadline on the node's timers. */
+export async function callWithin<T>(ctx: NodeContext, timeoutMs: number, call: (signal: AbortSignal) => Promise<T>, extra?: AbortSignal): Promise<T> {
+  const deadline = deadlineSignal(timeoutMs, [ctx.signal, extra], ctx.timers);
+  try {
+    return await call(deadline.signal);
+  } finally {
+    deadline.dispose();
+  }
 }
 
 /** `host:port` of a node named in the newest grant. */

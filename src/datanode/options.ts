@@ -1,6 +1,7 @@
 import type { Clock, Timers } from '../common/clock.js';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, PeerLink } from './contract.js';
+import { backoffDelayMs } from '../common/backoff.js';
 
 export interface DataNodeOptions {
   id: string;
@@ -33,6 +34,8 @@ export interface DataNodeModules {
   clock?: Clock;
   /** Every wait and timer of the node; default realTimers. */
   timers?: Timers;
+  /** Spreads retries; default Math.random. */
+  random?: () => number;
 }
 
 /** Every tunable with its value; limits that are not options are named here so that each has one home. */
@@ -92,8 +95,7 @@ export function nodeSettings(opts: DataNodeOptions): NodeSettings {
   };
 }
 
-/** Capped exponential delay for the `attempt`-th retry (1, 2, …), with half of it random so retries spread. */
-export function retryDelayMs(s: NodeSettings, attempt: number): number {
-  const ceiling = Math.min(s.retryCapMs, s.retryBaseMs * 2 ** Math.min(attempt - 1, 20));
-  return ceiling * (0.5 + Math.random() / 2);
+/** The delay before the `attempt`-th retry (1, 2, …) of a call to the coordinators or a primary. */
+export function retryDelayMs(s: NodeSettings, attempt: number, random: () => number): number {
+  return backoffDelayMs(attempt, s.retryBaseMs, s.retryCapMs, random);
 }

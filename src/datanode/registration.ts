@@ -1,4 +1,5 @@
 import { sleepOn, type Timers } from '../common/clock.js';
+import { deadlineSignal } from '../common/deadline-signal.js';
 import { ClusterError, ClusterErrorCode, isClusterError } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, RegisterRequest } from './contract.js';
@@ -17,12 +18,18 @@ export async function registerUntilDone(
   settings: NodeSettings,
   logger: Logger,
   timers: Timers,
+  random: () => number,
   signal: AbortSignal,
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     if (signal.aborted) throw stopping(req.id);
     try {
-      await coordinators.register(req, AbortSignal.any([signal, AbortSignal.timeout(settings.coordinatorCallTimeoutMs)]));
+      const deadline = deadlineSignal(settings.coordinatorCallTimeoutMs, [signal], timers);
+      try {
+        await coordinators.register(req, deadline.signal);
+      } finally {
+        deadline.dispose();
+      }
       logger.info('registered', { address: req.address, attempts: attempt });
       return;
     } catch (e) {
@@ -35,7 +42,7 @@ export async function registerUntilDone(
       }
       if (signal.aborted) throw stopping(req.id);
       if (attempt === 1) logger.warn('registration failed; retrying until the coordinators answer', { reason: describe(e) });
-      await sleepOn(timers, retryDelayMs(settings, attempt), signal);
+      await sleepOn(timers, retryDelayMs(settings, attempt, random), signal);
     }
   }
 }

@@ -10,7 +10,7 @@ import { sleepOn } from '../../common/clock.js';
 import { ClusterErrorCode, isClusterError } from '../../errors/index.js';
 import type { ReplicatedOp, ReplicationBatch } from '../contract.js';
 import { describe, outcomeUnknown, unavailable } from '../errors.js';
-import { addressOf, callSignal, replicaAckTimeoutMs, saveMeta, type NodeContext } from '../node-context.js';
+import { addressOf, callWithin, replicaAckTimeoutMs, saveMeta, type NodeContext } from '../node-context.js';
 import type { ShardCopy } from '../shard-copy.js';
 import { LiveStream } from './live-stream.js';
 
@@ -83,10 +83,8 @@ export class FanOut {
       this.checkPrimary();
       if (this.copy.isInSync(node) === inSync) return this.copy.epoch;
       try {
-        const { epoch } = await this.ctx.coordinators.setInSync(
-          { shard: this.copy.id, node, inSync, expectedEpoch: this.copy.epoch, reason, ...(copiedBytes === undefined ? {} : { copiedBytes }) },
-          callSignal(this.ctx, this.ctx.settings.coordinatorCallTimeoutMs),
-        );
+        const request = { shard: this.copy.id, node, inSync, expectedEpoch: this.copy.epoch, reason, ...(copiedBytes === undefined ? {} : { copiedBytes }) };
+        const { epoch } = await callWithin(this.ctx, this.ctx.settings.coordinatorCallTimeoutMs, (signal) => this.ctx.coordinators.setInSync(request, signal));
         this.copy.applyInSyncChange(epoch, node, inSync);
         void saveMeta(this.ctx, this.copy).catch(() => undefined);
         this.ctx.logger.info(inSync ? 'replica joined the in-sync set' : 'replica taken out of the in-sync set', { shard: this.copy.id, node, epoch, reason });
@@ -165,7 +163,7 @@ export class FanOut {
     const address = addressOf(this.ctx, node);
     if (address === undefined) return { node, ok: false, stale: false, reason: 'no address known' };
     try {
-      const ack = await this.ctx.peers.replicate(address, batch, callSignal(this.ctx, replicaAckTimeoutMs(this.ctx)));
+      const ack = await callWithin(this.ctx, replicaAckTimeoutMs(this.ctx), (signal) => this.ctx.peers.replicate(address, batch, signal));
       if (ack.ackedSeq >= lastSeq) return { node, ok: true };
       return { node, ok: false, stale: false, reason: `acknowledged only seq ${ack.ackedSeq}` };
     } catch (e) {

@@ -6,7 +6,7 @@
  */
 import type { ReplicationBatch } from '../contract.js';
 import { describe } from '../errors.js';
-import { addressOf, callSignal, replicaAckTimeoutMs, type NodeContext } from '../node-context.js';
+import { addressOf, callWithin, replicaAckTimeoutMs, type NodeContext } from '../node-context.js';
 
 export class LiveStream {
   /** Last seq handed to the stream, and the last the replica acknowledged. */
@@ -53,7 +53,7 @@ export class LiveStream {
       if (this.broken !== null) return;
       const address = addressOf(this.ctx, this.node);
       if (address === undefined) throw new Error(`no address known for ${this.node}`);
-      const ack = await this.ctx.peers.replicate(address, batch, callSignal(this.ctx, replicaAckTimeoutMs(this.ctx)));
+      const ack = await callWithin(this.ctx, replicaAckTimeoutMs(this.ctx), (signal) => this.ctx.peers.replicate(address, batch, signal));
       this.ackedSeq = Math.max(this.ackedSeq, ack.ackedSeq);
     } catch (e) {
       this.break(describe(e));

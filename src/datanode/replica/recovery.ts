@@ -11,10 +11,13 @@ import { sleepOn } from '../../common/clock.js';
 import { ClusterErrorCode, isClusterError } from '../../errors/index.js';
 import type { RecoveryProgress, ReplicationAck, ReplicationBatch } from '../contract.js';
 import { describe, resync } from '../errors.js';
-import { addressOf, callSignal, type NodeContext } from '../node-context.js';
+import { addressOf, callWithin, type NodeContext } from '../node-context.js';
 import { retryDelayMs } from '../options.js';
 import type { ShardCopy } from '../shard-copy.js';
 import { storeOps } from './apply-batch.js';
+
+/** One call to the primary, bounded by the recovery call timeout and the attempt. */
+type Bounded = <T>(call: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 
 /** Thrown inside an attempt that the live stream (or a cancel) has already doomed. */
 class AttemptOver extends Error {}
@@ -112,7 +115,7 @@ export class ReplicaRecovery {
         }
         ctx.logger.warn('recovery attempt failed', { shard: copy.id, primary: this.primary, attempt, reason: describe(e) });
         if (isClusterError(e, ClusterErrorCode.StaleEpoch)) await ctx.lease.refresh();
-        await sleepOn(ctx.timers, retryDelayMs(ctx.settings, attempt), ctx.signal);
+        await sleepOn(ctx.timers, retryDelayMs(ctx.settings, attempt, ctx.random), ctx.signal);
       }
     }
     if (!this.current()) return;
@@ -126,7 +129,7 @@ export class ReplicaRecovery {
     this.attempt = new AbortController();
     this.phase = 'copying';
     const signal = this.attempt.signal;
-    const withDeadline = () => callSignal(ctx, ctx.settings.recoveryCallTimeoutMs, signal);
+    const withDeadline: Bounded = (call) => callWithin(ctx, ctx.settings.recoveryCallTimeoutMs, call, signal);
     // A copy that holds the whole history it claims (not one half filled) keeps it and takes only the rest.
     if (!this.catchUpRefused && copy.state !== 'recovering' && copy.lastSeq > 0) return this.catchUp(withDeadline);
     await ctx.locks.run(copy.id, async () => {
@@ -142,7 +145,7 @@ export class ReplicaRecovery {
     ctx.changed();
     const address = addressOf(ctx, this.primary);
     if (address === undefined) throw new Error(`no address known for primary ${this.primary}`);
-    const begin = await ctx.peers.beginRecovery(address, { shard: copy.id, epoch: copy.epoch, replica: ctx.id }, withDeadline());
+    const begin = await withDeadline((s) => ctx.peers.beginRecovery(address, { shard: copy.id, epoch: copy.epoch, replica: ctx.id }, s));
     await ctx.locks.run(copy.id, async () => {
       if (this.liveFrom !== null && this.liveFrom !== begin.snapshotSeq + 1) throw this.fail(`the live stream began at seq ${this.liveFrom}, the snapshot holds seq ${begin.snapshotSeq}`);
       this.snapshotSeq = begin.snapshotSeq;
@@ -151,7 +154,7 @@ export class ReplicaRecovery {
     ctx.logger.info('recovery copying', { shard: copy.id, primary: this.primary, snapshotSeq: begin.snapshotSeq, totalKeys: begin.totalKeys });
     // Every page but the last holds at least one entry, so this many pages always suffice.
     for (let pages = 0; pages <= begin.totalKeys + 1; pages++) {
-      const page = await ctx.peers.recoveryPage(address, { recoveryId: begin.recoveryId, limit: ctx.settings.recoveryPageLimit }, withDeadline());
+      const page = await withDeadline((s) => ctx.peers.recoveryPage(address, { recoveryId: begin.recoveryId, limit: ctx.settings.recoveryPageLimit }, s));
       await ctx.locks.run(copy.id, async () => {
         if (signal.aborted) throw signal.reason;
         const fresh = page.entries.filter((e) => !this.touched.has(e.key));
@@ -186,7 +189,7 @@ export class ReplicaRecovery {
    * a copy to catch up from again; a primary that refuses the catch-up gets
    * the copy wiped and filled instead (the next attempt).
    */
-  private async catchUp(withDeadline: () => AbortSignal): Promise<void> {
+  private async catchUp(withDeadline: Bounded): Promise<void> {
     const { ctx, copy } = this;
     const fromSeq = await ctx.locks.run(copy.id, async () => {
       if (!this.current()) throw new AttemptOver('cancelled');
@@ -197,7 +200,7 @@ export class ReplicaRecovery {
     if (address === undefined) throw new Error(`no address known for primary ${this.primary}`);
     let begin;
     try {
-      begin = await ctx.peers.beginRecovery(address, { shard: copy.id, epoch: copy.epoch, replica: ctx.id, fromSeq, followed: copy.followed }, withDeadline());
+      begin = await withDeadline((s) => ctx.peers.beginRecovery(address, { shard: copy.id, epoch: copy.epoch, replica: ctx.id, fromSeq, followed: copy.followed }, s));
       if (begin.catchUp !== true || begin.snapshotSeq !== fromSeq) throw new Error(`${this.primary} answered a catch-up from seq ${fromSeq} with a full recovery`);
     } catch (e) {
       if (this.current()) {
@@ -214,7 +217,7 @@ export class ReplicaRecovery {
     await this.finish(address, begin.recoveryId, withDeadline);
   }
 
-  private async finish(address: string, recoveryId: string, withDeadline: () => AbortSignal): Promise<void> {
+  private async finish(address: string, recoveryId: string, withDeadline: Bounded): Promise<void> {
     const { ctx, copy } = this;
     const lastSeq = await ctx.locks.run(copy.id, async () => {
       if (this.attempt.signal.aborted) throw this.attempt.signal.reason;
@@ -223,7 +226,7 @@ export class ReplicaRecovery {
       return copy.lastSeq;
     });
     this.phase = 'finishing';
-    const { epoch } = await ctx.peers.finishRecovery(address, { recoveryId, lastSeq }, withDeadline());
+    const { epoch } = await withDeadline((s) => ctx.peers.finishRecovery(address, { recoveryId, lastSeq }, s));
     await this.finalize(epoch);
   }
 
