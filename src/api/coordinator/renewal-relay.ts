@@ -28,7 +28,14 @@ export interface RenewalRelayOptions {
   readonly from: () => string;
   /** Outgoing connections dial from this address (DESIGN.md §1). */
   readonly localAddress?: string | undefined;
-  /** Renewals arriving within this long of the first waiting one share its batch (default 0: those of the same turn of the event loop). */
+  /**
+   * Renewals arriving within this long of the first waiting one share its
+   * batch (default 10 ms). The leader's cost is mostly per batch (an HTTP
+   * call, a leadership check, socket writes), not per renewal: with 300
+   * nodes, sending each turn's renewals at once cost the leader 10 % of a
+   * core, a 10 ms window 4 %; the node's lease, counted from its own send,
+   * is 10 ms shorter at most.
+   */
   readonly windowMs?: number;
   /** At most this many renewals per batch (default 256; the leader takes at most MAX_RELAYED_RENEWALS). */
   readonly maxBatch?: number;
@@ -44,7 +51,7 @@ export interface RenewalRelayOptions {
 export const MAX_RELAYED_RENEWALS = 256;
 export const RENEW_LEASES_PATH = 'nodes.renewLeases';
 
-const DEFAULT_WINDOW_MS = 0;
+const DEFAULT_WINDOW_MS = 10;
 const DEFAULT_MAX_IN_FLIGHT = 2;
 const DEFAULT_MAX_WAITING = 4_096;
 const DEFAULT_TIMEOUT_MS = 1_000;
