@@ -18,13 +18,12 @@
  * may be sent twice; a receiver deduplicates on `seq`.
  */
 import type { Logger } from '../../observability/index.js';
-// The transport's reconnect backoff (capped exponential, equal jitter) is the same rule; its index does not export it.
 import { backoffDelayMs } from '../../common/backoff.js';
 import type { RoutingEvent } from '../routing/index.js';
 import type { CoordinatorService, RoleChange } from '../service.js';
 import { DropOldestQueue } from './bounded-queue.js';
 import { postWebhook, type WebhookPost } from './http-post.js';
-import { systemClock, type Clock } from '../../common/clock.js';
+import { realTimers, sleepOn, systemClock, type Clock, type Timers } from '../../common/clock.js';
 
 export interface WebhookNotifierOptions {
   readonly webhookUrl: string;
@@ -52,6 +51,8 @@ export interface WebhookNotifierModules {
   readonly post?: WebhookPost;
   readonly random?: () => number;
   readonly clock?: Clock;
+  /** The waits between retries; default realTimers. */
+  readonly timers?: Timers;
 }
 
 /** What the notifier has done so far (tests, the debug log). */
@@ -178,7 +179,8 @@ export class WebhookNotifier {
       if (signal.aborted) return;
       if (attempt > 1) {
         const delayMs = backoffDelayMs(attempt - 1, this.opts.backoffMinMs ?? DEFAULT_BACKOFF_MIN_MS, this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, random);
-        if (!(await pause(delayMs, signal))) return;
+        await sleepOn(this.modules.timers ?? realTimers, delayMs, signal);
+        if (signal.aborted) return;
       }
       try {
         await this.post({ url: this.opts.webhookUrl, body, timeoutMs: this.opts.timeoutMs, signal, localAddress: this.opts.localAddress });
@@ -193,19 +195,4 @@ export class WebhookNotifier {
     this.failed++;
     this.logger.warn('webhook delivery failed; event skipped', { seq: e.seq, kind: e.kind, attempts: this.opts.maxAttempts, error: lastError });
   }
-}
-
-/** Waits `ms`; false when the signal aborted first. */
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
