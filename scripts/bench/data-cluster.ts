@@ -68,7 +68,7 @@ export class DataCluster {
 
   /** Writes the cluster file and starts every coordinator, then every node. */
   protected async startProcesses(): Promise<void> {
-    this.group = await LaunchGroup.create({ prefix: `torua-${this.opts.name}-bench-`, stopSignal: benchStopSignal(this.opts.coordinatorNodeArgs) });
+    this.group = await LaunchGroup.create({ prefix: `torua-${this.opts.name}-bench-`, stopSignal: benchStopSignal(this.opts.coordinatorNodeArgs), output: 'file' });
     const coordinators = await layoutCoordinators(3);
     for (const c of coordinators) {
       this.coordinators.push({ id: c.id, host: c.host, port: c.apiPort });

@@ -144,7 +144,7 @@ export class ToruaCluster extends SystemProcesses implements System {
   }
 
   async start(): Promise<void> {
-    this.group = await LaunchGroup.create({ prefix: 'torua-bench-', stopSignal: benchStopSignal() });
+    this.group = await LaunchGroup.create({ prefix: 'torua-bench-', stopSignal: benchStopSignal(), output: 'file' });
     const coordinators = await layoutCoordinators(3);
     this.members.push(...coordinators.map((c) => ({ id: c.id, host: c.host, port: c.apiPort })));
     this.file = path.join(this.dir, 'cluster.json');
@@ -254,7 +254,7 @@ export class EtcdCluster extends SystemProcesses implements System {
   }
 
   async start(): Promise<void> {
-    this.group = await LaunchGroup.create({ prefix: 'torua-bench-etcd-' });
+    this.group = await LaunchGroup.create({ prefix: 'torua-bench-etcd-', output: 'file' });
     for (let i = 0; i < 3; i++) {
       const host = loopbackAlias(21 + i);
       const id = `e${i + 1}`;

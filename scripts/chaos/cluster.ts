@@ -82,7 +82,7 @@ export class ChaosCluster {
 
   static async create(opts: { keep: boolean; diskFaults?: DiskFaultPlan }): Promise<ChaosCluster> {
     requireBuilt();
-    const c = new ChaosCluster(await LaunchGroup.create({ prefix: 'torua-chaos-', keep: opts.keep }), opts.diskFaults);
+    const c = new ChaosCluster(await LaunchGroup.create({ prefix: 'torua-chaos-', keep: opts.keep, output: 'file' }), opts.diskFaults);
     const coordinators = await layoutCoordinators(3);
     const nodes = await layoutNodes(3, (i) => loopbackAlias(21 + i));
     c.coordinators.push(...coordinators.map((m) => ({ id: m.id, kind: 'coordinator' as const, host: m.host, port: m.apiPort, peerPort: m.peerPort })));

@@ -4,6 +4,9 @@
  * line it prints goes to its log file (appended, life after life) and to an
  * in-memory tail that line listeners also see, so a harness can wait for
  * "coordinator ready" and a failure can print what the process said last.
+ * With `output: 'file'` its output goes straight into the log file instead
+ * (no pipe: a child never blocks on a parent busy measuring it; benches and
+ * chaos use it), and the tail is read from the file's end.
  * Signals go to the PID; the state (running, stopped, down) follows them
  * and the exit.
  */
@@ -34,6 +37,8 @@ export interface ChildSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** Lines kept in memory (default 400). */
   readonly tailLines?: number;
+  /** 'lines' (default): piped, kept and passed to listeners; 'file': straight into the log file. */
+  readonly output?: 'lines' | 'file';
 }
 
 /** A life's overrides (another build, a fault switch for this life only). */
@@ -43,6 +48,8 @@ export interface LifeOptions {
 }
 
 const DEFAULT_TAIL_LINES = 400;
+/** How much of the end of a log file `tail()` reads in 'file' mode. */
+const FILE_TAIL_BYTES = 128 * 1024;
 const CLOCK_TICKS_PER_S = 100;
 
 /** Fields of /proc/<pid>/stat after the command name (which may hold spaces): utime is [11], stime [12]. */
@@ -87,19 +94,23 @@ export class Child {
   /** Starts a new life (the child must be down). */
   start(life: LifeOptions = {}): void {
     if (this.state !== 'down') throw new Error(`${this.name} is already ${this.state}`);
-    this.log ??= fs.createWriteStream(this.spec.logFile, { flags: 'a' });
+    if (!this.toFile) this.log ??= fs.createWriteStream(this.spec.logFile, { flags: 'a' });
     const args = life.args ?? this.spec.args;
-    const proc = execa(this.spec.command, args, {
+    const fd = this.toFile ? fs.openSync(this.spec.logFile, 'a') : undefined;
+    const options = {
       ...(this.spec.cwd === undefined ? {} : { cwd: this.spec.cwd }),
       reject: false,
       buffer: false,
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
       // Killed with this process even if nothing else runs (a crash of the harness).
       cleanup: true,
       env: { ...this.spec.env, ...life.env },
-    });
+    } as const;
+    const proc: ResultPromise =
+      fd === undefined
+        ? execa(this.spec.command, args, { ...options, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+        : // execa hands a file descriptor to spawn as is; its types do not list one for stdout/stderr.
+          execa(this.spec.command, args, { ...options, stdin: 'ignore', stdout: fd as unknown as 'ignore', stderr: fd as unknown as 'ignore' });
+    if (fd !== undefined) fs.closeSync(fd);
     this.proc = proc;
     this.pid = proc.pid;
     this.state = 'running';
@@ -121,6 +132,10 @@ export class Child {
     });
   }
 
+  private get toFile(): boolean {
+    return this.spec.output === 'file';
+  }
+
   private line(line: string, stream: OutputStream): void {
     this.keep(line);
     for (const l of this.listeners) l(line, stream);
@@ -128,6 +143,11 @@ export class Child {
 
   /** Adds a line to the tail and the log file (the harness's own markers too). */
   keep(line: string): void {
+    if (this.toFile) {
+      // Beside the child's own writes to the same file (both append).
+      fs.appendFileSync(this.spec.logFile, `${line}\n`);
+      return;
+    }
     this.lines.push(line);
     const max = this.spec.tailLines ?? DEFAULT_TAIL_LINES;
     if (this.lines.length > max) this.lines.splice(0, this.lines.length - max);
@@ -136,13 +156,27 @@ export class Child {
 
   /** Every line printed from now on, of every life; returns the unsubscribe. */
   onLine(listener: LineListener): () => void {
+    if (this.toFile) throw new Error(`${this.name}: its output goes straight to ${this.spec.logFile}, no lines to listen to`);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   /** The last `n` lines kept. */
   tail(n = DEFAULT_TAIL_LINES): readonly string[] {
-    return this.lines.slice(-n);
+    if (!this.toFile) return this.lines.slice(-n);
+    try {
+      const fd = fs.openSync(this.spec.logFile, 'r');
+      try {
+        const size = fs.fstatSync(fd).size;
+        const buf = Buffer.alloc(Math.min(size, FILE_TAIL_BYTES));
+        fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+        return buf.toString('utf8').trimEnd().split('\n').slice(-n);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return []; // no log yet
+    }
   }
 
   /** Sends `signal` to the PID; SIGSTOP and SIGCONT change the state. */

@@ -20,6 +20,8 @@ export interface GroupOptions {
   readonly keep?: boolean;
   /** What close sends first (default SIGKILL); a process run with --cpu-prof writes its profile only when it exits by itself. */
   readonly stopSignal?: StopSignal;
+  /** Where the children's output goes unless a child says otherwise (see ChildSpec.output). */
+  readonly output?: 'lines' | 'file';
 }
 
 const open = new Set<LaunchGroup>();
@@ -76,7 +78,11 @@ export class LaunchGroup {
   add(spec: Omit<ChildSpec, 'logFile'> & { readonly logFile?: string }): Child {
     if (this.closed) throw new Error(`${this.dir} is closed`);
     if (this.byName.has(spec.name)) throw new Error(`a child ${spec.name} exists already`);
-    const child = new Child({ ...spec, logFile: spec.logFile ?? path.join(this.logsDir, `${spec.name}.log`) });
+    const child = new Child({
+      ...(this.opts.output === undefined ? {} : { output: this.opts.output }),
+      ...spec,
+      logFile: spec.logFile ?? path.join(this.logsDir, `${spec.name}.log`),
+    });
     this.byName.set(spec.name, child);
     return child;
   }
