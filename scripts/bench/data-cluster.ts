@@ -118,7 +118,7 @@ export class DataCluster {
   }
 
   private async waitUp(child: Child, e: Endpoint): Promise<void> {
-    await child.waitReady('it answered /health', async () => (await request(false, e.host, e.port, 'GET', '/health', undefined, 500)).status === 200, { timeoutMs: this.opts.startTimeoutMs });
+    await child.waitReady('it to answer /health', async () => (await request(false, e.host, e.port, 'GET', '/health', undefined, 500)).status === 200, { timeoutMs: this.opts.startTimeoutMs });
   }
 
   /** The ids whose process has exited. */

@@ -203,7 +203,7 @@ export class ToruaCluster extends SystemProcesses implements System {
     const existing = this.child(id);
     const child = existing ?? this.group!.add(toruaChild(id, ['coordinator', '--config', this.file, '--id', id], { nodeArgs: benchNodeArgs() }));
     child.start();
-    await child.waitReady('it answered /health', async () => (await request(false, m.host, m.port, 'GET', '/health', undefined, 500)).status === 200);
+    await child.waitReady('it to answer /health', async () => (await request(false, m.host, m.port, 'GET', '/health', undefined, 500)).status === 200);
   }
 
   write(agent: http.Agent | false, m: Member, worker: number, seq: number, timeoutMs: number): Promise<boolean> {
@@ -297,7 +297,7 @@ export class EtcdCluster extends SystemProcesses implements System {
   }
 
   private async waitUp(m: Member): Promise<void> {
-    await this.child(m.id)!.waitReady(`${this.label} answered`, async () => (await this.status(m, 500)) !== undefined);
+    await this.child(m.id)!.waitReady(`${this.label} to answer`, async () => (await this.status(m, 500)) !== undefined);
   }
 
   private async status(m: Member, timeoutMs: number): Promise<any> {

@@ -150,7 +150,7 @@ export class ChaosCluster {
         setTimeout(() => void this.heal(id).catch(() => undefined), SELF_EXIT_RESTART_MS);
       }
     });
-    await child.waitReady('it answered /health', async () => (await request(false, m.host, m.port, 'GET', '/health', undefined, 500)).status === 200, {
+    await child.waitReady('it to answer /health', async () => (await request(false, m.host, m.port, 'GET', '/health', undefined, 500)).status === 200, {
       timeoutMs: START_TIMEOUT_MS,
       intervalMs: 50,
     });

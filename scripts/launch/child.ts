@@ -230,7 +230,7 @@ export class Child {
   }
 
   /**
-   * Polls `probe` until it holds (e.g. /health answers, or a line seen);
+   * Polls `probe` until it holds (`what`: "it to answer /health");
    * throws with the child's last lines when this life exits first or the
    * wait times out.
    */
@@ -238,7 +238,7 @@ export class Child {
     const life = this.lives;
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const exitedFirst = this.exited.then((e) => {
-      throw new Error(`${this.name} exited before ${what} (code ${String(e.exitCode)}, signal ${String(e.signal)}):\n${this.tail(30).join('\n')}`);
+      throw new Error(`${this.name} exited (code ${String(e.exitCode)}, signal ${String(e.signal)}) while waiting for ${what}:\n${this.tail(30).join('\n')}`);
     });
     const ready = waitFor(what, async () => (this.lives !== life || this.state === 'down' ? undefined : (await probe()) || undefined), {
       timeoutMs,

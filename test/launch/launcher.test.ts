@@ -54,7 +54,7 @@ describe('Child', () => {
   it('follows SIGSTOP and SIGCONT; stop() resumes a stopped child so it can act on SIGTERM', async () => {
     const g = await group();
     const c = g.start(node('sleeper', "process.on('SIGTERM', () => { console.log('bye'); process.exit(7); }); setInterval(() => {}, 1000); console.log('up');"));
-    await c.waitReady('it said up', () => c.tail().includes('up'));
+    await c.waitReady('it to say up', () => c.tail().includes('up'));
     c.signal('SIGSTOP');
     expect(c.state).toBe('stopped');
     expect(fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('T');
@@ -67,7 +67,7 @@ describe('Child', () => {
   it('SIGKILLs a child that ignores the signal once the grace is over', async () => {
     const g = await group();
     const c = g.start(node('stubborn', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('up');"));
-    await c.waitReady('it said up', () => c.tail().includes('up'));
+    await c.waitReady('it to say up', () => c.tail().includes('up'));
     const { exit, forced } = await c.stop('SIGTERM', 300);
     expect(forced).toBe(true);
     expect(exit.signal).toBe('SIGKILL');
@@ -77,7 +77,7 @@ describe('Child', () => {
     const g = await group();
     const c = g.start(node('quitter', "console.error('cannot start: port in use'); process.exit(2)"));
     const started = performance.now();
-    await expect(c.waitReady('it answered', () => false, { timeoutMs: 20_000 })).rejects.toThrow(/quitter exited before it answered \(code 2[\s\S]*cannot start: port in use/);
+    await expect(c.waitReady('it to answer', () => false, { timeoutMs: 20_000 })).rejects.toThrow(/quitter exited \(code 2, signal undefined\) while waiting for it to answer:[\s\S]*cannot start: port in use/);
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 

@@ -9,10 +9,11 @@
  *
  * Every child is a child of the launcher (scripts/launch): tracked by PID,
  * its stdout/stderr lines kept (the last few hundred in memory, all of them
- * in a log file) so a failing test can print what each replica said. `close()` resumes stopped children, kills
- * every child by PID, deletes exactly the iptables rules it added and removes
- * its temporary directory; `useClusters()` calls it after every test, failed
- * or not, and prints the diagnostics of a failed one.
+ * in a log file) so a failing test can print what each replica said.
+ * `close()` resumes stopped children, kills every child by PID, deletes
+ * exactly the iptables rules it added and removes its temporary directory;
+ * `useClusters()` calls it after every test, failed or not, and prints the
+ * diagnostics of a failed one.
  *
  * Waits are condition polls with generous deadlines, never fixed sleeps.
  */
@@ -31,7 +32,7 @@ import { waitFor as waitForState, type WaitOptions } from './wait-for.js';
 
 export { MAIN_JS, REPO_ROOT };
 export { freePort } from '../../scripts/launch/ports.js';
-export { now, sleep } from '../../scripts/launch/wait-for.js';
+export { now, sleep };
 export type { NodeSpec };
 
 /** One loopback alias per replica: Linux routes all of 127/8 on `lo`, no setup needed. */
@@ -182,7 +183,6 @@ export interface LeaderQuery {
   /** Every running voter must name the leader, not just a majority. */
   readonly all?: boolean;
 }
-
 
 export interface LeaderClaim {
   readonly term: number;
@@ -371,7 +371,7 @@ export class Cluster {
     p.child.start({ args: this.args(p.spec, opts), ...(opts.env === undefined ? {} : { env: opts.env }) });
     const spec = p.spec;
     await p.child.waitReady(
-      'it was ready',
+      spec.kind === 'node' ? 'it to answer /health' : 'its "coordinator ready" line',
       spec.kind === 'node' ? async () => (await httpRequest(spec.host, spec.port, 'GET', '/health', undefined, 1_000)).status === 200 : () => p.ready,
       { timeoutMs: 30_000, intervalMs: spec.kind === 'node' ? 50 : 10 },
     );
