@@ -68,6 +68,16 @@ export function cpuSecondsOf(pid: number): number {
   return f === undefined ? 0 : (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_S;
 }
 
+/** Whether a process `pid` exists (signal 0 by PID). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class Child {
   state: ChildState = 'down';
   pid: number | undefined;

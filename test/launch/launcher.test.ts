@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pidAlive } from '../../scripts/launch/child.js';
 import { LaunchGroup } from '../../scripts/launch/group.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -18,15 +19,6 @@ async function group(opts: { keep?: boolean; output?: 'lines' | 'file' } = {}): 
 
 /** A node child running `code`. */
 const node = (name: string, code: string) => ({ name, command: process.execPath, args: ['-e', code] });
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('Child', () => {
   it('keeps every life in one log file and the tail, tells listeners each line and its stream, and records each exit', async () => {
@@ -101,7 +93,7 @@ describe('LaunchGroup', () => {
     b.signal('SIGSTOP');
     const pids = [a.pid!, b.pid!];
     await g.close();
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(pidAlive)).toEqual([]);
     expect([a.state, b.state]).toEqual(['down', 'down']);
     expect(fs.existsSync(g.dir)).toBe(false);
     expect(() => g.add(node('late', ''))).toThrow(/closed/);

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, expect } from 'vitest';
-import type { Child } from '../../scripts/launch/child.js';
+import { pidAlive, type Child } from '../../scripts/launch/child.js';
 import { LaunchGroup } from '../../scripts/launch/group.js';
 import { freePorts as freePortsOn } from '../../scripts/launch/ports.js';
 import { layoutCoordinators, layoutNodes, MAIN_JS, toruaChild, writeClusterFile } from '../../scripts/launch/torua-cluster-file.js';
@@ -27,14 +27,7 @@ export function freePorts(count: number): Promise<number[]> {
   return freePortsOn(count, HOST);
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { pidAlive as isAlive } from '../../scripts/launch/child.js';
 
 /** waitFor for real processes: 30 s by default, polled every 50 ms. */
 export function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -121,7 +114,7 @@ export class TestCluster {
         // already gone
       }
     }
-    await waitFor('every process of the test to exit', () => ([...this.extraPids].some(isAlive) ? undefined : true), 10_000);
+    await waitFor('every process of the test to exit', () => ([...this.extraPids].some(pidAlive) ? undefined : true), 10_000);
     if (failed) {
       for (const log of this.logs) {
         if (!fs.existsSync(log)) continue;
