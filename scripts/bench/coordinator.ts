@@ -8,7 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import type http from 'node:http';
 import { keepAliveAgent } from './http.js';
-import { log, now, sleep } from './procs.js';
+import { log } from '../launch/log.js';
+import { now, sleep } from '../launch/wait-for.js';
 import { EtcdCluster, majorityLeader, memberOf, ToruaCluster, waitCaughtUp, waitForLeader, type Member, type System } from './systems.js';
 
 export interface CoordinatorBenchOptions {

@@ -8,12 +8,13 @@
 import { CERTS_DIR, makeBenchCerts, useBenchTls } from './bench-tls.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from './http.js';
-import { benchNodeArgs, childrenCpuSeconds, freePort, killAll, makeTempDir, removeDir, startChild, waitFor, type Child } from './procs.js';
+import { benchNodeArgs, benchStopSignal } from './node-args.js';
+import type { Child } from '../launch/child.js';
+import { LaunchGroup } from '../launch/group.js';
+import { loopbackAlias } from '../launch/ports.js';
+import { layoutCoordinators, layoutNodes, toruaChild, writeClusterFile, type ClusterFile } from '../launch/torua-cluster-file.js';
 
-const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 export const SHARDS = 8;
 
 export interface Endpoint {
@@ -27,14 +28,24 @@ export class DataCluster {
   readonly nodes: Endpoint[] = [];
   /** Each coordinator's Raft peer port, by id (a partition must cut it too). */
   readonly peerPorts = new Map<string, number>();
-  protected dir = '';
+  protected group: LaunchGroup | undefined;
   /** The cluster file every process was started with. */
   protected file = '';
-  protected readonly children = new Map<string, Child>();
 
   /** CPU seconds the cluster's running processes have used so far. */
   cpuSeconds(): number {
-    return childrenCpuSeconds([...this.children.values()]);
+    return this.group?.cpuSeconds() ?? 0;
+  }
+
+  /** The temporary directory (cluster file, data, logs/). */
+  protected get dir(): string {
+    if (this.group === undefined) throw new Error(`the ${this.opts.name} cluster is not started`);
+    return this.group.dir;
+  }
+
+  /** The process of `id` (a coordinator, a node, or another child of the group). */
+  protected childOf(id: string): Child | undefined {
+    return this.group?.has(id) === true ? this.group.child(id) : undefined;
   }
 
   constructor(
@@ -57,29 +68,22 @@ export class DataCluster {
 
   /** Writes the cluster file and starts every coordinator, then every node. */
   protected async startProcesses(): Promise<void> {
-    this.dir = await makeTempDir(`torua-${this.opts.name}-bench-`);
-    await fsp.mkdir(path.join(this.dir, 'logs'));
-    const coordinators = [];
-    for (let i = 0; i < 3; i++) {
-      const host = `127.0.0.${11 + i}`;
-      const spec = { id: `c${i + 1}`, host, apiPort: await freePort(host), peerPort: await freePort(host) };
-      coordinators.push(spec);
-      this.coordinators.push({ id: spec.id, host, port: spec.apiPort });
-      this.peerPorts.set(spec.id, spec.peerPort);
+    this.group = await LaunchGroup.create({ prefix: `torua-${this.opts.name}-bench-`, stopSignal: benchStopSignal(this.opts.coordinatorNodeArgs), output: 'file' });
+    const coordinators = await layoutCoordinators(3);
+    for (const c of coordinators) {
+      this.coordinators.push({ id: c.id, host: c.host, port: c.apiPort });
+      this.peerPorts.set(c.id, c.peerPort);
     }
-    for (let i = 0; i < (this.opts.nodeCount ?? 3); i++) {
-      const host = `127.0.0.${this.opts.nodeHostBase + i}`;
-      this.nodes.push({ id: `n${i + 1}`, host, port: await freePort(host) });
-    }
-    const file = path.join(this.dir, 'cluster.json');
-    this.file = file;
-    const content = {
+    const nodes = await layoutNodes(this.opts.nodeCount ?? 3, (i) => loopbackAlias(this.opts.nodeHostBase + i));
+    this.nodes.push(...nodes.map((n) => ({ id: n.id, host: n.host, port: n.port })));
+    this.file = path.join(this.dir, 'cluster.json');
+    const content: ClusterFile = {
       clusterId: `${this.opts.name}-bench`,
       dataDir: path.join(this.dir, 'data'),
       shards: this.shardCount,
       replicationFactor: 2,
       coordinators,
-      nodes: this.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, capacity: 16 })),
+      nodes,
       logLevel: 'info',
       ...(this.opts.settings === undefined ? {} : { settings: this.opts.settings }),
       ...(this.opts.tls === true ? { tls: { dir: CERTS_DIR } } : {}),
@@ -88,57 +92,52 @@ export class DataCluster {
       await makeBenchCerts(this.dir, content);
       useBenchTls(this.dir);
     }
-    await fsp.writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
-    await Promise.all(this.coordinators.map((c) => this.spawn(c, ['coordinator', '--config', file, '--id', c.id], this.opts.coordinatorNodeArgs)));
-    await Promise.all(this.nodes.map((n) => this.spawn(n, ['node', '--config', file, '--id', n.id])));
+    await writeClusterFile(this.file, content);
+    await Promise.all(this.coordinators.map((c) => this.spawn(c, 'coordinator', this.opts.coordinatorNodeArgs)));
+    await Promise.all(this.nodes.map((n) => this.spawn(n, 'node')));
   }
 
   /** Starts a process of the file again (after it exited), under the same id, and waits for its /health. */
   async restart(id: string): Promise<void> {
-    if (this.children.get(id)?.alive === true) throw new Error(`${id} is still running`);
-    const coordinator = this.coordinators.find((c) => c.id === id);
-    const node = this.nodes.find((n) => n.id === id);
-    if (coordinator !== undefined) await this.spawn(coordinator, ['coordinator', '--config', this.file, '--id', id], this.opts.coordinatorNodeArgs);
-    else if (node !== undefined) await this.spawn(node, ['node', '--config', this.file, '--id', id]);
-    else throw new Error(`no process ${id} in the cluster file`);
+    const child = this.childOf(id);
+    if (child === undefined) throw new Error(`no process ${id} in the cluster file`);
+    if (child.alive) throw new Error(`${id} is still running`);
+    child.start();
+    await this.waitUp(child, this.endpointOf(id));
   }
 
-  private async spawn(e: Endpoint, args: readonly string[], nodeArgs: readonly string[] = []): Promise<void> {
-    const child = startChild(`torua ${e.id}`, process.execPath, [...benchNodeArgs(), ...nodeArgs, MAIN_JS, ...args], path.join(this.dir, 'logs', `${e.id}.log`), { ...process.env, NODE_OPTIONS: '' });
-    this.children.set(e.id, child);
-    const up = await waitFor(
-      `${e.id} to answer /health`,
-      async () => (!child.alive ? false : (await request(false, e.host, e.port, 'GET', '/health', undefined, 500)).status === 200 ? true : undefined),
-      this.opts.startTimeoutMs,
-      25,
-    ).catch((err: unknown) => String(err));
-    if (up !== true) throw new Error(`${up === false ? `${e.id} exited before it answered /health` : up}\n${await this.logTails([e.id])}`);
+  private endpointOf(id: string): Endpoint {
+    const e = this.coordinators.find((c) => c.id === id) ?? this.nodes.find((n) => n.id === id);
+    if (e === undefined) throw new Error(`no process ${id} in the cluster file`);
+    return e;
+  }
+
+  private async spawn(e: Endpoint, kind: 'coordinator' | 'node', nodeArgs: readonly string[] = []): Promise<void> {
+    const child = this.group!.start(toruaChild(e.id, [kind, '--config', this.file, '--id', e.id], { nodeArgs: [...benchNodeArgs(), ...nodeArgs] }));
+    await this.waitUp(child, e);
+  }
+
+  private async waitUp(child: Child, e: Endpoint): Promise<void> {
+    await child.waitReady('it to answer /health', async () => (await request(false, e.host, e.port, 'GET', '/health', undefined, 500)).status === 200, { timeoutMs: this.opts.startTimeoutMs });
   }
 
   /** The ids whose process has exited. */
   protected exited(): string[] {
-    return [...this.children.entries()].filter(([, c]) => !c.alive).map(([id]) => id);
+    return (this.group?.children ?? []).filter((c) => !c.alive).map((c) => c.name);
   }
 
   async logTails(ids: readonly string[], lines = 12): Promise<string> {
-    const tails = await Promise.all(
-      ids.map(async (id) => {
-        const text = await fsp.readFile(path.join(this.dir, 'logs', `${id}.log`), 'utf8').catch(() => '');
-        return `--- ${id} (last lines) ---\n${text.split('\n').slice(-lines).join('\n')}`;
-      }),
-    );
-    return tails.join('\n');
+    return ids.map((id) => `--- ${id} (last lines) ---\n${(this.childOf(id)?.tail(lines) ?? []).join('\n')}`).join('\n');
   }
 
   /** Copies every process's log to `to` (created if need be): the temporary directory goes away with close(). */
   async copyLogs(to: string): Promise<void> {
-    if (!this.dir) return;
-    await fsp.cp(path.join(this.dir, 'logs'), to, { recursive: true });
+    if (this.group === undefined) return;
+    await fsp.cp(this.group.logsDir, to, { recursive: true });
   }
 
   async close(): Promise<void> {
-    await killAll([...this.children.values()]);
-    if (this.dir) await removeDir(this.dir);
+    await this.group?.close();
     if (this.opts.tls === true) useBenchTls(undefined);
   }
 }

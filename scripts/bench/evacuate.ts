@@ -14,7 +14,9 @@ import path from 'node:path';
 import { createKvClient, type KvClient } from '../../src/client/index.js';
 import { shardForKey } from '../../src/common/key-hash.js';
 import { FailoverBenchCluster, type ShardView } from './failover-cluster.js';
-import { log, makeTempDir, now, removeDir, sleep } from './procs.js';
+import { log } from '../launch/log.js';
+import { now, sleep } from '../launch/wait-for.js';
+import { LaunchGroup } from '../launch/group.js';
 
 export interface EvacuateBenchOptions {
   readonly keys: number;
@@ -59,7 +61,9 @@ async function forEachConcurrently(count: number, concurrency: number, op: (i: n
 
 /** Write-and-fsync then copy-and-fsync of `bytes` in the system's temporary directory: the disk's copy rate, MiB/s. */
 async function diskCopyRate(bytes: number): Promise<number> {
-  const dir = await makeTempDir('torua-evacuate-disk-');
+  // A group without children: its directory goes away at the end, on an error and on Ctrl-C.
+  const group = await LaunchGroup.create({ prefix: 'torua-evacuate-disk-' });
+  const dir = group.dir;
   try {
     const chunk = Buffer.alloc(MIB, 7);
     const src = path.join(dir, 'src');
@@ -75,7 +79,7 @@ async function diskCopyRate(bytes: number): Promise<number> {
     await out.close();
     return bytes / MIB / ((now() - started) / 1000);
   } finally {
-    await removeDir(dir);
+    await group.close();
   }
 }
 

@@ -7,7 +7,8 @@
  * view: shards, node statuses and events.
  */
 import { parseJson, request } from './http.js';
-import { now, signalChild, sleep, type Child } from './procs.js';
+import { now, sleep } from '../launch/wait-for.js';
+import type { Child } from '../launch/child.js';
 import { DataCluster, SHARDS, type Endpoint } from './data-cluster.js';
 
 export { SHARDS };
@@ -111,16 +112,16 @@ export class FailoverBenchCluster extends DataCluster {
     throw new Error(`the cluster was not green within ${timeoutMs} ms: ${lacking}`);
   }
 
-  pause(nodeId: string): Promise<void> {
-    return signalChild(this.child(nodeId), 'SIGSTOP');
+  async pause(nodeId: string): Promise<void> {
+    this.child(nodeId).signal('SIGSTOP');
   }
 
-  resume(nodeId: string): Promise<void> {
-    return signalChild(this.child(nodeId), 'SIGCONT');
+  async resume(nodeId: string): Promise<void> {
+    this.child(nodeId).signal('SIGCONT');
   }
 
   protected child(id: string): Child {
-    const c = this.children.get(id);
+    const c = this.childOf(id);
     if (c === undefined || !c.alive) throw new Error(`${id} is not running`);
     return c;
   }

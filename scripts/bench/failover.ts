@@ -14,7 +14,8 @@ import { shardForKey } from '../../src/common/key-hash.js';
 import { createKvAgent, sendRaw } from '../../src/client/kv-http.js';
 import { FailoverBenchCluster, mostPrimaries, SHARDS } from './failover-cluster.js';
 import { percentile } from './kv-measure.js';
-import { log, now, sleep } from './procs.js';
+import { log } from '../launch/log.js';
+import { now, sleep } from '../launch/wait-for.js';
 
 export interface FailoverBenchOptions {
   readonly trials: number;

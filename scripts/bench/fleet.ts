@@ -18,17 +18,17 @@
  * until the table says it is unhealthy. `--json` ends the output with one
  * line of JSON (the integration test reads it).
  */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataCluster, type Endpoint } from './data-cluster.js';
 import { parseJson, request } from './http.js';
-import { freePort, log, now, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
+import { log } from '../launch/log.js';
+import { now, sleep, waitFor } from '../launch/wait-for.js';
+import { cpuSecondsOf as cpuSeconds, type Child } from '../launch/child.js';
+import { freePort } from '../launch/ports.js';
 
 const FLEET_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fleet-process.js');
-const CLK_TCK = 100;
 const READ_TIMEOUT_MS = 2_000;
 const WRITE_TIMEOUT_MS = 5_000;
 /** The writer's pause between two label writes: a steady trickle, not a flood. */
@@ -94,29 +94,23 @@ class FleetCluster extends DataCluster {
     const list = this.coordinators.map((c) => `${c.host}:${c.port}`).join(',');
     const profDir = process.env['TORUA_FLEET_CPU_PROF'];
     const prof = profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
-    this.fleet = startChild('fleet', process.execPath, [...prof, FLEET_JS, '--coordinators', list, '--control-port', String(this.controlPort), ...fleetArgs(list)], path.join(this.dir, 'logs', 'fleet.log'), {
-      ...process.env,
-      NODE_OPTIONS: '',
+    this.fleet = this.group!.start({
+      name: 'fleet',
+      command: process.execPath,
+      args: [...prof, FLEET_JS, '--coordinators', list, '--control-port', String(this.controlPort), ...fleetArgs(list)],
+      env: { NODE_OPTIONS: '' },
     });
-  }
-
-  /** A profiled coordinator writes its profile only on a clean exit: SIGTERM first. */
-  override async close(): Promise<void> {
-    if (process.env['TORUA_FLEET_CPU_PROF'] !== undefined) {
-      await Promise.all(this.coordinators.map((c) => this.children.get(c.id)).map((c) => (c === undefined ? undefined : signalChild(c, 'SIGTERM'))));
-    }
-    await super.close();
   }
 
   /** Copies the processes' logs out of the temporary directory (removed on close); returns where. */
   async keepLogs(): Promise<string> {
     const to = path.join(os.tmpdir(), `torua-fleet-logs-${Date.now()}`);
-    await fsp.cp(path.join(this.dir, 'logs'), to, { recursive: true });
+    await this.copyLogs(to);
     return to;
   }
 
   pidOf(id: string): number | undefined {
-    return this.children.get(id)?.pid;
+    return this.childOf(id)?.pid;
   }
 
   async get<T>(c: Endpoint, urlPath: string): Promise<T | undefined> {
@@ -176,14 +170,6 @@ interface FleetStats {
   readonly renewalIntervalMs: FleetReport['probeIntervalMs'];
 }
 
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at state, field 3.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
 /** One sample of a metric in Prometheus text, whatever other labels it carries (`replica`…), with every label of `labels`. */
 function sample(text: string, name: string, labels: Readonly<Record<string, string>> = {}): number {
   for (const line of text.split('\n')) {
@@ -232,7 +218,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     log(`fleet: starting 3 coordinators and a fleet of ${opts.nodes} live + ${opts.dead} dead nodes`);
     const t0 = now();
     await cluster.start(() => ['--nodes', String(opts.nodes), '--dead', String(opts.dead)]);
-    const first = await waitFor('a leader', () => cluster.leader(), 30_000);
+    const first = await waitFor('a leader', () => cluster.leader(), { timeoutMs: 30_000, intervalMs: 20 });
     const registerTimeoutMs = 60_000 + (opts.nodes + opts.dead) * 60;
     await waitFor(
       'the fleet to register',
@@ -241,8 +227,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
         if (s.failure !== null) throw new Error(`fleet failed: ${s.failure}`);
         return s.ready ? s : undefined;
       },
-      registerTimeoutMs,
-      500,
+      { timeoutMs: registerTimeoutMs, intervalMs: 500 },
     );
     const registerSeconds = (now() - t0) / 1000;
     log(`fleet: registered after ${registerSeconds.toFixed(1)} s; waiting for every live node to be healthy`);
@@ -252,12 +237,11 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
         const info = await cluster.get<{ healthy_nodes: number }>(first.endpoint, '/cluster/info');
         return info !== undefined && info.healthy_nodes >= opts.nodes ? true : undefined;
       },
-      60_000,
-      500,
+      { timeoutMs: 60_000, intervalMs: 500 },
     );
     // Settle: leases renewed, the first probes of every node done.
     await sleep(3_000);
-    const leader = await waitFor('a leader', () => cluster.leader(), 10_000);
+    const leader = await waitFor('a leader', () => cluster.leader(), { timeoutMs: 10_000, intervalMs: 20 });
     if (leader.endpoint.id !== first.endpoint.id) log(`fleet: the leader changed during registration (${first.endpoint.id} → ${leader.endpoint.id})`);
     const pid = cluster.pidOf(leader.endpoint.id)!;
     const followers = cluster.coordinators.filter((c) => c.id !== leader.endpoint.id);
@@ -288,7 +272,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     // prom-client resets the event loop delay histogram at each scrape: this is the window's (decisionsBefore scraped it).
     const leaderLoopDelayMaxMs = sample(leaderMetrics, 'nodejs_eventloop_lag_max_seconds') * 1000;
     // A busy leader may answer /health late: asked again for a while before it counts as gone.
-    const still = await waitFor('the leader after the window', () => cluster.leader(), 15_000, 200).catch(() => undefined);
+    const still = await waitFor('the leader after the window', () => cluster.leader(), { timeoutMs: 15_000, intervalMs: 200 }).catch(() => undefined);
     // Every election raises the term (the replicas' metrics would miss one a busy replica did not answer).
     const leaderChanges = still === undefined ? 1 : Math.max(still.term - leader.term, still.endpoint.id === leader.endpoint.id ? 0 : 1);
     const followerGapsOver: Record<string, number> = {};
@@ -311,8 +295,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
       await waitFor(
         `${hungNode} declared unhealthy`,
         async () => ((await cluster.get<{ status: string }>(still.endpoint, `/nodes/${hungNode}/info`))?.status === 'unhealthy' ? true : undefined),
-        30_000,
-        20,
+        { timeoutMs: 30_000, intervalMs: 20 },
       ).then(
         () => (detectMs = now() - h0),
         (e: unknown) => log(`fleet: ${String(e)}`),

@@ -15,7 +15,8 @@ import { createKvClient, type KvClient } from '../../src/client/index.js';
 import { shardForKey } from '../../src/common/key-hash.js';
 import { FailoverBenchCluster } from './failover-cluster.js';
 import { parseJson, request } from './http.js';
-import { log, now, sleep } from './procs.js';
+import { log } from '../launch/log.js';
+import { now, sleep } from '../launch/wait-for.js';
 
 export interface HotBenchOptions {
   readonly seconds: number;

@@ -6,7 +6,8 @@
  * the bench with what it lacked and the last lines of each process's log.
  */
 import { parseJson, request } from './http.js';
-import { log, now, sleep } from './procs.js';
+import { log } from '../launch/log.js';
+import { now, sleep } from '../launch/wait-for.js';
 import { DataCluster, SHARDS, type Endpoint } from './data-cluster.js';
 
 export type { Endpoint };
@@ -59,6 +60,6 @@ export class KvBenchCluster extends DataCluster {
       } else if (a.status !== 0) lacking = `GET /shards on ${c.id}: ${a.status} ${a.text.slice(0, 200)}`;
       await sleep(100);
     }
-    throw new Error(`the cluster did not come up within ${READY_TIMEOUT_MS / 1000} s: ${lacking}\n${await this.logTails([...this.children.keys()], 8)}`);
+    throw new Error(`the cluster did not come up within ${READY_TIMEOUT_MS / 1000} s: ${lacking}\n${await this.logTails([...this.coordinators, ...this.nodes].map((e) => e.id), 8)}`);
   }
 }

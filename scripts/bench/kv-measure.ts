@@ -1,5 +1,5 @@
 /** Closed-loop load for the KV bench: N workers back to back, bounded in time and count, with latency percentiles. */
-import { now, sleep } from './procs.js';
+import { now, sleep } from '../launch/wait-for.js';
 
 export interface KvRate {
   readonly perSec: number;

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { KvBenchCluster } from './kv-cluster.js';
 import { warmThenMeasure, type KvRate } from './kv-measure.js';
 import { coordinatorRestWorkload, etcdWorkload, smartClientWorkload, VALUE_BYTES, type KvWorkload } from './kv-systems.js';
-import { log } from './procs.js';
+import { log } from '../launch/log.js';
 import { EtcdCluster } from './systems.js';
 
 export interface KvBenchOptions {

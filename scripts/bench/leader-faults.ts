@@ -22,7 +22,8 @@ import { createKvClient, type KvClient } from '../../src/client/index.js';
 import { Firewall, partitionUnsupportedReason, type Cut, type Endpoint as FirewallEndpoint } from '../chaos/firewall.js';
 import { FailoverBenchCluster, mostPrimaries, SHARDS } from './failover-cluster.js';
 import { parseJson, request } from './http.js';
-import { log, now, signalChild, sleep } from './procs.js';
+import { log } from '../launch/log.js';
+import { now, sleep } from '../launch/wait-for.js';
 import { lostOf, maxGap, startWriters } from './smart-writers.js';
 
 export interface LeaderFaultsBenchOptions {
@@ -83,8 +84,9 @@ class LeaderFaultsCluster extends FailoverBenchCluster {
     throw new Error(`no single leader within ${timeoutMs} ms`);
   }
 
-  signal(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
-    return signalChild(this.child(id), signal);
+  async signal(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+    if (signal === 'SIGKILL') await this.child(id).stop('SIGKILL');
+    else this.child(id).signal(signal);
   }
 
   /** A process's alias and every port it listens on, for the firewall. */

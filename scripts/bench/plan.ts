@@ -13,7 +13,8 @@
  */
 import { dryRun, explainShard, planPlacement, type PlacementInput, type PlannedStep } from '../../src/coordinator/placement/index.js';
 import { apply, initialState, shardById, type Command, type RoutingState } from '../../src/coordinator/routing/index.js';
-import { log, now } from './procs.js';
+import { log } from '../launch/log.js';
+import { now } from '../launch/wait-for.js';
 
 export interface PlanBenchOptions {
   readonly nodes: number;

@@ -10,7 +10,8 @@
  */
 import { apply, initialState, type Command, type RoutingState } from '../../src/coordinator/routing/index.js';
 import { runSystemSeed } from '../sim/system/system-sim.js';
-import { log, now } from './procs.js';
+import { log } from '../launch/log.js';
+import { now } from '../launch/wait-for.js';
 
 const SCALES = [
   { nodes: 100, shards: 1_024 },

@@ -4,15 +4,16 @@
  * three-member etcd on 127.0.0.21–23 (its v3 HTTP/JSON gateway).
  */
 import { benchCredentials, CERTS_DIR, makeBenchCerts, useBenchTls } from './bench-tls.js';
-import fsp from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseJson, request } from './http.js';
-import { benchNodeArgs, childrenCpuSeconds, freePort, killAll, log, makeTempDir, removeDir, signalChild, sleep, startChild, waitFor, type Child } from './procs.js';
-
-const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+import { benchNodeArgs, benchStopSignal } from './node-args.js';
+import type { Child } from '../launch/child.js';
+import { LaunchGroup } from '../launch/group.js';
+import { freePort, loopbackAlias } from '../launch/ports.js';
+import { layoutCoordinators, toruaChild, writeClusterFile, type ClusterFile } from '../launch/torua-cluster-file.js';
+import { log } from '../launch/log.js';
+import { sleep, waitFor } from '../launch/wait-for.js';
 
 export interface Member {
   readonly id: string;
@@ -66,7 +67,7 @@ export async function majorityLeader(sys: System, exclude: string | undefined, t
 }
 
 export async function waitForLeader(sys: System, exclude?: string, timeoutMs = 30_000): Promise<string> {
-  return waitFor(`a leader of ${sys.label}${exclude ? ` other than ${exclude}` : ''}`, () => majorityLeader(sys, exclude), timeoutMs, 20);
+  return waitFor(`a leader of ${sys.label}${exclude ? ` other than ${exclude}` : ''}`, () => majorityLeader(sys, exclude), { timeoutMs, intervalMs: 20 });
 }
 
 export function memberOf(sys: System, id: string): Member {
@@ -78,45 +79,52 @@ export function memberOf(sys: System, id: string): Member {
 /** Waits until `id` applied what the leader had committed when asked (bounded). */
 export async function waitCaughtUp(sys: System, id: string, timeoutMs = 30_000): Promise<void> {
   const leader = await waitForLeader(sys, undefined, timeoutMs);
-  const lp = await waitFor('the leader progress', () => sys.progress(memberOf(sys, leader), 500), timeoutMs);
+  const lp = await waitFor('the leader progress', () => sys.progress(memberOf(sys, leader), 500), { timeoutMs, intervalMs: 20 });
   const target = lp.commit;
   await waitFor(`${id} to catch up to ${target}`, async () => {
     const p = await sys.progress(memberOf(sys, id), 500);
     return p && p.applied >= target && p.leader !== undefined ? true : undefined;
-  }, timeoutMs, 20);
+  }, { timeoutMs, intervalMs: 20 });
 }
 
 /**
- * What both systems share: their child processes and temp dir, the signals
+ * What both systems share: their children in one launch group, the signals
  * the failover measures send, and the teardown.
  */
-abstract class ProcessGroup {
-  protected dir = '';
-  protected readonly children = new Map<string, Child>();
+abstract class SystemProcesses {
+  protected group: LaunchGroup | undefined;
+
+  protected get dir(): string {
+    if (this.group === undefined) throw new Error('not started');
+    return this.group.dir;
+  }
+
+  protected child(id: string): Child | undefined {
+    return this.group?.has(id) === true ? this.group.child(id) : undefined;
+  }
 
   async fault(id: string, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
-    const c = this.children.get(id);
-    if (c) await signalChild(c, signal);
+    const c = this.child(id);
+    if (c === undefined || !c.alive) return;
+    if (signal === 'SIGKILL') await c.stop('SIGKILL');
+    else c.signal(signal);
   }
 
   isRunning(id: string): boolean {
-    const c = this.children.get(id);
-    return c !== undefined && c.alive && !c.stopped;
+    return this.child(id)?.state === 'running';
   }
 
   cpuSeconds(): number {
-    return childrenCpuSeconds([...this.children.values()]);
+    return this.group?.cpuSeconds() ?? 0;
   }
 
   /** Kills `id` if it still runs (before it is started again). */
   protected async killIfAlive(id: string): Promise<void> {
-    const c = this.children.get(id);
-    if (c?.alive) await signalChild(c, 'SIGKILL');
+    await this.child(id)?.stop('SIGKILL');
   }
 
   async close(): Promise<void> {
-    await killAll([...this.children.values()]);
-    if (this.dir) await removeDir(this.dir);
+    await this.group?.close();
   }
 }
 
@@ -124,7 +132,7 @@ abstract class ProcessGroup {
 // Torua
 // ---------------------------------------------------------------------------
 
-export class ToruaCluster extends ProcessGroup implements System {
+export class ToruaCluster extends SystemProcesses implements System {
   readonly label: string;
   members: Member[] = [];
   private file = '';
@@ -136,17 +144,11 @@ export class ToruaCluster extends ProcessGroup implements System {
   }
 
   async start(): Promise<void> {
-    this.dir = await makeTempDir('torua-bench-');
-    await fsp.mkdir(path.join(this.dir, 'logs'));
-    const coordinators = [];
-    for (let i = 0; i < 3; i++) {
-      const host = `127.0.0.${11 + i}`;
-      const spec = { id: `c${i + 1}`, host, apiPort: await freePort(host), peerPort: await freePort(host) };
-      coordinators.push(spec);
-      this.members.push({ id: spec.id, host, port: spec.apiPort });
-    }
+    this.group = await LaunchGroup.create({ prefix: 'torua-bench-', stopSignal: benchStopSignal(), output: 'file' });
+    const coordinators = await layoutCoordinators(3);
+    this.members.push(...coordinators.map((c) => ({ id: c.id, host: c.host, port: c.apiPort })));
     this.file = path.join(this.dir, 'cluster.json');
-    const content = {
+    const content: ClusterFile = {
       clusterId: 'bench',
       dataDir: path.join(this.dir, 'data'),
       shards: 8,
@@ -162,7 +164,7 @@ export class ToruaCluster extends ProcessGroup implements System {
       await makeBenchCerts(this.dir, content, Array.from({ length: WORKER_KEYS }, (_, k) => `bench-n${k}`));
       useBenchTls(this.dir);
     }
-    await fsp.writeFile(this.file, `${JSON.stringify(content, null, 2)}\n`);
+    await writeClusterFile(this.file, content);
     await Promise.all(this.members.map((m) => this.spawn(m.id)));
     const leader = await waitForLeader(this);
     log(`torua: leader ${leader}; registering ${WORKER_KEYS} nodes`);
@@ -193,23 +195,15 @@ export class ToruaCluster extends ProcessGroup implements System {
       const nodes = (parseJson(a.text) as { nodes?: Array<{ id: string; status: string }> } | undefined)?.nodes;
       if (a.status !== 200 || !Array.isArray(nodes)) return undefined;
       return nodes.filter((n) => n.id.startsWith('bench-n') && n.status !== 'left').length === 0 ? true : undefined;
-    }, 30_000, 100);
+    }, { timeoutMs: 30_000, intervalMs: 100 });
   }
 
   private async spawn(id: string): Promise<void> {
-    const args = [...benchNodeArgs(), MAIN_JS, 'coordinator', '--config', this.file, '--id', id];
-    const child = startChild(`torua ${id}`, process.execPath, args, path.join(this.dir, 'logs', `${id}.log`), { ...process.env, NODE_OPTIONS: '' });
-    this.children.set(id, child);
     const m = memberOf(this, id);
-    const up = await waitFor(`${id} to answer /health`, async () => {
-      if (!child.alive) return false;
-      const a = await request(false, m.host, m.port, 'GET', '/health', undefined, 500);
-      return a.status === 200 ? true : undefined;
-    }, 30_000, 25).catch((e: unknown) => String(e));
-    if (up !== true) {
-      const tail = (await fsp.readFile(path.join(this.dir, 'logs', `${id}.log`), 'utf8').catch(() => '')).split('\n').slice(-20).join('\n');
-      throw new Error(`${up === false ? `${id} exited before it answered /health` : up}\n${tail}`);
-    }
+    const existing = this.child(id);
+    const child = existing ?? this.group!.add(toruaChild(id, ['coordinator', '--config', this.file, '--id', id], { nodeArgs: benchNodeArgs() }));
+    child.start();
+    await child.waitReady('it to answer /health', async () => (await request(false, m.host, m.port, 'GET', '/health', undefined, 500)).status === 200);
   }
 
   write(agent: http.Agent | false, m: Member, worker: number, seq: number, timeoutMs: number): Promise<boolean> {
@@ -245,7 +239,7 @@ export class ToruaCluster extends ProcessGroup implements System {
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
-export class EtcdCluster extends ProcessGroup implements System {
+export class EtcdCluster extends SystemProcesses implements System {
   readonly members: Member[] = [];
   private peerUrls = new Map<string, string>();
   /** etcd member id (decimal string) → our name. */
@@ -260,10 +254,9 @@ export class EtcdCluster extends ProcessGroup implements System {
   }
 
   async start(): Promise<void> {
-    this.dir = await makeTempDir('torua-bench-etcd-');
-    await fsp.mkdir(path.join(this.dir, 'logs'));
+    this.group = await LaunchGroup.create({ prefix: 'torua-bench-etcd-', output: 'file' });
     for (let i = 0; i < 3; i++) {
-      const host = `127.0.0.${21 + i}`;
+      const host = loopbackAlias(21 + i);
       const id = `e${i + 1}`;
       this.members.push({ id, host, port: await freePort(host) });
       this.peerUrls.set(id, `http://${host}:${await freePort(host)}`);
@@ -298,13 +291,13 @@ export class EtcdCluster extends ProcessGroup implements System {
       '--initial-cluster-state', fresh ? 'new' : 'existing',
     ];
     if (this.timings) args.push('--heartbeat-interval', String(this.timings.heartbeatMs), '--election-timeout', String(this.timings.electionMs));
-    this.children.set(id, startChild(`etcd ${id}`, this.binary, args, path.join(this.dir, 'logs', `${id}.log`)));
+    const existing = this.child(id);
+    if (existing !== undefined) existing.start({ args });
+    else this.group!.start({ name: id, command: this.binary, args });
   }
 
   private async waitUp(m: Member): Promise<void> {
-    const child = this.children.get(m.id);
-    const up = await waitFor(`${this.label} ${m.id} to answer`, async () => (child && !child.alive ? false : (await this.status(m, 500)) ? true : undefined), 30_000, 25);
-    if (!up) throw new Error(`${this.label} ${m.id} exited before it answered (log: ${path.join(this.dir, 'logs', `${m.id}.log`)})`);
+    await this.child(m.id)!.waitReady(`${this.label} to answer`, async () => (await this.status(m, 500)) !== undefined);
   }
 
   private async status(m: Member, timeoutMs: number): Promise<any> {

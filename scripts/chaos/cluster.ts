@@ -2,23 +2,21 @@
  * The chaos run's cluster: 3 coordinators (127.0.0.11–13) and 3 data nodes
  * (127.0.0.21–23), each its own process from dist/ on its own loopback
  * alias, 8 shards, RF 2, default timings, in a temporary directory. Children
- * are tracked by PID (scripts/bench/procs.ts); `close()` and the exit hook
- * resume stopped ones, kill every one by PID and remove the directory
- * (unless kept).
+ * are one launch group (scripts/launch); `close()` and its exit hook resume
+ * stopped ones, kill every one by PID and remove the directory (unless kept).
  */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { NodeInfo, ReplicaHealth, ShardInfo } from '../../src/client/index.js';
 import type { ShardCopyInfo } from '../../src/datanode/contract.js';
 import { parseJson, request } from '../bench/http.js';
-import { freePort, now, signalChild, sleep, startChild, waitFor, type Child } from '../bench/procs.js';
+import { now, sleep } from '../launch/wait-for.js';
+import type { Child } from '../launch/child.js';
+import { LaunchGroup } from '../launch/group.js';
+import { loopbackAlias } from '../launch/ports.js';
+import { layoutCoordinators, layoutNodes, MAIN_JS, requireBuilt, toruaChild, writeClusterFile } from '../launch/torua-cluster-file.js';
 import type { Endpoint } from './firewall.js';
 
-const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-export const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+export { MAIN_JS };
 export const SHARDS = 8;
 export const REPLICATION_FACTOR = 2;
 const START_TIMEOUT_MS = 30_000;
@@ -65,50 +63,40 @@ export class ChaosCluster {
   readonly coordinators: Member[] = [];
   readonly nodes: Member[] = [];
   readonly file: string;
-  private readonly children = new Map<string, Child>();
-  private readonly states = new Map<string, ProcState>();
-  private readonly lives = new Map<string, number>();
   /** Children this harness is ending itself: their exit is no crash. */
-  private readonly ending = new WeakSet<Child>();
+  private readonly ending = new Set<Child>();
   /** Coordinators that exited by themselves (disk faults) and were started again. */
   readonly selfExits: string[] = [];
   private closing = false;
-  private exitHook: (() => void) | undefined;
 
   private constructor(
-    readonly dir: string,
-    private readonly keep: boolean,
+    private readonly group: LaunchGroup,
     private readonly diskFaults: DiskFaultPlan | undefined,
   ) {
-    this.file = path.join(dir, 'cluster.json');
+    this.file = path.join(group.dir, 'cluster.json');
+  }
+
+  get dir(): string {
+    return this.group.dir;
   }
 
   static async create(opts: { keep: boolean; diskFaults?: DiskFaultPlan }): Promise<ChaosCluster> {
-    if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first`);
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'torua-chaos-'));
-    const c = new ChaosCluster(dir, opts.keep, opts.diskFaults);
-    c.exitHook = () => c.closeSync();
-    process.once('exit', c.exitHook);
-    await fsp.mkdir(path.join(dir, 'logs'));
-    for (let i = 0; i < 3; i++) {
-      const host = `127.0.0.${11 + i}`;
-      c.coordinators.push({ id: `c${i + 1}`, kind: 'coordinator', host, port: await freePort(host), peerPort: await freePort(host) });
-    }
-    for (let i = 0; i < 3; i++) {
-      const host = `127.0.0.${21 + i}`;
-      c.nodes.push({ id: `n${i + 1}`, kind: 'node', host, port: await freePort(host) });
-    }
-    const content = {
+    requireBuilt();
+    const c = new ChaosCluster(await LaunchGroup.create({ prefix: 'torua-chaos-', keep: opts.keep, output: 'file' }), opts.diskFaults);
+    const coordinators = await layoutCoordinators(3);
+    const nodes = await layoutNodes(3, (i) => loopbackAlias(21 + i));
+    c.coordinators.push(...coordinators.map((m) => ({ id: m.id, kind: 'coordinator' as const, host: m.host, port: m.apiPort, peerPort: m.peerPort })));
+    c.nodes.push(...nodes.map((n) => ({ id: n.id, kind: 'node' as const, host: n.host, port: n.port })));
+    await writeClusterFile(c.file, {
       clusterId: 'chaos',
-      dataDir: path.join(dir, 'data'),
+      dataDir: path.join(c.dir, 'data'),
       shards: SHARDS,
       replicationFactor: REPLICATION_FACTOR,
-      coordinators: c.coordinators.map((m) => ({ id: m.id, host: m.host, apiPort: m.port, peerPort: m.peerPort })),
-      nodes: c.nodes.map((n) => ({ id: n.id, host: n.host, port: n.port, capacity: 16 })),
+      coordinators,
+      nodes,
       logLevel: 'info',
-    };
-    await fsp.writeFile(c.file, `${JSON.stringify(content, null, 2)}\n`);
-    for (const m of [...c.coordinators, ...c.nodes]) c.states.set(m.id, 'down');
+    });
+    for (const m of [...c.coordinators, ...c.nodes]) c.group.add(toruaChild(m.id, [m.kind, '--config', c.file, '--id', m.id]));
     return c;
   }
 
@@ -129,15 +117,15 @@ export class ChaosCluster {
   }
 
   stateOf(id: string): ProcState {
-    return this.states.get(id) ?? 'down';
+    return this.group.child(id).state;
   }
 
   livesOf(id: string): number {
-    return this.lives.get(id) ?? 0;
+    return this.group.child(id).lives;
   }
 
   logFile(id: string): string {
-    return path.join(this.dir, 'logs', `${id}.log`);
+    return this.group.child(id).spec.logFile;
   }
 
   async startAll(): Promise<void> {
@@ -147,18 +135,14 @@ export class ChaosCluster {
 
   /** Starts `id` and waits until its /health answers. */
   async start(id: string): Promise<void> {
-    if (this.stateOf(id) !== 'down') throw new Error(`${id} is already ${this.stateOf(id)}`);
     const m = this.member(id);
-    const life = this.livesOf(id) + 1;
-    const faults = m.kind === 'coordinator' && this.diskFaults !== undefined ? { TORUA_FAULTS: faultSwitch(this.diskFaults, id, life) } : {};
-    const child = startChild(`torua ${id}`, process.execPath, [MAIN_JS, m.kind, '--config', this.file, '--id', id], this.logFile(id), { ...process.env, NODE_OPTIONS: '', ...faults });
-    this.children.set(id, child);
-    this.states.set(id, 'running');
-    this.lives.set(id, life);
+    const child = this.group.child(id);
+    const life = child.lives + 1;
+    const faults: Record<string, string> = m.kind === 'coordinator' && this.diskFaults !== undefined ? { TORUA_FAULTS: faultSwitch(this.diskFaults, id, life) } : {};
+    child.start({ env: faults });
     void child.exited.then(() => {
-      if (this.children.get(id) !== child) return;
-      const crashed = this.states.get(id) === 'running' && !this.ending.has(child);
-      this.states.set(id, 'down');
+      if (child.lives !== life) return;
+      const crashed = !this.ending.delete(child);
       // With disk faults on, a coordinator exits by itself (its store failed, or a crash between persist and
       // send was injected): a supervisor would start it again, and so does this harness.
       if (crashed && this.diskFaults !== undefined && m.kind === 'coordinator' && !this.closing) {
@@ -166,36 +150,28 @@ export class ChaosCluster {
         setTimeout(() => void this.heal(id).catch(() => undefined), SELF_EXIT_RESTART_MS);
       }
     });
-    const up = await waitFor(
-      `${id} to answer /health`,
-      async () => (!child.alive ? false : (await request(false, m.host, m.port, 'GET', '/health', undefined, 500)).status === 200 ? true : undefined),
-      START_TIMEOUT_MS,
-      50,
-    ).catch((e: unknown) => String(e));
-    if (up !== true) throw new Error(`${up === false ? `${id} exited before it answered /health` : up}\n${await this.logTail(id)}`);
+    await child.waitReady('it to answer /health', async () => (await request(false, m.host, m.port, 'GET', '/health', undefined, 500)).status === 200, {
+      timeoutMs: START_TIMEOUT_MS,
+      intervalMs: 50,
+    });
   }
 
   /** SIGKILL (or SIGTERM) by PID; waits until it exited. */
   async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
-    const c = this.children.get(id);
-    if (c === undefined || !c.alive) return;
+    const c = this.group.child(id);
+    if (!c.alive) return;
     this.ending.add(c);
-    await signalChild(c, signal);
-    this.states.set(id, 'down');
+    await c.stop(signal, 10_000);
   }
 
   async pause(id: string): Promise<void> {
-    const c = this.children.get(id);
-    if (c === undefined || !c.alive || c.stopped) return;
-    await signalChild(c, 'SIGSTOP');
-    this.states.set(id, 'stopped');
+    const c = this.group.child(id);
+    if (c.state === 'running') c.signal('SIGSTOP');
   }
 
   async resume(id: string): Promise<void> {
-    const c = this.children.get(id);
-    if (c === undefined || !c.alive || !c.stopped) return;
-    await signalChild(c, 'SIGCONT');
-    this.states.set(id, 'running');
+    const c = this.group.child(id);
+    if (c.state === 'stopped') c.signal('SIGCONT');
   }
 
   /** Whatever state it is in, running afterwards. */
@@ -254,37 +230,14 @@ export class ChaosCluster {
   }
 
   async logTail(id: string, lines = 20): Promise<string> {
-    const text = await fsp.readFile(this.logFile(id), 'utf8').catch(() => '');
-    return `--- ${id} (last lines of ${this.logFile(id)}) ---\n${text.split('\n').slice(-lines).join('\n')}`;
+    return `--- ${id} (last lines of ${this.logFile(id)}) ---\n${this.group.child(id).tail(lines).join('\n')}`;
   }
 
   /** Resumes stopped children, kills every child by PID, removes the directory unless kept. */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.children.values()].map((c) => signalChild(c, 'SIGKILL').catch(() => undefined)));
-    for (const id of this.states.keys()) this.states.set(id, 'down');
-    if (!this.keep) {
-      for (let i = 0; i < 5; i++) {
-        const done = await fsp.rm(this.dir, { recursive: true, force: true }).then(() => true, () => false);
-        if (done) break;
-        await sleep(100);
-      }
-    }
-    if (this.exitHook !== undefined) process.removeListener('exit', this.exitHook);
-  }
-
-  /** At exit (Ctrl-C included): nothing async runs any more. */
-  private closeSync(): void {
-    for (const c of this.children.values()) {
-      if (!c.alive) continue;
-      try {
-        if (c.stopped) process.kill(c.pid, 'SIGCONT');
-        process.kill(c.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-    if (!this.keep) fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    for (const c of this.group.children) if (c.alive) this.ending.add(c);
+    await this.group.close();
   }
 }
 

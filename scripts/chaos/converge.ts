@@ -7,7 +7,7 @@
  * coordinator (forwarded to the primary: linearizable).
  */
 import type { FinalRead } from './history.js';
-import { sleep } from '../bench/procs.js';
+import { sleep } from '../launch/wait-for.js';
 import { REPLICATION_FACTOR, SHARDS, type ChaosCluster, type ShardView } from './cluster.js';
 import { dataRequest } from './data-request.js';
 

@@ -7,7 +7,8 @@
  * still active.
  */
 import { parseJson } from '../bench/http.js';
-import { log, sleep } from '../bench/procs.js';
+import { log } from '../launch/log.js';
+import { sleep } from '../launch/wait-for.js';
 import type { ChaosCluster } from './cluster.js';
 import type { Cut, Firewall } from './firewall.js';
 import type { AdminEvent, FaultEvent, Schedule } from './schedule.js';

@@ -4,7 +4,7 @@
  * these observations. Bounded: one poll every `intervalMs`, at most
  * MAX_OBSERVATIONS kept (only changes are kept).
  */
-import { sleep } from '../bench/procs.js';
+import { sleep } from '../launch/wait-for.js';
 import type { ChaosCluster } from './cluster.js';
 
 export interface LeaderObservation {

@@ -11,7 +11,7 @@ import { createKvClient, isKvError, type KvClient } from '../../src/client/index
 import { shardForKey } from '../../src/common/key-hash.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import type { HistoryOp, HistoryOpKind, HistoryOutcome } from './history.js';
-import { sleep } from '../bench/procs.js';
+import { sleep } from '../launch/wait-for.js';
 import { dataRequest } from './data-request.js';
 import { classifyFailedRead, classifyRestWrite, classifySmartWrite } from './outcome.js';
 

@@ -60,7 +60,7 @@ describe('a cluster with auth', () => {
     fs.chmodSync(path.join(cluster.dir, 'internal.token'), 0o600);
 
     cluster.startAll();
-    for (const id of ['n1', 'n2']) cluster.torua(id, ['node', '--config', cluster.configPath, '--id', id]);
+    for (const id of ['n1', 'n2']) cluster.startNode(id);
     const [c1] = cluster.addresses as [string];
 
     // Registration and leases go through with the internal token: a write needs the primary's lease.

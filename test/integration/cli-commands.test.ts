@@ -125,31 +125,24 @@ describe('torua commands through the real binary (real processes)', () => {
     const target = ['--coordinators', coordinatorsOf(h)];
     const last = jsonData(await torua(['events', '--json', ...target]), 'events').last_seq as number;
 
-    const follow = execa(process.execPath, [MAIN_JS, 'events', '--follow', '--json', '--since', String(last), ...target], {
-      reject: false,
-      stdin: 'ignore',
-      env: { ...process.env, NODE_OPTIONS: '' },
-      buffer: true,
-    });
+    const follow = h.launch('events-follow', ['events', '--follow', '--json', '--since', String(last), ...target]);
     let streamed = '';
-    follow.stdout?.on('data', (c: Buffer) => (streamed += c.toString('utf8')));
-    try {
-      // Changes made now arrive on the stream, each line one document of the documented shape.
-      await waitFor('the stream to be open', async () => ((await h.get(h.voters[0]!, '/health')).status === 200 ? true : undefined));
-      const marker = `follow-${Date.now()}`;
-      await waitFor(
-        'the label event on the stream',
-        async () => {
-          if (!streamed.includes(marker)) await h.request(h.voters[0]!, 'PUT', '/nodes/n1/labels', { labels: { zone: marker } });
-          return streamed.includes(marker) ? true : undefined;
-        },
-        { timeoutMs: 20_000, intervalMs: 1_000 },
-      );
-    } finally {
-      follow.kill('SIGINT');
-    }
-    const ended = await follow;
-    expect(ended.exitCode).toBe(0);
+    follow.onLine((line, stream) => {
+      if (stream === 'stdout') streamed += `${line}\n`;
+    });
+    // Changes made now arrive on the stream, each line one document of the documented shape.
+    await waitFor('the stream to be open', async () => ((await h.get(h.voters[0]!, '/health')).status === 200 ? true : undefined));
+    const marker = `follow-${Date.now()}`;
+    await waitFor(
+      'the label event on the stream',
+      async () => {
+        if (!streamed.includes(marker)) await h.request(h.voters[0]!, 'PUT', '/nodes/n1/labels', { labels: { zone: marker } });
+        return streamed.includes(marker) ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 1_000 },
+    );
+    const ended = await follow.stop('SIGINT');
+    expect(ended.exit.exitCode).toBe(0);
     const docs = streamed.trim().split('\n').map((l) => JSON.parse(l));
     for (const d of docs) expect(d).toMatchObject({ ok: true, command: 'events', data: { seq: expect.any(Number), kind: expect.any(String) } });
     expect(docs.map((d) => d.data.seq)).toEqual([...docs.map((d) => d.data.seq)].sort((a, b) => a - b));

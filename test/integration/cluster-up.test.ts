@@ -15,10 +15,11 @@ beforeAll(expectBuilt);
 describe('torua cluster up', () => {
   it('starts every coordinator and node, reports the leader and changes, and stops them all on SIGTERM', async () => {
     const cluster = await clusters.create({ nodes: 1 });
-    const up = cluster.torua('cluster-up', ['cluster', 'up', '--config', cluster.configPath], { pipeStdout: true });
+    const up = cluster.launch('cluster-up', ['cluster', 'up', '--config', cluster.configPath]);
     let out = '';
-    up.stdout?.setEncoding('utf8');
-    up.stdout?.on('data', (chunk: string) => (out += chunk));
+    up.onLine((line, stream) => {
+      if (stream === 'stdout') out += `${line}\n`;
+    });
 
     const pids = await waitFor('the three children with their PIDs', () => {
       const found = [...out.matchAll(/^ {2}(c\d) {2}pid (\d+) {2}http:\/\/(\S+)\/cluster\/info {2}log (\S+)$/gm)].map((m) => ({ id: m[1], pid: Number(m[2]), address: m[3] }));
@@ -54,9 +55,8 @@ describe('torua cluster up', () => {
     await waitFor('the exit and the new leader', () => (out.includes(`${leader} exited (killed by SIGKILL)`) && /leader changed: c\d → c\d/.test(out) ? true : undefined));
     expect(out.match(/leader elected:/g)).toHaveLength(1);
 
-    up.kill('SIGTERM');
-    const result = await up;
-    expect(result.exitCode, out).toBe(0);
+    const { exit } = await up.stop('SIGTERM');
+    expect(exit.exitCode, out).toBe(0);
     expect(out).toMatch(/SIGTERM: stopping c\d, c\d, n1\n.*stopped\n$/);
     for (const p of pids) expect(isAlive(p.pid), `${p.id} (pid ${p.pid}) still alive`).toBe(false);
   });

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, test } from 'vitest';
+import type { Child } from '../../scripts/launch/child.js';
 import { freePort, MAIN_JS, useClusters, waitFor, type Cluster } from '../support/cluster-harness.js';
 import { dataRequest, describeAnswer } from '../support/data-http.js';
 
@@ -27,19 +28,10 @@ function coordinatorList(h: Cluster): string {
   return h.members.map((m) => `${m.host}:${m.apiPort}`).join(',');
 }
 
-function startNode(h: Cluster, port: number, dataDir: string): ResultPromise & { output: () => string } {
-  const child = execa(process.execPath, [MAIN_JS, 'node', '--id', 'n9', '--host', HOST, '--port', String(port), '--coordinators', coordinatorList(h), '--data-dir', dataDir], {
-    reject: false,
-    all: true,
-    buffer: true,
-    stdin: 'ignore',
-    cleanup: true,
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  started.push(child);
-  let out = '';
-  child.all?.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  return Object.assign(child, { output: () => out });
+/** n9 as a child of the cluster (a new life when started again), on `HOST:port`, joining with --coordinators. */
+function startNode(h: Cluster, port: number, dataDir: string): Child & { output: () => string } {
+  const child = h.launch('n9', ['node', '--id', 'n9', '--host', HOST, '--port', String(port), '--coordinators', coordinatorList(h), '--data-dir', dataDir]);
+  return Object.assign(child, { output: () => child.tail().join('\n') });
 }
 
 async function shardsHeldBy(h: Cluster, id: string): Promise<number> {
@@ -68,8 +60,8 @@ describe('a data node not in the cluster file (real processes)', () => {
     const identity = fs.readFileSync(identityFile, 'utf8');
 
     // SIGINT: stop without draining; the copies stay assigned to it.
-    first.kill('SIGINT');
-    expect((await first).exitCode, first.output()).toBe(0);
+    const stopped = await first.stop('SIGINT');
+    expect(stopped.exit.exitCode, first.output()).toBe(0);
     const second = startNode(h, port, dataDir);
     let last = '';
     await waitFor(

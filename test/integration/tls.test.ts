@@ -9,17 +9,18 @@
  * nothing changed. The CLI works with --ca/--cert/--key and not without.
  * Then a SIGHUP makes a node serve a re-issued certificate.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeReplicationFrame, REPLICATION_FRAME_CONTENT_TYPE } from '../../src/datanode/wire/replication-frame.js';
 import { createClusterCerts } from '../../src/tls/openssl-certs.js';
 import { decodeClose, encodeHello, PROTOCOL_VERSION } from '../../src/transport/handshake.js';
 import { encodeFrame, FrameDecoder, FrameKind } from '../../src/transport/framing.js';
+import { LaunchGroup } from '../../scripts/launch/group.js';
+import { toruaChild } from '../../scripts/launch/torua-cluster-file.js';
 import { expectBuilt, freePorts, MAIN_JS, waitFor } from '../support/coordinator-processes.js';
 
 const HOST = '127.0.0.1';
@@ -32,7 +33,7 @@ interface Answer {
 
 let dir = '';
 let certs = '';
-const children = new Map<string, ResultPromise>();
+let group: LaunchGroup | undefined;
 let ports: number[] = [];
 const coordinators = ['c1', 'c2', 'c3'];
 const nodes = ['n1', 'n2'];
@@ -135,13 +136,13 @@ function helloAs(port: number, who: string, whoFrom: string, from: string, to: s
 }
 
 function start(name: string, args: string[]): void {
-  const child = execa(process.execPath, [MAIN_JS, ...args], { cwd: dir, reject: false, stdin: 'ignore', stdout: { file: path.join(dir, `${name}.log`) }, stderr: { file: path.join(dir, `${name}.err`) } });
-  children.set(name, child);
+  group!.start(toruaChild(name, args, { cwd: dir }));
 }
 
 beforeAll(async () => {
   expectBuilt();
-  dir = mkdtempSync(path.join(os.tmpdir(), 'torua-tls-'));
+  group = await LaunchGroup.create({ prefix: 'torua-tls-' });
+  dir = group.dir;
   certs = path.join(dir, 'certs');
   ports = await freePorts(8);
   const file = {
@@ -179,9 +180,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  for (const child of children.values()) child.kill('SIGKILL');
-  await Promise.all([...children.values()]);
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  await group?.close();
 });
 
 describe('mutual TLS between real processes', () => {
@@ -282,7 +281,7 @@ describe('mutual TLS between real processes', () => {
       });
     const first = await served();
     await createClusterCerts({ clusterId: CLUSTER, outDir: certs, members: [{ id: 'n1', role: 'node', hosts: [HOST] }] });
-    children.get('n1')!.kill('SIGHUP');
+    group!.child('n1').signal('SIGHUP');
     const second = await waitFor('n1 to serve the re-issued certificate', async () => {
       const serial = await served();
       return serial !== first ? serial : undefined;

@@ -7,30 +7,33 @@
  * restart, wipe, packet-filter partitions (iptables, root only), leader
  * discovery, a steady writer, a term→leader monitor and convergence checks.
  *
- * Every child is tracked by PID and its stdout/stderr lines are kept (the
- * last few hundred in memory, all of them in a log file) so a failing test can
- * print what each replica said. `close()` resumes stopped children, kills
- * every child by PID, deletes exactly the iptables rules it added and removes
- * its temporary directory; `useClusters()` calls it after every test, failed
- * or not, and prints the diagnostics of a failed one.
+ * Every child is a child of the launcher (scripts/launch): tracked by PID,
+ * its stdout/stderr lines kept (the last few hundred in memory, all of them
+ * in a log file) so a failing test can print what each replica said.
+ * `close()` resumes stopped children, kills every child by PID, deletes
+ * exactly the iptables rules it added and removes its temporary directory;
+ * `useClusters()` calls it after every test, failed or not, and prints the
+ * diagnostics of a failed one.
  *
  * Waits are condition polls with generous deadlines, never fixed sleeps.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
 import { request } from '../../scripts/bench/http.js';
+import type { Child, Exit } from '../../scripts/launch/child.js';
+import { LaunchGroup } from '../../scripts/launch/group.js';
+import { canBindAll, loopbackAlias } from '../../scripts/launch/ports.js';
+import { layoutCoordinators, layoutNodes, MAIN_JS, REPO_ROOT, toruaChild, writeClusterFile, type CoordinatorSpec, type NodeSpec } from '../../scripts/launch/torua-cluster-file.js';
+import { now, sleep } from '../../scripts/launch/wait-for.js';
 import { afterAll, afterEach, beforeEach } from 'vitest';
 import { waitFor as waitForState, type WaitOptions } from './wait-for.js';
 
-export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const MAIN_JS = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+export { MAIN_JS, REPO_ROOT };
+export { freePort } from '../../scripts/launch/ports.js';
+export { now, sleep };
+export type { NodeSpec };
 
 /** One loopback alias per replica: Linux routes all of 127/8 on `lo`, no setup needed. */
 export const LOOPBACK_ALIASES = ['127.0.0.11', '127.0.0.12', '127.0.0.13', '127.0.0.14', '127.0.0.15'] as const;
@@ -39,21 +42,10 @@ export const LOOPBACK_ALIASES = ['127.0.0.11', '127.0.0.12', '127.0.0.13', '127.
 // Environment checks
 // ---------------------------------------------------------------------------
 
-function listenOnce(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
 /** Whether every alias can be bound (checked once per worker). */
 let aliasesChecked: Promise<boolean> | undefined;
 export function loopbackAliasesUsable(): Promise<boolean> {
-  aliasesChecked ??= (async () => {
-    for (const a of LOOPBACK_ALIASES) if (!(await listenOnce(a, 0))) return false;
-    return true;
-  })();
+  aliasesChecked ??= canBindAll(LOOPBACK_ALIASES);
   return aliasesChecked;
 }
 
@@ -84,9 +76,6 @@ export function checkBuilt(): void {
 // Small utilities
 // ---------------------------------------------------------------------------
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-export const now = (): number => performance.now();
-
 /** waitFor for real processes: 30 s by default, polled every 25 ms. */
 export function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, opts: WaitOptions = {}): Promise<T> {
   return waitForState(what, probe, { timeoutMs: 30_000, intervalMs: 25, ...opts });
@@ -101,24 +90,6 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function summarize(values: readonly number[]): { n: number; min: number; p50: number; max: number } {
   const s = [...values].sort((a, b) => a - b);
   return { n: s.length, min: s[0] ?? NaN, p50: percentile(s, 50), max: s[s.length - 1] ?? NaN };
-}
-
-const usedPorts = new Set<number>();
-
-/** A port that `host` can listen on, outside the ephemeral range (so no outgoing socket takes it meanwhile). */
-export async function freePort(host: string): Promise<number> {
-  // Test files run in parallel processes (vitest projects): each draws from its own band of
-  // 1,000 ports first, so two harnesses rarely pick the same port between check and bind.
-  const band = 20_000 + (process.pid % 12) * 1_000;
-  for (let i = 0; i < 500; i++) {
-    const port = i < 200 ? band + Math.floor(Math.random() * 1_000) : 20_000 + Math.floor(Math.random() * 12_000);
-    if (usedPorts.has(port)) continue;
-    if ((await listenOnce(host, port)) && (await listenOnce('0.0.0.0', port).catch(() => false))) {
-      usedPorts.add(port);
-      return port;
-    }
-  }
-  throw new Error(`no free port found on ${host}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -149,21 +120,7 @@ export async function httpRequest(host: string, port: number, method: string, ur
 // The cluster
 // ---------------------------------------------------------------------------
 
-export interface MemberSpec {
-  readonly id: string;
-  readonly host: string;
-  readonly apiPort: number;
-  readonly peerPort: number;
-}
-
-/** A data node of the file: its own loopback alias (127.0.0.21, .22, …) so a packet filter can cut it off alone. */
-export interface NodeSpec {
-  readonly id: string;
-  readonly host: string;
-  readonly port: number;
-  readonly capacity: number;
-  readonly labels?: Readonly<Record<string, string>>;
-}
+export type MemberSpec = CoordinatorSpec;
 
 /** Where made-up nodes "live": nothing listens on the discard port, so a probe is refused at once. */
 export const MADE_UP_NODE_ADDRESS = '127.0.0.1:9';
@@ -227,11 +184,6 @@ export interface LeaderQuery {
   readonly all?: boolean;
 }
 
-interface Exit {
-  readonly exitCode: number | undefined;
-  readonly signal: string | undefined;
-}
-
 export interface LeaderClaim {
   readonly term: number;
   readonly leader: string;
@@ -241,29 +193,16 @@ export interface LeaderClaim {
   readonly atMs: number;
 }
 
-const KEPT_LINES = 400;
-
 type ProcSpec = ({ readonly kind: 'coordinator' } & MemberSpec) | ({ readonly kind: 'node' } & NodeSpec);
 
-class ReplicaProcess {
-  state: ProcState = 'down';
-  pid: number | undefined;
-  child: ResultPromise | undefined;
-  exited: Promise<Exit> | undefined;
-  lastExit: Exit | undefined;
-  lives = 0;
-  readonly lines: string[] = [];
-  logFile: fs.WriteStream | undefined;
+/** A replica or node: its launcher child and what this harness reads from its log. */
+interface ReplicaProcess {
+  readonly spec: ProcSpec;
+  readonly child: Child;
+  /** "coordinator ready" seen in this life. */
+  ready: boolean;
   /** Outbound peer connections of this life, from its log: peer → open. */
-  readonly outbound = new Map<string, boolean>();
-
-  constructor(readonly spec: ProcSpec) {}
-
-  keep(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > KEPT_LINES) this.lines.splice(0, this.lines.length - KEPT_LINES);
-    this.logFile?.write(`${line}\n`);
-  }
+  readonly outbound: Map<string, boolean>;
 }
 
 /** Every rule any harness of this process added and has not deleted yet, deleted at exit if need be. */
@@ -296,15 +235,26 @@ export class Cluster {
   private readonly rules: string[][] = [];
   private closed = false;
 
-  private constructor(readonly name: string, dir: string, members: MemberSpec[], nodes: NodeSpec[], voters: string[], private readonly opts: ClusterOptions) {
-    this.dir = dir;
-    this.file = path.join(dir, 'cluster.json');
-    this.file4join = path.join(dir, 'cluster-join.json');
+  private constructor(readonly name: string, private readonly group: LaunchGroup, members: MemberSpec[], nodes: NodeSpec[], voters: string[], private readonly opts: ClusterOptions) {
+    this.dir = group.dir;
+    this.file = path.join(this.dir, 'cluster.json');
+    this.file4join = path.join(this.dir, 'cluster-join.json');
     this.members = members;
     this.nodes = nodes;
     this.voters = voters;
-    for (const m of members) this.procs.set(m.id, new ReplicaProcess({ kind: 'coordinator', ...m }));
-    for (const n of nodes) this.procs.set(n.id, new ReplicaProcess({ kind: 'node', ...n }));
+    const specs: ProcSpec[] = [...members.map((m) => ({ kind: 'coordinator' as const, ...m })), ...nodes.map((n) => ({ kind: 'node' as const, ...n }))];
+    for (const spec of specs) {
+      const p: ReplicaProcess = { spec, child: group.add(toruaChild(spec.id, this.args(spec, {}), { cwd: this.dir })), ready: false, outbound: new Map() };
+      p.child.onLine((line) => this.onLine(p, line));
+      this.procs.set(spec.id, p);
+    }
+  }
+
+  private args(spec: ProcSpec, opts: { join?: boolean; main?: string }): string[] {
+    // `main`: another copy of the build (a rolling upgrade's next version).
+    const args = [opts.main ?? MAIN_JS, spec.kind, '--config', opts.join ? this.file4join : this.file, '--id', spec.id];
+    if (opts.join) args.push('--join');
+    return args;
   }
 
   /** Writes the files (nothing started yet). */
@@ -314,29 +264,19 @@ export class Cluster {
     const voters = opts.voters ?? 3;
     const total = voters + (opts.spares ?? 0);
     if (total > LOOPBACK_ALIASES.length) throw new Error(`at most ${LOOPBACK_ALIASES.length} replicas`);
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), `torua-it-${opts.name}-`));
-    await fsp.mkdir(path.join(dir, 'logs'));
-    const members: MemberSpec[] = [];
-    for (let i = 0; i < total; i++) {
-      const host = LOOPBACK_ALIASES[i]!;
-      members.push({ id: `c${i + 1}`, host, apiPort: await freePort(host), peerPort: await freePort(host) });
-    }
     const nodeCount = opts.nodes ?? 0;
     if (nodeCount > MAX_NODES) throw new Error(`at most ${MAX_NODES} data nodes`);
-    const nodes: NodeSpec[] = [];
-    for (let i = 0; i < nodeCount; i++) {
-      const host = `127.0.0.${NODE_ALIAS_BASE + i}`;
-      const labels = opts.nodeLabels?.(i);
-      nodes.push({ id: `n${i + 1}`, host, port: await freePort(host), capacity: opts.nodeCapacity ?? 16, ...(labels === undefined ? {} : { labels }) });
-    }
-    const c = new Cluster(opts.name, dir, members, nodes, members.slice(0, voters).map((m) => m.id), opts);
+    const members = await layoutCoordinators(total, (i) => LOOPBACK_ALIASES[i]!);
+    const nodes = await layoutNodes(nodeCount, (i) => loopbackAlias(NODE_ALIAS_BASE + i), { capacity: opts.nodeCapacity ?? 16, ...(opts.nodeLabels === undefined ? {} : { labels: opts.nodeLabels }) });
+    const group = await LaunchGroup.create({ prefix: `torua-it-${opts.name}-` });
+    const c = new Cluster(opts.name, group, members, nodes, members.slice(0, voters).map((m) => m.id), opts);
     await c.writeFile(c.file, members.slice(0, voters));
     await c.writeFile(c.file4join, members);
     return c;
   }
 
   private async writeFile(file: string, coordinators: readonly MemberSpec[]): Promise<void> {
-    const content = {
+    await writeClusterFile(file, {
       clusterId: `it-${this.name}`.slice(0, 64),
       dataDir: path.join(this.dir, 'data'),
       shards: this.opts.shards ?? 8,
@@ -347,8 +287,7 @@ export class Cluster {
       ...(this.opts.notifications === undefined ? {} : { notifications: this.opts.notifications }),
       raft: this.opts.raft ?? {},
       logLevel: this.opts.logLevel ?? 'info',
-    };
-    await fsp.writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
+    });
   }
 
   /** Rewrites the join file (`--join` replicas read it) to list exactly these members. */
@@ -387,25 +326,26 @@ export class Cluster {
   }
 
   stateOf(id: string): ProcState {
-    return this.proc(id).state;
+    return this.proc(id).child.state;
   }
 
   pidOf(id: string): number | undefined {
-    return this.proc(id).pid;
+    return this.proc(id).child.pid;
   }
 
   lastExitOf(id: string): Exit | undefined {
-    return this.proc(id).lastExit;
+    return this.proc(id).child.lastExit;
   }
 
   /** Replicas whose process is running (not stopped, not down). */
   running(ids: readonly string[] = this.members.map((m) => m.id)): string[] {
     // Coordinators by default: most callers ask which replicas to probe.
-    return ids.filter((id) => this.proc(id).state === 'running');
+    return ids.filter((id) => this.proc(id).child.state === 'running');
   }
 
+  /** The last few hundred lines of `id`, every life. */
   linesOf(id: string): readonly string[] {
-    return this.proc(id).lines;
+    return this.proc(id).child.tail();
   }
 
   // -------------------------------------------------------------------------
@@ -425,139 +365,86 @@ export class Cluster {
   async start(id: string, opts: { join?: boolean; env?: Readonly<Record<string, string>>; main?: string } = {}): Promise<void> {
     if (this.closed) throw new Error('cluster closed');
     const p = this.proc(id);
-    if (p.state !== 'down') throw new Error(`${id} is already ${p.state}`);
-    p.lives++;
-    p.logFile ??= fs.createWriteStream(path.join(this.dir, 'logs', `${id}.log`), { flags: 'a' });
-    const isNode = p.spec.kind === 'node';
-    // `main`: another copy of the build (a rolling upgrade's next version).
-    const args = [opts.main ?? MAIN_JS, p.spec.kind, '--config', opts.join ? this.file4join : this.file, '--id', id];
-    if (opts.join) args.push('--join');
-    const child = execa(process.execPath, args, {
-      cwd: this.dir,
-      reject: false,
-      buffer: false,
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      cleanup: true,
-      env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
-    });
-    p.child = child;
-    p.pid = child.pid;
+    if (p.child.state !== 'down') throw new Error(`${id} is already ${p.child.state}`);
+    p.ready = false;
     p.outbound.clear();
-    p.state = 'running';
-    const life = p.lives;
-    p.keep(`--- life ${life}: pid ${child.pid}: ${args.slice(1).join(' ')}`);
-    let readyResolve: (() => void) | undefined;
-    const ready = new Promise<void>((r) => (readyResolve = r));
-    if (p.spec.kind === 'node') {
-      const { host, port } = p.spec;
-      void (async () => {
-        while (p.child === child && p.state !== 'down') {
-          if ((await httpRequest(host, port, 'GET', '/health', undefined, 1_000)).status === 200) return readyResolve?.();
-          await sleep(50);
-        }
-      })();
-    }
-    const onLine = (line: string): void => {
-      p.keep(line);
-      if (!line.startsWith('{')) return;
-      let j: Record<string, unknown>;
-      try {
-        j = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      const msg = typeof j['msg'] === 'string' ? j['msg'] : '';
-      if (msg === 'coordinator ready' && !isNode) readyResolve?.();
-      if (j['direction'] === 'outbound' && typeof j['peer'] === 'string') {
-        if (msg.startsWith('connected to ')) p.outbound.set(j['peer'], true);
-        else if (msg.startsWith('connection to ') || msg.startsWith('cannot reach ')) p.outbound.set(j['peer'], false);
-      }
-      if (j['msg'] === 'became leader' && typeof j['term'] === 'number') {
-        this.claims.push({ term: j['term'], leader: id, by: id, source: 'log', atMs: Date.now() });
-      }
-      if (typeof j['reason'] === 'string' && j['reason'].startsWith('log store stalled')) this.storeStalls.push(`${id} t${String(j['term'])}`);
-      if (j['msg'] === 'installed snapshot from the leader') this.snapshotsInstalled.set(id, (this.snapshotsInstalled.get(id) ?? 0) + 1);
-    };
-    for (const stream of [child.stderr, child.stdout]) {
-      if (stream) readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
-    }
-    p.exited = child.then((r) => {
-      const exit: Exit = { exitCode: r.exitCode, signal: r.signal };
-      p.lastExit = exit;
-      if (p.child === child) {
-        p.state = 'down';
-        p.child = undefined;
-      }
-      p.keep(`--- life ${life}: exited (code ${String(exit.exitCode)}, signal ${String(exit.signal)})`);
-      return exit;
-    });
-    const exitedFirst = p.exited.then((e) => {
-      throw new Error(`${id} exited before it was ready (code ${String(e.exitCode)}, signal ${String(e.signal)}):\n${p.lines.slice(-30).join('\n')}`);
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${id} was not ready within 30 s:\n${p.lines.slice(-30).join('\n')}`)), 30_000);
-    });
+    p.child.start({ args: this.args(p.spec, opts), ...(opts.env === undefined ? {} : { env: opts.env }) });
+    const spec = p.spec;
+    await p.child.waitReady(
+      spec.kind === 'node' ? 'it to answer /health' : 'its "coordinator ready" line',
+      spec.kind === 'node' ? async () => (await httpRequest(spec.host, spec.port, 'GET', '/health', undefined, 1_000)).status === 200 : () => p.ready,
+      { timeoutMs: 30_000, intervalMs: spec.kind === 'node' ? 50 : 10 },
+    );
+  }
+
+  /** What this harness reads from a replica's log: readiness, peer connections, leader claims, snapshots, store stalls. */
+  private onLine(p: ReplicaProcess, line: string): void {
+    if (!line.startsWith('{')) return;
+    let j: Record<string, unknown>;
     try {
-      await Promise.race([ready, exitedFirst, timeout]);
-    } finally {
-      clearTimeout(timer);
-      exitedFirst.catch(() => undefined);
+      j = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
     }
+    const id = p.spec.id;
+    const msg = typeof j['msg'] === 'string' ? j['msg'] : '';
+    if (msg === 'coordinator ready' && p.spec.kind === 'coordinator') p.ready = true;
+    if (j['direction'] === 'outbound' && typeof j['peer'] === 'string') {
+      if (msg.startsWith('connected to ')) p.outbound.set(j['peer'], true);
+      else if (msg.startsWith('connection to ') || msg.startsWith('cannot reach ')) p.outbound.set(j['peer'], false);
+    }
+    if (msg === 'became leader' && typeof j['term'] === 'number') {
+      this.claims.push({ term: j['term'], leader: id, by: id, source: 'log', atMs: Date.now() });
+    }
+    if (typeof j['reason'] === 'string' && j['reason'].startsWith('log store stalled')) this.storeStalls.push(`${id} t${String(j['term'])}`);
+    if (msg === 'installed snapshot from the leader') this.snapshotsInstalled.set(id, (this.snapshotsInstalled.get(id) ?? 0) + 1);
   }
 
   /** Sends `signal` to the replica's PID (SIGINT: a node stops at once, without draining); waits until it exited and returns how. */
   async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' | 'SIGINT' = 'SIGKILL'): Promise<Exit> {
-    const p = this.proc(id);
-    if (p.state === 'down' || p.pid === undefined || !p.exited) throw new Error(`${id} is not running`);
-    if (p.state === 'stopped' && signal === 'SIGTERM') {
-      process.kill(p.pid, 'SIGCONT');
-      p.state = 'running';
-    }
-    process.kill(p.pid, signal);
-    const exited = p.exited;
-    let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([
-      exited,
-      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 20_000))),
-    ]);
-    clearTimeout(timer);
-    if (exit === 'timeout') {
-      process.kill(p.pid, 'SIGKILL');
-      await exited;
-      throw new Error(`${id} did not exit within 20 s of ${signal}`);
-    }
+    const c = this.proc(id).child;
+    if (c.state === 'down') throw new Error(`${id} is not running`);
+    const { exit, forced } = await c.stop(signal, 20_000);
+    if (forced) throw new Error(`${id} did not exit within 20 s of ${signal}`);
     return exit;
   }
 
   /** SIGSTOP: the process hangs, its sockets stay open (a hung leader, not a crashed one). */
   pause(id: string): void {
-    const p = this.proc(id);
-    if (p.state !== 'running' || p.pid === undefined) throw new Error(`${id} is not running`);
-    process.kill(p.pid, 'SIGSTOP');
-    p.state = 'stopped';
-    p.keep(`--- SIGSTOP at ${new Date().toISOString()}`);
+    const c = this.proc(id).child;
+    if (c.state !== 'running') throw new Error(`${id} is not running`);
+    c.signal('SIGSTOP');
   }
 
   resume(id: string): void {
-    const p = this.proc(id);
-    if (p.state !== 'stopped' || p.pid === undefined) throw new Error(`${id} is not stopped`);
-    process.kill(p.pid, 'SIGCONT');
-    p.state = 'running';
-    p.keep(`--- SIGCONT at ${new Date().toISOString()}`);
+    const c = this.proc(id).child;
+    if (c.state !== 'stopped') throw new Error(`${id} is not stopped`);
+    c.signal('SIGCONT');
+  }
+
+  /**
+   * Starts another long-lived `torua ARGS…` (a node outside the file, a
+   * following CLI) as a child of this cluster, stopped with it; a name
+   * started before gets a new life. Its output is in `linesOf`-style
+   * `tail()` and `onLine`.
+   */
+  launch(name: string, args: readonly string[]): Child {
+    if (this.closed) throw new Error('cluster closed');
+    if (this.procs.has(name)) throw new Error(`${name} is a process of the cluster file: use start()`);
+    const child = this.group.has(name) ? this.group.child(name) : this.group.add(toruaChild(name, args, { cwd: this.dir }));
+    child.start({ args: toruaChild(name, args).args });
+    return child;
   }
 
   /** Stops the replica (SIGTERM, or SIGKILL when asked) if it runs, and starts it again. */
   async restart(id: string, opts: { signal?: 'SIGKILL' | 'SIGTERM'; join?: boolean } = {}): Promise<void> {
-    if (this.proc(id).state !== 'down') await this.kill(id, opts.signal ?? 'SIGTERM');
+    if (this.proc(id).child.state !== 'down') await this.kill(id, opts.signal ?? 'SIGTERM');
     await this.start(id, opts.join === undefined ? {} : { join: opts.join });
   }
 
   /** Deletes the data directory of a replica that is down. */
   async wipe(id: string): Promise<void> {
-    if (this.proc(id).state !== 'down') throw new Error(`wipe ${id}: stop it first`);
+    if (this.proc(id).child.state !== 'down') throw new Error(`wipe ${id}: stop it first`);
     await fsp.rm(this.dataDirOf(id), { recursive: true, force: true });
   }
 
@@ -655,7 +542,7 @@ export class Cluster {
   async describeHealth(ids: readonly string[] = this.members.map((m) => m.id)): Promise<string> {
     const parts = await Promise.all(
       ids.map(async (id) => {
-        const st = this.proc(id).state;
+        const st = this.proc(id).child.state;
         if (st !== 'running') return `${id}:${st}`;
         const h = await this.health(id, 500);
         return h ? `${id}:${h.role}/t${h.term}/L=${h.leader ?? '-'}/c${h.commit_index}/a${h.applied_index}/${h.state_hash.slice(0, 8)}` : `${id}:no answer`;
@@ -835,11 +722,11 @@ export class Cluster {
   /** What every replica said last, for a failed test. */
   diagnostics(linesPerReplica = 80): string {
     const out = [`=== cluster ${this.name} (${this.dir}) ===`];
-    for (const p of this.procs.values()) {
-      if (p.lives === 0) continue;
-      const ports = p.spec.kind === 'node' ? `port ${p.spec.port}` : `api ${p.spec.apiPort} peer ${p.spec.peerPort}`;
-      out.push(`--- ${p.spec.id} ${p.spec.host} ${ports}: ${p.state}, pid ${String(p.pid)}, lives ${p.lives}, last exit ${JSON.stringify(p.lastExit ?? null)}`);
-      out.push(...p.lines.slice(-linesPerReplica).map(compactLine));
+    for (const { spec, child: c } of this.procs.values()) {
+      if (c.lives === 0) continue;
+      const ports = spec.kind === 'node' ? `port ${spec.port}` : `api ${spec.apiPort} peer ${spec.peerPort}`;
+      out.push(`--- ${spec.id} ${spec.host} ${ports}: ${c.state}, pid ${String(c.pid)}, lives ${c.lives}, last exit ${JSON.stringify(c.lastExit ?? null)}`);
+      out.push(...c.tail(linesPerReplica).map(compactLine));
     }
     const leaders = [...this.leadersByTerm()].map(([t, l]) => `t${t}:${l.join('/')}`).join(' ');
     out.push(`--- leaders by term: ${leaders}`);
@@ -856,20 +743,7 @@ export class Cluster {
     } catch (e) {
       errors.push(e);
     }
-    await Promise.all(
-      [...this.procs.values()].map(async (p) => {
-        if (p.state === 'down' || p.pid === undefined) return;
-        try {
-          if (p.state === 'stopped') process.kill(p.pid, 'SIGCONT');
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-        await p.exited;
-      }),
-    );
-    await Promise.all([...this.procs.values()].map((p) => new Promise<void>((r) => (p.logFile ? p.logFile.end(() => r()) : r()))));
-    await fsp.rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    await this.group.close();
     if (errors.length > 0) throw errors[0];
   }
 }

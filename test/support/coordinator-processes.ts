@@ -1,47 +1,33 @@
 /**
  * Real coordinator processes for the client and CLI integration tests: a
- * temporary cluster file on free loopback ports, each replica started from
- * the compiled code (`npm run build` first) with execa, its output in a log
- * file of the temporary directory. Every process a test starts (replicas,
- * `torua cluster up`, the children it reports) is killed by PID after the
- * test, failed or not, and the directory removed; a failed test prints the
- * end of each log.
+ * temporary cluster file on free loopback ports, each replica and node a
+ * child of the launcher (scripts/launch), its output in a log file of the
+ * temporary directory. One-shot CLI runs (`torua status`, `torua token …`)
+ * go through `torua()`. Every process a test starts (replicas, nodes,
+ * `torua cluster up` and the children it reports) is killed by PID after
+ * the test, failed or not, and the directory removed; a failed test prints
+ * the end of each log.
  */
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, expect } from 'vitest';
-import { MAIN_JS } from './cluster-harness.js';
+import { pidAlive, type Child } from '../../scripts/launch/child.js';
+import { LaunchGroup } from '../../scripts/launch/group.js';
+import { freePorts as freePortsOn } from '../../scripts/launch/ports.js';
+import { layoutCoordinators, layoutNodes, MAIN_JS, toruaChild, writeClusterFile } from '../../scripts/launch/torua-cluster-file.js';
 import { waitFor as waitForState } from './wait-for.js';
 
-export { MAIN_JS, REPO_ROOT as REPO } from './cluster-harness.js';
+export { MAIN_JS, REPO_ROOT as REPO } from '../../scripts/launch/torua-cluster-file.js';
 
 const HOST = '127.0.0.1';
 
-/** Distinct free ports: all held open until every one is chosen, so none is handed out twice. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, HOST, () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+/** Distinct free ports on 127.0.0.1. */
+export function freePorts(count: number): Promise<number[]> {
+  return freePortsOn(count, HOST);
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { pidAlive as isAlive } from '../../scripts/launch/child.js';
 
 /** waitFor for real processes: 30 s by default, polled every 50 ms. */
 export function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -51,21 +37,23 @@ export function waitFor<T>(what: string, probe: () => T | undefined | false | Pr
 export interface Replica {
   readonly id: string;
   readonly address: string;
-  process: ResultPromise | undefined;
 }
 
 export class TestCluster {
   readonly replicas: Replica[];
-  /** PIDs to kill after the test besides the replicas' (cluster up and the children it reported). */
+  /** PIDs to kill after the test besides the launcher's children (one-shot runs, the children `cluster up` reported). */
   readonly extraPids = new Set<number>();
+  /** Log files of the one-shot runs. */
   readonly logs: string[] = [];
+  readonly dir: string;
 
   constructor(
-    readonly dir: string,
+    private readonly group: LaunchGroup,
     readonly configPath: string,
     coordinators: readonly { id: string; apiPort: number }[],
   ) {
-    this.replicas = coordinators.map((c) => ({ id: c.id, address: `${HOST}:${c.apiPort}`, process: undefined }));
+    this.dir = group.dir;
+    this.replicas = coordinators.map((c) => ({ id: c.id, address: `${HOST}:${c.apiPort}` }));
   }
 
   get addresses(): string[] {
@@ -78,7 +66,7 @@ export class TestCluster {
     return r;
   }
 
-  /** Runs `torua ARGS…` from the compiled code, output to a log file of the test's directory; the caller awaits or kills it. */
+  /** Runs a one-shot `torua ARGS…` from the compiled code, output to a log file of the test's directory; the caller awaits it. */
   torua(name: string, args: readonly string[], options: { pipeStdout?: boolean } = {}): ResultPromise {
     const log = path.join(this.dir, `${name}.log`);
     this.logs.push(log);
@@ -94,40 +82,48 @@ export class TestCluster {
     return child;
   }
 
+  /** Starts a long-lived `torua ARGS…` (a replica, a node, `cluster up`) as a launcher child named `name` (a new life if it ran before). */
+  launch(name: string, args: readonly string[]): Child {
+    const child = this.group.has(name) ? this.group.child(name) : this.group.add(toruaChild(name, args, { cwd: this.dir }));
+    child.start();
+    return child;
+  }
+
   start(id: string): void {
-    const r = this.replica(id);
-    r.process = this.torua(id, ['coordinator', '--config', this.configPath, '--id', id]);
+    this.replica(id);
+    this.launch(id, ['coordinator', '--config', this.configPath, '--id', id]);
   }
 
   startAll(): void {
     for (const r of this.replicas) this.start(r.id);
   }
 
-  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const r = this.replica(id);
-    r.process?.kill(signal);
-    await r.process;
-    r.process = undefined;
+  startNode(id: string): void {
+    this.launch(id, ['node', '--config', this.configPath, '--id', id]);
+  }
+
+  async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+    if (this.group.has(id)) await this.group.child(id).stop(signal);
   }
 
   async close(failed: boolean): Promise<void> {
-    const pids = new Set([...this.extraPids, ...this.replicas.flatMap((r) => (r.process?.pid === undefined ? [] : [r.process.pid]))]);
-    for (const pid of pids) {
+    for (const pid of this.extraPids) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
-    await waitFor('every process of the test to exit', () => ([...pids].some(isAlive) ? undefined : true), 10_000);
+    await waitFor('every process of the test to exit', () => ([...this.extraPids].some(pidAlive) ? undefined : true), 10_000);
     if (failed) {
       for (const log of this.logs) {
         if (!fs.existsSync(log)) continue;
         const lines = fs.readFileSync(log, 'utf8').trimEnd().split('\n').slice(-15);
         console.error(`--- ${path.basename(log)} (last lines)\n${lines.join('\n')}`);
       }
+      for (const c of this.group.children) console.error(`--- ${c.name} (last lines)\n${c.tail(15).join('\n')}`);
     }
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    await this.group.close();
   }
 }
 
@@ -142,14 +138,12 @@ export function useTestClusters(): { create(options?: { replicas?: number; nodes
     async create(options = {}) {
       const n = options.replicas ?? 3;
       const nodes = options.nodes ?? 0;
-      const ports = await freePorts(2 * n + nodes);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torua-client-it-'));
-      const coordinators = Array.from({ length: n }, (_, i) => ({ id: `c${i + 1}`, host: HOST, apiPort: ports[2 * i] as number, peerPort: ports[2 * i + 1] as number }));
-      const nodeEntries = Array.from({ length: nodes }, (_, i) => ({ id: `n${i + 1}`, host: HOST, port: ports[2 * n + i] as number, capacity: 8 }));
-      const configPath = path.join(dir, 'cluster.json');
-      const file = { clusterId: 'client-it', dataDir: path.join(dir, 'data'), shards: 4, replicationFactor: 1, coordinators, nodes: nodeEntries, logLevel: 'info' };
-      fs.writeFileSync(configPath, JSON.stringify(file, null, 2));
-      const cluster = new TestCluster(dir, configPath, coordinators);
+      const coordinators = await layoutCoordinators(n, () => HOST);
+      const nodeEntries = await layoutNodes(nodes, () => HOST, { capacity: 8 });
+      const group = await LaunchGroup.create({ prefix: 'torua-client-it-' });
+      const configPath = path.join(group.dir, 'cluster.json');
+      await writeClusterFile(configPath, { clusterId: 'client-it', dataDir: path.join(group.dir, 'data'), shards: 4, replicationFactor: 1, coordinators, nodes: nodeEntries, logLevel: 'info' });
+      const cluster = new TestCluster(group, configPath, coordinators);
       open.push(cluster);
       return cluster;
     },
