@@ -14,6 +14,8 @@
  * - the followers' longest gap without a message from the leader;
  * - leader changes (must be 0) and failure decisions (must be 0);
  *
+ * then the leader's CPU for a few seconds without the writer (the nodes'
+ * own cost, which the goal of 25 % of a core at 1,000 nodes is about),
  * then hangs one live node (no more answers, no more renewals) and times
  * until the table says it is unhealthy. `--json` ends the output with one
  * line of JSON (the integration test reads it).
@@ -35,6 +37,10 @@ const WRITE_TIMEOUT_MS = 5_000;
 const WRITE_PAUSE_MS = 20;
 /** Followers' gap histogram bounds (seconds) worth reporting. */
 const GAP_REPORT_BOUNDS = ['0.1', '0.2', '0.3'];
+/** The window after the main one, without the writer (what the goal of 25 % at 1,000 nodes is about). */
+const NODES_ONLY_SECONDS = 5;
+/** The size the CPU goal is stated for. */
+const GOAL_NODES = 1_000;
 
 export interface FleetBenchOptions {
   readonly nodes: number;
@@ -48,8 +54,11 @@ export interface FleetReport {
   readonly dead: number;
   readonly seconds: number;
   readonly registerSeconds: number;
+  /** With the bench's label writer running: the window's figure. */
   readonly leaderCpuPercent: number;
   readonly leaderCpuPerNodeUs: number;
+  /** Right after the window, the writer stopped: what the nodes cost the leader (plus Raft's idle heartbeats). */
+  readonly leaderCpuNodesOnlyPercent: number;
   readonly probeIntervalMs: { readonly p1: number | null; readonly p50: number | null; readonly p99: number | null; readonly max: number | null; readonly count: number };
   /** Between two grants of one node: the leader's proof of life when renewals replace probes. */
   readonly renewalIntervalMs: FleetReport['probeIntervalMs'];
@@ -264,6 +273,10 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     const elapsedS = (now() - w0) / 1000;
     const stats = await cluster.fleetCall<FleetStats>('GET', '/stats');
     const written = await writer.stop();
+    const cpuQuiet0 = cpuSeconds(pid);
+    const q0 = now();
+    await sleep(NODES_ONLY_SECONDS * 1000);
+    const leaderCpuNodesOnlyPercent = ((cpuSeconds(pid) - cpuQuiet0) / ((now() - q0) / 1000)) * 100;
     if (stats.renewalsFailed > 0) log(`fleet: renewals failed: ${JSON.stringify(stats.failureReasons)}`);
     const fleetCpuPercent = ((stats.cpuSeconds - fleetBefore.cpuSeconds) / elapsedS) * 100;
     const gapAfter = await Promise.all(followers.map((f) => cluster.metrics(f)));
@@ -312,6 +325,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
       registerSeconds,
       leaderCpuPercent: cpuPercent,
       leaderCpuPerNodeUs: opts.nodes + opts.dead === 0 ? 0 : ((cpu1 - cpu0) / elapsedS / (opts.nodes + opts.dead)) * 1e6,
+      leaderCpuNodesOnlyPercent,
       probeIntervalMs: stats.probeIntervalMs,
       renewalIntervalMs: stats.renewalIntervalMs,
       probesPerSecond: stats.probes / (stats.windowMs / 1000),
@@ -351,7 +365,8 @@ const ms = (v: number | null): string => (v === null ? '—' : v.toFixed(0));
 export async function runFleetBench(opts: FleetBenchOptions): Promise<void> {
   const r = await measureFleet(opts);
   const rows: [string, string, string][] = [
-    ['leader CPU', `${r.leaderCpuPercent.toFixed(1)} %`, `of one core; ${r.leaderCpuPerNodeUs.toFixed(0)} µs per node per second`],
+    ['leader CPU', `${r.leaderCpuPercent.toFixed(1)} %`, `of one core, with the label writer; ${r.leaderCpuPerNodeUs.toFixed(0)} µs per node per second`],
+    ['leader CPU without the writer', `${r.leaderCpuNodesOnlyPercent.toFixed(1)} %`, `of one core, the ${NODES_ONLY_SECONDS} s after the window: the nodes' renewals and probes, and Raft`],
     ['probes/s (live nodes)', r.probesPerSecond.toFixed(0), `renewals/s ${r.renewalsPerSecond.toFixed(0)}, ${r.renewalsFailed} failed; the fleet itself used ${r.fleetCpuPercent.toFixed(0)} % of a core`],
     ['followers CPU', r.followerCpuPercent.map((c) => `${c.toFixed(1)} %`).join(', '), 'each of one core: they take the renewal calls and relay them in batches'],
     ['probe interval p50 / p99', `${ms(r.probeIntervalMs.p50)} / ${ms(r.probeIntervalMs.p99)} ms`, `p1 ${ms(r.probeIntervalMs.p1)} ms, max ${ms(r.probeIntervalMs.max)} ms over ${r.probeIntervalMs.count} intervals`],
@@ -370,7 +385,11 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<void> {
   process.stdout.write(`\nfleet: ${r.nodes} live + ${r.dead} dead nodes on one leader, ${r.seconds} s (registered in ${r.registerSeconds.toFixed(0)} s)\n`);
   for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}\n`);
   const ok = r.leaderChanges === 0 && r.falseDecisions === 0 && (r.hungNode === null || r.detectMs !== null);
-  process.stdout.write(`\ngoal: no leader change, no false decision, the hung node detected — ${ok ? 'met' : 'NOT met'}; leader CPU ≤ 25 % at 1,000 nodes — ${r.leaderCpuPercent <= 25 ? 'met' : 'NOT met'} (${r.leaderCpuPercent.toFixed(1)} %)\n`);
+  const cpuGoal =
+    r.nodes < GOAL_NODES
+      ? `not judged at ${r.nodes} live nodes`
+      : `${r.leaderCpuPercent <= 25 ? 'met' : 'NOT met'} with the writer (${r.leaderCpuPercent.toFixed(1)} %), ${r.leaderCpuNodesOnlyPercent <= 25 ? 'met' : 'NOT met'} without (${r.leaderCpuNodesOnlyPercent.toFixed(1)} %)`;
+  process.stdout.write(`\ngoal: no leader change, no false decision, the hung node detected — ${ok ? 'met' : 'NOT met'}; leader CPU ≤ 25 % at ${GOAL_NODES.toLocaleString('en-US')} nodes — ${cpuGoal}\n`);
   if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   if (!ok) process.exitCode = 1;
 }

@@ -1,4 +1,4 @@
-// GET /metrics of an in-process coordinator (a real single-voter replica behind the API server): every family of issue 5 is there, fed.
+// GET /metrics of an in-process coordinator (a real single-voter replica behind the API server): every family the README lists is there, fed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { raftSettingsSchema } from '../../src/config/index.js';
 import { shardMoveKind } from '../../src/coordinator/notifications/index.js';

@@ -24,7 +24,7 @@ async function settle(time: SimTime, untilMs: number): Promise<void> {
 describe('registerUntilDone', () => {
   test('retries after exactly the backoff of the given random, on the given timers, and abandons a silent call at its timeout', async () => {
     const time = new SimTime(0);
-    const settings = { ...nodeSettings({ id: 'n1', address: 'n1.test:1', dataDir: '/nonexistent', capacity: 4 }), coordinatorCallTimeoutMs: 400 };
+    const settings = { ...nodeSettings({ id: 'n1', address: 'n1.test:1', dataDir: '/nonexistent', capacity: 4, version: 'test' }), coordinatorCallTimeoutMs: 400 };
     const calls: { atMs: number; signal: AbortSignal | undefined }[] = [];
     const coordinators = {
       register(_r: RegisterRequest, signal?: AbortSignal): Promise<void> {
