@@ -94,9 +94,9 @@ describe('torua command', () => {
     expect(unknown.err).toMatch(/c1/);
   });
 
-  it('rejects unknown commands, subcommands and options with the usage', () => {
+  it('rejects unknown commands, subcommands and options with the usage', async () => {
     for (const argv of [['frobnicate'], ['cluster'], ['cluster', 'down'], ['kv', 'scan'], ['status', '--bogus'], ['leader'], ['leader', 'elect'], ['members'], ['members', 'list']]) {
-      const r = torua(...argv);
+      const r = await toruaAsync(...argv);
       expect(r.code, argv.join(' ')).toBe(EXIT_USAGE);
       expect(r.err).toMatch(/^torua: /);
       expect(r.err).toContain(USAGE);

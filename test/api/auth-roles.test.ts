@@ -10,7 +10,7 @@ interface ProcedureDef {
   readonly _def: { readonly type: 'query' | 'mutation' | 'subscription'; readonly meta?: ProcedureMeta };
 }
 
-const procedures = Object.entries(appRouter._def.procedures as Record<string, ProcedureDef>);
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, ProcedureDef>);
 const ACCESS: readonly Access[] = ['open', 'reader', 'writer', 'operator', 'admin', 'internal'];
 
 /** Changes that matter most: a mistake here opens the cluster. Procedures not listed still need a declared access. */
@@ -35,7 +35,7 @@ const EXPECTED: Readonly<Record<string, Access>> = {
 /** Mutations that change nothing (a dry run), and so may be a reader's. */
 const READ_ONLY_MUTATIONS = new Set(['cluster.plan']);
 
-const user = (role: Principal['role'], name = role): RequestAuth => ({ enforced: true, principal: { name, role, internal: false }, authorization: `Bearer ${name}.x` });
+const user = (role: Principal['role'], name: string = role): RequestAuth => ({ enforced: true, principal: { name, role, internal: false }, authorization: `Bearer ${name}.x` });
 const nobody: RequestAuth = { enforced: true, principal: null, failure: 'no credentials' };
 
 function callerFor(service: FakeCoordinatorService, auth: RequestAuth) {

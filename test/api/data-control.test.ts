@@ -24,7 +24,12 @@ const refusal = (call: Promise<unknown>): Promise<ClusterError> =>
     },
   );
 
-const handsOff: NodeLink = { handoff: async () => ({ lastSeq: 0 }) };
+const handsOff: NodeLink = {
+  handoff: async () => ({ lastSeq: 0 }),
+  probe: async () => {
+    throw new Error('no probes in this test');
+  },
+};
 
 function callerFor(service: FakeCoordinatorService, nodeLink?: NodeLink) {
   return createAppCaller({ service, nodeControl: nodeControlFor(service, nodeLink), logger: silentLogger, metrics: createNoopMetrics() });

@@ -122,7 +122,7 @@ export class FakeCoordinatorService implements CoordinatorService {
     if (this.timesOut) throw new ClusterError({ code: ClusterErrorCode.Timeout, operation, timeoutMs: 10 }, `${operation} did not complete within 10 ms`);
   }
 
-  async read(consistency: Consistency): Promise<StateRead> {
+  async read(consistency: Consistency, _timeoutMs?: number): Promise<StateRead> {
     if (consistency === 'linearizable') {
       this.checkQuorum('linearizable read');
       if (this.readGate !== undefined) await this.readGate;
@@ -218,7 +218,7 @@ export class FakeCoordinatorService implements CoordinatorService {
 }
 
 /** A registerNode command as the API would build it. */
-export function registerCommand(id: string, capacity = 8): Command {
+export function registerCommand(id: string, capacity = 8): Extract<Command, { type: 'registerNode' }> {
   return { type: 'registerNode', atMs: 0, reason: 'test', nodeId: id, address: `127.0.0.1:${8000 + (id.length % 100)}`, capacity, version: '0.1.0' };
 }
 

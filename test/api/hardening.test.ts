@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAppCaller } from '../../src/api/coordinator/index.js';
+import type { ApiContext } from '../../src/api/coordinator/context.js';
 import { ClusterErrorCode, isClusterError } from '../../src/errors/index.js';
 import { createNoopMetrics, silentLogger } from '../../src/observability/index.js';
 import { FakeCoordinatorService, nodeControlFor } from './fake-service.js';
@@ -36,7 +37,7 @@ describe('paths that keep the data', () => {
     const service = new FakeCoordinatorService({ shards: 2 });
     for (const id of ['n1', 'n2', 'n3']) await service.propose({ type: 'registerNode', atMs: 0, reason: 't', nodeId: id, address: `127.0.0.1:${8100 + Number(id.slice(1))}`, capacity: 8, version: '1' });
     await service.propose({ type: 'assignShard', atMs: 0, reason: 't', shardId: 0, expectedEpoch: 0, primary: 'n1', replicas: ['n2'] });
-    const callerAs = (auth: Parameters<typeof createAppCaller>[0]['auth']) =>
+    const callerAs = (auth: ApiContext['auth']) =>
       createAppCaller({ service, nodeControl: nodeControlFor(service), logger: silentLogger, metrics: createNoopMetrics(), auth });
     return { service, callerAs };
   }

@@ -79,7 +79,7 @@ describe('cluster.plan', () => {
     const led = service.state.shards.filter((s) => s.primary === 'n1').map((s) => s.id);
     const promotions = plan.moves.filter((m) => m.command === 'promotePrimary');
     expect(promotions.map((m) => m.shard).sort()).toEqual(led.sort());
-    const lastPromotion = plan.moves.findLastIndex((m) => m.command === 'promotePrimary');
+    const lastPromotion = plan.moves.map((m) => m.command).lastIndexOf('promotePrimary');
     expect(plan.moves.slice(0, lastPromotion + 1).every((m) => m.command === 'promotePrimary' || m.command === 'setInSync')).toBe(true);
     expect(plan.result.nodes['n1']).toEqual({ copies: 0, primaries: 0 });
     // n2 and n3 hold every shard twice; nothing is left under-replicated.

@@ -22,7 +22,7 @@ describe('REST bodies nested deeper than any call stack', () => {
       const valid = await post(`${server.url}/register`, '{"id":"n1","address":"127.0.0.1:1","labels":' + '['.repeat(depth) + ']'.repeat(depth) + '}');
       expect(valid.status).toBe(400);
       expect(valid.body.error.message).toMatch(/^labels: /);
-      expect((await fetch(`${server.url}/nodes?stale=true`).then((r) => r.json())).nodes).toEqual([]);
+      expect((await fetch(`${server.url}/nodes?stale=true`).then((r) => r.json() as Promise<{ nodes: unknown[] }>)).nodes).toEqual([]);
     } finally {
       await server.close();
     }

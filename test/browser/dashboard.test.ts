@@ -55,12 +55,26 @@ async function waitForText(page: Page, what: string, selector: string, expected:
   return now() - start;
 }
 
+/**
+ * The page's globals as the callbacks given to page.evaluate see them. This
+ * file is compiled without the DOM library, which would change the types of
+ * Node's own fetch for the whole program.
+ */
+interface PageElement {
+  getAttribute(name: string): string | null;
+  readonly textContent: string | null;
+  readonly outerHTML: string;
+  readonly labels?: ArrayLike<{ readonly textContent: string | null }> | null;
+}
+declare const window: object;
+declare const document: { querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement> };
+
 /** axe-core's WCAG 2.1 A/AA rules (labels, names, contrast, structure) on the page as it is now: the violations, in words. */
 async function accessibilityViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source);
   return page.evaluate(async () => {
     const w = window as unknown as { axe: typeof axe };
-    const r = await w.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    const r = await w.axe.run(document as never, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}× e.g. ${v.nodes[0]?.html ?? ''})`);
   });
 }
@@ -130,7 +144,7 @@ describe.skipIf(executable === undefined)('the dashboard in Chromium (real proce
     const unnamed = await page.evaluate(() =>
       [...document.querySelectorAll('button, input, select, a[href]')]
         .filter((el) => {
-          const labelled = (el as HTMLInputElement).labels?.length ? [...(el as HTMLInputElement).labels!].map((l) => l.textContent).join('') : '';
+          const labelled = el.labels?.length ? Array.from(el.labels).map((l) => l.textContent).join('') : '';
           return ((el.getAttribute('aria-label') ?? '') + labelled + (el.textContent ?? '')).trim() === '';
         })
         .map((el) => el.outerHTML),
@@ -212,7 +226,7 @@ describe.skipIf(executable === undefined)('the dashboard in Chromium (real proce
     // The event stream breaks with the process: the page says so without waiting for a refresh timeout.
     await onLeader.locator('[data-testid=down-banner]').waitFor({ timeout: 5_000 });
     const bannerMs = now() - killedAt;
-    const links = await onLeader.locator('[data-testid=other-replica]').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    const links = await onLeader.locator('[data-testid=other-replica]').evaluateAll((as) => as.map((a) => (a as unknown as { href: string }).href));
     expect(links.sort()).toEqual(h.voters.filter((id) => id !== old).map((id) => uiUrl(h, id)).sort());
     expect(await text(onLeader, '[data-testid=down-banner]')).toContain(old);
     await screenshot(onLeader, 'leader-kill-1-dead-replica-page');

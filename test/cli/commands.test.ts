@@ -32,7 +32,7 @@ describe('the command list', () => {
     err = '';
     expect(await run(['node', 'drain'], io)).toBe(2);
     expect(err).toContain('node drain: which node?');
-    expect(run(['completion'], io)).toBe(2);
+    expect(await run(['completion'], io)).toBe(2);
     expect(err).toContain('completion: which shell? (bash, zsh)');
   });
 

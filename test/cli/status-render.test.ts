@@ -23,7 +23,7 @@ const cluster = {
   total_shards: 8,
   assigned_shards: 0,
   cluster_state_reasons: ['shard 0 has no primary', 'shard 1 has no primary', 'shard 2 has no primary', 'shard 3 has no primary'],
-} as ClusterInfo;
+} as unknown as ClusterInfo;
 
 const members = [{ id: 'c1', last_contact: '0ms' }, { id: 'c2', last_contact: '12ms' }] as MemberInfo[];
 

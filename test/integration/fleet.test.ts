@@ -23,7 +23,7 @@ import { REPO } from '../support/coordinator-processes.js';
 
 const BENCH_JS = path.join(REPO, 'dist/scripts/bench.js');
 const NODES = Number(process.env['TORUA_FLEET_NODES'] ?? 300);
-const WINDOW_SECONDS = 15;
+const WINDOW_SECONDS = 10;
 let bench: ResultPromise | undefined;
 
 afterEach(async () => {

@@ -72,7 +72,7 @@ describe("a data node's REST and tRPC with the cluster's tokens", () => {
         fc.asyncProperty(cases, async ({ method, path, body, credential }) => {
           const calls = node.calls.length;
           const token = credential === 'none' ? undefined : credential === 'bogus' ? 'fuzz-writer.not-the-secret' : credential === 'internal' ? INTERNAL : tokens[credential];
-          const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+          const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
           const answer = await sendFuzzRequest(agent, url, method, path, method === 'GET' ? undefined : body, headers);
           const what = `${credential} ${method} ${path} ${JSON.stringify(body)?.slice(0, 120)} → ${answer.status} ${answer.body.slice(0, 200)}`;
           expect(answer.status, what).not.toBe(500);

@@ -47,7 +47,7 @@ const SAMPLES: Readonly<Record<string, unknown>> = {
   'health.confirm': { nodeId: 'n1', address: '127.0.0.1:8002' },
 };
 
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { type: string } }>);
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>);
 /** Calls that wait for work the fake has no driver for (a placement round): their refusals are fuzzed, not their success. */
 const WAITS_WHEN_VALID = new Set(['admin.rebalance']);
 const CALL_TIMEOUT_MS = 2_000;

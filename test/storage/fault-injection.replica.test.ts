@@ -102,7 +102,7 @@ class InProcessCluster {
 
 
 const entryKeys = (es: readonly Entry[]): string[] => es.map((e) => `${e.index}@${e.term}`);
-const sentEntries = (ev: Event): string[] => (ev.kind === 'send' ? ev.msgs.flatMap((m) => entryKeys(m.entries ?? [])) : []);
+const sentEntries = (ev: Event): string[] => (ev.kind === 'send' ? ev.msgs.flatMap((m) => entryKeys(m.type === 'app' ? m.entries : [])) : []);
 
 let root = '';
 let cluster: InProcessCluster;
@@ -181,7 +181,7 @@ describe('disk faults under in-process replicas on LevelDB', () => {
     expect(String(leader.fatal[0])).toContain('injected crash');
 
     const crashedAt = cluster.events.findIndex((e) => e.kind === 'fault');
-    const last = cluster.events.slice(0, crashedAt).findLast((e) => e.kind === 'persisted' && e.by === leaderId);
+    const last = cluster.events.slice(0, crashedAt).reverse().find((e) => e.kind === 'persisted' && e.by === leaderId);
     expect(last?.kind).toBe('persisted');
     const batch = (last as Extract<Event, { kind: 'persisted' }>).batch;
     expect(batch.entries.length).toBeGreaterThan(0);

@@ -20,7 +20,7 @@ export interface DataAnswer {
 }
 
 export function dataPath(key: string, query: Readonly<Record<string, string | number>> = {}): string {
-  const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+  const q = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
   return `/data/${encodeURIComponent(key)}${q === '' ? '' : `?${q}`}`;
 }
 

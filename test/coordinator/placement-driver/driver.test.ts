@@ -36,6 +36,9 @@ class TestNodeLink implements NodeLink {
     if (!this.answers) throw new Error('connect ECONNREFUSED');
     return this.caughtUp === undefined ? { lastSeq: 7 } : { lastSeq: 7, caughtUp: this.caughtUp };
   }
+  async probe(): Promise<never> {
+    throw new Error('the placement driver does not probe');
+  }
 }
 
 async function serviceWithNodes(): Promise<FakeCoordinatorService> {
@@ -153,7 +156,7 @@ describe('placement driver: one round', () => {
 
   it('when the handoff fails, the step waits for the lease to run out, and other shards go on meanwhile', async () => {
     const { service, plan: promote } = await promotion();
-    const plan: PlanFunction = (s) => [...promote(s), ...(s.shards[3]!.primary === null ? [step(assign(3, 0, 'n3'))] : [])];
+    const plan: PlanFunction = (s, input) => [...promote(s, input), ...(s.shards[3]!.primary === null ? [step(assign(3, 0, 'n3'))] : [])];
     const clock = new TestClock();
     const link = new TestNodeLink();
     link.answers = false;

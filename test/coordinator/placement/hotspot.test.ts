@@ -113,7 +113,7 @@ describe('load rule', () => {
           let state = settle(cluster(shardCount, ids, { replicationFactor: factor })).state;
           const shards = new Map(state.shards.map((s) => [s.id, s.primary === 'n1' ? (weights[s.id] ?? 0) : (weights[s.id] ?? 0) % 10] as const));
           const nodeLoads = (st: RoutingState) => {
-            const m = new Map(ids.map((id) => [id, 0] as const));
+            const m = new Map(ids.map((id): [string, number] => [id, 0]));
             for (const s of st.shards) if (s.primary !== null) m.set(s.primary, (m.get(s.primary) ?? 0) + (shards.get(s.id) ?? 0));
             return m;
           };
