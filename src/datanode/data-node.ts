@@ -163,12 +163,10 @@ export class DataNode implements DataNodeService {
       );
     });
     try {
+      // The deadline goes when the call settles, not when the race is lost: it is what ends the call then.
       const call = deadlineSignal(timeoutMs, [this.life.signal], this.timers);
-      try {
-        await Promise.race([this.modules.coordinators.drain(this.opts.id, 'graceful shutdown', call.signal), timedOut]);
-      } finally {
-        call.dispose();
-      }
+      const drainCall = this.modules.coordinators.drain(this.opts.id, 'graceful shutdown', call.signal).finally(() => call.dispose());
+      await Promise.race([drainCall, timedOut]);
       await lease.renew();
       await Promise.race([drained, timedOut]);
       this.logger.info('drained: no shard copies left');
