@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildSpec } from './child.js';
 import { COORDINATOR_ALIAS_BASE, freePort, loopbackAlias } from './ports.js';
+import type { ClusterFileInput } from '../../src/config/cluster-file.js';
 
 // dist/scripts/launch/ or scripts/launch/: the repository is two levels up from scripts/.
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -77,20 +78,8 @@ export async function layoutNodes(
   return out;
 }
 
-/** The cluster file as the harnesses write it (src/config validates it when a process starts). */
-export interface ClusterFile {
-  readonly clusterId: string;
-  readonly dataDir: string;
-  readonly shards: number;
-  readonly replicationFactor: number;
-  readonly coordinators: readonly CoordinatorSpec[];
-  readonly nodes: readonly NodeSpec[];
-  readonly logLevel?: string;
-  readonly raft?: Readonly<Record<string, number>>;
-  readonly settings?: Readonly<Record<string, unknown>>;
-  readonly notifications?: Readonly<Record<string, unknown>>;
-  readonly tls?: { readonly dir: string };
-}
+/** The cluster file as the harnesses write it: the config's own input type (src/config validates it when a process starts). */
+export type ClusterFile = ClusterFileInput;
 
 export async function writeClusterFile(file: string, content: ClusterFile): Promise<void> {
   await fsp.writeFile(file, `${JSON.stringify(content, null, 2)}\n`);

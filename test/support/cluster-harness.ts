@@ -25,7 +25,7 @@ import { request } from '../../scripts/bench/http.js';
 import type { Child, Exit } from '../../scripts/launch/child.js';
 import { LaunchGroup } from '../../scripts/launch/group.js';
 import { canBindAll, loopbackAlias } from '../../scripts/launch/ports.js';
-import { layoutCoordinators, layoutNodes, MAIN_JS, REPO_ROOT, toruaChild, writeClusterFile, type CoordinatorSpec, type NodeSpec } from '../../scripts/launch/torua-cluster-file.js';
+import { layoutCoordinators, layoutNodes, MAIN_JS, REPO_ROOT, toruaChild, writeClusterFile, type ClusterFile, type CoordinatorSpec, type NodeSpec } from '../../scripts/launch/torua-cluster-file.js';
 import { now, sleep } from '../../scripts/launch/wait-for.js';
 import { afterAll, afterEach, beforeEach } from 'vitest';
 import { waitFor as waitForState, type WaitOptions } from './wait-for.js';
@@ -158,7 +158,7 @@ export interface ClusterOptions {
   readonly spares?: number;
   /** The file's `raft` section. */
   readonly raft?: Readonly<Record<string, number>>;
-  readonly logLevel?: string;
+  readonly logLevel?: ClusterFile['logLevel'];
   /** Data nodes n1…nN in the file (default 0). */
   readonly nodes?: number;
   readonly nodeCapacity?: number;
@@ -281,8 +281,8 @@ export class Cluster {
       dataDir: path.join(this.dir, 'data'),
       shards: this.opts.shards ?? 8,
       replicationFactor: this.opts.replicationFactor ?? 2,
-      coordinators,
-      nodes: this.nodes,
+      coordinators: [...coordinators],
+      nodes: [...this.nodes],
       ...(this.opts.settings !== undefined ? { settings: this.opts.settings } : this.nodes.length === 0 ? { settings: { health: COORDINATOR_ONLY_HEALTH } } : {}),
       ...(this.opts.notifications === undefined ? {} : { notifications: this.opts.notifications }),
       raft: this.opts.raft ?? {},
