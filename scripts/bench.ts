@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     const window = minutes !== undefined ? minutes * 60 : values.seconds === undefined ? 30 : seconds;
-    await runFleetBench({ nodes: intFlag('nodes', 1_000, 0, 10_000), dead: intFlag('dead', 0, 0, 20_000), seconds: window, json: values.json === true });
+    await runFleetBench({ nodes: intFlag('nodes', 1_000, 0, 10_000), dead: intFlag('dead', 0, 0, 20_000), seconds: window, json: values.json === true, ...(values.shards === undefined ? {} : { shards: intFlag('shards', 8, 1, 16_384) }) });
     process.exit(process.exitCode ?? 0);
   }
   if (which === 'hot') {

@@ -27,7 +27,7 @@ import { realTimers } from '../../src/common/clock.js';
 import { createClusterClient, type ClusterClient } from '../../src/client/index.js';
 import { LeaseHolder } from '../../src/datanode/lease.js';
 import { nodeSettings } from '../../src/datanode/options.js';
-import type { CoordinatorLink } from '../../src/datanode/contract.js';
+import type { CoordinatorLink, HeldCopy } from '../../src/datanode/contract.js';
 import { LeaseRenewer } from '../../src/cli/lease-renewer.js';
 import { createCoordinatorLink } from '../../src/cli/node-links.js';
 import { NODE_VERSION } from '../../src/cli/node-process.js';
@@ -48,6 +48,8 @@ interface FleetNode {
   lastProbeMs: number | null;
   probes: number;
   lastGrantMs: number | null;
+  /** The copies its last grant gave it: reported back as a real node reports the copies it holds. */
+  held: HeldCopy[];
 }
 
 /** Probe intervals kept for the stats (a ring: the latest this many). */
@@ -57,6 +59,8 @@ const HUNG_HOLD_MS = 30_000;
 /** Registrations in flight: the leader commits those that arrive together in one Raft batch. */
 const REGISTER_CONCURRENCY = 16;
 const REGISTER_ATTEMPTS = 20;
+/** Copies a fleet node may be given: it stores nothing, so any table fits (4,096 shards × RF 2 over 100 nodes is 82 each). */
+const CAPACITY = 1_024;
 
 const { values } = parseArgs({
   options: {
@@ -219,7 +223,7 @@ function listen(node: FleetNode): Promise<void> {
 async function register(link: CoordinatorLink, id: string, address: string, identity: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await link.register({ id, address, capacity: 16, version: NODE_VERSION, identity }, AbortSignal.timeout(10_000));
+      await link.register({ id, address, capacity: CAPACITY, version: NODE_VERSION, identity }, AbortSignal.timeout(10_000));
       return;
     } catch (e) {
       if (attempt >= REGISTER_ATTEMPTS || abort.signal.aborted) throw e;
@@ -236,10 +240,14 @@ function startKeeper(node: FleetNode): void {
     logger: silentLogger,
     clock: { nowMs: now },
     timers: realTimers,
-    settings: nodeSettings({ id: node.id, address: `${node.host}:${node.port}`, dataDir: '', capacity: 16, version: NODE_VERSION }),
+    settings: nodeSettings({ id: node.id, address: `${node.host}:${node.port}`, dataDir: '', capacity: CAPACITY, version: NODE_VERSION }),
     signal: abort.signal,
     recoveries: () => [],
-    onGrant: () => noteGrant(node),
+    holdings: () => node.held,
+    onGrant: (grant) => {
+      node.held = grant.shards.map((a) => ({ shard: a.id, epoch: a.epoch, lastSeq: 0, primary: a.primary, inSync: a.inSync.includes(node.id) }));
+      noteGrant(node);
+    },
     onLeaseChange: () => undefined,
   });
   node.keeper.start();
@@ -353,7 +361,7 @@ async function main(): Promise<void> {
     const host = hostOf(i);
     const link = linkFor(host);
     const renewals = createCoordinatorLink(clientFor(host), { renewer: new LeaseRenewer({ coordinators, agent: renewalAgent }) });
-    nodes.push({ id: `${idPrefix}${i + 1}`, host, port: 0, identity: randomUUID(), link, renewals, server: undefined, keeper: undefined, registered: false, hung: false, lastProbeMs: null, probes: 0, lastGrantMs: null });
+    nodes.push({ id: `${idPrefix}${i + 1}`, host, port: 0, identity: randomUUID(), link, renewals, server: undefined, keeper: undefined, registered: false, hung: false, lastProbeMs: null, probes: 0, lastGrantMs: null, held: [] });
   }
   for (const n of nodes) await listen(n);
   process.stderr.write(`fleet: ${nodes.length} nodes listening, registering …\n`);

@@ -47,10 +47,13 @@ export interface FleetBenchOptions {
   readonly dead: number;
   readonly seconds: number;
   readonly json: boolean;
+  /** The cluster's shard count (default 8): grants carry each node's shards, so a realistic table (4,096 at 1,000 nodes) costs more per renewal. */
+  readonly shards?: number;
 }
 
 export interface FleetReport {
   readonly nodes: number;
+  readonly shards: number;
   readonly dead: number;
   readonly seconds: number;
   readonly registerSeconds: number;
@@ -88,10 +91,10 @@ class FleetCluster extends DataCluster {
   fleet: Child | undefined;
   controlPort = 0;
 
-  constructor() {
+  constructor(shards: number | undefined) {
     // TORUA_FLEET_CPU_PROF=<dir>: every coordinator (and the fleet) writes a CPU profile there when it exits (SIGTERM, see close).
     const profDir = process.env['TORUA_FLEET_CPU_PROF'];
-    super({ name: 'fleet', nodeHostBase: 0, nodeCount: 0, startTimeoutMs: 30_000, coordinatorNodeArgs: profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+    super({ name: 'fleet', nodeHostBase: 0, nodeCount: 0, startTimeoutMs: 30_000, ...(shards === undefined ? {} : { shards }), coordinatorNodeArgs: profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
       // TORUA_FLEET_SETTINGS='{"health":{…}}': other initial settings, for experiments.
       ...(process.env['TORUA_FLEET_SETTINGS'] === undefined ? {} : { settings: JSON.parse(process.env['TORUA_FLEET_SETTINGS']) as Record<string, unknown> }),
     });
@@ -222,9 +225,9 @@ async function failureDecisions(cluster: FleetCluster, c: Endpoint): Promise<num
 }
 
 export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport> {
-  const cluster = new FleetCluster();
+  const cluster = new FleetCluster(opts.shards);
   try {
-    log(`fleet: starting 3 coordinators and a fleet of ${opts.nodes} live + ${opts.dead} dead nodes`);
+    log(`fleet: starting 3 coordinators (${cluster.shardCount} shards) and a fleet of ${opts.nodes} live + ${opts.dead} dead nodes`);
     const t0 = now();
     await cluster.start(() => ['--nodes', String(opts.nodes), '--dead', String(opts.dead)]);
     const first = await waitFor('a leader', () => cluster.leader(), { timeoutMs: 30_000, intervalMs: 20 });
@@ -320,6 +323,7 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
     if (leaderChanges !== 0 || decisionsAfter !== decisionsBefore || process.env['TORUA_FLEET_KEEP_LOGS'] !== undefined) log(`fleet: logs kept in ${await cluster.keepLogs()}`);
     return {
       nodes: opts.nodes,
+      shards: cluster.shardCount,
       dead: opts.dead,
       seconds: Math.round(elapsedS),
       registerSeconds,
@@ -382,7 +386,7 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<void> {
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));
-  process.stdout.write(`\nfleet: ${r.nodes} live + ${r.dead} dead nodes on one leader, ${r.seconds} s (registered in ${r.registerSeconds.toFixed(0)} s)\n`);
+  process.stdout.write(`\nfleet: ${r.nodes} live + ${r.dead} dead nodes on one leader, ${r.shards} shards, ${r.seconds} s (registered in ${r.registerSeconds.toFixed(0)} s)\n`);
   for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}\n`);
   const ok = r.leaderChanges === 0 && r.falseDecisions === 0 && (r.hungNode === null || r.detectMs !== null);
   const cpuGoal =

@@ -80,7 +80,11 @@ describe('nodes.renewLease', () => {
     // The last report ends the window (proposed in the background).
     await vi.waitFor(() => expect(service.state.restoring).toBeUndefined());
     expect(service.state.shards[1]).toMatchObject({ epoch: 5, primary: 'n3', replicas: ['n2'], inSync: ['n2', 'n3'] });
-    expect(await caller.nodes.renewLease({ id: 'n1', identity: 'id-n1', holdings: [] })).toMatchObject({ shards: [], shardEpochs: [0, 5, 0, 0] });
+    // n1's old copy of shard 1 is no longer listed: the table's epochs say whether it is older (it is dropped) or newer (kept).
+    const stale = [{ shard: 1, epoch: 1, lastSeq: 3, primary: 'n1', inSync: true }];
+    expect(await caller.nodes.renewLease({ id: 'n1', identity: 'id-n1', holdings: stale })).toMatchObject({ shards: [], shardEpochs: [0, 5, 0, 0] });
+    // Holding nothing, it needs no epochs.
+    expect(await caller.nodes.renewLease({ id: 'n1', identity: 'id-n1', holdings: [] })).not.toHaveProperty('shardEpochs');
   });
 
   it('a malformed holdings report is 400 naming the field', async () => {

@@ -236,7 +236,7 @@ export const nodesRouter = router({
         if (!(isClusterError(e, ClusterErrorCode.NotLeader) && e.type.leader === self.id && self.role === 'leader')) throw e;
       }
     }
-    return leaseGrant(await ctx.nodeControl.renewLease(input));
+    return leaseGrant(await ctx.nodeControl.renewLease(input), input);
   }),
 
   /**
@@ -250,7 +250,7 @@ export const nodesRouter = router({
     requireCertificate(ctx.peerCertificate, { roles: ['coordinator'] }, 'nodes.renewLeases');
     const answers = await ctx.nodeControl.renewLeases(input.renewals);
     return {
-      answers: answers.map((a) => (a instanceof Error ? trpcErrorAnswer(describeError(a), 'nodes.renewLease') : { result: { data: leaseGrant(a) } })),
+      answers: answers.map((a, i) => (a instanceof Error ? trpcErrorAnswer(describeError(a), 'nodes.renewLease') : { result: { data: leaseGrant(a, input.renewals[i]) } })),
     };
   }),
 
