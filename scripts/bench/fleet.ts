@@ -251,6 +251,22 @@ export async function measureFleet(opts: FleetBenchOptions): Promise<FleetReport
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     );
+    // A large table is still being placed now (32 copies a round): what is measured is the fleet at rest, so
+    // wait until the table stops changing (no commit for 2 s; renewals and probes commit nothing).
+    const placedSince = now();
+    let lastCommit = -1;
+    let stillSince = now();
+    await waitFor(
+      'placement to settle (no commit for 2 s)',
+      async () => {
+        const info = await cluster.get<{ commit_index: number }>(first.endpoint, '/cluster/info');
+        if (info === undefined) return undefined;
+        if (info.commit_index !== lastCommit) (lastCommit = info.commit_index), (stillSince = now());
+        return now() - stillSince >= 2_000 ? true : undefined;
+      },
+      { timeoutMs: 600_000, intervalMs: 250 },
+    );
+    if (now() - placedSince > 5_000) log(`fleet: placement settled after ${((now() - placedSince) / 1000).toFixed(0)} s`);
     // Settle: leases renewed, the first probes of every node done.
     await sleep(3_000);
     const leader = await waitFor('a leader', () => cluster.leader(), { timeoutMs: 10_000, intervalMs: 20 });

@@ -5,6 +5,7 @@ import type { PlannedStep } from '../../../src/coordinator/placement/index.js';
 import { Fencer, PlacementDriver, type FencingFactory, type PlanFunction } from '../../../src/coordinator/placement-driver/index.js';
 import type { Command, RoutingState } from '../../../src/coordinator/routing/index.js';
 import { silentLogger } from '../../../src/observability/index.js';
+import { SimTime } from '../../../src/common/sim-time.js';
 import { FakeCoordinatorService, registerCommand } from '../../api/fake-service.js';
 import { waitFor } from '../../api/helpers.js';
 
@@ -250,5 +251,48 @@ describe('placement driver: the loop', () => {
     service.becomeLeader();
     expect(service.listenerCount).toBe(1);
     await waitFor('a round after the election', () => rounds >= 1);
+  });
+});
+
+describe('placement driver: its share of the leader', () => {
+  /** Label changes every 10 simulated ms for 3 s, the driver planning in `planMs`; the simulated times each plan began and ended. */
+  async function paced(planMs: number): Promise<{ starts: number[]; ends: number[] }> {
+    const service = await serviceWithNodes();
+    const time = new SimTime(1_000_000);
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const plan: PlanFunction = () => {
+      starts.push(time.nowMs());
+      // The plan's own time: the simulated clock moves while it runs, as the real one does on a large table.
+      if (planMs > 0) time.advanceTo(time.nowMs() + planMs);
+      ends.push(time.nowMs());
+      return [];
+    };
+    const fencer = new Fencer({ handoffRetryMs: 0 }, { leases: { fencedAtMs: () => 0, markDemoting: () => undefined, releaseDemoting: () => undefined }, nodeLink: new TestNodeLink(), logger: silentLogger, clock: time });
+    const driver = new PlacementDriver({ intervalMs: 200, debounceMs: 20 }, { service, fencer, logger: silentLogger, plan, clock: time, timers: time });
+    driver.start();
+    const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 300; i++) {
+      await service.propose({ type: 'setNodeLabels', atMs: 0, reason: 'test', nodeId: 'n1', labels: { zone: `z${i}` } });
+      await settle();
+      time.advanceTo(time.nowMs() + 10);
+      await settle();
+    }
+    await driver.stop();
+    return { starts, ends };
+  }
+
+  it('rests nine times as long as a plan took before the next: a slow plan takes a tenth of the time, however often the table changes', async () => {
+    const { starts, ends } = await paced(30);
+    expect(starts.length).toBeGreaterThanOrEqual(8);
+    expect(starts.length).toBeLessThanOrEqual(12);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - ends[i - 1]!).toBeGreaterThanOrEqual(270);
+  });
+
+  it('a quick plan keeps the pace of the changes (a round 20 ms after one)', async () => {
+    const { starts } = await paced(0);
+    expect(starts.length).toBeGreaterThanOrEqual(80);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(40);
   });
 });
