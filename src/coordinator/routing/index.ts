@@ -38,6 +38,7 @@ export { DEFAULT_EVENT_CAPACITY } from './events.js';
 export { stateHash } from './state-hash.js';
 export { serializeState, deserializeState, SnapshotError, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from './snapshot.js';
 export { invariantViolations } from './invariants.js';
+export { shardIndex, shardsHeldBy, type ShardIndex } from './shard-index.js';
 export { canonicalJson } from './canonical-json.js';
 export { nodeById, memberById, shardById, nodesInOrder, shardIdsOnNode } from './lookup.js';
 export {

@@ -3,6 +3,7 @@ import { eventsSince as ringSince } from './events.js';
 import { copyCounts, nodeById, nodesInOrder } from './lookup.js';
 import { canServe, copiesMoveAway, statusRules } from './node-status.js';
 import { copiesOf } from './shard-state.js';
+import { shardsHeldBy } from './shard-index.js';
 import type { NodeId, NodeRecord, RoutingEvent, RoutingState, ShardRecord } from './types.js';
 
 export type HealthColor = 'green' | 'yellow' | 'red';
@@ -116,9 +117,7 @@ export interface NodeShard {
 
 /** The shards a node holds a copy of, for `/nodes/:id/info` and a data node's view of its assignment. */
 export function shardsOfNode(state: RoutingState, id: NodeId): NodeShard[] {
-  return state.shards
-    .filter((s) => s.primary === id || s.replicas.includes(id))
-    .map((s: ShardRecord) => ({ shard: s.id, role: s.primary === id ? 'primary' : 'replica', inSync: s.inSync.includes(id), epoch: s.epoch }));
+  return shardsHeldBy(state.shards, id).map((s: ShardRecord) => ({ shard: s.id, role: s.primary === id ? 'primary' : 'replica', inSync: s.inSync.includes(id), epoch: s.epoch }));
 }
 
 export interface NodeSummary extends NodeRecord {

@@ -14,6 +14,7 @@ import {
   maintenanceTtlSchema,
   nodeById,
   nodeSummaries,
+  shardsHeldBy,
   type NodeSummary,
   type RoutingState,
 } from '../../../coordinator/routing/index.js';
@@ -125,11 +126,7 @@ function unknownNode(id: string): ClusterError {
 function summaryOf(state: RoutingState, id: string): NodeSummary | undefined {
   const node = nodeById(state, id);
   if (node === undefined) return undefined;
-  let held = 0;
-  for (const shard of state.shards) {
-    if (shard.primary === id) held++;
-    for (const r of shard.replicas) if (r === id) held++;
-  }
+  const held = shardsHeldBy(state.shards, id).length;
   return { ...node, shardCount: held, availableCapacity: Math.max(0, node.capacity - held) };
 }
 

@@ -1,50 +1,12 @@
 /** The leader's answer to a lease renewal, in the contract's shape (src/datanode/contract.ts). */
 import type { LeaseRenewal, Renewed } from '../../../coordinator/leases/index.js';
-import { copiesOf, nodeById, type NodeStatus as TableNodeStatus, type ShardRecord } from '../../../coordinator/routing/index.js';
+import { copiesOf, nodeById, shardIndex, type NodeStatus as TableNodeStatus } from '../../../coordinator/routing/index.js';
 import type { LeaseGrant, NodeStatus, ShardAssignment } from '../../../datanode/contract.js';
 
 // The contract restates the table's node statuses: this fails to compile if they drift apart.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const statusesAgree: Same<NodeStatus, TableNodeStatus> = true;
 void statusesAgree;
-
-/**
- * What grants take from the shard list, computed once per list: every node
- * renews four times a second, and scanning 4,096 shards for each renewal
- * cost the leader 0.25 ms a grant (a whole core at 1,000 nodes). The table
- * is immutable and keeps its shard list object while no shard changes (a
- * label or status change does not touch it), so one index serves every
- * grant until a shard moves.
- */
-interface ShardIndex {
-  /** Per node, every shard it holds a copy of, in shard order. */
-  readonly byNode: ReadonlyMap<string, readonly ShardAssignment[]>;
-  /** The table's epoch of every shard, by id. */
-  readonly epochs: readonly number[];
-}
-
-const indexes = new WeakMap<readonly ShardRecord[], ShardIndex>();
-
-function shardIndex(shards: readonly ShardRecord[]): ShardIndex {
-  const known = indexes.get(shards);
-  if (known !== undefined) return known;
-  const byNode = new Map<string, ShardAssignment[]>();
-  const epochs: number[] = [];
-  for (const s of shards) {
-    epochs.push(s.epoch);
-    const assignment: ShardAssignment = { id: s.id, epoch: s.epoch, primary: s.primary, replicas: s.replicas, inSync: s.inSync };
-    for (const id of copiesOf(s)) {
-      const list = byNode.get(id);
-      if (list === undefined) byNode.set(id, [assignment]);
-      else list.push(assignment);
-    }
-  }
-  const index = { byNode, epochs };
-  indexes.set(shards, index);
-  return index;
-}
-
-const NONE: readonly ShardAssignment[] = [];
 
 /**
  * Whether the node must be told every shard's epoch: it needs them only to
@@ -68,7 +30,7 @@ function needsEpochs(req: Pick<LeaseRenewal, 'holdings'> | undefined, listed: re
 export function leaseGrant(renewed: Renewed, req?: Pick<LeaseRenewal, 'holdings'>): LeaseGrant {
   const { state, node } = renewed;
   const index = shardIndex(state.shards);
-  const shards = index.byNode.get(node.id) ?? NONE;
+  const shards: ShardAssignment[] = (index.byNode.get(node.id) ?? []).map((s) => ({ id: s.id, epoch: s.epoch, primary: s.primary, replicas: s.replicas, inSync: s.inSync }));
   const addresses: Record<string, string> = {};
   for (const s of shards) {
     for (const id of copiesOf(s)) {
