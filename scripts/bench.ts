@@ -184,11 +184,32 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+const USAGE = `usage: npm run bench -- [TARGET] [flags]   (README, "Benchmarks")
+  raft (default)                                        the Raft core in process
+  coordinator [--seconds S] [--kills N] [--stops N] [--writers N] [--tls]
+  kv [--seconds S] [--tls]
+  failover [--trials N]
+  evacuate [--keys N] [--value-bytes B]
+  leader-faults [--trials N] [--writers N] [--faults kill,pause,isolate,link] [--logs DIR]
+  fleet [--nodes N] [--dead N] [--shards S] [--seconds S | --minutes M] [--json]
+  plan [--nodes N] [--shards S]
+  hot [--seconds S]
+  sim
+`;
+
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, 'value-bytes': { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' }, shards: { type: 'string' }, tls: { type: 'boolean' } },
-    allowPositionals: true,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, 'value-bytes': { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' }, shards: { type: 'string' }, tls: { type: 'boolean' } },
+      allowPositionals: true,
+    });
+  } catch (e) {
+    // An unknown flag (--help among them) gets the usage, not a stack trace.
+    process.stderr.write(`bench: ${e instanceof Error ? e.message.split('. ')[0] : String(e)}\n${USAGE}`);
+    process.exit(2);
+  }
+  const { values, positionals } = parsed;
   const which = positionals[0] ?? 'raft';
   const seconds = values.seconds === undefined ? (which === 'coordinator' ? 2 : 3) : Number(values.seconds);
   if (!(seconds > 0) || seconds > 600) {
@@ -253,7 +274,7 @@ async function main(): Promise<void> {
     process.exit(process.exitCode ?? 0);
   }
   if (which !== 'raft') {
-    process.stderr.write(`bench: unknown target "${which}" (available: raft, coordinator, kv, failover, evacuate, leader-faults, fleet, plan, hot, sim)\n`);
+    process.stderr.write(`bench: unknown target "${which}"\n${USAGE}`);
     process.exit(2);
   }
   process.stderr.write(`bench raft: ${seconds} s per measure …\n`);
