@@ -8,6 +8,7 @@
  * their records: a new list's index is the last one's with the changed
  * records moved, not a new scan.
  */
+import { copiesOf } from './shard-state.js';
 import type { NodeId, ShardRecord } from './types.js';
 
 export interface ShardIndex {
@@ -36,10 +37,6 @@ export function shardIndex(shards: readonly ShardRecord[]): ShardIndex {
 /** The shards `id` holds a copy of, in shard order. */
 export function shardsHeldBy(shards: readonly ShardRecord[], id: NodeId): readonly ShardRecord[] {
   return shardIndex(shards).byNode.get(id) ?? NONE;
-}
-
-function holders(s: ShardRecord): NodeId[] {
-  return s.primary === null ? [...s.replicas] : [s.primary, ...s.replicas];
 }
 
 function scanned(shards: readonly ShardRecord[]): ShardIndex {
@@ -88,12 +85,12 @@ function updated(before: readonly ShardRecord[], index: ShardIndex, shards: read
     const old = before[i]!;
     const now = shards[i]!;
     epochs[i] = now.epoch;
-    for (const id of holders(old)) {
+    for (const id of copiesOf(old)) {
       const list = listOf(id);
       const at = list.findIndex((s) => s.id === old.id);
       if (at >= 0) list.splice(at, 1);
     }
-    for (const id of holders(now)) {
+    for (const id of copiesOf(now)) {
       const list = listOf(id);
       let at = list.length;
       while (at > 0 && list[at - 1]!.id > now.id) at--;
