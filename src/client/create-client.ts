@@ -8,7 +8,8 @@ import { resolveSettings, type ClusterClientOptions } from './options.js';
 import { probeReplica } from './probe.js';
 import { ReplicaClients } from './replica-clients.js';
 import { failoverSubscriptionLink } from './subscription-link.js';
-import { deadlineSignal } from '../common/deadline-signal.js';
+import { withDeadline } from '../common/deadline-signal.js';
+import { realTimers } from '../common/clock.js';
 
 /** Every procedure of the coordinator API, typed: `client.nodes.register.mutate({ id, address })`. */
 export type ClusterClient = TRPCClient<AppRouter>;
@@ -20,17 +21,13 @@ export function createClusterClient(options: ClusterClientOptions): ClusterClien
     probe: (address) => probeReplica(replicas.get(address), address, settings.probeTimeoutMs),
     async lookUpAddress(via, leaderId) {
       const client = replicas.get(via);
-      const deadline = deadlineSignal(settings.probeTimeoutMs);
-      const { signal } = deadline;
-      try {
+      return withDeadline(settings.probeTimeoutMs, [], realTimers, async (signal) => {
         const info = await client.cluster.info.query({ consistency: 'stale' }, { signal });
         if (info.leader === leaderId && info.leader_address !== null) return parseAddress(info.leader_address).address;
         const { members } = await client.members.list.query(undefined, { signal });
         const member = members.find((m) => m.id === leaderId);
         return member === undefined ? undefined : joinAddress(member.host, member.api_port);
-      } finally {
-        deadline.dispose();
-      }
+      });
     },
     now: () => performance.now(),
   });

@@ -57,3 +57,13 @@ export function deadlineSignal(ms: number, parents: readonly (AbortSignal | null
     },
   };
 }
+
+/** Runs `call` under a deadline signal and drops the deadline when the call settles. */
+export async function withDeadline<T>(ms: number, parents: readonly (AbortSignal | null | undefined)[], timers: Timers, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = deadlineSignal(ms, parents, timers);
+  try {
+    return await call(deadline.signal);
+  } finally {
+    deadline.dispose();
+  }
+}

@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { monotonicClock, realTimers, type Clock, type Timer, type Timers } from '../common/clock.js';
-import { deadlineSignal } from '../common/deadline-signal.js';
+import { withDeadline } from '../common/deadline-signal.js';
 import { keyProblem } from '../common/data-key.js';
 import { shardForKey } from '../common/key-hash.js';
 import { ClusterError, ClusterErrorCode } from '../errors/index.js';
@@ -164,8 +164,7 @@ export class DataNode implements DataNodeService {
     });
     try {
       // The deadline goes when the call settles, not when the race is lost: it is what ends the call then.
-      const call = deadlineSignal(timeoutMs, [this.life.signal], this.timers);
-      const drainCall = this.modules.coordinators.drain(this.opts.id, 'graceful shutdown', call.signal).finally(() => call.dispose());
+      const drainCall = withDeadline(timeoutMs, [this.life.signal], this.timers, (signal) => this.modules.coordinators.drain(this.opts.id, 'graceful shutdown', signal));
       await Promise.race([drainCall, timedOut]);
       await lease.renew();
       await Promise.race([drained, timedOut]);

@@ -1,5 +1,5 @@
 import type { Clock, Timers } from '../common/clock.js';
-import { deadlineSignal } from '../common/deadline-signal.js';
+import { withDeadline } from '../common/deadline-signal.js';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, PeerLink } from './contract.js';
 import type { LeaseHolder } from './lease.js';
@@ -35,13 +35,8 @@ export function replicaAckTimeoutMs(ctx: NodeContext): number {
 }
 
 /** Runs one outgoing call under the node's signal (and `extra`), plus a deadline on the node's timers. */
-export async function callWithin<T>(ctx: NodeContext, timeoutMs: number, call: (signal: AbortSignal) => Promise<T>, extra?: AbortSignal): Promise<T> {
-  const deadline = deadlineSignal(timeoutMs, [ctx.signal, extra], ctx.timers);
-  try {
-    return await call(deadline.signal);
-  } finally {
-    deadline.dispose();
-  }
+export function callWithin<T>(ctx: NodeContext, timeoutMs: number, call: (signal: AbortSignal) => Promise<T>, extra?: AbortSignal): Promise<T> {
+  return withDeadline(timeoutMs, [ctx.signal, extra], ctx.timers, call);
 }
 
 /** `host:port` of a node named in the newest grant. */

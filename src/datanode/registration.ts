@@ -1,5 +1,5 @@
 import { sleepOn, type Timers } from '../common/clock.js';
-import { deadlineSignal } from '../common/deadline-signal.js';
+import { withDeadline } from '../common/deadline-signal.js';
 import { ClusterError, ClusterErrorCode, isClusterError } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import type { CoordinatorLink, RegisterRequest } from './contract.js';
@@ -24,12 +24,7 @@ export async function registerUntilDone(
   for (let attempt = 1; ; attempt++) {
     if (signal.aborted) throw stopping(req.id);
     try {
-      const deadline = deadlineSignal(settings.coordinatorCallTimeoutMs, [signal], timers);
-      try {
-        await coordinators.register(req, deadline.signal);
-      } finally {
-        deadline.dispose();
-      }
+      await withDeadline(settings.coordinatorCallTimeoutMs, [signal], timers, (bounded) => coordinators.register(req, bounded));
       logger.info('registered', { address: req.address, attempts: attempt });
       return;
     } catch (e) {
