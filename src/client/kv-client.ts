@@ -20,7 +20,8 @@ import { createClusterClient } from './create-client.js';
 import { describeClientError, errorCodeOf, reachedNoReplica } from './errors.js';
 import { classifyAnswer, type KvMethod, type KvOutcome } from './kv-answer.js';
 import { KvError, type KvAttempt } from './kv-error.js';
-import { createKvAgent, sendRaw } from './kv-http.js';
+import { KvBatcher } from './kv-batcher.js';
+import { createKvAgent } from './kv-http.js';
 import { resolveKvSettings, type KvClientOptions, type KvSettings } from './kv-options.js';
 import { authorizationHeaders } from './options.js';
 import { RoutingCache, type RoutingSnapshot, type ShardRoute, type TableSource } from './kv-routing.js';
@@ -110,8 +111,7 @@ interface Failure {
 class SmartKvClient implements KvClient {
   private readonly routing: RoutingCache;
   private readonly agent: http.Agent;
-  /** The token, for the nodes' data path. */
-  private readonly nodeHeaders: Readonly<Record<string, string>>;
+  private readonly batcher: KvBatcher;
   private readonly now: () => number;
   private closed = false;
 
@@ -122,7 +122,7 @@ class SmartKvClient implements KvClient {
     this.now = modules.now ?? (() => performance.now());
     this.routing = new RoutingCache(modules.tableSource ?? clusterTableSource(settings));
     this.agent = createKvAgent(settings.maxSocketsPerNode, settings.localAddress);
-    this.nodeHeaders = authorizationHeaders(settings.token);
+    this.batcher = new KvBatcher({ agent: this.agent, localAddress: settings.localAddress, headers: authorizationHeaders(settings.token) });
   }
 
   async get(key: string): Promise<Uint8Array | null> {
@@ -231,8 +231,8 @@ class SmartKvClient implements KvClient {
     if (node === undefined) return unavailable(`node ${route.primary}, primary of shard ${route.shard}, has no address in the table`);
     const timeoutMs = Math.max(1, Math.min(this.settings.timeoutMs, deadlineMs - this.now()));
     const path = `/data/${encodeURIComponent(key)}?epoch=${route.epoch}`;
-    const request = { method, path, body, timeoutMs, maxBodyBytes: this.settings.maxValueBytes, headers: this.nodeHeaders };
-    return classifyAnswer(method, await sendRaw(this.agent, node, request, this.settings.localAddress));
+    const request = { method, path, timeoutMs, maxBodyBytes: this.settings.maxValueBytes, ...(body === undefined ? {} : { body }) };
+    return classifyAnswer(method, await this.batcher.send(node, request));
   }
 
   private describeTarget(table: RoutingSnapshot, route: ShardRoute): string {

@@ -22,10 +22,12 @@ export type RawResult =
   | { readonly kind: 'no-answer'; readonly reason: string; readonly timedOut: boolean };
 
 export interface RawRequest {
-  readonly method: 'GET' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'PUT' | 'DELETE' | 'POST';
   /** Path and query, already percent-encoded. */
   readonly path: string;
   readonly body?: Uint8Array;
+  /** The body's type (default application/octet-stream). */
+  readonly contentType?: string;
   readonly timeoutMs: number;
   /** Credentials for the node (`Authorization` header), when the cluster has auth. */
   readonly headers?: Readonly<Record<string, string>>;
@@ -68,7 +70,7 @@ export function sendRaw(agent: http.Agent, target: HttpTarget, request: RawReque
       path: request.path,
       agent,
       ...(localAddress === undefined ? {} : { localAddress }),
-      headers: { ...request.headers, ...(body === undefined ? {} : { 'content-type': 'application/octet-stream', 'content-length': body.byteLength }) },
+      headers: { ...request.headers, ...(body === undefined ? {} : { 'content-type': request.contentType ?? 'application/octet-stream', 'content-length': body.byteLength }) },
     });
     // A request is one small write and its answer one small read: never wait for a delayed ACK (Nagle).
     req.setNoDelay(true);

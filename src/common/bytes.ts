@@ -67,6 +67,13 @@ export class ByteWriter {
     return this;
   }
 
+  u16(v: number): this {
+    this.reserve(2);
+    this.view.setUint16(this.len, v);
+    this.len += 2;
+    return this;
+  }
+
   u32(v: number): this {
     this.reserve(4);
     this.view.setUint32(this.len, v);

@@ -228,4 +228,62 @@ describe('createKvClient', () => {
     kv.close();
     await expect(kv.get('k')).rejects.toThrow(/closed/);
   });
+
+  describe('batches', () => {
+    it('sends the calls made together for one node as one batch, each answered as if alone', async () => {
+      const cluster = await startFakeCluster(8, 3);
+      const kv = client(cluster);
+      const keys = Array.from({ length: 60 }, (_, i) => `b-${i}`);
+      await Promise.all(keys.map((k) => kv.put(k, `v-${k}`)));
+      const batches = cluster.nodes.reduce((n, x) => n + x.batches, 0);
+      // 60 calls in one turn: one batch per node, every call in one of them.
+      expect(batches).toBe(3);
+      expect(cluster.nodes.reduce((n, x) => n + x.requests.length, 0)).toBe(60);
+      const [values, missing] = await Promise.all([Promise.all(keys.map((k) => kv.getText(k))), Promise.all(['none-1', 'none-2'].map((k) => kv.get(k)))]);
+      expect(values).toEqual(keys.map((k) => `v-${k}`));
+      expect(missing).toEqual([null, null]);
+      await Promise.all(keys.slice(0, 30).map((k) => kv.delete(k)));
+      expect(await Promise.all(keys.slice(0, 31).map((k) => kv.get(k)))).toEqual([...Array.from({ length: 30 }, () => null), expect.anything()]);
+    });
+
+    it('retries only the calls of a batch that were refused', async () => {
+      const cluster = await startFakeCluster(4, 3);
+      const kv = client(cluster);
+      await kv.refresh();
+      const node = cluster.node('n1');
+      const keys = Array.from({ length: 200 }, (_, i) => `r-${i}`).filter((k) => cluster.primaryOf(k) === node).slice(0, 4);
+      node.script.push({ status: 200 }, { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'recovering' } } }, { status: 400, body: { error: { code: 'INVALID_INPUT', message: 'bad' } } });
+      const results = await Promise.allSettled(keys.map((k) => kv.put(k, 'v')));
+      expect(node.batches).toBeGreaterThanOrEqual(1);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'INVALID_INPUT', status: 400 });
+      // The 503 was tried again; the others went once.
+      expect(node.requests.map((r) => r.key).sort()).toEqual([...keys, keys[1]].sort());
+      expect([...node.store.keys()].sort()).toEqual([keys[1], keys[3]].sort());
+    });
+
+    it('sends each call alone, from then on, to a node that does not take batches', async () => {
+      const cluster = await startFakeCluster(4, 1);
+      const kv = client(cluster);
+      const node = cluster.node('n1');
+      node.knowsBatches = false;
+      await Promise.all(['a', 'b', 'c'].map((k) => kv.put(k, k)));
+      expect(await Promise.all(['a', 'b', 'c'].map((k) => kv.getText(k)))).toEqual(['a', 'b', 'c']);
+      expect(node.batches).toBe(0);
+      expect(node.refusedBatches).toBe(1);
+      expect(node.requests.map((r) => [r.method, r.inBatch])).toEqual([...['PUT', 'PUT', 'PUT', 'GET', 'GET', 'GET'].map((m) => [m, false])]);
+    });
+
+    it('sends a large value alone, not in a batch', async () => {
+      const cluster = await startFakeCluster(1, 1);
+      const kv = client(cluster);
+      const node = cluster.node('n1');
+      const big = Buffer.alloc(64 * 1024 + 1, 7);
+      await Promise.all([kv.put('big', big), kv.put('s1', 'x'), kv.put('s2', 'y')]);
+      expect(node.batches).toBe(1);
+      expect(node.store.get('big')?.equals(big)).toBe(true);
+      expect(node.requests.map((r) => [r.key, r.inBatch]).sort()).toEqual([['big', false], ['s1', true], ['s2', true]]);
+    });
+  });
 });
+

@@ -11,6 +11,7 @@ import { afterEach } from 'vitest';
 import type { Command } from '../../src/coordinator/routing/index.js';
 import type { Consistency } from '../../src/coordinator/service.js';
 import { shardForKey } from '../../src/common/key-hash.js';
+import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchRequests, encodeDataBatchAnswers } from '../../src/common/data-batch-frame.js';
 import { FakeCoordinatorService } from '../api/fake-service.js';
 import { startServer } from '../api/helpers.js';
 
@@ -21,6 +22,8 @@ export interface SeenRequest {
   readonly body: Buffer;
   /** The client's source address. */
   readonly from: string | undefined;
+  /** It came inside a `POST /data-batch`. */
+  readonly inBatch: boolean;
 }
 
 export interface Reply {
@@ -69,6 +72,12 @@ export class FakeNode {
   readonly script: Reply[] = [];
   /** Answers every request when set (after the script). */
   always: Reply | undefined;
+  /** Whether it takes `POST /data-batch` (false: a node of a version before it, which answers 404). */
+  knowsBatches = true;
+  /** Batches taken. */
+  batches = 0;
+  /** Batches answered 404 because knowsBatches is false. */
+  refusedBatches = 0;
   address = '';
 
   constructor(
@@ -78,15 +87,35 @@ export class FakeNode {
   ) {}
 
   handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.url === DATA_BATCH_PATH && !this.knowsBatches) {
+      this.refusedBatches++;
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route POST ${DATA_BATCH_PATH}`, resource: 'route', id: DATA_BATCH_PATH } }));
+      return;
+    }
+    if (req.url === DATA_BATCH_PATH) {
+      this.batches++;
+      const answers = decodeDataBatchRequests(body).map((r) => {
+        const reply = this.answer(r.method, r.target, Buffer.from(r.value ?? new Uint8Array(0)), req.socket.remoteAddress, true);
+        return { status: reply.status, body: bodyBytes(reply) ?? new Uint8Array(0) };
+      });
+      res.writeHead(200, { 'content-type': DATA_BATCH_CONTENT_TYPE });
+      res.end(encodeDataBatchAnswers(answers));
+      return;
+    }
+    const reply = this.answer(req.method ?? '', req.url ?? '/', body, req.socket.remoteAddress, false);
+    const text = bodyBytes(reply);
+    res.writeHead(reply.status, text === undefined || Buffer.isBuffer(reply.body) ? {} : { 'content-type': 'application/json' });
+    res.end(text);
+  }
+
+  private answer(method: string, target: string, body: Buffer, from: string | undefined, inBatch: boolean): Reply {
+    const url = new URL(target, 'http://x');
     const key = decodeURIComponent(url.pathname.replace(/^\/data\//, ''));
     const epochText = url.searchParams.get('epoch');
     const epoch = epochText === null ? undefined : Number(epochText);
-    this.requests.push({ method: req.method ?? '', key, epoch, body, from: req.socket.remoteAddress });
-    const reply = this.script.shift() ?? this.always ?? this.serve(req.method ?? '', key, epoch, body);
-    const text = reply.body === undefined ? undefined : Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
-    res.writeHead(reply.status, text === undefined || Buffer.isBuffer(text) ? {} : { 'content-type': 'application/json' });
-    res.end(text);
+    this.requests.push({ method, key, epoch, body, from, inBatch });
+    return this.script.shift() ?? this.always ?? this.serve(method, key, epoch, body);
   }
 
   private serve(method: string, key: string, epoch: number | undefined, body: Buffer): Reply {
@@ -109,6 +138,11 @@ export class FakeNode {
     this.server.closeAllConnections();
     return new Promise((r) => this.server.close(() => r()));
   }
+}
+
+function bodyBytes(reply: Reply): Buffer | undefined {
+  if (reply.body === undefined) return undefined;
+  return Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(JSON.stringify(reply.body));
 }
 
 const nodes: FakeNode[] = [];

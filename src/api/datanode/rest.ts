@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataNodeService } from '../../datanode/contract.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import type { Logger, Metrics } from '../../observability/index.js';
-import { HttpError, HttpErrorCode } from '../coordinator/errors/http-error.js';
 import type { Exchange } from '../http/exchange.js';
 import { hasBody } from '../http/json-body.js';
 import { readBody } from '../http/read-body.js';
@@ -16,7 +15,8 @@ import { requestMethod } from '../http/route-match.js';
 import { sendBody, sendJson } from '../http/send.js';
 import { checkQuery } from '../coordinator/rest-input.js';
 import { sendErrorAnswer } from '../http/error-answer.js';
-import { DATA_PREFIX, dataKeyOf, epochOf, type RequestTarget } from './request-target.js';
+import { checkDataRequest, DATA_ROUTE, notAllowed, runDataRequest } from './data-op.js';
+import { DATA_PREFIX, type RequestTarget } from './request-target.js';
 
 export interface NodeRestOptions {
   readonly service: DataNodeService;
@@ -29,24 +29,12 @@ export interface NodeRest {
   handle(req: IncomingMessage, res: ServerResponse, target: RequestTarget, exchange: Exchange): Promise<void>;
 }
 
-/** The route label of the data path: keys are unbounded, labels must not be. */
-export const DATA_ROUTE = '/data/:key';
-
 const VIEW_ROUTES = ['/health', '/info', '/metrics'] as const;
 type ViewRoute = (typeof VIEW_ROUTES)[number];
-const DATA_METHODS = ['GET', 'PUT', 'DELETE'] as const;
-
-function notAllowed(method: string, path: string, allowed: readonly string[]): HttpError {
-  return new HttpError(HttpErrorCode.MethodNotAllowed, `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`, { allowed: [...allowed] });
-}
 
 function noRoute(method: string, rawPath: string): ClusterError {
   const shown = rawPath.slice(0, 200);
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'route', id: shown }, `no route ${method} ${shown}`);
-}
-
-function noKey(key: string): ClusterError {
-  return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'key', id: key }, `no key ${JSON.stringify(key)}`);
 }
 
 /** Whether the request's body has been read to its end (then the connection can be kept). */
@@ -74,24 +62,18 @@ export function createNodeRest(options: NodeRestOptions): NodeRest {
   }
 
   async function data(req: IncomingMessage, res: ServerResponse, method: string, target: RequestTarget, exchange: Exchange, body: BodyState): Promise<void> {
-    if (!(DATA_METHODS as readonly string[]).includes(method)) throw notAllowed(method, DATA_ROUTE, DATA_METHODS);
-    checkQuery(target.query, ['epoch']);
-    const epoch = epochOf(target.query);
-    const key = dataKeyOf(target.rawPath);
+    const checked = checkDataRequest(method, target);
     if (method === 'PUT') {
-      const value = await readValue(req, exchange, body);
-      await service.put(key, value, epoch);
+      await runDataRequest(service, method, checked, await readValue(req, exchange, body));
       res.writeHead(204).end();
       return;
     }
     const headers: Record<string, string> = hasBody(req) ? { Connection: 'close' } : {};
-    if (method === 'DELETE') {
-      await service.delete(key, epoch);
+    const value = await runDataRequest(service, method, checked);
+    if (value === undefined) {
       res.writeHead(204, headers).end();
       return;
     }
-    const value = await service.get(key, epoch);
-    if (value === null) throw noKey(key);
     res.writeHead(200, { ...headers, 'Content-Type': 'application/octet-stream', 'Content-Length': value.byteLength, 'Cache-Control': 'no-store' });
     res.end(value);
   }

@@ -1,7 +1,7 @@
 /**
  * The HTTP server of one data node, on its `host:port` (DESIGN.md §1): the
- * node router under `/trpc`, the binary replication path `POST /peer/replicate`, the REST endpoints (health, info, metrics, the
- * data path) everywhere else. It binds to the node's host only.
+ * node router under `/trpc`, the binary replication path `POST /peer/replicate`, the smart client's batches
+ * `POST /data-batch`, the REST endpoints (health, info, metrics, the data path) everywhere else. It binds to the node's host only.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
@@ -26,6 +26,8 @@ import { DEFAULT_MAX_NODE_CONNECTIONS, DEFAULT_MAX_TRPC_BODY_BYTES } from './lim
 import { DATA_PREFIX, requestTarget } from './request-target.js';
 import { createNodeRest } from './rest.js';
 import { answerReplicate, REPLICATE_PATH } from './replicate-route.js';
+import { DATA_BATCH_PATH } from '../../common/data-batch-frame.js';
+import { answerDataBatch } from './data-batch-route.js';
 import { dataNodeRouter } from './router.js';
 
 export interface DataNodeServerOptions {
@@ -143,6 +145,16 @@ export async function startDataNodeServer(options: DataNodeServerOptions, module
     if (target.rawPath === TRPC_PREFIX || target.rawPath.startsWith(`${TRPC_PREFIX}/`)) {
       exchange.route = trpcRoute(target.rawPath);
       trpc(req, res);
+      return;
+    }
+    if (target.rawPath === DATA_BATCH_PATH) {
+      if (options.authenticator === undefined) void answerDataBatch(req, res, exchange, context, undefined);
+      else {
+        options.authenticator
+          .authenticate(req.headers.authorization)
+          .then((auth) => answerDataBatch(req, res, exchange, context, auth))
+          .catch((err: unknown) => sendErrorAnswer(req, res, err, { route: DATA_BATCH_PATH, bodyRead: false, logger, metrics }));
+      }
       return;
     }
     const access = restAccess(req.method, target.rawPath);
