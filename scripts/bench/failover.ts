@@ -11,7 +11,7 @@
  * decide nothing. Prints min, p50, p99, max and the goal line.
  */
 import { shardForKey } from '../../src/common/key-hash.js';
-import { createKvAgent, sendRaw } from '../../src/client/kv-http.js';
+import { createKvAgent, sendRaw } from '../../src/data-wire/http-exchange.js';
 import { FailoverBenchCluster, mostPrimaries, SHARDS } from './failover-cluster.js';
 import { percentile } from './kv-measure.js';
 import { log } from '../launch/log.js';

@@ -6,7 +6,7 @@
  */
 import type http from 'node:http';
 import { createKvClient, type KvClient } from '../../src/client/index.js';
-import { createKvAgent, sendRaw, type RawResult } from '../../src/client/kv-http.js';
+import { createKvAgent, sendRaw, type RawResult } from '../../src/data-wire/http-exchange.js';
 import { keepAliveAgent, request } from './http.js';
 import type { KvBenchCluster } from './kv-cluster.js';
 import type { KvOp } from './kv-measure.js';

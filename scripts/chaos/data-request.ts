@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { classifyAnswer } from '../../src/client/kv-answer.js';
-import { sendRaw } from '../../src/client/kv-http.js';
+import { sendRaw } from '../../src/data-wire/http-exchange.js';
 
 export interface DataAnswer {
   /** 0: no answer. */

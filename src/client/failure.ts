@@ -4,7 +4,10 @@
  * answer about the request itself (bad input, not found, stale epoch …) is
  * the caller's, at once.
  */
+import { describeTransportFailure } from '../data-wire/transport-failure.js';
 import { parseAddress } from './addresses.js';
+
+export { describeTransportFailure };
 
 export type AttemptFailure =
   /** NOT_LEADER naming the leader: go there next, without waiting. */
@@ -22,21 +25,6 @@ const RETRYABLE_STATUS: ReadonlySet<number> = new Set([502, 503, 504]);
 export const NO_ANSWER_CODE = 'UNAVAILABLE';
 export const NO_ANSWER_IN_TIME_CODE = 'TIMEOUT';
 
-const NETWORK_CODES: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  EPIPE: 'connection reset',
-  UND_ERR_SOCKET: 'connection closed',
-  UND_ERR_CLOSED: 'connection closed',
-  UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
-  ETIMEDOUT: 'connect timeout',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EADDRNOTAVAIL: 'address not available',
-  ENOTFOUND: 'unknown host',
-  EAI_AGAIN: 'unknown host (DNS)',
-};
-
 interface ErrorData {
   readonly code?: unknown;
   readonly message?: unknown;
@@ -51,37 +39,8 @@ export function errorDataOf(err: unknown): ErrorData | undefined {
   return typeof data === 'object' && data !== null ? (data as ErrorData) : undefined;
 }
 
-/** The first errno-style code in an error's cause chain (undici wraps the socket's error in `TypeError: fetch failed`). */
-function networkCodeOf(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** The message of the innermost cause: undici's "fetch failed" says nothing, its cause ("bad port", …) does. */
-function rootMessageOf(err: unknown): string {
-  let current: unknown = err;
-  for (let depth = 0; depth < 6; depth++) {
-    const cause = (current as { cause?: unknown } | null)?.cause;
-    if (!(cause instanceof Error)) break;
-    current = cause;
-  }
-  return messageOf(current);
-}
-
-/** A failure without a tRPC answer, in words: "connection refused", "connection reset", "bad port". */
-export function describeTransportFailure(err: unknown): string {
-  const code = networkCodeOf(err);
-  if (code !== undefined) return NETWORK_CODES[code] ?? code.toLowerCase().replace(/_/g, ' ');
-  return rootMessageOf(err);
 }
 
 /**

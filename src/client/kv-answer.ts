@@ -5,7 +5,7 @@
  * is never retried.
  */
 import { z } from 'zod';
-import type { RawResult } from './kv-http.js';
+import type { RawResult } from '../data-wire/http-exchange.js';
 
 export type KvMethod = 'GET' | 'PUT' | 'DELETE';
 

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { shardForKey } from '../common/key-hash.js';
 import { parseAddress } from './addresses.js';
-import type { HttpTarget } from './kv-http.js';
+import type { HttpTarget } from '../data-wire/http-exchange.js';
 
 export type TableConsistency = 'stale' | 'linearizable';
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shardForKey } from '../../src/coordinator/routing/index.js';
 import type { Consistency, StateRead } from '../../src/coordinator/service.js';
+import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchRequests, encodeDataBatchAnswers } from '../../src/data-wire/batch-frame.js';
 import { FakeCoordinatorService, registerCommand } from './fake-service.js';
 import { startServer } from './helpers.js';
 
@@ -16,6 +17,8 @@ interface Seen {
 class FakeNode {
   readonly values = new Map<string, Buffer>();
   readonly seen: Seen[] = [];
+  /** `POST /data-batch` exchanges taken. */
+  batches = 0;
   refuse: ((seen: Seen) => Promise<{ status: number; code: string } | undefined>) | undefined;
   private readonly server = http.createServer((req, res) => void this.answer(req, res));
   address = '';
@@ -32,31 +35,43 @@ class FakeNode {
   }
 
   private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = req.url ?? '';
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    if (req.url === DATA_BATCH_PATH) {
+      this.batches++;
+      const answers = [];
+      for (const r of decodeDataBatchRequests(body)) answers.push(await this.one(r.method, r.target, Buffer.from(r.value ?? new Uint8Array(0))));
+      res.writeHead(200, { 'content-type': DATA_BATCH_CONTENT_TYPE });
+      res.end(encodeDataBatchAnswers(answers.map((a) => ({ status: a.status, body: a.body }))));
+      return;
+    }
+    const answer = await this.one(req.method ?? '', req.url ?? '', body);
+    res.writeHead(answer.status, answer.type === undefined ? {} : { 'content-type': answer.type, 'content-length': answer.body.length });
+    res.end(answer.body);
+  }
+
+  /** One `/data/<key>?epoch=N` request, alone or in a batch. */
+  private async one(method: string, url: string, body: Buffer): Promise<{ status: number; body: Buffer; type?: string }> {
     const at = url.indexOf('?');
     const key = decodeURIComponent(url.slice('/data/'.length, at));
     const epoch = Number(new URLSearchParams(url.slice(at + 1)).get('epoch'));
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const seen = { method: req.method ?? '', key, epoch };
+    const seen = { method, key, epoch };
     this.seen.push(seen);
     const refused = await this.refuse?.(seen);
-    const json = (status: number, code: string) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code, message: `${code} from the fake node` } }));
-    };
+    const json = (status: number, code: string) => ({ status, type: 'application/json', body: Buffer.from(JSON.stringify({ error: { code, message: `${code} from the fake node` } })) });
     if (refused) return json(refused.status, refused.code);
-    if (req.method === 'PUT') {
-      this.values.set(key, Buffer.concat(chunks));
-      res.writeHead(204).end();
-    } else if (req.method === 'DELETE') {
-      this.values.delete(key);
-      res.writeHead(204).end();
-    } else {
-      const value = this.values.get(key);
-      if (value === undefined) return json(404, 'NOT_FOUND');
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': value.length }).end(value);
+    if (method === 'PUT') {
+      this.values.set(key, body);
+      return { status: 204, body: Buffer.alloc(0) };
     }
+    if (method === 'DELETE') {
+      this.values.delete(key);
+      return { status: 204, body: Buffer.alloc(0) };
+    }
+    const value = this.values.get(key);
+    if (value === undefined) return json(404, 'NOT_FOUND');
+    return { status: 200, type: 'application/octet-stream', body: value };
   }
 }
 
@@ -134,6 +149,20 @@ describe('/data/<key> on a coordinator', () => {
       ['DELETE', 'k1', 1],
       ['GET', 'k1', 1],
     ]);
+    expect(b.seen).toEqual([]);
+  });
+
+  it('sends the requests that arrive together for one node as one batch, each answered as it would be alone', async () => {
+    const { a, b, req } = await setup();
+    const keys = Array.from({ length: 40 }, (_, i) => `together-${i}`);
+    const puts = await Promise.all(keys.map((k) => req('PUT', path(k), Buffer.from(`v-${k}`))));
+    expect(puts.map((p) => p.status)).toEqual(keys.map(() => 204));
+    const gets = await Promise.all([...keys, 'never-written'].map((k) => req('GET', path(k))));
+    expect(gets.slice(0, -1).map((g) => g.body.toString())).toEqual(keys.map((k) => `v-${k}`));
+    expect(gets.at(-1)?.status).toBe(404);
+    expect(gets.at(-1)?.json.error.code).toBe('NOT_FOUND');
+    expect(a.batches).toBeGreaterThanOrEqual(1);
+    expect(a.seen).toHaveLength(81);
     expect(b.seen).toEqual([]);
   });
 

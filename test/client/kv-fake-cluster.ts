@@ -11,7 +11,7 @@ import { afterEach } from 'vitest';
 import type { Command } from '../../src/coordinator/routing/index.js';
 import type { Consistency } from '../../src/coordinator/service.js';
 import { shardForKey } from '../../src/common/key-hash.js';
-import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchRequests, encodeDataBatchAnswers } from '../../src/common/data-batch-frame.js';
+import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchRequests, encodeDataBatchAnswers } from '../../src/data-wire/batch-frame.js';
 import { FakeCoordinatorService } from '../api/fake-service.js';
 import { startServer } from '../api/helpers.js';
 

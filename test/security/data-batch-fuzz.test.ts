@@ -6,7 +6,7 @@ import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Authenticator } from '../../src/api/auth/index.js';
-import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchAnswers, decodeDataBatchRequests, encodeDataBatchRequests, type DataBatchRequest } from '../../src/common/data-batch-frame.js';
+import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchAnswers, decodeDataBatchRequests, encodeDataBatchRequests, type DataBatchRequest } from '../../src/data-wire/batch-frame.js';
 import { createToken } from '../../src/config/index.js';
 import { startNodeServer } from '../api/datanode/helpers.js';
 import { FUZZ_RUNS, FUZZ_SEED, FUZZ_TIMEOUT_MS, mutate, mutationsArb } from './fuzz-support.js';

@@ -31,13 +31,15 @@ export const LAYER_RULES: Readonly<Record<string, LayerRule | '*'>> = {
   transport: { layers: ['raft', 'config', 'errors', 'observability', 'tls', 'common'], packages: true },
   coordinator: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability', 'tls', 'common'], packages: true },
   datanode: { layers: ['raft', 'storage', 'transport', 'config', 'errors', 'observability', 'tls', 'common'], packages: true },
-  api: { layers: ['coordinator', 'datanode', 'raft', 'config', 'errors', 'observability', 'tls', 'common'], packages: true },
-  client: { layers: ['api', 'config', 'errors', 'tls', 'common'], typeOnly: ['api'], packages: true },
+  api: { layers: ['coordinator', 'datanode', 'raft', 'config', 'errors', 'observability', 'tls', 'data-wire', 'common'], packages: true },
+  client: { layers: ['api', 'config', 'errors', 'tls', 'data-wire', 'common'], typeOnly: ['api'], packages: true },
   config: { layers: ['errors', 'observability', 'common'], packages: true },
   errors: { layers: ['config', 'observability', 'common'], packages: true },
   observability: { layers: ['config', 'errors', 'common'], packages: true },
   /** Certificates and the servers and agents made from them: a leaf (node builtins only) that every layer above raft may use. */
   tls: { layers: ['common'], packages: true },
+  /** The data path's exchanges with a node (one request, the batch frame, the batcher): shared by the smart client and the coordinators' `/data`. */
+  'data-wire': { layers: ['tls', 'common'], packages: true },
   /**
    * Pure helpers that several layers share (backoff, key hash, key rule, byte codec, zod issue wording):
    * a leaf that imports no other layer, so that any layer above raft may use it.

@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import { sharedAgent, webProtocol } from '../../tls/web.js';
+import { httpTargetOf } from '../../data-wire/http-exchange.js';
 import { z } from 'zod';
 import type { ReplicaStatus } from '../../coordinator/service.js';
 import { readBody } from '../http/read-body.js';
@@ -32,10 +33,9 @@ export interface FetchStatusOptions {
 }
 
 export function fetchReplicaStatus(apiAddress: string, timeoutMs: number, options: FetchStatusOptions = {}): Promise<ReplicaStatus | undefined> {
-  const at = apiAddress.lastIndexOf(':');
-  const host = apiAddress.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(apiAddress.slice(at + 1));
-  if (at <= 0 || !Number.isInteger(port)) return Promise.resolve(undefined);
+  const target = httpTargetOf(apiAddress);
+  if (target === undefined) return Promise.resolve(undefined);
+  const { host, port } = target;
   return new Promise((resolve) => {
     const req = http.get({ protocol: webProtocol(), host, port, path: '/health', localAddress: options.localAddress, agent: sharedAgent(options.localAddress), headers: { Accept: 'application/json' } });
     const timer = setTimeout(() => req.destroy(), timeoutMs);

@@ -1,6 +1,6 @@
 /**
  * `POST /data-batch`: several data-path requests to this node in one
- * exchange (src/common/data-batch-frame.ts). Each request is checked,
+ * exchange (src/data-wire/batch-frame.ts). Each request is checked,
  * authorised and carried out exactly as it would be on its own, side by
  * side with the others, and answered with the status and body it would have
  * got; one refused request refuses nothing else. Only the frame itself, the
@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DecodeError } from '../../common/bytes.js';
-import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchRequests, encodeDataBatchAnswers, type DataBatchAnswer, type DataBatchRequest } from '../../common/data-batch-frame.js';
+import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchRequests, encodeDataBatchAnswers, type DataBatchAnswer, type DataBatchRequest } from '../../data-wire/batch-frame.js';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import { requireAccess, type RequestAuth } from '../auth/index.js';
 import { badRequest } from '../coordinator/errors/invalid-input.js';

@@ -26,7 +26,7 @@ import { DEFAULT_MAX_NODE_CONNECTIONS, DEFAULT_MAX_TRPC_BODY_BYTES } from './lim
 import { DATA_PREFIX, requestTarget } from './request-target.js';
 import { createNodeRest } from './rest.js';
 import { answerReplicate, REPLICATE_PATH } from './replicate-route.js';
-import { DATA_BATCH_PATH } from '../../common/data-batch-frame.js';
+import { DATA_BATCH_PATH } from '../../data-wire/batch-frame.js';
 import { answerDataBatch } from './data-batch-route.js';
 import { dataNodeRouter } from './router.js';
 

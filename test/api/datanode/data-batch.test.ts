@@ -2,7 +2,7 @@
 // a refusal of one touching no other, and the frame, method and credentials refused as a whole.
 import { describe, expect, it } from 'vitest';
 import { Authenticator } from '../../../src/api/auth/index.js';
-import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchAnswers, encodeDataBatchRequests, type DataBatchRequest } from '../../../src/common/data-batch-frame.js';
+import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchAnswers, encodeDataBatchRequests, type DataBatchRequest } from '../../../src/data-wire/batch-frame.js';
 import { createToken } from '../../../src/config/index.js';
 import { ClusterError, ClusterErrorCode } from '../../../src/errors/index.js';
 import { request, startNodeServer } from './helpers.js';

@@ -7,10 +7,11 @@
  * When the table was out of date (the node answers STALE_EPOCH or
  * NOT_PRIMARY, or does not answer at all), the table is read again
  * linearizably and the request retried, a few times at most. The data path
- * stays lean: no tRPC, no schema on the body, the value streamed back.
+ * stays lean: no tRPC, no schema on the body. Requests for one node that
+ * arrive in the same turn of the event loop go to it as one batch
+ * (src/data-wire/batcher.ts), each answered as it would be alone.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import type { CoordinatorService } from '../../../coordinator/service.js';
 import { ClusterError, ClusterErrorCode } from '../../../errors/index.js';
 import type { Logger, Metrics } from '../../../observability/index.js';
@@ -23,9 +24,9 @@ import { readBody } from '../../http/read-body.js';
 import { requestMethod } from '../../http/route-match.js';
 import { sleep } from '../../../common/backoff.js';
 import { checkQuery } from '../rest-input.js';
-import { exchangeWithNode, type NodeExchange, type NodeRequest } from './node-exchange.js';
 import { primaryRoute } from './primary-route.js';
-import { createClientAgent } from '../../../tls/web.js';
+import { KvBatcher, type DataRequest } from '../../../data-wire/batcher.js';
+import { createKvAgent, httpTargetOf, type RawResult } from '../../../data-wire/http-exchange.js';
 
 export interface DataHandlerOptions {
   /** Outgoing connections dial from this address. */
@@ -65,13 +66,30 @@ export function isDataTarget(url: string | undefined): boolean {
   return rawPath === '/data' || rawPath.startsWith(DATA_PREFIX);
 }
 
-/** The node's answers after which a fresher table may route elsewhere. */
-function retryable(answer: NodeExchange): boolean {
-  if (answer.kind === 'unreachable') return true;
-  return answer.kind === 'error' && (answer.code === ClusterErrorCode.StaleEpoch || answer.code === ClusterErrorCode.NotPrimary);
+type Method = DataRequest['method'];
+
+/** A node's answer as this route relays it, or why there was none. */
+type NodeAnswer =
+  | { readonly kind: 'answer'; readonly status: number; readonly body: Buffer; readonly code: string | undefined }
+  /** No answer at all (refused, reset, unreachable): nothing is known to have happened. */
+  | { readonly kind: 'unreachable'; readonly why: string };
+
+function errorCodeOf(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown } };
+    return typeof parsed.error?.code === 'string' ? parsed.error.code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-function methodOf(req: IncomingMessage): NodeRequest['method'] {
+/** The node's answers after which a fresher table may route elsewhere. */
+function retryable(answer: NodeAnswer): boolean {
+  if (answer.kind === 'unreachable') return true;
+  return answer.code === ClusterErrorCode.StaleEpoch || answer.code === ClusterErrorCode.NotPrimary;
+}
+
+function methodOf(req: IncomingMessage): Method {
   const method = requestMethod(req);
   const known = METHODS.find((m) => m === method);
   if (known === undefined) {
@@ -82,13 +100,29 @@ function methodOf(req: IncomingMessage): NodeRequest['method'] {
 
 export function createDataHandler(opts: DataHandlerOptions, modules: DataHandlerModules): DataHandler {
   const { service, logger, metrics } = modules;
-  const agent = createClientAgent({ keepAlive: true, maxSockets: opts.maxSocketsPerNode ?? DEFAULT_MAX_SOCKETS, expect: ['node'] });
-  const exchangeOptions = { agent, localAddress: opts.localAddress, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, authorization: opts.authorization };
+  const agent = createKvAgent(opts.maxSocketsPerNode ?? DEFAULT_MAX_SOCKETS, opts.localAddress, ['node']);
+  const batcher = new KvBatcher({ agent, localAddress: opts.localAddress, headers: opts.authorization === undefined ? {} : { Authorization: opts.authorization } });
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  /** One exchange with the primary at `address`; TIMEOUT (not retried: a write may still take effect) when it did not answer in time. */
+  async function exchange(address: string, method: Method, key: string, epoch: number, body: Buffer | undefined, maxValueBytes: number): Promise<NodeAnswer> {
+    const target = httpTargetOf(address);
+    if (target === undefined) return { kind: 'unreachable', why: `no host:port in the address ${JSON.stringify(address)}` };
+    const request: DataRequest = { method, path: `/data/${encodeURIComponent(key)}?epoch=${epoch}`, timeoutMs, maxBodyBytes: maxValueBytes, ...(body === undefined ? {} : { body }) };
+    const result: RawResult = await batcher.send(target, request);
+    if (result.kind === 'answer') return { kind: 'answer', status: result.status, body: result.body, code: result.status >= 400 ? errorCodeOf(result.body) : undefined };
+    if (result.kind === 'too-large') return { kind: 'unreachable', why: `its answer was over the cluster's value limit of ${result.limitBytes} bytes` };
+    if (!result.timedOut) return { kind: 'unreachable', why: result.reason };
+    throw new ClusterError(
+      { code: ClusterErrorCode.Timeout, operation: `${method} of a key on ${address}`, timeoutMs },
+      `the primary at ${address} did not answer ${method} within ${timeoutMs} ms; a write may still take effect`,
+    );
+  }
 
   /** Sends the request to the primary, re-reading the table and retrying when it was out of date; the last answer wins. */
-  async function forward(method: NodeRequest['method'], key: string, body: Buffer | undefined): Promise<NodeExchange> {
+  async function forward(method: Method, key: string, body: Buffer | undefined): Promise<NodeAnswer> {
     let state = (await service.read('stale')).state;
-    let answer: NodeExchange | undefined;
+    let answer: NodeAnswer | undefined;
     for (let attempt = 1; ; attempt++) {
       let route;
       try {
@@ -99,40 +133,26 @@ export function createDataHandler(opts: DataHandlerOptions, modules: DataHandler
         state = (await service.read('linearizable')).state;
         route = primaryRoute(state, key);
       }
-      answer = await exchangeWithNode({ address: route.address, method, key, epoch: route.epoch, body }, exchangeOptions);
+      answer = await exchange(route.address, method, key, route.epoch, body, state.config.settings.maxValueBytes);
       if (!retryable(answer) || attempt >= MAX_ATTEMPTS) return answer;
       logger.debug('data request retried on a fresh table', {
         shard: route.shard,
         primary: route.primary,
         epoch: route.epoch,
         attempt,
-        answer: answer.kind === 'error' ? answer.code : answer.kind === 'unreachable' ? answer.why : answer.kind,
+        answer: answer.kind === 'answer' ? answer.code : answer.why,
       });
       await sleep(BACKOFF_MS[attempt - 1] ?? LAST_BACKOFF_MS);
       state = (await service.read('linearizable')).state;
     }
   }
 
-  function relay(res: ServerResponse, answer: NodeExchange, headers: Record<string, string>): void {
+  function relay(res: ServerResponse, answer: NodeAnswer, headers: Record<string, string>): void {
     if (answer.kind === 'unreachable') throw new ClusterError({ code: ClusterErrorCode.Unavailable, reason: `primary unreachable: ${answer.why}`, retryAfterMs: 100 }, `the primary could not be reached: ${answer.why}`);
-    if (answer.kind === 'error') {
-      if (answer.code !== undefined) metrics.http.errors.inc({ code: answer.code });
-      res.writeHead(answer.status, { ...headers, 'Content-Type': answer.contentType, 'Content-Length': answer.body.length, 'Cache-Control': 'no-store' });
-      res.end(answer.body);
-      return;
-    }
-    const from = answer.res;
-    const length = from.headers['content-length'];
-    res.writeHead(from.statusCode ?? 200, {
-      ...headers,
-      ...(from.statusCode === 204 ? {} : { 'Content-Type': from.headers['content-type'] ?? 'application/octet-stream' }),
-      ...(length === undefined ? {} : { 'Content-Length': length }),
-      'Cache-Control': 'no-store',
-    });
-    // A node that fails mid-answer cuts the client's answer off too: a partial value must not look whole.
-    pipeline(from, res, (err) => {
-      if (err) logger.debug('data answer cut off', { error: err.message });
-    });
+    if (answer.code !== undefined) metrics.http.errors.inc({ code: answer.code });
+    const type = answer.status >= 400 ? 'application/json; charset=utf-8' : answer.status === 204 ? undefined : 'application/octet-stream';
+    res.writeHead(answer.status, { ...headers, ...(type === undefined ? {} : { 'Content-Type': type }), 'Content-Length': answer.body.length, 'Cache-Control': 'no-store' });
+    res.end(answer.body);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {

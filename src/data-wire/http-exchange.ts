@@ -5,7 +5,7 @@
  * retry loop branches on a value rather than on caught exceptions.
  */
 import http from 'node:http';
-import { describeTransportFailure } from './failure.js';
+import { describeTransportFailure } from './transport-failure.js';
 import type { CertRole } from '../tls/identity.js';
 import { createClientAgent, webProtocol } from '../tls/web.js';
 
@@ -13,6 +13,14 @@ export interface HttpTarget {
   /** Without IPv6 brackets, as node:http wants it. */
   readonly host: string;
   readonly port: number;
+}
+
+/** The target of an address `host:port` (`[v6]:port`); undefined for anything else. */
+export function httpTargetOf(address: string): HttpTarget | undefined {
+  const at = address.lastIndexOf(':');
+  const port = Number(address.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 export type RawResult =

@@ -10,7 +10,7 @@ import {
   encodeDataBatchRequests,
   MAX_DATA_BATCH_REQUESTS,
   type DataBatchRequest,
-} from '../../src/common/data-batch-frame.js';
+} from '../../src/data-wire/batch-frame.js';
 
 const bytes = fc.uint8Array({ maxLength: 40 });
 const requestArb: fc.Arbitrary<DataBatchRequest> = fc.oneof(

@@ -13,7 +13,7 @@
  * where method 0 is GET, 1 PUT and 2 DELETE, and str16 is a u16 length and
  * that many bytes of UTF-8. Decoding checks every bound before it allocates.
  */
-import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import { ByteReader, ByteWriter, DecodeError } from '../common/bytes.js';
 
 export const DATA_BATCH_PATH = '/data-batch';
 export const DATA_BATCH_CONTENT_TYPE = 'application/x-torua-data-batch';

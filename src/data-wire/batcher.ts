@@ -1,7 +1,7 @@
 /**
- * The smart client's requests to the data nodes, coalesced: the requests
+ * Requests to the data nodes, coalesced (the smart client's, and a coordinator's `/data`): the requests
  * made in one turn of the event loop for the same node go to it as one
- * `POST /data-batch` exchange (src/common/data-batch-frame.ts), and each
+ * `POST /data-batch` exchange (src/data-wire/batch-frame.ts), and each
  * gets back exactly the answer it would have got alone. A lone request, and
  * one with a large value, goes as itself, so a single caller waits for
  * nothing. A node that does not know the batch path (an older version,
@@ -13,8 +13,8 @@
  */
 import type http from 'node:http';
 import { DecodeError } from '../common/bytes.js';
-import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchAnswers, encodeDataBatchRequests, MAX_DATA_BATCH_REQUESTS } from '../common/data-batch-frame.js';
-import { sendRaw, type HttpTarget, type RawRequest, type RawResult } from './kv-http.js';
+import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchAnswers, encodeDataBatchRequests, MAX_DATA_BATCH_REQUESTS } from './batch-frame.js';
+import { sendRaw, type HttpTarget, type RawRequest, type RawResult } from './http-exchange.js';
 
 /** A value larger than this goes alone: batching saves nothing on it, and it would hold up the small ones. */
 export const MAX_BATCHED_VALUE_BYTES = 64 * 1024;
