@@ -89,8 +89,11 @@ export class KvBatcher {
       const entries = queue.entries;
       this.queues.delete(key);
       for (const chunk of chunks(entries)) {
-        if (chunk.length === 1) void this.resendAlone(queue.target, chunk);
-        else void this.sendBatch(key, queue.target, chunk);
+        const sent = chunk.length === 1 ? this.resendAlone(queue.target, chunk) : this.sendBatch(key, queue.target, chunk);
+        // Nothing above throws by design; if it ever did, its callers get an answer rather than the process an unhandled rejection.
+        sent.catch((err: unknown) => {
+          for (const e of chunk) finish(e, { kind: 'no-answer', reason: `the batch could not be sent: ${err instanceof Error ? err.message : String(err)}`, timedOut: false });
+        });
       }
     }
   }
