@@ -13,12 +13,13 @@
  * profile one load: TORUA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" gives every
  * torua process of a bench a profile, written at the bench's end).
  *
- * npm run bench -- kv [--seconds S] [--tls]
+ * npm run bench -- kv [--seconds S] [--tls] [--rounds R]
  *
  * The data path: 3 coordinators and 3 data nodes, puts and gets through the
  * smart client and a coordinator's REST (and etcd, when on the PATH): see
  * scripts/bench/kv.ts. --tls: the same cluster again with mutual TLS, and
- * the cost of it per cell.
+ * the cost of it per cell. --rounds: the torua clusters R times (plain and
+ * TLS taking turns at going first), and the median of each cell.
  *
  * npm run bench -- failover [--trials N]
  *
@@ -187,7 +188,7 @@ function fmt(n: number): string {
 const USAGE = `usage: npm run bench -- [TARGET] [flags]   (README, "Benchmarks")
   raft (default)                                        the Raft core in process
   coordinator [--seconds S] [--kills N] [--stops N] [--writers N] [--tls]
-  kv [--seconds S] [--tls]
+  kv [--seconds S] [--tls] [--rounds R]
   failover [--trials N]
   evacuate [--keys N] [--value-bytes B]
   leader-faults [--trials N] [--writers N] [--faults kill,pause,isolate,link] [--logs DIR]
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
   let parsed;
   try {
     parsed = parseArgs({
-      options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, 'value-bytes': { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' }, shards: { type: 'string' }, tls: { type: 'boolean' } },
+      options: { seconds: { type: 'string' }, kills: { type: 'string' }, stops: { type: 'string' }, trials: { type: 'string' }, keys: { type: 'string' }, 'value-bytes': { type: 'string' }, writers: { type: 'string' }, faults: { type: 'string' }, logs: { type: 'string' }, nodes: { type: 'string' }, dead: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean' }, shards: { type: 'string' }, tls: { type: 'boolean' }, rounds: { type: 'string' } },
       allowPositionals: true,
     });
   } catch (e) {
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   /** An integer flag within [min, max], or exit 2 saying what is expected. */
-  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'value-bytes' | 'writers' | 'nodes' | 'dead' | 'shards', dflt: number, min: number, max: number): number => {
+  const intFlag = (name: 'kills' | 'stops' | 'trials' | 'keys' | 'value-bytes' | 'writers' | 'nodes' | 'dead' | 'shards' | 'rounds', dflt: number, min: number, max: number): number => {
     const v = values[name] === undefined ? dflt : Number(values[name]);
     if (!Number.isInteger(v) || v < min || v > max) {
       process.stderr.write(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"\n`);
@@ -230,7 +231,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   if (which === 'kv') {
-    await runKvBench({ seconds, tls: values.tls === true });
+    await runKvBench({ seconds, tls: values.tls === true, rounds: intFlag('rounds', 1, 1, 20) });
     process.exit(process.exitCode ?? 0);
   }
   if (which === 'failover') {

@@ -17,6 +17,12 @@ export interface KvBenchOptions {
   readonly seconds: number;
   /** Also the same cluster with mutual TLS on every port, in the same run, and the cost of it. */
   readonly tls?: boolean;
+  /**
+   * The torua clusters this many times (default 1), plain and TLS taking
+   * turns at going first; each cell shows the median. On a shared machine
+   * one run moves by more than the cost of TLS.
+   */
+  readonly rounds?: number;
 }
 
 const CLIENT_COUNTS = [1, 16, 64] as const;
@@ -166,22 +172,81 @@ function renderTlsCost(results: Results): string[] {
   return lines;
 }
 
+/** The median of each field over the rounds that measured the cell. */
+function medianOf(rates: readonly KvRate[]): KvRate {
+  const mid = (xs: (number | undefined)[]): number | undefined => {
+    const v = xs.filter((x): x is number => x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+    if (v.length === 0) return undefined;
+    return v.length % 2 === 1 ? v[(v.length - 1) / 2] : ((v[v.length / 2 - 1] as number) + (v[v.length / 2] as number)) / 2;
+  };
+  const systemCpuUs = mid(rates.map((r) => r.systemCpuUs));
+  const clientCpuUs = mid(rates.map((r) => r.clientCpuUs));
+  return {
+    perSec: mid(rates.map((r) => r.perSec)) ?? NaN,
+    p50: mid(rates.map((r) => r.p50)) ?? NaN,
+    p99: mid(rates.map((r) => r.p99)) ?? NaN,
+    errors: rates.reduce((n, r) => n + r.errors, 0),
+    ...(systemCpuUs === undefined ? {} : { systemCpuUs }),
+    ...(clientCpuUs === undefined ? {} : { clientCpuUs }),
+  };
+}
+
+function combineRounds(rounds: readonly Results[]): Results {
+  const out: Results = new Map();
+  for (const label of new Set(rounds.flatMap((r) => [...r.keys()]))) {
+    const cells = new Map<string, KvRate>();
+    for (const c of new Set(rounds.flatMap((r) => [...(r.get(label)?.keys() ?? [])]))) {
+      cells.set(c, medianOf(rounds.map((r) => r.get(label)?.get(c)).filter((x): x is KvRate => x !== undefined)));
+    }
+    out.set(label, cells);
+  }
+  return out;
+}
+
+/** Each round's TLS cost of each cell, for the list under the medians. */
+function tlsCostByRound(rounds: readonly Results[]): string[] {
+  if (rounds.length < 2) return [];
+  const lines = ['TLS cost per round (% fewer ops/s; plain first in rounds 1, 3, …):'];
+  for (const label of ['smart client', 'coordinator REST']) {
+    for (const kind of ['put', 'get'] as const) {
+      for (const n of CLIENT_COUNTS) {
+        const costs = rounds.map((r) => {
+          const plain = r.get(label)?.get(cell(kind, n))?.perSec;
+          const secured = r.get(`${label}${TLS_SUFFIX}`)?.get(cell(kind, n))?.perSec;
+          return plain === undefined || secured === undefined || plain === 0 ? '—' : (100 * (1 - secured / plain)).toFixed(1);
+        });
+        lines.push(`  ${label}, ${kind}s, ${n} client${n > 1 ? 's' : ''}: ${costs.join(' / ')}`);
+      }
+    }
+  }
+  return lines;
+}
+
 export async function runKvBench(opts: KvBenchOptions): Promise<void> {
   const etcd = etcdBinary();
   if (etcd === undefined) process.stderr.write('\n*** NOTICE: no `etcd` binary on the PATH: the etcd columns are skipped (apt-get install -y etcd-server) ***\n\n');
-  log(`bench kv: ${opts.seconds} s per cell, ${VALUE_BYTES}-byte values, ${CLIENT_COUNTS.join('/')} clients`);
-  const results: Results = new Map();
+  const roundCount = opts.rounds ?? 1;
+  log(`bench kv: ${opts.seconds} s per cell, ${VALUE_BYTES}-byte values, ${CLIENT_COUNTS.join('/')} clients${roundCount > 1 ? `, ${roundCount} rounds` : ''}`);
   const notes: string[] = [];
-  await measureTorua(opts.seconds, results, notes);
-  if (opts.tls === true) await measureTorua(opts.seconds, results, notes, true);
+  const rounds: Results[] = [];
+  for (let r = 0; r < roundCount; r++) {
+    const round: Results = new Map();
+    // Whichever cluster runs first meets a quieter (or busier) machine: they take turns.
+    const tlsFirst = opts.tls === true && r % 2 === 1;
+    if (tlsFirst) await measureTorua(opts.seconds, round, notes, true);
+    await measureTorua(opts.seconds, round, notes);
+    if (opts.tls === true && !tlsFirst) await measureTorua(opts.seconds, round, notes, true);
+    rounds.push(round);
+  }
+  const results = combineRounds(rounds);
   if (etcd !== undefined) await measureEtcd(etcd, opts.seconds, results, notes);
   const out = [
     '',
-    `KV data path: 3 coordinators + 3 data nodes (RF 2, 8 shards, fsync on) on loopback aliases, ${VALUE_BYTES}-byte values, closed loop, keep-alive HTTP; etcd 3-member via its v3 JSON gateway`,
+    `KV data path: 3 coordinators + 3 data nodes (RF 2, 8 shards, fsync on) on loopback aliases, ${VALUE_BYTES}-byte values, closed loop, keep-alive HTTP; etcd 3-member via its v3 JSON gateway${roundCount > 1 ? `; torua cells: the median of ${roundCount} rounds` : ''}`,
     ...renderTable(results, etcd !== undefined),
     '',
     ...renderGoals(results, etcd !== undefined),
-    ...(opts.tls === true ? renderTlsCost(results) : []),
+    ...(opts.tls === true ? [...renderTlsCost(results), ...tlsCostByRound(rounds)] : []),
     ...notes.map((n) => `  note: ${n}`),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
