@@ -266,6 +266,17 @@ describe('/data/<key> on a coordinator', () => {
     expect((await req('PUT', '/data/small', Buffer.alloc(1024))).status).toBe(204);
   });
 
+  it('answers 503 once, not retried, for a stored value over a limit lowered since', async () => {
+    const { service, a, req } = await setup();
+    a.values.set('old', Buffer.alloc(2048, 1));
+    expect(await service.propose({ type: 'updateSettings', atMs: 0, reason: 'test', expectedVersion: 1, settings: { maxValueBytes: 1024 } })).toMatchObject({ ok: true });
+    const answer = await req('GET', '/data/old');
+    expect(answer.status).toBe(503);
+    expect(answer.json.error).toMatchObject({ code: 'UNAVAILABLE', reason: 'value over the current limit' });
+    expect(answer.json.error.message).toMatch(/limit of 1024 bytes/);
+    expect(a.seen).toHaveLength(1);
+  });
+
   it('refuses bad keys, query parameters and methods with 400 / 405 naming what is wrong', async () => {
     const { a, req } = await setup();
     const badEscape = await req('GET', '/data/%E0%A4%A');

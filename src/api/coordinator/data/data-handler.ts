@@ -111,7 +111,11 @@ export function createDataHandler(opts: DataHandlerOptions, modules: DataHandler
     const request: DataRequest = { method, path: `/data/${encodeURIComponent(key)}?epoch=${epoch}`, timeoutMs, maxBodyBytes: maxValueBytes, ...(body === undefined ? {} : { body }) };
     const result: RawResult = await batcher.send(target, request);
     if (result.kind === 'answer') return { kind: 'answer', status: result.status, body: result.body, code: result.status >= 400 ? errorCodeOf(result.body) : undefined };
-    if (result.kind === 'too-large') return { kind: 'unreachable', why: `its answer was over the cluster's value limit of ${result.limitBytes} bytes` };
+    if (result.kind === 'too-large') {
+      // A value stored before the limit was lowered: another attempt would meet it again.
+      const why = `the value's answer from ${address} is over the cluster's value limit of ${result.limitBytes} bytes (was the limit lowered after it was stored?)`;
+      throw new ClusterError({ code: ClusterErrorCode.Unavailable, reason: 'value over the current limit' }, why);
+    }
     if (!result.timedOut) return { kind: 'unreachable', why: result.reason };
     throw new ClusterError(
       { code: ClusterErrorCode.Timeout, operation: `${method} of a key on ${address}`, timeoutMs },
