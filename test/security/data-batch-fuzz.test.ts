@@ -5,29 +5,17 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Authenticator } from '../../src/api/auth/index.js';
 import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchAnswers, decodeDataBatchRequests, encodeDataBatchRequests, type DataBatchRequest } from '../../src/data-wire/batch-frame.js';
-import { createToken } from '../../src/config/index.js';
 import { startNodeServer } from '../api/datanode/helpers.js';
-import { FUZZ_RUNS, FUZZ_SEED, FUZZ_TIMEOUT_MS, mutate, mutationsArb } from './fuzz-support.js';
+import { FUZZ_RUNS, FUZZ_SEED, FUZZ_TIMEOUT_MS, mutate, mutationsArb, FUZZ_INTERNAL_TOKEN, fuzzAuth, type FuzzAuth } from './fuzz-support.js';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 afterAll(() => agent.destroy());
 
-const INTERNAL = 'i'.repeat(40);
-let tokens: { reader: string; writer: string };
-let authenticator: Authenticator;
+const INTERNAL = FUZZ_INTERNAL_TOKEN;
+let auth: FuzzAuth;
 beforeAll(async () => {
-  const [reader, writer] = [await createToken('batch-fuzz-reader'), await createToken('batch-fuzz-writer')];
-  tokens = { reader: reader.token, writer: writer.token };
-  authenticator = new Authenticator({
-    tokens: [
-      { name: 'batch-fuzz-reader', role: 'reader', hash: reader.hash },
-      { name: 'batch-fuzz-writer', role: 'writer', hash: writer.hash },
-    ],
-    internalToken: INTERNAL,
-    openMetrics: false,
-  });
+  auth = await fuzzAuth('batch-fuzz');
 });
 
 const segment = fc.oneof(fc.constantFrom('k', '..', '.', '%2E%2E', '%00', '%ZZ', '%2F', '__proto__', 'x'.repeat(1_100), ''), fc.string({ maxLength: 12 }).map(encodeURIComponent));
@@ -47,7 +35,7 @@ describe("a data node's POST /data-batch", () => {
   test(
     'no 500, one answer per request, and the service sees exactly what was carried out',
     async () => {
-      const { node, url } = await startNodeServer({ internalToken: INTERNAL, authenticator, maxValueBytes: 16 });
+      const { node, url } = await startNodeServer({ internalToken: INTERNAL, authenticator: auth.authenticator, maxValueBytes: 16 });
       const { hostname, port } = new URL(url);
       const cases = fc.record({
         requests: fc.array(requestArb, { minLength: 1, maxLength: 6 }),
@@ -58,7 +46,7 @@ describe("a data node's POST /data-batch", () => {
       await fc.assert(
         fc.asyncProperty(cases, async ({ requests, mutations, credential, contentType }) => {
           const frame = mutate(encodeDataBatchRequests(requests), mutations);
-          const token = credential === 'none' ? undefined : credential === 'internal' ? INTERNAL : tokens[credential];
+          const token = credential === 'none' ? undefined : credential === 'internal' ? INTERNAL : auth.tokens[credential];
           const headers: Record<string, string> = { 'content-type': contentType, 'content-length': String(frame.length), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
           const before = node.calls.length;
           const answer = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {

@@ -2,6 +2,8 @@
 import type http from 'node:http';
 import { request } from 'node:http';
 import fc from 'fast-check';
+import { Authenticator } from '../../src/api/auth/index.js';
+import { createToken } from '../../src/config/index.js';
 
 /** Cases per property (at least 10,000 by the security model's acceptance). */
 export const FUZZ_RUNS = 10_000;
@@ -47,4 +49,26 @@ export function sendFuzzRequest(agent: http.Agent, url: string, method: string, 
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** The cluster's internal token in the node fuzzers. */
+export const FUZZ_INTERNAL_TOKEN = 'i'.repeat(40);
+
+export interface FuzzAuth {
+  readonly tokens: { readonly reader: string; readonly writer: string };
+  readonly authenticator: Authenticator;
+}
+
+/** A reader and a writer token (named `<prefix>-reader`, `<prefix>-writer`) and an authenticator that knows them and FUZZ_INTERNAL_TOKEN. */
+export async function fuzzAuth(prefix: string): Promise<FuzzAuth> {
+  const [reader, writer] = [await createToken(`${prefix}-reader`), await createToken(`${prefix}-writer`)];
+  const authenticator = new Authenticator({
+    tokens: [
+      { name: `${prefix}-reader`, role: 'reader', hash: reader.hash },
+      { name: `${prefix}-writer`, role: 'writer', hash: writer.hash },
+    ],
+    internalToken: FUZZ_INTERNAL_TOKEN,
+    openMetrics: false,
+  });
+  return { tokens: { reader: reader.token, writer: writer.token }, authenticator };
 }

@@ -5,28 +5,16 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Authenticator } from '../../src/api/auth/index.js';
-import { createToken } from '../../src/config/index.js';
 import { startNodeServer } from '../api/datanode/helpers.js';
-import { FUZZ_RUNS, FUZZ_SEED, FUZZ_TIMEOUT_MS, sendFuzzRequest } from './fuzz-support.js';
+import { FUZZ_RUNS, FUZZ_SEED, FUZZ_TIMEOUT_MS, sendFuzzRequest, FUZZ_INTERNAL_TOKEN, fuzzAuth, type FuzzAuth } from './fuzz-support.js';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 afterAll(() => agent.destroy());
 
-const INTERNAL = 'i'.repeat(40);
-let tokens: { reader: string; writer: string };
-let authenticator: Authenticator;
+const INTERNAL = FUZZ_INTERNAL_TOKEN;
+let auth: FuzzAuth;
 beforeAll(async () => {
-  const [reader, writer] = [await createToken('fuzz-reader'), await createToken('fuzz-writer')];
-  tokens = { reader: reader.token, writer: writer.token };
-  authenticator = new Authenticator({
-    tokens: [
-      { name: 'fuzz-reader', role: 'reader', hash: reader.hash },
-      { name: 'fuzz-writer', role: 'writer', hash: writer.hash },
-    ],
-    internalToken: INTERNAL,
-    openMetrics: false,
-  });
+  auth = await fuzzAuth('fuzz');
 });
 
 const segment = fc.oneof(
@@ -61,7 +49,7 @@ describe("a data node's REST and tRPC with the cluster's tokens", () => {
   test(
     'no 500, a JSON error for every refusal, and a caller without enough credentials reaches nothing',
     async () => {
-      const { node, url } = await startNodeServer({ internalToken: INTERNAL, authenticator });
+      const { node, url } = await startNodeServer({ internalToken: INTERNAL, authenticator: auth.authenticator });
       const cases = fc.record({
         method: fc.constantFrom('GET', 'PUT', 'DELETE', 'POST', 'PATCH'),
         path: fc.tuple(prefix, fc.array(segment, { maxLength: 2 }), query).map(([p, s, q]) => `${p}${s.join('/')}${q}`),
@@ -71,7 +59,7 @@ describe("a data node's REST and tRPC with the cluster's tokens", () => {
       await fc.assert(
         fc.asyncProperty(cases, async ({ method, path, body, credential }) => {
           const calls = node.calls.length;
-          const token = credential === 'none' ? undefined : credential === 'bogus' ? 'fuzz-writer.not-the-secret' : credential === 'internal' ? INTERNAL : tokens[credential];
+          const token = credential === 'none' ? undefined : credential === 'bogus' ? 'fuzz-writer.not-the-secret' : credential === 'internal' ? INTERNAL : auth.tokens[credential];
           const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
           const answer = await sendFuzzRequest(agent, url, method, path, method === 'GET' ? undefined : body, headers);
           const what = `${credential} ${method} ${path} ${JSON.stringify(body)?.slice(0, 120)} → ${answer.status} ${answer.body.slice(0, 200)}`;
