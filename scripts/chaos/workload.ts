@@ -59,25 +59,40 @@ export class Workload {
   private readonly records: OpRecord[] = [];
   private stopped = false;
   private loops: Promise<void>[] = [];
-  private readonly smart: KvClient[] = [];
+  /** The one smart client the smart loops share. */
+  private smart: KvClient | undefined;
 
   constructor(private readonly o: WorkloadOptions) {}
 
-  /** Clients 0 … n/2-1 use the smart client, the rest REST. */
+  /**
+   * Clients 0 … n/2-1 use the smart client, the rest REST. The smart loops
+   * share one KvClient, as an application's callers do: calls of two loops
+   * made in the same turn reach a node as one batch, and the history checks
+   * those too.
+   */
   start(): void {
     const root = new SeededRng(this.o.seed ^ 0x5eed_c0de);
-    for (let c = 0; c < this.o.clients; c++) {
-      const rng = root.fork();
-      const smart = c < Math.ceil(this.o.clients / 2);
-      this.loops.push(this.run(c, rng, smart));
-    }
+    const rngs = Array.from({ length: this.o.clients }, () => root.fork());
+    // The client's retry jitter draws from its own stream: the ops chosen do not depend on how many retries there were.
+    const jitter = root.fork();
+    const smartLoops = Math.ceil(this.o.clients / 2);
+    this.smart =
+      smartLoops > 0
+        ? createKvClient({
+            coordinators: this.o.coordinators.map((c) => `${c.host}:${c.port}`),
+            timeoutMs: this.o.timeoutMs,
+            deadlineMs: this.o.deadlineMs,
+            random: () => jitter.float(),
+          })
+        : undefined;
+    rngs.forEach((rng, c) => this.loops.push(this.run(c, rng, c < smartLoops ? this.smart : undefined)));
   }
 
   /** Stops issuing operations and waits for those in flight (each bounded by its timeout). */
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(this.loops);
-    for (const s of this.smart) s.close();
+    this.smart?.close();
   }
 
   get opCount(): number {
@@ -89,18 +104,8 @@ export class Workload {
     return this.records.map((r) => ({ ...r }));
   }
 
-  private async run(client: number, rng: SeededRng, smart: boolean): Promise<void> {
-    // The client's retry jitter draws from its own stream: the ops chosen do not depend on how many retries there were.
-    const jitter = rng.fork();
-    const kv = smart
-      ? createKvClient({
-          coordinators: this.o.coordinators.map((c) => `${c.host}:${c.port}`),
-          timeoutMs: this.o.timeoutMs,
-          deadlineMs: this.o.deadlineMs,
-          random: () => jitter.float(),
-        })
-      : undefined;
-    if (kv !== undefined) this.smart.push(kv);
+  /** `kv`: the shared smart client for a smart loop; undefined for a REST loop. */
+  private async run(client: number, rng: SeededRng, kv: KvClient | undefined): Promise<void> {
     let n = 0;
     for (let i = 0; i < this.o.maxOpsPerClient && !this.stopped; i++) {
       const x = rng.float();
