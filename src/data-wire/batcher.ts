@@ -5,7 +5,9 @@
  * gets back exactly the answer it would have got alone. A lone request, and
  * one with a large value, goes as itself, so a single caller waits for
  * nothing. A node that does not know the batch path (an older version,
- * during an upgrade) is sent each request alone from then on.
+ * during an upgrade) is sent each request alone for a while
+ * (singleOnlyMs), and then asked with a batch again: once it is upgraded,
+ * its requests are batched again without restarting the caller.
  *
  * Under load many callers' requests meet in one turn, and one exchange
  * carries them all: the per-exchange cost (parsing, system calls, and with
@@ -40,8 +42,15 @@ interface Queue {
   entries: Pending[];
 }
 
+/** How long a node that refused the batch path gets single requests before it is asked with a batch again. */
+export const DEFAULT_SINGLE_ONLY_MS = 60_000;
+
 export interface KvBatcherOptions {
   readonly agent: http.Agent;
+  /** Default DEFAULT_SINGLE_ONLY_MS. */
+  readonly singleOnlyMs?: number;
+  /** Monotonic milliseconds (default performance.now). */
+  readonly nowMs?: () => number;
   readonly localAddress?: string | undefined;
   /** Sent with every exchange (the token); the same for all of this client's requests. */
   readonly headers: Readonly<Record<string, string>>;
@@ -50,15 +59,15 @@ export interface KvBatcherOptions {
 export class KvBatcher {
   private readonly queues = new Map<string, Queue>();
   private flushScheduled = false;
-  /** Nodes that answered the batch path with 404 or 405. */
-  private readonly singleOnly = new Set<string>();
+  /** Nodes that answered the batch path with 404 or 405, and until when they get single requests. */
+  private readonly singleOnly = new Map<string, number>();
 
   constructor(private readonly opts: KvBatcherOptions) {}
 
   /** The node's answer to `request`, alone or batched with others made in this turn. */
   send(target: HttpTarget, request: DataRequest): Promise<RawResult> {
     const key = `${target.host}:${target.port}`;
-    if (this.singleOnly.has(key) || (request.body?.byteLength ?? 0) > MAX_BATCHED_VALUE_BYTES) return this.sendAlone(target, request);
+    if (this.isSingleOnly(key) || (request.body?.byteLength ?? 0) > MAX_BATCHED_VALUE_BYTES) return this.sendAlone(target, request);
     return new Promise((resolve) => {
       const entry: Pending = {
         request,
@@ -77,6 +86,18 @@ export class KvBatcher {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  private isSingleOnly(key: string): boolean {
+    const until = this.singleOnly.get(key);
+    if (until === undefined) return false;
+    if (this.now() < until) return true;
+    this.singleOnly.delete(key);
+    return false;
+  }
+
+  private now(): number {
+    return this.opts.nowMs?.() ?? performance.now();
   }
 
   private sendAlone(target: HttpTarget, request: DataRequest): Promise<RawResult> {
@@ -114,8 +135,8 @@ export class KvBatcher {
       return;
     }
     if (result.status === 404 || result.status === 405) {
-      // A node without the batch path: every request again, alone, now and from now on.
-      this.singleOnly.add(key);
+      // A node without the batch path: every request again, alone, now and for a while.
+      this.singleOnly.set(key, this.now() + (this.opts.singleOnlyMs ?? DEFAULT_SINGLE_ONLY_MS));
       await this.resendAlone(target, entries);
       return;
     }
