@@ -9,15 +9,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DecodeError } from '../../common/bytes.js';
 import { DATA_BATCH_CONTENT_TYPE, DATA_BATCH_PATH, decodeDataBatchRequests, encodeDataBatchAnswers, type DataBatchAnswer, type DataBatchRequest } from '../../data-wire/batch-frame.js';
-import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import { requireAccess, type RequestAuth } from '../auth/index.js';
 import { badRequest } from '../coordinator/errors/invalid-input.js';
 import { describeError, isInternal } from '../coordinator/errors/describe-error.js';
 import type { Exchange } from '../http/exchange.js';
 import { sendErrorAnswer } from '../http/error-answer.js';
-import { readBody } from '../http/read-body.js';
+import { readBody, tooLarge } from '../http/read-body.js';
 import type { NodeApiContext } from './context.js';
-import { checkDataRequest, notAllowed, runDataRequest } from './data-op.js';
+import { checkDataRequest, noRoute, notAllowed, runDataRequest } from './data-op.js';
 import { DATA_PREFIX, requestTarget } from './request-target.js';
 
 const EMPTY = new Uint8Array(0);
@@ -34,17 +33,12 @@ function refusedAnswer(err: unknown, ctx: NodeApiContext, method: string): DataB
 async function answerOne(request: DataBatchRequest, ctx: NodeApiContext, auth: RequestAuth | undefined): Promise<DataBatchAnswer> {
   try {
     const target = requestTarget(request.target);
-    if (!target.rawPath.startsWith(DATA_PREFIX)) {
-      const shown = target.rawPath.slice(0, 200);
-      throw new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'route', id: shown }, `no route ${request.method} ${shown} in a data batch (only /data/<key>)`);
-    }
+    if (!target.rawPath.startsWith(DATA_PREFIX)) throw noRoute(request.method, target.rawPath);
     requireAccess(auth, request.method === 'GET' ? 'reader' : 'writer', request.method === 'GET' ? 'reading /data' : 'writing /data');
     const checked = checkDataRequest(request.method, target);
     const value = request.value;
-    if (value !== undefined && value.length > ctx.maxValueBytes()) {
-      const limitBytes = ctx.maxValueBytes();
-      throw new ClusterError({ code: ClusterErrorCode.PayloadTooLarge, limitBytes, sizeBytes: value.length }, `body over the limit of ${limitBytes} bytes (${value.length} bytes)`);
-    }
+    const limitBytes = ctx.maxValueBytes();
+    if (value !== undefined && value.length > limitBytes) throw tooLarge(limitBytes, value.length);
     const found = await runDataRequest(ctx.service, request.method, checked, value);
     return found === undefined ? { status: 204, body: EMPTY } : { status: 200, body: found };
   } catch (err) {

@@ -17,6 +17,12 @@ export function notAllowed(method: string, path: string, allowed: readonly strin
   return new HttpError(HttpErrorCode.MethodNotAllowed, `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`, { allowed: [...allowed] });
 }
 
+/** NOT_FOUND for a path that is no route of the node's REST. */
+export function noRoute(method: string, rawPath: string): ClusterError {
+  const shown = rawPath.slice(0, 200);
+  return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'route', id: shown }, `no route ${method} ${shown}`);
+}
+
 function noKey(key: string): ClusterError {
   return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'key', id: key }, `no key ${JSON.stringify(key)}`);
 }

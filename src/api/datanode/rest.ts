@@ -6,7 +6,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataNodeService } from '../../datanode/contract.js';
-import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 import type { Logger, Metrics } from '../../observability/index.js';
 import type { Exchange } from '../http/exchange.js';
 import { hasBody } from '../http/json-body.js';
@@ -15,7 +14,7 @@ import { requestMethod } from '../http/route-match.js';
 import { sendBody, sendJson } from '../http/send.js';
 import { checkQuery } from '../coordinator/rest-input.js';
 import { sendErrorAnswer } from '../http/error-answer.js';
-import { checkDataRequest, DATA_ROUTE, notAllowed, runDataRequest } from './data-op.js';
+import { checkDataRequest, DATA_ROUTE, noRoute, notAllowed, runDataRequest } from './data-op.js';
 import { DATA_PREFIX, type RequestTarget } from './request-target.js';
 
 export interface NodeRestOptions {
@@ -31,11 +30,6 @@ export interface NodeRest {
 
 const VIEW_ROUTES = ['/health', '/info', '/metrics'] as const;
 type ViewRoute = (typeof VIEW_ROUTES)[number];
-
-function noRoute(method: string, rawPath: string): ClusterError {
-  const shown = rawPath.slice(0, 200);
-  return new ClusterError({ code: ClusterErrorCode.NotFound, resource: 'route', id: shown }, `no route ${method} ${shown}`);
-}
 
 /** Whether the request's body has been read to its end (then the connection can be kept). */
 interface BodyState {

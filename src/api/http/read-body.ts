@@ -2,7 +2,8 @@
 import type { IncomingMessage } from 'node:http';
 import { ClusterError, ClusterErrorCode } from '../../errors/index.js';
 
-function tooLarge(limitBytes: number, sizeBytes?: number): ClusterError {
+/** PAYLOAD_TOO_LARGE for a body (or a value within one) over `limitBytes`. */
+export function tooLarge(limitBytes: number, sizeBytes?: number): ClusterError {
   const size = sizeBytes === undefined ? '' : ` (${sizeBytes} bytes)`;
   return new ClusterError(
     { code: ClusterErrorCode.PayloadTooLarge, limitBytes, ...(sizeBytes === undefined ? {} : { sizeBytes }) },
