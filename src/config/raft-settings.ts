@@ -12,9 +12,10 @@ import { intInRange, strictObject } from './fields.js';
  *   rarely 100; it would take a 250 ms stall of the leader to trigger one.
  *   CheckQuorum uses the same 300 ms, so a leader does not step down for it.
  * - Fast failover where it counts: a crashed leader's connections close at
- *   once and followers start a PreVote after [D, 2D) ticks, D =
- *   leaderLossDelayTicks (default heartbeatTicks: 50–100 ms), well inside
- *   a 150 ms p50 / 300 ms max failover goal. A hung leader (SIGSTOP)
+ *   once and followers start a PreVote in turns from D ticks on, D =
+ *   leaderLossDelayTicks (default heartbeatTicks: the first in 50–80 ms,
+ *   the second in 90–120 ms), well inside a 150 ms p50 / 300 ms max
+ *   failover goal. A hung leader (SIGSTOP)
  *   waits out the election timeout: ~400 ms p50 for the first of two
  *   followers, within the 500 ms goal.
  * - These are the 300 ms / 50 ms timings the coordinator bench runs etcd with for its

@@ -49,9 +49,9 @@ export interface RaftOptions {
   /** Pending ReadIndex requests beyond this are refused with Overloaded. */
   readonly maxPendingReads?: number;
   /**
-   * After the replica reports that the leader's connection closed, wait a
-   * random [D, 2D) ticks (unless the leader is heard again) and start a
-   * PreVote. Default D = heartbeatTicks.
+   * After the replica reports that the leader's connection closed, wait D
+   * ticks plus this replica's turn (see earlyCampaignDelay; unless the
+   * leader is heard again) and start a PreVote. Default D = heartbeatTicks.
    */
   readonly leaderLossDelayTicks?: number;
   /** A leader whose Ready has not been advanced (persisted) for this many ticks steps down. Default electionTicks. */
@@ -144,6 +144,8 @@ export class RawNode {
   private leaderConnClosed = false;
   /** Ticks until the fast PreVote after leader loss; -1 when not armed. */
   private leaderLossRemaining = -1;
+  /** Follower only: the leader whose connection closed, until a leader is heard again (NONE otherwise). */
+  private lostLeader: MemberId = NONE;
 
   // ---- ReadIndex ----
   private readSeq = 0;
@@ -386,9 +388,8 @@ export class RawNode {
     // so the fast path exists only with PreVote.
     if (this.role === 'follower' && this.preVote && peer === this.lead && peer !== NONE) {
       this.leaderConnClosed = true;
-      if (this.leaderLossRemaining < 0) {
-        this.leaderLossRemaining = this.leaderLossDelay + this.rng.int(this.leaderLossDelay);
-      }
+      this.lostLeader = peer;
+      if (this.leaderLossRemaining < 0) this.leaderLossRemaining = this.earlyCampaignDelay();
     } else if (this.role === 'leader') {
       const pr = this.progress.get(peer);
       if (pr?.state === 'replicate') pr.becomeProbe();
@@ -678,11 +679,30 @@ export class RawNode {
       // a leader exists, and a lost PreVote does not retry early.
       if (lostElection && this.preVote) {
         this.leaderConnClosed = true;
-        this.leaderLossRemaining = this.leaderLossDelay + this.rng.int(this.leaderLossDelay);
+        this.leaderLossRemaining = this.earlyCampaignDelay();
       }
       return true;
     }
     return false;
+  }
+
+  /**
+   * Ticks before an early PreVote (the leader's connection closed, or a
+   * split vote). The voters that may campaign take turns: each has its own
+   * window of ⌈D/2⌉ ticks, the windows two ticks apart, in id order rotated
+   * by the term (so no replica is always first), without the lost leader.
+   * Two followers that lose the same leader at the same moment then never
+   * campaign in the same tick. Drawing from one shared window, they would
+   * about one time in five (D = 5), split the vote, and, the dead leader's
+   * vote never coming, both wait out a whole election timeout. The gap of
+   * two ticks covers the phase between two processes' tick timers.
+   */
+  private earlyCampaignDelay(): number {
+    const width = Math.ceil(this.leaderLossDelay / 2);
+    const turns = this.conf.voters.filter((v) => v !== this.lostLeader).sort();
+    const at = turns.indexOf(this.id);
+    const turn = at < 0 ? 0 : (at + this.term) % turns.length;
+    return this.leaderLossDelay + turn * (width + 1) + this.rng.int(width);
   }
 
   private hup(reason: string): void {
@@ -977,6 +997,7 @@ export class RawNode {
     this.setLeader(from);
     this.leaderConnClosed = false;
     this.leaderLossRemaining = -1;
+    this.lostLeader = NONE;
   }
 
   // =====================================================================

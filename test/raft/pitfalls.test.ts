@@ -30,23 +30,47 @@ const snapshotAt = (index: number, term: number): Snapshot => ({
 });
 
 describe('DESIGN §3 pitfalls', () => {
-  test('after reportConnectionClosed(leader) a follower starts a PreVote within [D, 2D) ticks, much sooner than the election timeout', () => {
+  test('after reportConnectionClosed(leader) the two followers start their PreVotes in turns: each in its own window of ⌈D/2⌉ ticks from D on, at least two ticks apart', () => {
     const D = 3;
+    const W = Math.ceil(D / 2);
+    const firsts = new Set<string>();
     const delays = new Set<number>();
-    for (let seed = 1; seed <= 12; seed++) {
+    for (let seed = 1; seed <= 16; seed++) {
       const { c, l, f } = steady(seed);
-      const n = c.node(f[0]);
-      n.reportConnectionClosed(l);
-      let asked = -1;
-      for (let t = 1; t <= 60 && asked < 0; t++) {
-        n.tick();
-        if (drainMessages(n).some((m) => m.type === 'preVote')) asked = t;
+      const asked = new Map<string, number>();
+      for (const x of f) c.node(x).reportConnectionClosed(l);
+      for (let t = 1; t <= 60 && asked.size < 2; t++) {
+        for (const x of f) {
+          c.node(x).tick();
+          if (!asked.has(x) && drainMessages(c.node(x)).some((m) => m.type === 'preVote')) asked.set(x, t);
+        }
       }
-      expect(asked, `seed ${seed}`).toBeGreaterThanOrEqual(D);
-      expect(asked, `seed ${seed}`).toBeLessThan(2 * D);
-      delays.add(asked);
+      const [a, b] = f.map((x) => asked.get(x)!);
+      expect(Math.min(a!, b!), `seed ${seed}`).toBeGreaterThanOrEqual(D);
+      expect(Math.min(a!, b!), `seed ${seed}`).toBeLessThan(D + W);
+      expect(Math.abs(a! - b!), `seed ${seed}`).toBeGreaterThanOrEqual(2);
+      expect(Math.max(a!, b!), `seed ${seed}`).toBeLessThan(D + 2 * (W + 1));
+      firsts.add(a! < b! ? f[0] : f[1]);
+      delays.add(Math.min(a!, b!));
     }
+    // Neither follower is always first, and the draw within a window is random.
+    expect(firsts.size).toBe(2);
     expect(delays.size).toBeGreaterThan(1);
+  });
+
+  test('two followers told at the same tick that their leader crashed elect one of them in the next term, with no split vote', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const { c, l, f } = steady(seed, { heartbeatTicks: 5 });
+      const term = c.node(l).status().term;
+      c.isolate(l);
+      for (const x of f) c.node(x).reportConnectionClosed(l);
+      const mark = c.sent.length;
+      for (let t = 0; t < 30 && !f.some((x) => c.node(x).status().role === 'leader'); t++) c.run(1, f);
+      const leader = f.find((x) => c.node(x).status().role === 'leader');
+      expect(leader, `seed ${seed}`).toBeDefined();
+      expect(c.node(leader!).status().term, `seed ${seed}`).toBe(term + 1);
+      expect(new Set(c.sent.slice(mark).filter((m) => m.type === 'vote').map((m) => m.from)), `seed ${seed}: candidates`).toEqual(new Set([leader]));
+    }
   });
 
   test('a follower that hears from the leader again after reportConnectionClosed does not start the early PreVote', () => {
@@ -69,9 +93,10 @@ describe('DESIGN §3 pitfalls', () => {
     c.node(x).reportConnectionClosed(l);
     c.node(y).reportConnectionClosed(l);
     const mark = c.sent.length;
+    // x's turn is the first or the second window: [3, 5) or [6, 8) ticks with D = 3.
     const t = ticksUntil(c.node(x), () => c.node(x).status().role !== 'follower', 10);
     c.stabilize();
-    expect(t).toBeLessThan(6);
+    expect(t).toBeLessThan(8);
     const answers = c.sent.slice(mark).filter((m) => m.type === 'preVoteResp' && m.from === y);
     expect(answers).toHaveLength(1);
     expect(answers[0]).toMatchObject({ to: x, reject: false });
@@ -79,8 +104,11 @@ describe('DESIGN §3 pitfalls', () => {
     expect(c.node(y).status()).toMatchObject({ role: 'follower', leader: x, term: term + 1 });
   });
 
-  test('a candidate that loses a split vote retries through PreVote within [D, 2D) ticks, not after a whole election timeout', () => {
+  test('a candidate that loses a split vote retries through PreVote in its turn, not after a whole election timeout', () => {
     const D = 3;
+    const W = Math.ceil(D / 2);
+    // No leader was lost: turns among a, b, c in id order rotated by the term (2), so a (index 0) has turn 2.
+    const from = D + 2 * (W + 1);
     for (let seed = 1; seed <= 8; seed++) {
       const n = newNode('a', ids, { electionTicks: 30, heartbeatTicks: D, preVote: true }, initialState({ term: 1 }), seed);
       ticksUntil(n, () => n.status().role === 'preCandidate', 100);
@@ -94,12 +122,12 @@ describe('DESIGN §3 pitfalls', () => {
       expect(n.status()).toMatchObject({ role: 'follower', term: 2 });
       drain(n);
       let asked = -1;
-      for (let t = 1; t <= 2 * D && asked < 0; t++) {
+      for (let t = 1; t <= from + W && asked < 0; t++) {
         n.tick();
         if (drainMessages(n).some((m) => m.type === 'preVote')) asked = t;
       }
-      expect(asked, `seed ${seed}`).toBeGreaterThanOrEqual(D);
-      expect(asked, `seed ${seed}`).toBeLessThan(2 * D);
+      expect(asked, `seed ${seed}`).toBeGreaterThanOrEqual(from);
+      expect(asked, `seed ${seed}`).toBeLessThan(from + W);
     }
   });
 
