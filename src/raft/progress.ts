@@ -66,6 +66,8 @@ export class Progress {
   probeSent = false;
   /** Heard from within the current election timeout (CheckQuorum). */
   recentActive = false;
+  /** The highest commit index sent to this follower, in an append or a heartbeat. */
+  sentCommit = 0;
   readonly inflights: Inflights;
 
   constructor(

@@ -243,9 +243,14 @@ export class RawNode {
         this.becomeFollower(m.term, leader, `${m.type} from ${m.from} carries higher term ${m.term}`);
       }
     } else if (m.term < this.term) {
-      if ((this.checkQuorum || this.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {
-        // Tell a stale leader about the newer term so that it steps down
-        // (with PreVote its followers' terms no longer do that for it).
+      if (m.type === 'heartbeat' || m.type === 'app') {
+        // Tell a stale leader about the newer term so that it steps down, as
+        // the paper's answer to a stale AppendEntries does. Without it, a
+        // replica whose term rose while it was cut off, and whose own old
+        // configuration names only members gone since, would never reach the
+        // others: its vote requests go to the gone members, and it would
+        // ignore the leader for ever (with PreVote its followers' terms no
+        // longer tell the leader either).
         this.send({ type: 'appResp', to: m.from, term: this.term, reject: false, index: 0, hintIndex: 0, hintTerm: 0 });
       } else if (m.type === 'preVote') {
         this.send({ type: 'preVoteResp', to: m.from, term: this.term, reject: true });
@@ -763,6 +768,10 @@ export class RawNode {
       this.heartbeatElapsed = 0;
       this.bcastHeartbeat();
     }
+    for (const [id, pr] of this.progress) {
+      // Only what the follower can apply: one that lacks entries learns their commit when it gets them.
+      if (pr.sentCommit < Math.min(pr.match, this.log.committed)) this.sendAppend(id, true);
+    }
   }
 
   // =====================================================================
@@ -981,9 +990,8 @@ export class RawNode {
     } else if (pr.state === 'replicate') {
       pr.inflights.freeLE(m.index);
     }
-    if (!this.maybeCommit() && wasPaused) {
-      this.sendAppend(m.from, true);
-    }
+    this.maybeCommit();
+    if (wasPaused) this.sendAppend(m.from, true);
     while (this.sendAppend(m.from, false)) {
       // stream while the window allows
     }
@@ -1041,6 +1049,7 @@ export class RawNode {
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send({ type: 'app', to, term: this.term, prevIndex, prevTerm, entries, commit: log.committed });
     pr.sentEntries(entries.length, prevIndex + entries.length);
+    pr.sentCommit = Math.max(pr.sentCommit, log.committed);
     return true;
   }
 
@@ -1063,7 +1072,9 @@ export class RawNode {
 
   private bcastHeartbeat(): void {
     for (const [to, pr] of this.progress) {
-      this.send({ type: 'heartbeat', to, term: this.term, commit: Math.min(pr.match, this.log.committed), readSeq: this.readSeq });
+      const commit = Math.min(pr.match, this.log.committed);
+      this.send({ type: 'heartbeat', to, term: this.term, commit, readSeq: this.readSeq });
+      pr.sentCommit = Math.max(pr.sentCommit, commit);
     }
   }
 
@@ -1071,8 +1082,10 @@ export class RawNode {
     const idx = quorumIndex(this.conf.voters, (id) => (id === this.id ? this.log.stableIndex : (this.progress.get(id)?.match ?? 0)));
     if (idx <= this.log.committed || !this.canCommitByCounting(idx)) return false;
     this.log.commitTo(idx);
-    // Followers learn the new commit index from the next append.
-    this.needBcastAppend = true;
+    // Followers learn the new commit index from the next append, which under
+    // load follows at once; tickHeartbeat sends it to any follower that got
+    // none within a tick. An empty append of its own per commit would double
+    // the messages, the answers and the followers' log writes of a write.
     this.onLeaderCommit();
     return true;
   }

@@ -174,6 +174,31 @@ describe('leader election', () => {
     expect(drainMessages(n).find((m) => m.type === 'voteResp')).toMatchObject({ to: 'b', term: 2, reject: false });
   });
 
+  test('a replica with a newer term answers a stale leader\'s heartbeat and append with its term, with PreVote and CheckQuorum off too', () => {
+    for (const opts of [{ preVote: false, checkQuorum: false }, { preVote: true, checkQuorum: true }]) {
+      // c's term rose while it was cut off; its old configuration may name only members gone since.
+      const n = newNode('c', ['a', 'b', 'c'], opts, initialState({ term: 9 }));
+      drain(n);
+      n.step(heartbeat('a', 'c', 4));
+      n.step(app('a', 'c', 4, 0, 0, [], 0));
+      const answers = drainMessages(n);
+      expect(answers, JSON.stringify(opts)).toEqual([
+        expect.objectContaining({ type: 'appResp', to: 'a', term: 9 }),
+        expect.objectContaining({ type: 'appResp', to: 'a', term: 9 }),
+      ]);
+      expect(n.status().term).toBe(9);
+    }
+  });
+
+  test('a stale leader that hears a newer term from one of its followers steps down', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { preVote: false, checkQuorum: false });
+    const l = c.electLeader();
+    const term = c.node(l).status().term;
+    const f = ['a', 'b', 'c'].find((x) => x !== l)!;
+    c.node(l).step({ type: 'appResp', from: f, to: l, term: term + 5, reject: false, index: 0, hintIndex: 0, hintTerm: 0 });
+    expect(c.node(l).status()).toMatchObject({ role: 'follower', term: term + 5 });
+  });
+
   test('split votes resolve: after a tied election a later term elects a leader', () => {
     const ids = ['a', 'b', 'c', 'd'];
     const c = new TestCluster(ids, { preVote: false });

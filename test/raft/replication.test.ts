@@ -72,7 +72,8 @@ describe('log replication', () => {
     expect(normal(c.get(f2).applied)).toEqual(['x1', 'x2']);
   });
 
-  test('a commit completed by the leader’s own write reaches the followers in its next Ready, without waiting for a heartbeat', () => {
+  /** Five replicas; the leader's entry `idx` committed by its own write, after two followers (f1, f2) stored it. */
+  function committedByOwnWrite(): { c: TestCluster; l: string; f1: string; f2: string; idx: number } {
     const ids = ['a', 'b', 'c', 'd', 'e'];
     const c = new TestCluster(ids);
     const l = c.electLeader();
@@ -89,10 +90,43 @@ describe('log replication', () => {
     void c.get(l).storage.persist(batchOf(rd));
     leader.advance();
     expect(leader.status().commit).toBe(idx);
-    const next = leader.ready();
-    const told = next.messages.filter((m) => m.type === 'app' && m.commit === idx).map((m) => m.to);
-    expect(told.sort()).toEqual(ids.filter((x) => x !== l).sort());
+    return { c, l, f1, f2, idx };
+  }
+
+  const appends = (msgs: readonly Message[]) => msgs.filter((m): m is Extract<Message, { type: 'app' }> => m.type === 'app');
+
+  test('a new commit sends no empty append of its own: within one tick, every follower that holds the entry is told', () => {
+    const { c, l, f1, f2, idx } = committedByOwnWrite();
+    const leader = c.node(l);
+    if (leader.hasReady()) {
+      expect(appends(leader.ready().messages)).toEqual([]);
+      leader.advance();
+    }
+    leader.tick();
+    // An append, or the heartbeat when this tick is one: both carry the commit.
+    const told = leader.ready().messages.filter((m) => (m.type === 'app' || m.type === 'heartbeat') && m.commit === idx);
     leader.advance();
+    // The two others never got the entry: they learn the commit once they hold it.
+    expect(told.map((m) => m.to).sort()).toEqual([f1, f2].sort());
+    leader.tick();
+    expect(leader.hasReady() ? appends(leader.ready().messages) : []).toEqual([]);
+  });
+
+  test('a new commit rides on the next append, and the tick then has nothing more to tell', () => {
+    const { c, l, f1, f2, idx } = committedByOwnWrite();
+    const leader = c.node(l);
+    if (leader.hasReady()) {
+      leader.ready();
+      leader.advance();
+    }
+    leader.propose(enc('y'));
+    const rd = leader.ready();
+    const told = appends(rd.messages).filter((m) => m.commit === idx && m.entries.length > 0);
+    expect(told.map((m) => m.to)).toEqual(expect.arrayContaining([f1, f2]));
+    void c.get(l).storage.persist(batchOf(rd));
+    leader.advance();
+    leader.tick();
+    expect(leader.hasReady() ? appends(leader.ready().messages).filter((m) => m.entries.length === 0) : []).toEqual([]);
   });
 
   test('a follower rejects an append whose previous entry does not match, and cuts a conflicting suffix', () => {

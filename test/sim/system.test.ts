@@ -7,6 +7,8 @@ import type { SystemVariant } from '../../scripts/sim/system/planted.js';
 const SYSTEM_SEEDS = 20;
 /** Seeds within which a planted bug must be caught. */
 const TEETH_SEEDS = 30;
+/** A join whose answer is lost while the primary keeps writing is rarer still (seed 25 catches it when this was written). */
+const JOIN_UNKNOWN_SEEDS = 100;
 /** A stretched lease shows only when an answer is slow at a move of that shard: rarer, so more seeds of 15 s faults. */
 const LEASE_TEETH_SEEDS = 60;
 /** What only a broken safety property reports (a liveness failure after healing is not enough to count as caught). */
@@ -87,11 +89,12 @@ describe('the control plane under simulation (production replicas, simulated wor
     expect(found[0]).toMatch(/replay: npm run sim -- --system --seed \d+ --variant join-before-fill --trace/);
   });
 
-  test('a primary that resumes writes after an in-sync join of unknown outcome (join-unknown-outcome) is caught on seed 219, which the honest primary passes', async () => {
-    const planted = await failures(219, 1, 3, 'join-unknown-outcome', true);
+  test(`a primary that resumes writes after an in-sync join of unknown outcome (join-unknown-outcome) is caught within ${JOIN_UNKNOWN_SEEDS} seeds, on a seed the honest primary passes`, async () => {
+    const planted = await failures(1, JOIN_UNKNOWN_SEEDS, 3, 'join-unknown-outcome', true, undefined, /no acknowledged write lost/);
     expect(planted, 'the planted bug went unnoticed').toHaveLength(1);
     expect(planted[0]).toMatch(/no acknowledged write lost: shard \d+: n\d+ is in sync at index \d+ but lacks w\d+/);
-    expect(await failures(219, 1, 3)).toEqual([]);
+    const seed = Number(/--seed (\d+)/.exec(planted[0]!)?.[1]);
+    expect(await failures(seed, 1, 3)).toEqual([]);
   });
 
   test('copies out of the in-sync set catch up and rejoin, handoffs report caught-up primaries, an evacuation finishes, and after healing every shard has all copies in sync', async () => {
