@@ -13,8 +13,8 @@ import { intInRange, strictObject } from './fields.js';
  *   CheckQuorum uses the same 300 ms, so a leader does not step down for it.
  * - Fast failover where it counts: a crashed leader's connections close at
  *   once and followers start a PreVote in turns from D ticks on, D =
- *   leaderLossDelayTicks (default heartbeatTicks: the first in 50–80 ms,
- *   the second in 90–120 ms), well inside a 150 ms p50 / 300 ms max
+ *   leaderLossDelayTicks (default heartbeatTicks: the first in 50–70 ms,
+ *   the second in 90–110 ms), well inside a 150 ms p50 / 300 ms max
  *   failover goal. A hung leader (SIGSTOP)
  *   waits out the election timeout: ~400 ms p50 for the first of two
  *   followers, within the 500 ms goal.

@@ -697,10 +697,11 @@ export class RawNode {
    * window of ⌈D/2⌉ ticks, the windows two ticks apart, in id order rotated
    * by the term (so no replica is always first), without the lost leader.
    * Two followers that lose the same leader at the same moment then never
-   * campaign in the same tick. Drawing from one shared window, they would
-   * about one time in five (D = 5), split the vote, and, the dead leader's
-   * vote never coming, both wait out a whole election timeout. The gap of
-   * two ticks covers the phase between two processes' tick timers.
+   * campaign in the same tick. Drawn from one shared window [D, 2D), two
+   * delays fall on the same tick about one time in five (D = 5): the vote
+   * splits and, the dead leader's vote never coming, both candidates wait
+   * out a whole election timeout. The gap of two ticks covers the phase
+   * between two processes' tick timers.
    */
   private earlyCampaignDelay(): number {
     const width = Math.ceil(this.leaderLossDelay / 2);
